@@ -1,0 +1,59 @@
+// Bundles the tsc output (build/tsc) into dist/: one ESM file per entry, the .wasm beside
+// them, and the declarations under dist/types. tsc has already type-checked and emitted JS; rollup only joins modules and pulls in
+// the generated wasm-bindgen glue from wasm/.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const glue = join(root, 'wasm', 'nextmini_core.js');
+
+/** The tsc output imports ../../wasm/*.js relative to build/tsc; point rollup at the real wasm/. */
+function wasmGlue() {
+  return {
+    name: 'nextmini-wasm-glue',
+    resolveId(source, importer) {
+      if (!importer || !source.endsWith('wasm/nextmini_core.js')) return null;
+      return resolve(dirname(importer), source).includes(join('build', 'tsc')) ? glue : null;
+    },
+    generateBundle() {
+      this.emitFile({
+        type: 'asset',
+        fileName: 'nextmini_core_bg.wasm',
+        source: readFileSync(join(root, 'wasm', 'nextmini_core_bg.wasm')),
+      });
+    },
+  };
+}
+
+const external = (id) => id.startsWith('node:') || id === 'ws' || id === 'smol-toml';
+
+export default [
+  {
+    input: { node: 'build/tsc/ts/index.node.js', cli: 'build/tsc/ts/cli.js' },
+    external,
+    plugins: [wasmGlue(), copyDeclarations()],
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'shared-[hash].js' },
+  },
+  {
+    input: { browser: 'build/tsc/ts/index.browser.js' },
+    external,
+    plugins: [wasmGlue()],
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js' },
+  },
+];
+
+function copyDeclarations() {
+  return {
+    name: 'nextmini-declarations',
+    async writeBundle() {
+      const { cpSync, mkdirSync, rmSync } = await import('node:fs');
+      rmSync(join(root, 'dist', 'types'), { recursive: true, force: true });
+      mkdirSync(join(root, 'dist', 'types'), { recursive: true });
+      cpSync(join(root, 'build', 'tsc', 'ts'), join(root, 'dist', 'types'), {
+        recursive: true,
+        filter: (src) => !src.endsWith('.js'),
+      });
+    },
+  };
+}

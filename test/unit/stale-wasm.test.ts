@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, appendFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+// A copy of just what the freshness check reads: scripts/, core-rs/{src,Cargo.*}, wasm/stamp.json.
+function scratchCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nextmini-stale-'));
+  cpSync(join(root, 'scripts'), join(dir, 'scripts'), { recursive: true });
+  cpSync(join(root, 'core-rs', 'src'), join(dir, 'core-rs', 'src'), { recursive: true });
+  for (const f of ['Cargo.toml', 'Cargo.lock']) cpSync(join(root, 'core-rs', f), join(dir, 'core-rs', f));
+  cpSync(join(root, 'wasm', 'stamp.json'), join(dir, 'wasm', 'stamp.json'));
+  return dir;
+}
+
+const check = (dir: string) => spawnSync(process.execPath, [join(dir, 'scripts', 'wasm-stamp.mjs')], { encoding: 'utf8' });
+
+describe('stale wasm/ detection', () => {
+  it('passes on the committed tree and fails with a clear message after a core edit', () => {
+    const dir = scratchCopy();
+    try {
+      expect(check(dir).status).toBe(0);
+      appendFileSync(join(dir, 'core-rs', 'src', 'wire.rs'), '\n// edited\n');
+      const r = check(dir);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('stale WebAssembly core');
+      expect(r.stderr).toContain('npm run build:wasm');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails when the lock file changes', () => {
+    const dir = scratchCopy();
+    try {
+      appendFileSync(join(dir, 'core-rs', 'Cargo.lock'), '\n');
+      expect(check(dir).status).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

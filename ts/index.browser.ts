@@ -1,0 +1,3 @@
+// Entry for browsers and bundlers: call `await init()` before using the core.
+export * from './common.js';
+export { init, type WasmSource } from './core/load-browser.js';
