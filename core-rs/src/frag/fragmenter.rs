@@ -81,7 +81,7 @@ impl Iterator for Fragments<'_> {
             return None;
         }
         let start = self.next as usize * self.piece_len;
-        let end = (start + self.piece_len).min(self.payload.len());
+        let end = start.saturating_add(self.piece_len).min(self.payload.len());
         let piece = &self.payload[start..end];
         let mut h = self.header;
         h.frag_index = self.next;

@@ -119,8 +119,9 @@ struct Partial {
 }
 
 /// Bytes reserved for a message of `total_len` bytes in `frag_count` fragments.
+/// Saturating: on wasm32 `usize` is 32 bits, and a 4 GiB claim plus its bitmap would wrap.
 fn charge_for(total_len: u32, frag_count: u32) -> usize {
-    total_len as usize + bitmap_words(frag_count) * 8
+    (total_len as usize).saturating_add(bitmap_words(frag_count).saturating_mul(8))
 }
 
 fn bitmap_words(frag_count: u32) -> usize {
