@@ -6,11 +6,16 @@
 //!
 //! Modules are split by mechanism:
 //! - [`wire`]: the versioned binary header of every dataplane datagram.
+//! - [`frag`]: fragmentation to the MTU and bounded reassembly.
+//! - [`link`]: link emulation (rate, delay, jitter, loss, queue limits).
+//! - [`topology`]: topology generation, unicast routes, multicast trees.
+//! - [`node`]: the per-node engine that ties them together (see its drive loop).
 //! - [`error`]: typed errors, each with a stable code string used at the JS boundary.
 //! - [`wasm`]: the wasm-bindgen boundary (coarse calls, bytes in/out).
 
 pub mod error;
 pub mod frag;
+pub mod link;
 pub mod wire;
 
 pub mod wasm;
