@@ -25,6 +25,8 @@ pub enum ErrorCode {
     UnknownNode,
     /// Multicast routes are not a DAG rooted at the source, or name unknown nodes.
     InvalidRoutes,
+    /// A bounded pool (e.g. multicast addresses) has nothing left to hand out.
+    PoolExhausted,
 }
 
 impl ErrorCode {
@@ -39,6 +41,7 @@ impl ErrorCode {
             ErrorCode::QueueFull => "QUEUE_FULL",
             ErrorCode::UnknownNode => "UNKNOWN_NODE",
             ErrorCode::InvalidRoutes => "INVALID_ROUTES",
+            ErrorCode::PoolExhausted => "POOL_EXHAUSTED",
         }
     }
 }

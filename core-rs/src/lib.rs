@@ -16,6 +16,8 @@
 pub mod error;
 pub mod frag;
 pub mod link;
+
+pub mod topology;
 pub mod wire;
 
 pub mod wasm;
