@@ -16,6 +16,7 @@
 pub mod error;
 pub mod frag;
 pub mod link;
+pub mod node;
 
 pub mod topology;
 pub mod wire;

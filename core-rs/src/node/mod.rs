@@ -1,0 +1,320 @@
+//! The node engine: one per dataplane node, sans-IO.
+//!
+//! # Drive loop
+//!
+//! The host (TypeScript) owns the sockets and the clock and drives the engine like this:
+//!
+//! ```text
+//! loop {
+//!     on datagram(s) from a link:   node.handle_datagram(now, bytes)
+//!     on an application send:       node.send(now, args)?
+//!     on the timer firing:          node.handle_timeout(now)
+//!     then, after every call:
+//!         while let Some(t) = node.poll_transmit() { send t.datagram to t.next_hop's address }
+//!         while let Some(e) = node.poll_event()    { dispatch e to the application }
+//!         arm the single timer at node.poll_timeout()   // None = no timer needed
+//! }
+//! ```
+//!
+//! Calls never reach out to the host; everything they produce is queued and drained by the
+//! `poll_*` calls afterwards. A timeout that fires early or twice does nothing.
+
+mod config;
+mod event;
+mod stats;
+
+pub use config::{NodeConfig, NodeConfigError, OperatingMode};
+pub use event::{Delivery, Event, Transmit};
+pub use stats::{DropReason, NodeStats};
+
+use crate::error::{CoreError, ErrorCode};
+use crate::frag::{fragment, FragError, Reassembler, ReassemblyDrop};
+use crate::topology::{FlowKey, RouteTable};
+use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
+use std::collections::{BTreeSet, VecDeque};
+use std::fmt;
+
+/// What the application asks to send.
+#[derive(Debug, Clone, Copy)]
+pub struct SendArgs<'a> {
+    pub dst_node: u32,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub payload: &'a [u8],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    NoRoute { dst: u32 },
+    QueueFull { needed: usize, free: usize },
+    Fragment(FragError),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::NoRoute { dst } => write!(f, "no route to node {dst}"),
+            SendError::QueueFull { needed, free } => {
+                write!(
+                    f,
+                    "transmit queue full: message needs {needed} datagrams, {free} free"
+                )
+            }
+            SendError::Fragment(e) => e.fmt(f),
+        }
+    }
+}
+
+impl CoreError for SendError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            SendError::NoRoute { .. } => ErrorCode::NoRoute,
+            SendError::QueueFull { .. } => ErrorCode::QueueFull,
+            SendError::Fragment(e) => e.code(),
+        }
+    }
+}
+
+pub struct Node {
+    cfg: NodeConfig,
+    routes: RouteTable,
+    /// Nodes whose data address the host knows (all of them in max mode).
+    peers: BTreeSet<u32>,
+    next_message_id: u32,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    reassembler: Reassembler,
+    stats: NodeStats,
+    /// Last expiry count seen from the reassembler, to count new expiries as drops.
+    expired_seen: u64,
+}
+
+impl Node {
+    pub fn new(cfg: NodeConfig) -> Result<Node, NodeConfigError> {
+        cfg.validate()?;
+        let reassembler = Reassembler::new(cfg.reassembly()).map_err(|e| NodeConfigError {
+            key: "max_payload_bytes",
+            reason: e.to_string(),
+        })?;
+        Ok(Node {
+            cfg,
+            routes: RouteTable::new(),
+            peers: BTreeSet::new(),
+            next_message_id: 1,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            reassembler,
+            stats: NodeStats::default(),
+            expired_seen: 0,
+        })
+    }
+
+    pub fn node_id(&self) -> u32 {
+        self.cfg.node_id
+    }
+
+    pub fn config(&self) -> &NodeConfig {
+        &self.cfg
+    }
+
+    /// Replaces the unicast route table (as computed by the controller).
+    pub fn set_routes(&mut self, routes: RouteTable) {
+        self.routes = routes;
+    }
+
+    /// Sets the nodes the host can reach directly (their data addresses are known).
+    pub fn set_peers(&mut self, peers: impl IntoIterator<Item = u32>) {
+        self.peers = peers.into_iter().collect();
+    }
+
+    pub fn set_operating_mode(&mut self, mode: OperatingMode) {
+        self.cfg.operating_mode = mode;
+    }
+
+    pub fn stats(&self) -> &NodeStats {
+        &self.stats
+    }
+
+    /// Datagrams waiting in the engine for the host to transmit.
+    pub fn queued(&self) -> usize {
+        self.transmits.len()
+    }
+
+    fn next_hop(&self, flow: &FlowKey) -> Option<u32> {
+        if self.cfg.operating_mode == OperatingMode::Max && self.peers.contains(&flow.dst) {
+            return Some(flow.dst);
+        }
+        self.routes.next_hop(flow).ok()
+    }
+
+    /// Sends a message; returns its message id once every fragment is queued.
+    pub fn send(&mut self, now_us: u64, args: SendArgs<'_>) -> Result<u32, SendError> {
+        let me = self.cfg.node_id;
+        let message_id = self.next_message_id;
+        let template = Header {
+            kind: PacketKind::Unicast,
+            hop_limit: DEFAULT_HOP_LIMIT,
+            src_node: me,
+            dst: args.dst_node,
+            src_port: args.src_port,
+            dst_port: args.dst_port,
+            message_id,
+            frag_index: 0,
+            frag_count: 1,
+            total_len: 0,
+            session_id: 0,
+            tree_id: 0,
+            payload_len: 0,
+        };
+        let frags = fragment(
+            &template,
+            args.payload,
+            self.cfg.mtu,
+            self.cfg.max_payload_bytes,
+        )
+        .map_err(SendError::Fragment)?;
+        if args.dst_node == me {
+            // Loopback: no link involved, deliver the whole payload at once.
+            self.advance_message_id();
+            self.stats.messages_sent += 1;
+            self.deliver(template_delivery(
+                &template,
+                frags.frag_count(),
+                args.payload.to_vec(),
+            ));
+            let _ = now_us;
+            return Ok(message_id);
+        }
+        let flow = FlowKey::new(me, args.dst_node, args.src_port, args.dst_port);
+        let next_hop = self
+            .next_hop(&flow)
+            .ok_or(SendError::NoRoute { dst: args.dst_node })?;
+        let free = self.cfg.queue_capacity.saturating_sub(self.transmits.len());
+        if frags.len() > free {
+            return Err(SendError::QueueFull {
+                needed: frags.len(),
+                free,
+            });
+        }
+        self.advance_message_id();
+        self.stats.messages_sent += 1;
+        for datagram in frags {
+            self.stats.packets_sent += 1;
+            self.transmits.push_back(Transmit { next_hop, datagram });
+        }
+        Ok(message_id)
+    }
+
+    fn advance_message_id(&mut self) {
+        self.next_message_id = self.next_message_id.wrapping_add(1).max(1);
+    }
+
+    /// Takes one datagram from a link. Malformed or undeliverable input is counted, never fatal.
+    pub fn handle_datagram(&mut self, now_us: u64, datagram: &[u8]) {
+        let header = match Header::decode(datagram) {
+            Ok(h) => h,
+            Err(_) => return self.stats.drop(DropReason::Malformed),
+        };
+        self.stats.packets_received += 1;
+        match header.kind {
+            PacketKind::Unicast if header.dst == self.cfg.node_id => {
+                self.reassemble(now_us, &header, &datagram[HEADER_LEN..])
+            }
+            PacketKind::Unicast => self.forward(&header, datagram),
+            PacketKind::Multicast | PacketKind::Lossless => {
+                self.stats.drop(DropReason::UnsupportedKind)
+            }
+        }
+    }
+
+    fn forward(&mut self, h: &Header, datagram: &[u8]) {
+        if h.hop_limit <= 1 {
+            return self.stats.drop(DropReason::HopLimit);
+        }
+        let flow = FlowKey::new(h.src_node, h.dst, h.src_port, h.dst_port);
+        let Some(next_hop) = self.next_hop(&flow) else {
+            return self.stats.drop(DropReason::NoRoute);
+        };
+        if self.transmits.len() >= self.cfg.queue_capacity {
+            return self.stats.drop(DropReason::QueueFull);
+        }
+        let mut out = datagram.to_vec();
+        out[3] = h.hop_limit - 1; // hop_limit byte; see wire.rs layout
+        self.stats.packets_forwarded += 1;
+        self.transmits.push_back(Transmit {
+            next_hop,
+            datagram: out,
+        });
+    }
+
+    fn reassemble(&mut self, now_us: u64, h: &Header, payload: &[u8]) {
+        match self.reassembler.handle(now_us, h, payload) {
+            Ok(Some(m)) => self.deliver(Delivery {
+                kind: m.kind,
+                src_node: m.src_node,
+                dst: m.dst,
+                src_port: m.src_port,
+                dst_port: m.dst_port,
+                message_id: m.message_id,
+                total_len: m.total_len,
+                frag_count: m.frag_count,
+                tree_id: m.tree_id,
+                payload: m.data,
+            }),
+            Ok(None) => {}
+            Err(ReassemblyDrop::TooLarge { .. }) => self.stats.drop(DropReason::TooLarge),
+            Err(ReassemblyDrop::Inconsistent(_)) => {
+                self.stats.drop(DropReason::ReassemblyInconsistent)
+            }
+            Err(
+                ReassemblyDrop::BudgetExhausted { .. } | ReassemblyDrop::TooManyIncomplete { .. },
+            ) => self.stats.drop(DropReason::ReassemblyNoMemory),
+        }
+    }
+
+    fn deliver(&mut self, d: Delivery) {
+        self.stats.messages_delivered += 1;
+        self.stats.bytes_delivered += d.payload.len() as u64;
+        self.events.push_back(Event::Delivery(d));
+    }
+
+    pub fn handle_timeout(&mut self, now_us: u64) {
+        self.reassembler.handle_timeout(now_us);
+        let expired = self.reassembler.stats().expired;
+        for _ in self.expired_seen..expired {
+            self.stats.drop(DropReason::ReassemblyExpired);
+        }
+        self.expired_seen = expired;
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The earliest time `handle_timeout` has work to do.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.reassembler.poll_timeout()
+    }
+}
+
+fn template_delivery(h: &Header, frag_count: u32, payload: Vec<u8>) -> Delivery {
+    Delivery {
+        kind: h.kind,
+        src_node: h.src_node,
+        dst: h.dst,
+        src_port: h.src_port,
+        dst_port: h.dst_port,
+        message_id: h.message_id,
+        total_len: payload.len() as u32,
+        frag_count,
+        tree_id: h.tree_id,
+        payload,
+    }
+}
+
+#[cfg(test)]
+mod tests;

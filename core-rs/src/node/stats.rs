@@ -1,0 +1,83 @@
+//! Counters a node keeps; the host shows them as `dp.stats()`.
+
+/// Why a datagram or message was dropped. Every drop is counted under exactly one reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// Did not decode as a dataplane datagram.
+    Malformed,
+    /// Hop limit reached zero: a loop or a too-long path.
+    HopLimit,
+    /// No route to the destination when forwarding.
+    NoRoute,
+    /// The engine's transmit queue was full when forwarding.
+    QueueFull,
+    /// A fragment disagreed with the rest of its message.
+    ReassemblyInconsistent,
+    /// Reassembly memory budget or message count was exhausted.
+    ReassemblyNoMemory,
+    /// A message larger than `max_payload_bytes` arrived.
+    TooLarge,
+    /// An incomplete message timed out.
+    ReassemblyExpired,
+    /// A packet kind this node does not handle yet.
+    UnsupportedKind,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 9] = [
+        DropReason::Malformed,
+        DropReason::HopLimit,
+        DropReason::NoRoute,
+        DropReason::QueueFull,
+        DropReason::ReassemblyInconsistent,
+        DropReason::ReassemblyNoMemory,
+        DropReason::TooLarge,
+        DropReason::ReassemblyExpired,
+        DropReason::UnsupportedKind,
+    ];
+
+    /// Stable snake_case name used as the key in `stats().drops`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::Malformed => "malformed",
+            DropReason::HopLimit => "hop_limit",
+            DropReason::NoRoute => "no_route",
+            DropReason::QueueFull => "queue_full",
+            DropReason::ReassemblyInconsistent => "reassembly_inconsistent",
+            DropReason::ReassemblyNoMemory => "reassembly_no_memory",
+            DropReason::TooLarge => "too_large",
+            DropReason::ReassemblyExpired => "reassembly_expired",
+            DropReason::UnsupportedKind => "unsupported_kind",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeStats {
+    /// Messages this node originated.
+    pub messages_sent: u64,
+    /// Datagrams this node originated (fragments count one each).
+    pub packets_sent: u64,
+    /// Valid datagrams received from links.
+    pub packets_received: u64,
+    /// Datagrams passed on towards another node.
+    pub packets_forwarded: u64,
+    /// Messages delivered to this node's application.
+    pub messages_delivered: u64,
+    pub bytes_delivered: u64,
+    drops: [u64; DropReason::ALL.len()],
+}
+
+impl NodeStats {
+    pub fn drop(&mut self, reason: DropReason) {
+        self.drops[reason as usize] += 1;
+    }
+
+    pub fn drops(&self, reason: DropReason) -> u64 {
+        self.drops[reason as usize]
+    }
+
+    pub fn total_drops(&self) -> u64 {
+        self.drops.iter().sum()
+    }
+}

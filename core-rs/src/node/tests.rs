@@ -1,0 +1,306 @@
+//! Deterministic tests of the node engine on a simulated network: datagrams are moved between
+//! engines by the test, every one checked against the MTU.
+
+use super::*;
+use crate::topology::RouteTable;
+use std::collections::BTreeMap;
+
+const MTU: usize = 600;
+
+fn node(id: u32, routes: &[(u32, u32)]) -> Node {
+    let mut n = Node::new(NodeConfig {
+        node_id: id,
+        mtu: MTU,
+        ..NodeConfig::default()
+    })
+    .unwrap();
+    let mut t = RouteTable::new();
+    for &(dst, hop) in routes {
+        t.set(None, dst, vec![hop]).unwrap();
+    }
+    n.set_routes(t);
+    n
+}
+
+/// A line 1 - 2 - 3 with shortest-path routes.
+fn line() -> BTreeMap<u32, Node> {
+    BTreeMap::from([
+        (1, node(1, &[(2, 2), (3, 2)])),
+        (2, node(2, &[(1, 1), (3, 3)])),
+        (3, node(3, &[(1, 2), (2, 2)])),
+    ])
+}
+
+/// Moves every queued datagram to its next hop until the network is quiet; returns deliveries.
+fn run(net: &mut BTreeMap<u32, Node>, now: u64) -> Vec<(u32, Delivery)> {
+    let mut delivered = Vec::new();
+    loop {
+        let mut moved = false;
+        let ids: Vec<u32> = net.keys().copied().collect();
+        for id in ids {
+            while let Some(t) = net.get_mut(&id).unwrap().poll_transmit() {
+                assert!(
+                    t.datagram.len() <= MTU,
+                    "datagram of {} bytes exceeds the MTU",
+                    t.datagram.len()
+                );
+                moved = true;
+                if let Some(n) = net.get_mut(&t.next_hop) {
+                    n.handle_datagram(now, &t.datagram);
+                }
+            }
+            while let Some(Event::Delivery(d)) = net.get_mut(&id).unwrap().poll_event() {
+                delivered.push((id, d));
+            }
+        }
+        if !moved {
+            return delivered;
+        }
+    }
+}
+
+fn payload(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[test]
+fn forwards_hop_by_hop_and_reassembles() {
+    let mut net = line();
+    for len in [0usize, 10, 8 * 1024, 1 << 20] {
+        let data = payload(len);
+        let args = SendArgs {
+            dst_node: 3,
+            src_port: 40000,
+            dst_port: 50000,
+            payload: &data,
+        };
+        let id = net.get_mut(&1).unwrap().send(0, args).unwrap();
+        let got = run(&mut net, 0);
+        assert_eq!(got.len(), 1, "payload of {len} bytes");
+        let (at, d) = &got[0];
+        assert_eq!(*at, 3);
+        assert_eq!(d.payload, data);
+        assert_eq!(
+            (d.src_node, d.dst, d.src_port, d.dst_port, d.message_id),
+            (1, 3, 40000, 50000, id)
+        );
+        assert_eq!(d.total_len as usize, len);
+        assert_eq!(d.frag_count as usize, len.div_ceil(MTU - HEADER_LEN).max(1));
+    }
+    let s2 = net[&2].stats();
+    assert!(s2.packets_forwarded > 0);
+    assert_eq!(s2.messages_delivered, 0);
+    assert_eq!(net[&3].stats().messages_delivered, 4);
+}
+
+#[test]
+fn errors_are_typed() {
+    let mut net = line();
+    let n1 = net.get_mut(&1).unwrap();
+    let err = n1
+        .send(
+            0,
+            SendArgs {
+                dst_node: 9,
+                src_port: 1,
+                dst_port: 2,
+                payload: b"x",
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NoRoute);
+    let big = vec![0u8; 16 * 1024 * 1024 + 1];
+    let err = n1
+        .send(
+            0,
+            SendArgs {
+                dst_node: 3,
+                src_port: 1,
+                dst_port: 2,
+                payload: &big,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PayloadTooLarge);
+}
+
+#[test]
+fn queue_capacity_bounds_sends() {
+    let mut n = Node::new(NodeConfig {
+        node_id: 1,
+        mtu: MTU,
+        queue_capacity: 10,
+        ..NodeConfig::default()
+    })
+    .unwrap();
+    let mut t = RouteTable::new();
+    t.set(None, 2, vec![2]).unwrap();
+    n.set_routes(t);
+    let data = payload(20 * MTU);
+    let err = n
+        .send(
+            0,
+            SendArgs {
+                dst_node: 2,
+                src_port: 1,
+                dst_port: 2,
+                payload: &data,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::QueueFull);
+    assert!(n
+        .send(
+            0,
+            SendArgs {
+                dst_node: 2,
+                src_port: 1,
+                dst_port: 2,
+                payload: b"fits"
+            }
+        )
+        .is_ok());
+}
+
+#[test]
+fn hostile_input_is_counted_not_fatal() {
+    let mut net = line();
+    let n3 = net.get_mut(&3).unwrap();
+    let mut seed = 7u64;
+    for i in 0..5000 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let len = (seed >> 33) as usize % 120;
+        let junk: Vec<u8> = (0..len)
+            .map(|j| (seed >> (j % 56)) as u8 ^ i as u8)
+            .collect();
+        n3.handle_datagram(0, &junk);
+    }
+    assert!(n3.stats().drops(DropReason::Malformed) > 4000);
+    // Still works afterwards.
+    net.get_mut(&1)
+        .unwrap()
+        .send(
+            0,
+            SendArgs {
+                dst_node: 3,
+                src_port: 1,
+                dst_port: 2,
+                payload: b"ok",
+            },
+        )
+        .unwrap();
+    let got = run(&mut net, 0);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1.payload, b"ok");
+}
+
+#[test]
+fn hop_limit_ends_loops() {
+    // 1 and 2 both believe the other leads to 3: a routing loop.
+    let mut net = BTreeMap::from([(1, node(1, &[(3, 2)])), (2, node(2, &[(3, 1)]))]);
+    net.get_mut(&1)
+        .unwrap()
+        .send(
+            0,
+            SendArgs {
+                dst_node: 3,
+                src_port: 1,
+                dst_port: 2,
+                payload: b"loop",
+            },
+        )
+        .unwrap();
+    let got = run(&mut net, 0);
+    assert!(got.is_empty());
+    let drops =
+        net[&1].stats().drops(DropReason::HopLimit) + net[&2].stats().drops(DropReason::HopLimit);
+    assert_eq!(drops, 1);
+}
+
+#[test]
+fn max_mode_goes_straight_to_the_destination() {
+    let mut net = line();
+    let n1 = net.get_mut(&1).unwrap();
+    n1.set_operating_mode(OperatingMode::Max);
+    n1.set_peers([2, 3]);
+    n1.send(
+        0,
+        SendArgs {
+            dst_node: 3,
+            src_port: 1,
+            dst_port: 2,
+            payload: b"direct",
+        },
+    )
+    .unwrap();
+    let t = n1.poll_transmit().unwrap();
+    assert_eq!(t.next_hop, 3);
+    net.get_mut(&3).unwrap().handle_datagram(0, &t.datagram);
+    assert_eq!(run(&mut net, 0).len(), 1);
+    assert_eq!(net[&2].stats().packets_forwarded, 0);
+}
+
+#[test]
+fn loopback_send_delivers_locally() {
+    let mut n = node(1, &[]);
+    n.send(
+        0,
+        SendArgs {
+            dst_node: 1,
+            src_port: 5,
+            dst_port: 6,
+            payload: b"me",
+        },
+    )
+    .unwrap();
+    assert!(n.poll_transmit().is_none());
+    let Some(Event::Delivery(d)) = n.poll_event() else {
+        panic!("no delivery")
+    };
+    assert_eq!(
+        (d.payload.as_slice(), d.src_port, d.dst_port),
+        (&b"me"[..], 5, 6)
+    );
+}
+
+#[test]
+fn incomplete_messages_expire_and_are_counted() {
+    let mut net = line();
+    let data = payload(3 * MTU);
+    net.get_mut(&1)
+        .unwrap()
+        .send(
+            0,
+            SendArgs {
+                dst_node: 2,
+                src_port: 1,
+                dst_port: 2,
+                payload: &data,
+            },
+        )
+        .unwrap();
+    let first = net.get_mut(&1).unwrap().poll_transmit().unwrap();
+    let n2 = net.get_mut(&2).unwrap();
+    n2.handle_datagram(0, &first.datagram);
+    let deadline = n2.poll_timeout().expect("a reassembly deadline");
+    n2.handle_timeout(deadline - 1); // early: nothing happens
+    assert_eq!(n2.stats().drops(DropReason::ReassemblyExpired), 0);
+    n2.handle_timeout(deadline);
+    n2.handle_timeout(deadline); // spurious: no double count
+    assert_eq!(n2.stats().drops(DropReason::ReassemblyExpired), 1);
+    assert!(n2.poll_timeout().is_none());
+}
+
+#[test]
+fn invalid_config_names_the_key() {
+    let err = Node::new(NodeConfig {
+        mtu: 20,
+        ..NodeConfig::default()
+    })
+    .err()
+    .unwrap();
+    assert_eq!(err.key, "mtu");
+    assert_eq!(err.code(), ErrorCode::ConfigInvalid);
+}
