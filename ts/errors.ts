@@ -16,6 +16,7 @@ export type NextminiErrorCode =
   | 'CLOSED'
   | 'CONTROLLER_REJECTED'
   | 'CONTROLLER_UNREACHABLE'
+  | 'PEER_UNREACHABLE'
   | 'TIMEOUT'
   | 'ABORTED'
   | 'NOT_GROUP_SOURCE'

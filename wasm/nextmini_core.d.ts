@@ -1,6 +1,79 @@
 /* tslint:disable */
 /* eslint-disable */
 
+export class WasmNode {
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Feeds a batch of datagrams received from links (see `batch` for the format).
+     */
+    handleDatagrams(now_ms: number, batch: Uint8Array | number[]): void;
+    handleTimeout(now_ms: number): void;
+    /**
+     * Installs a route table encoded by the controller's core.
+     */
+    installRoutes(encoded: Uint8Array | number[]): void;
+    constructor(node_id: number, mtu: number, max_payload_bytes: number, queue_capacity: number, max_mode: boolean, reassembly_timeout_ms: number);
+    /**
+     * All queued events. A delivery is `{ u8 1, u8 kind, u32 src, u32 dst, u16 src_port,
+     * u16 dst_port, u32 message_id, u32 total_len, u32 frag_count, u16 tree_id, u32 len, bytes }`.
+     */
+    pollEvents(): Uint8Array;
+    /**
+     * Next deadline in host milliseconds, or -1 when no timer is needed.
+     */
+    pollTimeout(): number;
+    /**
+     * All queued transmits: repeated `{ u32 next_hop, u32 len, bytes }`.
+     */
+    pollTransmits(): Uint8Array;
+    /**
+     * Sends one message; returns its message id.
+     */
+    send(now_ms: number, dst_node: number, src_port: number, dst_port: number, payload: Uint8Array | number[]): number;
+    setMaxMode(max_mode: boolean): void;
+    /**
+     * Nodes whose data addresses the host knows.
+     */
+    setPeers(peers: Uint32Array | number[]): void;
+    /**
+     * Names for `stats()`; drop reasons are prefixed `drop.`.
+     */
+    static statNames(): string[];
+    /**
+     * Counter values in the order of `statNames()`.
+     */
+    stats(): Float64Array;
+}
+
+export class WasmTopology {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Builds a topology. `kind` is one of full_mesh (a = n_nodes), ring (a = n_nodes),
+     * torus (a = dim, b = n), fat_tree (a = k), custom (a = n_nodes, `edges` as flat pairs).
+     * Shortest-path routes are computed at once.
+     */
+    static build(kind: string, a: number, b: number, edges: Uint32Array | number[]): WasmTopology;
+    /**
+     * Recomputes every node's routes: shortest paths, overridden by explicit routes given as
+     * repeated `{ tag, count, values… }` with tag 1 = path (count node ids) or 2 = DAG
+     * (count edges, as pairs).
+     */
+    computeRoutes(explicit: Uint32Array | number[]): void;
+    /**
+     * Undirected edges as flat pairs.
+     */
+    edges(): Uint32Array;
+    neighbors(node: number): Uint32Array;
+    nodeIds(): Uint32Array;
+    /**
+     * The encoded route table of `node` (empty when it has no routes).
+     */
+    routeTable(node: number): Uint8Array;
+}
+
 /**
  * A decoded dataplane header, as plain fields for JS.
  */
@@ -77,9 +150,29 @@ export interface InitOutput {
     readonly __wbg_set_wireheader_srcPort: (a: number, b: number) => void;
     readonly __wbg_set_wireheader_totalLen: (a: number, b: number) => void;
     readonly __wbg_set_wireheader_treeId: (a: number, b: number) => void;
+    readonly __wbg_wasmnode_free: (a: number, b: number) => void;
+    readonly __wbg_wasmtopology_free: (a: number, b: number) => void;
     readonly __wbg_wireheader_free: (a: number, b: number) => void;
     readonly decodeHeader: (a: number, b: number) => [number, number, number];
     readonly encodeDatagram: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly wasmnode_handleDatagrams: (a: number, b: number, c: number, d: number) => [number, number];
+    readonly wasmnode_handleTimeout: (a: number, b: number) => void;
+    readonly wasmnode_installRoutes: (a: number, b: number, c: number) => [number, number];
+    readonly wasmnode_new: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
+    readonly wasmnode_pollEvents: (a: number) => [number, number];
+    readonly wasmnode_pollTimeout: (a: number) => number;
+    readonly wasmnode_pollTransmits: (a: number) => [number, number];
+    readonly wasmnode_send: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
+    readonly wasmnode_setMaxMode: (a: number, b: number) => void;
+    readonly wasmnode_setPeers: (a: number, b: number, c: number) => void;
+    readonly wasmnode_statNames: () => [number, number];
+    readonly wasmnode_stats: (a: number) => [number, number];
+    readonly wasmtopology_build: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
+    readonly wasmtopology_computeRoutes: (a: number, b: number, c: number) => [number, number];
+    readonly wasmtopology_edges: (a: number) => [number, number];
+    readonly wasmtopology_neighbors: (a: number, b: number) => [number, number];
+    readonly wasmtopology_nodeIds: (a: number) => [number, number];
+    readonly wasmtopology_routeTable: (a: number, b: number) => [number, number];
     readonly wireHeaderLen: () => number;
     readonly wireVersion: () => number;
     readonly wireheader_new: () => number;
@@ -87,6 +180,8 @@ export interface InitOutput {
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;
     readonly __externref_table_dealloc: (a: number) => void;
+    readonly __externref_drop_slice: (a: number, b: number) => void;
+    readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_start: () => void;
 }
 

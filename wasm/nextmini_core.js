@@ -1,5 +1,258 @@
 /* @ts-self-types="./nextmini_core.d.ts" */
 
+export class WasmNode {
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        WasmNodeFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_wasmnode_free(ptr, 0);
+    }
+    /**
+     * Feeds a batch of datagrams received from links (see `batch` for the format).
+     * @param {number} now_ms
+     * @param {Uint8Array | number[]} batch
+     */
+    handleDatagrams(now_ms, batch) {
+        const val2 = +now_ms;
+        const ptr0 = passArray8ToWasm0(batch, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmnode_handleDatagrams(this.__wbg_ptr, val2, ptr0, len0);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * @param {number} now_ms
+     */
+    handleTimeout(now_ms) {
+        wasm.wasmnode_handleTimeout(this.__wbg_ptr, now_ms);
+    }
+    /**
+     * Installs a route table encoded by the controller's core.
+     * @param {Uint8Array | number[]} encoded
+     */
+    installRoutes(encoded) {
+        const ptr0 = passArray8ToWasm0(encoded, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmnode_installRoutes(this.__wbg_ptr, ptr0, len0);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * @param {number} node_id
+     * @param {number} mtu
+     * @param {number} max_payload_bytes
+     * @param {number} queue_capacity
+     * @param {boolean} max_mode
+     * @param {number} reassembly_timeout_ms
+     */
+    constructor(node_id, mtu, max_payload_bytes, queue_capacity, max_mode, reassembly_timeout_ms) {
+        const ret = wasm.wasmnode_new(node_id, mtu, max_payload_bytes, queue_capacity, max_mode, reassembly_timeout_ms);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        this.__wbg_ptr = ret[0];
+        WasmNodeFinalization.register(this, this.__wbg_ptr, this);
+        return this;
+    }
+    /**
+     * All queued events. A delivery is `{ u8 1, u8 kind, u32 src, u32 dst, u16 src_port,
+     * u16 dst_port, u32 message_id, u32 total_len, u32 frag_count, u16 tree_id, u32 len, bytes }`.
+     * @returns {Uint8Array}
+     */
+    pollEvents() {
+        const ret = wasm.wasmnode_pollEvents(this.__wbg_ptr);
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        return v1;
+    }
+    /**
+     * Next deadline in host milliseconds, or -1 when no timer is needed.
+     * @returns {number}
+     */
+    pollTimeout() {
+        const ret = wasm.wasmnode_pollTimeout(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * All queued transmits: repeated `{ u32 next_hop, u32 len, bytes }`.
+     * @returns {Uint8Array}
+     */
+    pollTransmits() {
+        const ret = wasm.wasmnode_pollTransmits(this.__wbg_ptr);
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        return v1;
+    }
+    /**
+     * Sends one message; returns its message id.
+     * @param {number} now_ms
+     * @param {number} dst_node
+     * @param {number} src_port
+     * @param {number} dst_port
+     * @param {Uint8Array | number[]} payload
+     * @returns {number}
+     */
+    send(now_ms, dst_node, src_port, dst_port, payload) {
+        const val2 = +now_ms;
+        const val3 = +dst_node;
+        const val4 = +src_port;
+        const val5 = +dst_port;
+        const ptr0 = passArray8ToWasm0(payload, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmnode_send(this.__wbg_ptr, val2, val3, val4, val5, ptr0, len0);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return ret[0] >>> 0;
+    }
+    /**
+     * @param {boolean} max_mode
+     */
+    setMaxMode(max_mode) {
+        wasm.wasmnode_setMaxMode(this.__wbg_ptr, max_mode);
+    }
+    /**
+     * Nodes whose data addresses the host knows.
+     * @param {Uint32Array | number[]} peers
+     */
+    setPeers(peers) {
+        const ptr0 = passArray32ToWasm0(peers, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        wasm.wasmnode_setPeers(this.__wbg_ptr, ptr0, len0);
+    }
+    /**
+     * Names for `stats()`; drop reasons are prefixed `drop.`.
+     * @returns {string[]}
+     */
+    static statNames() {
+        const ret = wasm.wasmnode_statNames();
+        var v1 = getArrayJsValueFromWasm0(ret[0], ret[1]);
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
+     * Counter values in the order of `statNames()`.
+     * @returns {Float64Array}
+     */
+    stats() {
+        const ret = wasm.wasmnode_stats(this.__wbg_ptr);
+        var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
+        return v1;
+    }
+}
+if (Symbol.dispose) WasmNode.prototype[Symbol.dispose] = WasmNode.prototype.free;
+
+export class WasmTopology {
+    static __wrap(ptr) {
+        const obj = Object.create(WasmTopology.prototype);
+        obj.__wbg_ptr = ptr;
+        WasmTopologyFinalization.register(obj, obj.__wbg_ptr, obj);
+        return obj;
+    }
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        WasmTopologyFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_wasmtopology_free(ptr, 0);
+    }
+    /**
+     * Builds a topology. `kind` is one of full_mesh (a = n_nodes), ring (a = n_nodes),
+     * torus (a = dim, b = n), fat_tree (a = k), custom (a = n_nodes, `edges` as flat pairs).
+     * Shortest-path routes are computed at once.
+     * @param {string} kind
+     * @param {number} a
+     * @param {number} b
+     * @param {Uint32Array | number[]} edges
+     * @returns {WasmTopology}
+     */
+    static build(kind, a, b, edges) {
+        const val3 = +a;
+        const val4 = +b;
+        let ptr0, len0, ptr1, len1;
+        try {
+            ptr0 = passStringToWasm0(kind, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passArray32ToWasm0(edges, wasm.__wbindgen_malloc);
+            len1 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 4, 4); }
+            if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+            throw e;
+        }
+        const ret = wasm.wasmtopology_build(ptr0, len0, val3, val4, ptr1, len1);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return WasmTopology.__wrap(ret[0]);
+    }
+    /**
+     * Recomputes every node's routes: shortest paths, overridden by explicit routes given as
+     * repeated `{ tag, count, values… }` with tag 1 = path (count node ids) or 2 = DAG
+     * (count edges, as pairs).
+     * @param {Uint32Array | number[]} explicit
+     */
+    computeRoutes(explicit) {
+        const ptr0 = passArray32ToWasm0(explicit, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmtopology_computeRoutes(this.__wbg_ptr, ptr0, len0);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * Undirected edges as flat pairs.
+     * @returns {Uint32Array}
+     */
+    edges() {
+        const ret = wasm.wasmtopology_edges(this.__wbg_ptr);
+        var v1 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
+     * @param {number} node
+     * @returns {Uint32Array}
+     */
+    neighbors(node) {
+        const ret = wasm.wasmtopology_neighbors(this.__wbg_ptr, node);
+        var v1 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
+     * @returns {Uint32Array}
+     */
+    nodeIds() {
+        const ret = wasm.wasmtopology_nodeIds(this.__wbg_ptr);
+        var v1 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
+     * The encoded route table of `node` (empty when it has no routes).
+     * @param {number} node
+     * @returns {Uint8Array}
+     */
+    routeTable(node) {
+        const ret = wasm.wasmtopology_routeTable(this.__wbg_ptr, node);
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        return v1;
+    }
+}
+if (Symbol.dispose) WasmTopology.prototype[Symbol.dispose] = WasmTopology.prototype.free;
+
 /**
  * A decoded dataplane header, as plain fields for JS.
  */
@@ -263,6 +516,11 @@ function __wbg_get_imports() {
         __wbg___wbindgen_throw_4c88d8bf264fd984: function(arg0, arg1) {
             throw new Error(getStringFromWasm0(arg0, arg1));
         },
+        __wbindgen_generic_0000000000000001: function(arg0, arg1) {
+            // Cast intrinsic for `Ref(String) -> Externref`.
+            const ret = getStringFromWasm0(arg0, arg1);
+            return ret;
+        },
         __wbindgen_init_externref_table: function() {
             const table = wasm.__wbindgen_externrefs;
             table.set(0, undefined);
@@ -278,6 +536,12 @@ function __wbg_get_imports() {
     };
 }
 
+const WasmNodeFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_wasmnode_free(ptr, 1));
+const WasmTopologyFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_wasmtopology_free(ptr, 1));
 const WireHeaderFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_wireheader_free(ptr, 1));
@@ -288,14 +552,59 @@ function _assertClass(instance, klass) {
     }
 }
 
+function getArrayF64FromWasm0(ptr, len) {
+    ptr = ptr >>> 0;
+    return getFloat64ArrayMemory0().subarray(ptr / 8, ptr / 8 + len);
+}
+
+function getArrayJsValueFromWasm0(ptr, len) {
+    ptr = ptr >>> 0;
+    const mem = getDataViewMemory0();
+    const result = [];
+    for (let i = ptr; i < ptr + 4 * len; i += 4) {
+        result.push(wasm.__wbindgen_externrefs.get(mem.getUint32(i, true)));
+    }
+    wasm.__externref_drop_slice(ptr, len);
+    return result;
+}
+
+function getArrayU32FromWasm0(ptr, len) {
+    ptr = ptr >>> 0;
+    return getUint32ArrayMemory0().subarray(ptr / 4, ptr / 4 + len);
+}
+
 function getArrayU8FromWasm0(ptr, len) {
     ptr = ptr >>> 0;
     return getUint8ArrayMemory0().subarray(ptr / 1, ptr / 1 + len);
 }
 
+let cachedDataViewMemory0 = null;
+function getDataViewMemory0() {
+    if (cachedDataViewMemory0 === null || cachedDataViewMemory0.buffer.detached === true || (cachedDataViewMemory0.buffer.detached === undefined && cachedDataViewMemory0.buffer !== wasm.memory.buffer)) {
+        cachedDataViewMemory0 = new DataView(wasm.memory.buffer);
+    }
+    return cachedDataViewMemory0;
+}
+
+let cachedFloat64ArrayMemory0 = null;
+function getFloat64ArrayMemory0() {
+    if (cachedFloat64ArrayMemory0 === null || cachedFloat64ArrayMemory0.byteLength === 0) {
+        cachedFloat64ArrayMemory0 = new Float64Array(wasm.memory.buffer);
+    }
+    return cachedFloat64ArrayMemory0;
+}
+
 function getStringFromWasm0(ptr, len) {
     ptr = ptr >>> 0;
     return decodeText(getUint8ArrayMemory0().subarray(ptr, ptr + len));
+}
+
+let cachedUint32ArrayMemory0 = null;
+function getUint32ArrayMemory0() {
+    if (cachedUint32ArrayMemory0 === null || cachedUint32ArrayMemory0.byteLength === 0) {
+        cachedUint32ArrayMemory0 = new Uint32Array(wasm.memory.buffer);
+    }
+    return cachedUint32ArrayMemory0;
 }
 
 let cachedUint8ArrayMemory0 = null;
@@ -306,10 +615,54 @@ function getUint8ArrayMemory0() {
     return cachedUint8ArrayMemory0;
 }
 
+function passArray32ToWasm0(arg, malloc) {
+    const ptr = malloc(arg.length * 4, 4) >>> 0;
+    getUint32ArrayMemory0().set(arg, ptr / 4);
+    WASM_VECTOR_LEN = arg.length;
+    return ptr;
+}
+
 function passArray8ToWasm0(arg, malloc) {
     const ptr = malloc(arg.length * 1, 1) >>> 0;
     getUint8ArrayMemory0().set(arg, ptr / 1);
     WASM_VECTOR_LEN = arg.length;
+    return ptr;
+}
+
+function passStringToWasm0(arg, malloc, realloc) {
+    if (realloc === undefined) {
+        const buf = cachedTextEncoder.encode(arg);
+        const ptr = malloc(buf.length, 1) >>> 0;
+        getUint8ArrayMemory0().subarray(ptr, ptr + buf.length).set(buf);
+        WASM_VECTOR_LEN = buf.length;
+        return ptr;
+    }
+
+    let len = arg.length;
+    let ptr = malloc(len, 1) >>> 0;
+
+    const mem = getUint8ArrayMemory0();
+
+    let offset = 0;
+
+    for (; offset < len; offset++) {
+        const code = arg.charCodeAt(offset);
+        if (code > 0x7F) break;
+        mem[ptr + offset] = code;
+    }
+    if (offset !== len) {
+        if (offset !== 0) {
+            arg = arg.slice(offset);
+        }
+        ptr = realloc(ptr, len, len = offset + arg.length * 3, 1) >>> 0;
+        const view = getUint8ArrayMemory0().subarray(ptr + offset, ptr + len);
+        const ret = cachedTextEncoder.encodeInto(arg, view);
+
+        offset += ret.written;
+        ptr = realloc(ptr, len, offset, 1) >>> 0;
+    }
+
+    WASM_VECTOR_LEN = offset;
     return ptr;
 }
 
@@ -333,6 +686,19 @@ function decodeText(bytes) {
     return cachedTextDecoder.decode(bytes);
 }
 
+const cachedTextEncoder = new TextEncoder();
+
+if (!('encodeInto' in cachedTextEncoder)) {
+    cachedTextEncoder.encodeInto = function (arg, view) {
+        const buf = cachedTextEncoder.encode(arg);
+        view.set(buf);
+        return {
+            read: arg.length,
+            written: buf.length
+        };
+    };
+}
+
 let WASM_VECTOR_LEN = 0;
 
 let wasmModule, wasmInstance, wasm;
@@ -340,6 +706,9 @@ function __wbg_finalize_init(instance, module) {
     wasmInstance = instance;
     wasm = instance.exports;
     wasmModule = module;
+    cachedDataViewMemory0 = null;
+    cachedFloat64ArrayMemory0 = null;
+    cachedUint32ArrayMemory0 = null;
     cachedUint8ArrayMemory0 = null;
     wasm.__wbindgen_start();
     return wasm;

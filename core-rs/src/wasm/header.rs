@@ -1,19 +1,8 @@
-//! The wasm-bindgen boundary. Rules kept here:
-//! - few, coarse calls; bytes cross as `Uint8Array` (`&[u8]` in, `Vec<u8>` out);
-//! - every typed core error is converted exactly once, by [`js_error`], into an `Error` whose
-//!   message is `"<CODE>|<readable message>"`; the TypeScript boundary turns that into a
-//!   `NextminiError` with `code` set;
-//! - nothing here calls into JS while core state is being mutated (events are queued in the
-//!   core and drained by the host after the call returns).
+//! Dataplane header encode/decode for JS (used by tests, tools and the smoke tests).
 
-use crate::error::CoreError;
+use super::js_error;
 use crate::wire::{Header, PacketKind, HEADER_LEN};
 use wasm_bindgen::prelude::*;
-
-/// Converts a typed core error into the boundary's error format.
-pub fn js_error<E: CoreError>(e: E) -> JsError {
-    JsError::new(&format!("{}|{}", e.code().as_str(), e))
-}
 
 /// A decoded dataplane header, as plain fields for JS.
 #[wasm_bindgen]

@@ -1,0 +1,165 @@
+//! `WasmNode`: the node engine for the TypeScript host. See `crate::node` for the drive loop.
+
+use super::batch::{put_u16, put_u32, split};
+use super::{js_error, micros};
+use crate::node::{DropReason, Event, Node, NodeConfig, OperatingMode, SendArgs};
+use crate::topology::RouteTable;
+use wasm_bindgen::prelude::*;
+
+/// Event type tags in `pollEvents()` output.
+const EVENT_DELIVERY: u8 = 1;
+
+#[wasm_bindgen]
+pub struct WasmNode {
+    inner: Node,
+}
+
+#[wasm_bindgen]
+impl WasmNode {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        node_id: u32,
+        mtu: u32,
+        max_payload_bytes: u32,
+        queue_capacity: u32,
+        max_mode: bool,
+        reassembly_timeout_ms: f64,
+    ) -> Result<WasmNode, JsError> {
+        let cfg = NodeConfig {
+            node_id,
+            mtu: mtu as usize,
+            max_payload_bytes: max_payload_bytes as usize,
+            queue_capacity: queue_capacity as usize,
+            operating_mode: if max_mode { OperatingMode::Max } else { OperatingMode::Normal },
+            reassembly_timeout_us: micros(reassembly_timeout_ms),
+        };
+        Node::new(cfg).map(|inner| WasmNode { inner }).map_err(js_error)
+    }
+
+    /// Installs a route table encoded by the controller's core.
+    #[wasm_bindgen(js_name = installRoutes)]
+    pub fn install_routes(&mut self, encoded: &[u8]) -> Result<(), JsError> {
+        let table = RouteTable::decode(encoded).map_err(js_error)?;
+        self.inner.set_routes(table);
+        Ok(())
+    }
+
+    /// Nodes whose data addresses the host knows.
+    #[wasm_bindgen(js_name = setPeers)]
+    pub fn set_peers(&mut self, peers: &[u32]) {
+        self.inner.set_peers(peers.iter().copied());
+    }
+
+    #[wasm_bindgen(js_name = setMaxMode)]
+    pub fn set_max_mode(&mut self, max_mode: bool) {
+        self.inner.set_operating_mode(if max_mode { OperatingMode::Max } else { OperatingMode::Normal });
+    }
+
+    /// Sends one message; returns its message id.
+    pub fn send(
+        &mut self,
+        now_ms: f64,
+        dst_node: u32,
+        src_port: u16,
+        dst_port: u16,
+        payload: &[u8],
+    ) -> Result<u32, JsError> {
+        self.inner
+            .send(micros(now_ms), SendArgs { dst_node, src_port, dst_port, payload })
+            .map_err(js_error)
+    }
+
+    /// Feeds a batch of datagrams received from links (see `batch` for the format).
+    #[wasm_bindgen(js_name = handleDatagrams)]
+    pub fn handle_datagrams(&mut self, now_ms: f64, batch: &[u8]) -> Result<(), JsError> {
+        let now = micros(now_ms);
+        for d in split(batch) {
+            self.inner.handle_datagram(now, d.map_err(js_error)?);
+        }
+        Ok(())
+    }
+
+    #[wasm_bindgen(js_name = handleTimeout)]
+    pub fn handle_timeout(&mut self, now_ms: f64) {
+        self.inner.handle_timeout(micros(now_ms));
+    }
+
+    /// All queued transmits: repeated `{ u32 next_hop, u32 len, bytes }`.
+    #[wasm_bindgen(js_name = pollTransmits)]
+    pub fn poll_transmits(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Some(t) = self.inner.poll_transmit() {
+            put_u32(&mut out, t.next_hop);
+            put_u32(&mut out, t.datagram.len() as u32);
+            out.extend_from_slice(&t.datagram);
+        }
+        out
+    }
+
+    /// All queued events. A delivery is `{ u8 1, u8 kind, u32 src, u32 dst, u16 src_port,
+    /// u16 dst_port, u32 message_id, u32 total_len, u32 frag_count, u16 tree_id, u32 len, bytes }`.
+    #[wasm_bindgen(js_name = pollEvents)]
+    pub fn poll_events(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Some(ev) = self.inner.poll_event() {
+            match ev {
+                Event::Delivery(d) => {
+                    out.push(EVENT_DELIVERY);
+                    out.push(d.kind as u8);
+                    put_u32(&mut out, d.src_node);
+                    put_u32(&mut out, d.dst);
+                    put_u16(&mut out, d.src_port);
+                    put_u16(&mut out, d.dst_port);
+                    put_u32(&mut out, d.message_id);
+                    put_u32(&mut out, d.total_len);
+                    put_u32(&mut out, d.frag_count);
+                    put_u16(&mut out, d.tree_id);
+                    put_u32(&mut out, d.payload.len() as u32);
+                    out.extend_from_slice(&d.payload);
+                }
+            }
+        }
+        out
+    }
+
+    /// Next deadline in host milliseconds, or -1 when no timer is needed.
+    #[wasm_bindgen(js_name = pollTimeout)]
+    pub fn poll_timeout(&self) -> f64 {
+        self.inner.poll_timeout().map_or(-1.0, |us| us as f64 / 1000.0)
+    }
+
+    /// Counter values in the order of `statNames()`.
+    pub fn stats(&self) -> Vec<f64> {
+        let s = self.inner.stats();
+        let mut v = vec![
+            s.messages_sent as f64,
+            s.packets_sent as f64,
+            s.packets_received as f64,
+            s.packets_forwarded as f64,
+            s.messages_delivered as f64,
+            s.bytes_delivered as f64,
+            self.inner.queued() as f64,
+        ];
+        v.extend(DropReason::ALL.iter().map(|r| s.drops(*r) as f64));
+        v
+    }
+
+    /// Names for `stats()`; drop reasons are prefixed `drop.`.
+    #[wasm_bindgen(js_name = statNames)]
+    pub fn stat_names() -> Vec<String> {
+        let mut v: Vec<String> = [
+            "messagesSent",
+            "packetsSent",
+            "packetsReceived",
+            "packetsForwarded",
+            "messagesDelivered",
+            "bytesDelivered",
+            "queued",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(DropReason::ALL.iter().map(|r| format!("drop.{}", r.name())));
+        v
+    }
+}

@@ -1,0 +1,93 @@
+import { NextminiError } from '../errors.js';
+import { logger } from '../log.js';
+import { TableReader, type Table } from './reader.js';
+
+/** Node configuration, as in a node TOML file (snake_case keys). */
+export interface NodeConfig {
+  /** This node's id in the controller's topology (>= 1). */
+  node_id: number;
+  /** The controller, as `host:port` or a `ws://` / `wss://` URL. */
+  controller_addr: string;
+  /** Link protocol between nodes. Default "udp". */
+  protocol?: 'udp' | 'tcp';
+  /** Address the data socket binds to. Default "127.0.0.1". */
+  private_network_addr?: string;
+  /** Port the data socket binds to; 0 picks a free one. Default 0. */
+  private_network_port?: number;
+  /** Largest datagram put on a link, header included. Default 1400. */
+  mtu?: number;
+  /** Deliveries buffered per receiver before the oldest are dropped (counted). Default 1024. */
+  channel_capacity?: number;
+  /** Datagrams the node may hold waiting for a link (e.g. behind a rate limit). Default 65536. */
+  queue_capacity?: number;
+  /** When the queue is full: true = sendToNode waits for room, false = it rejects with QUEUE_FULL. Default false. */
+  channel_backpressure?: boolean;
+  /** Default source port of sends. Default 45535. */
+  user_space_client_port?: number;
+  /** Default destination port of sends and receivers. Default 8888. */
+  user_space_server_port?: number;
+  /** "normal": hop by hop along routes; "max": straight to the destination. Default "normal". */
+  operating_mode?: 'normal' | 'max';
+  /** Largest payload one send may carry (fragmented to the MTU). Default 16 MiB. */
+  max_payload_bytes?: number;
+  /** Incomplete messages older than this are dropped (counted). Default 5000. */
+  reassembly_timeout_ms?: number;
+}
+
+export type ResolvedNodeConfig = Required<NodeConfig>;
+
+export const NODE_DEFAULTS = {
+  protocol: 'udp',
+  private_network_addr: '127.0.0.1',
+  private_network_port: 0,
+  mtu: 1400,
+  channel_capacity: 1024,
+  queue_capacity: 65_536,
+  channel_backpressure: false,
+  user_space_client_port: 45535,
+  user_space_server_port: 8888,
+  operating_mode: 'normal',
+  max_payload_bytes: 16 * 1024 * 1024,
+  reassembly_timeout_ms: 5000,
+} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr'>;
+
+const log = logger('config');
+
+/** Validates a node config table; unknown keys are warned about by name. */
+export function resolveNodeConfig(table: Table, source = 'node config'): ResolvedNodeConfig {
+  const r = new TableReader(source, table);
+  const cfg: ResolvedNodeConfig = {
+    node_id: r.int('node_id', { min: 1, max: 0xffff_fffe }),
+    controller_addr: r.str('controller_addr'),
+    protocol: r.oneOf('protocol', ['udp', 'tcp'] as const, { default: NODE_DEFAULTS.protocol }),
+    private_network_addr: r.str('private_network_addr', { default: NODE_DEFAULTS.private_network_addr }),
+    private_network_port: r.int('private_network_port', { min: 0, max: 65535, default: NODE_DEFAULTS.private_network_port }),
+    mtu: r.int('mtu', { min: 128, max: 65_535, default: NODE_DEFAULTS.mtu }),
+    channel_capacity: r.int('channel_capacity', { min: 1, max: 1 << 24, default: NODE_DEFAULTS.channel_capacity }),
+    queue_capacity: r.int('queue_capacity', { min: 16, max: 1 << 24, default: NODE_DEFAULTS.queue_capacity }),
+    channel_backpressure: r.bool('channel_backpressure', { default: NODE_DEFAULTS.channel_backpressure }),
+    user_space_client_port: r.int('user_space_client_port', { min: 0, max: 65535, default: NODE_DEFAULTS.user_space_client_port }),
+    user_space_server_port: r.int('user_space_server_port', { min: 0, max: 65535, default: NODE_DEFAULTS.user_space_server_port }),
+    operating_mode: r.oneOf('operating_mode', ['normal', 'max'] as const, { default: NODE_DEFAULTS.operating_mode }),
+    max_payload_bytes: r.int('max_payload_bytes', { min: 1, max: 1 << 30, default: NODE_DEFAULTS.max_payload_bytes }),
+    reassembly_timeout_ms: r.int('reassembly_timeout_ms', { min: 1, max: 3_600_000, default: NODE_DEFAULTS.reassembly_timeout_ms }),
+  };
+  controllerUrl(cfg.controller_addr); // validates
+  const unknown = r.unknownKeys();
+  if (unknown.length) log.warn(`${source}: unknown keys ignored: ${unknown.join(', ')}`);
+  return cfg;
+}
+
+/** `host:port` or a ws(s) URL -> a ws(s) URL. */
+export function controllerUrl(addr: string): string {
+  if (/^wss?:\/\//.test(addr)) {
+    try {
+      return new URL(addr).toString();
+    } catch {
+      /* fall through */
+    }
+  } else if (/^[^\s/:]+:\d{1,5}$/.test(addr) || /^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(addr)) {
+    return `ws://${addr}`;
+  }
+  throw new NextminiError('CONFIG_INVALID', `node config.controller_addr must be host:port or a ws:// URL, got ${JSON.stringify(addr)}`);
+}

@@ -1,0 +1,144 @@
+// The messages of the control protocol and their encodings (see codec.ts for the framing).
+import { NextminiError } from '../errors.js';
+import { frame, openFrame, CONTROL_VERSION, type Reader, type Writer } from './codec.js';
+
+export type Protocol = 'udp' | 'tcp';
+export type OperatingMode = 'normal' | 'max';
+
+export interface PeerAddress {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+/** Node -> controller: first message on a connection. */
+export interface Hello {
+  t: 'hello';
+  nodeId: number;
+  protocol: Protocol;
+  dataHost: string;
+  dataPort: number;
+}
+
+/** Controller -> node: refusal, then the controller closes the connection. */
+export interface Reject {
+  t: 'reject';
+  code: 'UNKNOWN_NODE' | 'DUPLICATE_NODE' | 'VERSION_MISMATCH' | 'PROTOCOL_MISMATCH' | 'MALFORMED';
+  message: string;
+}
+
+/**
+ * Controller -> node: everything a node needs, as a full snapshot (sent on connect, on
+ * reconnect, and whenever a peer's data address changes).
+ */
+export interface Snapshot {
+  t: 'snapshot';
+  /** Increases with every snapshot the controller sends this node. */
+  generation: number;
+  userSpaceBase: number;
+  operatingMode: OperatingMode;
+  /** Data addresses of every connected node (neighbours for normal mode, all for max mode). */
+  peers: PeerAddress[];
+  /** Ids of this node's topology neighbours. */
+  neighbors: number[];
+  /** Every node id of the topology. */
+  nodes: number[];
+  /** This node's route table, encoded by the core. */
+  routeTable: Uint8Array;
+  topologyReady: boolean;
+}
+
+/** Node -> controller: all neighbours' addresses known (and links connected) and routes installed. */
+export interface LinksUp {
+  t: 'links-up';
+  /** The snapshot generation this report refers to; stale reports are ignored. */
+  generation: number;
+}
+
+/** Controller -> node: every expected node is connected with links up. */
+export interface TopologyReady {
+  t: 'topology-ready';
+}
+
+export type ControlMessage = Hello | Reject | Snapshot | LinksUp | TopologyReady;
+
+const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5 } as const;
+const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED'];
+
+const writePeer = (w: Writer, p: PeerAddress) => w.u32(p.nodeId).str(p.host).u16(p.port);
+const readPeer = (r: Reader): PeerAddress => ({ nodeId: r.u32(), host: r.str(), port: r.u16() });
+
+export function encode(m: ControlMessage): Uint8Array {
+  const w = frame(TYPE[m.t]);
+  switch (m.t) {
+    case 'hello':
+      w.u32(m.nodeId).u8(m.protocol === 'tcp' ? 1 : 0).str(m.dataHost).u16(m.dataPort);
+      break;
+    case 'reject':
+      w.u8(REJECT_CODES.indexOf(m.code)).str(m.message);
+      break;
+    case 'snapshot':
+      w.u32(m.generation).u32(m.userSpaceBase).u8(m.operatingMode === 'max' ? 1 : 0).array(m.peers, writePeer);
+      w.array(m.neighbors, (w2, n) => w2.u32(n)).array(m.nodes, (w2, n) => w2.u32(n));
+      w.bytes(m.routeTable).bool(m.topologyReady);
+      break;
+    case 'links-up':
+      w.u32(m.generation);
+      break;
+    case 'topology-ready':
+      break;
+  }
+  return w.finish();
+}
+
+/** Decodes one message; throws MALFORMED_PACKET, or CONTROLLER_REJECTED-style version errors. */
+export function decode(bytes: Uint8Array): ControlMessage {
+  const { version, type, body: r } = openFrame(bytes);
+  if (version !== CONTROL_VERSION) {
+    throw new NextminiError('MALFORMED_PACKET', `control protocol version ${version} is not supported (this side speaks ${CONTROL_VERSION})`);
+  }
+  let m: ControlMessage;
+  switch (type) {
+    case TYPE.hello:
+      m = { t: 'hello', nodeId: r.u32(), protocol: r.u8() === 1 ? 'tcp' : 'udp', dataHost: r.str(), dataPort: r.u16() };
+      break;
+    case TYPE.reject: {
+      const code = REJECT_CODES[r.u8()];
+      if (!code) throw new NextminiError('MALFORMED_PACKET', 'unknown reject code');
+      m = { t: 'reject', code, message: r.str() };
+      break;
+    }
+    case TYPE.snapshot:
+      m = {
+        t: 'snapshot',
+        generation: r.u32(),
+        userSpaceBase: r.u32(),
+        operatingMode: r.u8() === 1 ? 'max' : 'normal',
+        peers: r.array(readPeer),
+        neighbors: r.array((x) => x.u32()),
+        nodes: r.array((x) => x.u32()),
+        routeTable: r.bytes(),
+        topologyReady: r.bool(),
+      };
+      break;
+    case TYPE['links-up']:
+      m = { t: 'links-up', generation: r.u32() };
+      break;
+    case TYPE['topology-ready']:
+      m = { t: 'topology-ready' };
+      break;
+    default:
+      throw new NextminiError('MALFORMED_PACKET', `unknown control message type ${type}`);
+  }
+  r.end();
+  return m;
+}
+
+/** Peeks at a frame's protocol version without decoding the body. */
+export function frameVersion(bytes: Uint8Array): number | null {
+  try {
+    return openFrame(bytes).version;
+  } catch {
+    return null;
+  }
+}

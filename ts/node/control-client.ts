@@ -1,0 +1,116 @@
+// The node's side of the control protocol: hello, snapshots, links-up, topology-ready, and
+// reconnecting with backoff when the controller goes away.
+import { NextminiError } from '../errors.js';
+import { logger } from '../log.js';
+import { decode, encode, type Hello, type Snapshot } from '../control/messages.js';
+import { openSocket, type MessageSocket } from '../control/socket.js';
+
+const log = logger('control');
+
+export interface ControlClientOptions {
+  url: string;
+  hello: Omit<Hello, 't'>;
+  onSnapshot(s: Snapshot): void;
+  onTopologyReady(): void;
+}
+
+/** Backoff between reconnect attempts: 100 ms doubling to 5 s. */
+const backoff = (attempt: number): number => Math.min(100 * 2 ** attempt, 5000);
+
+export class ControlClient {
+  #socket: MessageSocket | undefined;
+  #closed = false;
+  #attempt = 0;
+  #first: { resolve(): void; reject(e: unknown): void } | undefined;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly o: ControlClientOptions) {}
+
+  /** Connects and resolves after the first snapshot; rejects on a refusal or after `timeoutMs`. */
+  start(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#first = undefined;
+        this.close();
+        reject(new NextminiError('CONTROLLER_UNREACHABLE', `no answer from the controller at ${this.o.url} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#first = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.#connect();
+    });
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const socket = openSocket(this.o.url, {
+      onOpen: () => {
+        this.#attempt = 0;
+        socket.send(encode({ t: 'hello', ...this.o.hello }));
+      },
+      onMessage: (data) => this.#onMessage(socket, data),
+      onClose: () => this.#onClose(socket),
+      onError: (err) => log.debug(`controller socket error: ${String(err)}`),
+    });
+    this.#socket = socket;
+  }
+
+  #onMessage(socket: MessageSocket, data: Uint8Array): void {
+    let m;
+    try {
+      m = decode(data);
+    } catch (err) {
+      log.warn(`ignoring a control message: ${(err as Error).message}`);
+      return;
+    }
+    switch (m.t) {
+      case 'reject': {
+        const err = new NextminiError('CONTROLLER_REJECTED', `the controller refused node ${this.o.hello.nodeId}: ${m.message} (${m.code})`);
+        log.error(err.message);
+        this.#closed = true;
+        socket.close();
+        if (this.#first) {
+          this.#first.reject(err);
+          this.#first = undefined;
+        }
+        return;
+      }
+      case 'snapshot':
+        this.o.onSnapshot(m);
+        if (this.#first) {
+          this.#first.resolve();
+          this.#first = undefined;
+        }
+        return;
+      case 'topology-ready':
+        this.o.onTopologyReady();
+        return;
+      default:
+        log.warn(`unexpected control message ${m.t}`);
+    }
+  }
+
+  #onClose(socket: MessageSocket): void {
+    if (socket !== this.#socket || this.#closed) return;
+    const delay = backoff(this.#attempt++);
+    log.info(`controller connection lost; reconnecting in ${delay} ms`);
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+  }
+
+  send(data: Uint8Array): void {
+    if (this.#socket?.readyState === 1) this.#socket.send(data);
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#socket?.close();
+  }
+}

@@ -1,0 +1,313 @@
+import { NextminiError } from '../errors.js';
+import { logger } from '../log.js';
+import { PacketView, shareView, asUint8, type BytesLike } from '../packet.js';
+import { controllerUrl, resolveNodeConfig, type NodeConfig, type ResolvedNodeConfig } from '../config/node-config.js';
+import { loadTomlOrObject } from '../config/load.js';
+import { formatIpv4 } from '../config/reader.js';
+import { encode, type Snapshot } from '../control/messages.js';
+import { ControlClient } from './control-client.js';
+import { Engine, type CoreDelivery } from './engine.js';
+import { PacketReceiver, type PayloadDelivery } from './receiver.js';
+import { Waiters, type WaitOptions } from './waiters.js';
+import type { PeerAddr, Transport } from './transport.js';
+import { UdpTransport } from './transport-udp.js';
+import { TcpTransport } from './transport-tcp.js';
+
+const log = logger('node');
+
+export interface OpenOptions {
+  /** How long to keep trying to reach the controller. Default 30 000 ms. */
+  connectTimeoutMs?: number;
+}
+
+export interface SendToNodeArgs {
+  dstNodeId: number;
+  /** The payload: a PacketView (not copied) or bytes (copied). */
+  frozen: PacketView | BytesLike;
+  /** Default: the node's user_space_client_port. */
+  srcPort?: number;
+  /** Default: the node's user_space_server_port. */
+  dstPort?: number;
+}
+
+export interface ReceiverFromNodeArgs {
+  srcNodeId: number;
+  /** Default: user_space_client_port (the default source port of sends). */
+  srcPort?: number;
+  /** Default: user_space_server_port. */
+  dstPort?: number;
+}
+
+export interface NetworkInfo {
+  nodeId: number;
+  controllerAddr: string;
+  userSpaceAddr: string;
+  privateNetworkAddr: string;
+  privateNetworkPort: number;
+  protocol: 'udp' | 'tcp';
+  mtu: number;
+  operatingMode: 'normal' | 'max';
+}
+
+export interface DataplaneStats {
+  messagesSent: number;
+  packetsSent: number;
+  packetsReceived: number;
+  packetsForwarded: number;
+  messagesDelivered: number;
+  bytesDelivered: number;
+  queued: number;
+  /** Drops by reason: core reasons plus host ones (no_receiver, receiver_full, send_error, ...). */
+  drops: Record<string, number>;
+}
+
+const flowKey = (src: number, sp: number, dp: number): string => `${src}:${sp}:${dp}`;
+const flowId = (src: number, sp: number, dp: number): bigint => (BigInt(src) << 32n) | (BigInt(sp) << 16n) | BigInt(dp);
+
+function checkPort(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 65535) throw new NextminiError('INVALID_ARGUMENT', `${name} must be a port number 0..65535, got ${v}`);
+  return v;
+}
+
+function checkNode(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1 || v > 0xffff_fffe) throw new NextminiError('INVALID_ARGUMENT', `${name} must be a node id >= 1, got ${v}`);
+  return v;
+}
+
+/**
+ * A live dataplane node. Open with `await Dataplane.open(config)`; keep it alive while
+ * sending, receiving or coordinating; `await dp.close()` (or `await using`) when done.
+ */
+export class Dataplane {
+  readonly #cfg: ResolvedNodeConfig;
+  readonly #engine: Engine;
+  readonly #transport: Transport;
+  readonly #control: ControlClient;
+  readonly #receivers = new Map<string, PacketReceiver>();
+  readonly #readyWaiters = new Waiters();
+  readonly #hostDrops = { no_receiver: 0, receiver_full: 0 };
+  #userSpaceBase = 0;
+  #ready = false;
+  #closed = false;
+  #generation = 0;
+
+  private constructor(cfg: ResolvedNodeConfig, engine: Engine, transport: Transport, control: ControlClient) {
+    this.#cfg = cfg;
+    this.#engine = engine;
+    this.#transport = transport;
+    this.#control = control;
+  }
+
+  /** Loads the config (a TOML path, or an object with the same keys), binds, joins the controller. */
+  static async open(config: string | NodeConfig, options: OpenOptions = {}): Promise<Dataplane> {
+    const table = await loadTomlOrObject('node config', config);
+    const cfg = resolveNodeConfig(table, typeof config === 'string' ? config : 'node config');
+    let dp: Dataplane | undefined;
+    const engine = new Engine({
+      nodeId: cfg.node_id,
+      mtu: cfg.mtu,
+      maxPayloadBytes: cfg.max_payload_bytes,
+      queueCapacity: cfg.queue_capacity,
+      maxMode: cfg.operating_mode === 'max',
+      reassemblyTimeoutMs: cfg.reassembly_timeout_ms,
+      onDelivery: (d) => dp?.deliverFromCore(d),
+    });
+    let transport: Transport;
+    try {
+      const bind = cfg.protocol === 'tcp' ? TcpTransport.bind : UdpTransport.bind;
+      transport = await bind(cfg.private_network_addr, cfg.private_network_port, engine.onDatagram);
+    } catch (err) {
+      engine.close();
+      throw err;
+    }
+    engine.attach(transport);
+    const control = new ControlClient({
+      url: controllerUrl(cfg.controller_addr),
+      hello: { nodeId: cfg.node_id, protocol: cfg.protocol, dataHost: transport.local.host, dataPort: transport.local.port },
+      onSnapshot: (s) => dp?.applySnapshot(s),
+      onTopologyReady: () => dp?.markReady(),
+    });
+    dp = new Dataplane(cfg, engine, transport, control);
+    try {
+      await control.start(options.connectTimeoutMs ?? 30_000);
+    } catch (err) {
+      await dp.close();
+      throw err;
+    }
+    log.info(`node ${cfg.node_id} up on ${cfg.protocol} ${transport.local.host}:${transport.local.port}`);
+    return dp;
+  }
+
+  get nodeId(): number {
+    return this.#cfg.node_id;
+  }
+
+  /** The resolved configuration (defaults filled in). */
+  get config(): Readonly<ResolvedNodeConfig> {
+    return this.#cfg;
+  }
+
+  /** @internal */
+  applySnapshot(s: Snapshot): void {
+    if (this.#closed) return;
+    this.#generation = s.generation;
+    this.#userSpaceBase = s.userSpaceBase;
+    this.#engine.core.setMaxMode(s.operatingMode === 'max');
+    try {
+      this.#engine.core.installRoutes(s.routeTable);
+    } catch (err) {
+      log.error(`could not install routes from the controller: ${String(err)}`);
+      return;
+    }
+    const peers = new Map<number, PeerAddr>();
+    for (const p of s.peers) if (p.nodeId !== this.nodeId) peers.set(p.nodeId, { host: p.host, port: p.port });
+    this.#engine.setPeers(peers);
+    const neighbors = s.neighbors.map((n) => peers.get(n));
+    if (s.topologyReady) this.markReady();
+    if (neighbors.every((p) => p !== undefined)) {
+      const generation = s.generation;
+      this.#transport.connect(neighbors as PeerAddr[]).then(
+        () => {
+          if (!this.#closed && generation === this.#generation) this.#control.send(encode({ t: 'links-up', generation }));
+        },
+        (err: unknown) => log.warn(`links not up: ${(err as Error).message}`),
+      );
+    }
+  }
+
+  /** @internal */
+  markReady(): void {
+    if (this.#ready) return;
+    this.#ready = true;
+    this.#readyWaiters.wakeAll(true);
+  }
+
+  /** @internal */
+  deliverFromCore(d: CoreDelivery): void {
+    const r = this.#receivers.get(flowKey(d.srcNode, d.srcPort, d.dstPort));
+    if (!r) {
+      this.#hostDrops.no_receiver++;
+      return;
+    }
+    const before = r.dropped;
+    const frozenPayload = shareView(d.payload);
+    const delivery: PayloadDelivery = {
+      payload: d.payload,
+      frozenPayload,
+      flowId: flowId(d.srcNode, d.srcPort, d.dstPort),
+      srcNodeId: d.srcNode,
+      srcIp: formatIpv4((this.#userSpaceBase + d.srcNode) >>> 0),
+      dstIp: formatIpv4((this.#userSpaceBase + d.dst) >>> 0),
+      srcPort: d.srcPort,
+      dstPort: d.dstPort,
+      messageId: d.messageId,
+      totalLen: d.totalLen,
+      fragmentCount: d.fragCount,
+    };
+    r.push(delivery);
+    this.#hostDrops.receiver_full += r.dropped - before;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new NextminiError('CLOSED', `node ${this.nodeId} is closed`);
+  }
+
+  /** Subscribes to one flow (source node, source port, destination port). */
+  registerReceiverFromNode(args: ReceiverFromNodeArgs): PacketReceiver {
+    this.#assertOpen();
+    const src = checkNode('srcNodeId', args.srcNodeId);
+    const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
+    const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
+    const key = flowKey(src, sp, dp);
+    if (this.#receivers.has(key)) {
+      throw new NextminiError('RECEIVER_EXISTS', `a receiver for flow from node ${src} port ${sp} to port ${dp} is already registered; close it first`);
+    }
+    const r = new PacketReceiver(`node ${src}:${sp} -> :${dp}`, this.#cfg.channel_capacity, () => {
+      if (this.#receivers.get(key) === r) this.#receivers.delete(key);
+    });
+    this.#receivers.set(key, r);
+    return r;
+  }
+
+  /**
+   * Sends a payload to a node; resolves with the message id once it is queued for the link.
+   * Rejects with NO_ROUTE, PAYLOAD_TOO_LARGE, or (without channel_backpressure) QUEUE_FULL.
+   */
+  async sendToNode(args: SendToNodeArgs): Promise<number> {
+    this.#assertOpen();
+    const dst = checkNode('dstNodeId', args.dstNodeId);
+    const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
+    const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
+    const bytes = args.frozen instanceof PacketView ? args.frozen.read() : asUint8(args.frozen);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return this.#engine.send(dst, sp, dp, bytes);
+      } catch (err) {
+        if (!(err instanceof NextminiError && err.code === 'QUEUE_FULL' && this.#cfg.channel_backpressure)) throw err;
+        // Wait for the links to drain some of the queue, then try again.
+        await new Promise((r) => setTimeout(r, Math.min(1 + attempt, 20)));
+        this.#assertOpen();
+      }
+    }
+  }
+
+  /** True once the controller reports every node connected with links up. Resolves at once if so. */
+  waitForTopologyReady(options: WaitOptions = {}): Promise<boolean> {
+    this.#assertOpen();
+    if (this.#ready) return Promise.resolve(true);
+    return this.#readyWaiters.wait(options);
+  }
+
+  get topologyReady(): boolean {
+    return this.#ready;
+  }
+
+  getNetworkInfo(): NetworkInfo {
+    return {
+      nodeId: this.nodeId,
+      controllerAddr: controllerUrl(this.#cfg.controller_addr),
+      userSpaceAddr: formatIpv4((this.#userSpaceBase + this.nodeId) >>> 0),
+      privateNetworkAddr: this.#transport.local.host,
+      privateNetworkPort: this.#transport.local.port,
+      protocol: this.#cfg.protocol,
+      mtu: this.#cfg.mtu,
+      operatingMode: this.#cfg.operating_mode,
+    };
+  }
+
+  stats(): DataplaneStats {
+    const raw = this.#engine.stats();
+    const drops: Record<string, number> = {};
+    for (const [k, v] of Object.entries(raw)) if (k.startsWith('drop.')) drops[k.slice(5)] = v;
+    drops.no_receiver = this.#hostDrops.no_receiver;
+    drops.receiver_full = this.#hostDrops.receiver_full;
+    drops.unknown_peer = this.#engine.unknownPeerDrops;
+    drops.send_error = this.#transport.stats.sendErrors;
+    drops.link_framing = this.#transport.stats.framingErrors;
+    return {
+      messagesSent: raw.messagesSent ?? 0,
+      packetsSent: raw.packetsSent ?? 0,
+      packetsReceived: raw.packetsReceived ?? 0,
+      packetsForwarded: raw.packetsForwarded ?? 0,
+      messagesDelivered: raw.messagesDelivered ?? 0,
+      bytesDelivered: raw.bytesDelivered ?? 0,
+      queued: raw.queued ?? 0,
+      drops,
+    };
+  }
+
+  /** Leaves the controller, closes sockets and receivers. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#control.close();
+    for (const r of [...this.#receivers.values()]) r.close();
+    this.#readyWaiters.wakeAll(false);
+    await this.#transport.close();
+    this.#engine.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

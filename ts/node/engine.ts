@@ -1,0 +1,173 @@
+// Drives the wasm node engine: feeds it datagrams and timeouts, carries out the transmits
+// it asks for and dispatches its events. See the drive loop in core-rs/src/node/mod.rs.
+import { WasmNode } from '../../wasm/nextmini_core.js';
+import { callCore } from '../errors.js';
+import type { PeerAddr, Transport } from './transport.js';
+
+export interface CoreDelivery {
+  kind: number;
+  srcNode: number;
+  dst: number;
+  srcPort: number;
+  dstPort: number;
+  messageId: number;
+  totalLen: number;
+  fragCount: number;
+  treeId: number;
+  payload: Uint8Array;
+}
+
+export interface EngineOptions {
+  nodeId: number;
+  mtu: number;
+  maxPayloadBytes: number;
+  queueCapacity: number;
+  maxMode: boolean;
+  reassemblyTimeoutMs: number;
+  onDelivery(d: CoreDelivery): void;
+}
+
+const now = (): number => performance.now();
+
+export class Engine {
+  readonly core: WasmNode;
+  #transport: Transport | undefined;
+  #peers = new Map<number, PeerAddr>();
+  #inbound: Uint8Array[] = [];
+  #inboundBytes = 0;
+  #flushScheduled = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+  #closed = false;
+  readonly #onDelivery: (d: CoreDelivery) => void;
+  /** Transmits to a next hop whose address is unknown (counted, not fatal). */
+  unknownPeerDrops = 0;
+  static readonly statNames: string[] = WasmNode.statNames();
+
+  constructor(o: EngineOptions) {
+    this.core = callCore(() => new WasmNode(o.nodeId, o.mtu, o.maxPayloadBytes, o.queueCapacity, o.maxMode, o.reassemblyTimeoutMs));
+    this.#onDelivery = o.onDelivery;
+  }
+
+  attach(transport: Transport): void {
+    this.#transport = transport;
+  }
+
+  setPeers(peers: Map<number, PeerAddr>): void {
+    this.#peers = peers;
+    this.core.setPeers(Uint32Array.from(peers.keys()));
+  }
+
+  /** Called by the transport for every datagram; batched into one core call per I/O turn. */
+  onDatagram = (datagram: Uint8Array): void => {
+    if (this.#closed) return;
+    // Copy: Node reuses receive buffers, and the batch outlives this callback.
+    this.#inbound.push(datagram.slice());
+    this.#inboundBytes += 4 + datagram.length;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flush);
+    }
+  };
+
+  #flush = (): void => {
+    this.#flushScheduled = false;
+    if (this.#closed || this.#inbound.length === 0) return;
+    const batch = new Uint8Array(this.#inboundBytes);
+    const view = new DataView(batch.buffer);
+    let o = 0;
+    for (const d of this.#inbound) {
+      view.setUint32(o, d.length);
+      batch.set(d, o + 4);
+      o += 4 + d.length;
+    }
+    this.#inbound = [];
+    this.#inboundBytes = 0;
+    callCore(() => this.core.handleDatagrams(now(), batch));
+    this.drain();
+  };
+
+  /** Sends one message through the core; returns its message id. */
+  send(dst: number, srcPort: number, dstPort: number, payload: Uint8Array): number {
+    const id = callCore(() => this.core.send(now(), dst, srcPort, dstPort, payload));
+    this.drain();
+    return id;
+  }
+
+  /** Carries out everything the core queued: transmits, events, and the next timer. */
+  drain(): void {
+    if (this.#closed) return;
+    const tx = this.core.pollTransmits();
+    if (tx.length) this.#transmit(tx);
+    const ev = this.core.pollEvents();
+    if (ev.length) this.#dispatch(ev);
+    this.#arm(this.core.pollTimeout());
+  }
+
+  #transmit(batch: Uint8Array): void {
+    const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+    let o = 0;
+    while (o < batch.length) {
+      const hop = view.getUint32(o);
+      const len = view.getUint32(o + 4);
+      const datagram = batch.subarray(o + 8, o + 8 + len);
+      o += 8 + len;
+      const peer = this.#peers.get(hop);
+      if (!peer || !this.#transport) {
+        this.unknownPeerDrops++;
+        continue;
+      }
+      this.#transport.send(peer, datagram);
+    }
+  }
+
+  #dispatch(batch: Uint8Array): void {
+    const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+    let o = 0;
+    while (o < batch.length) {
+      const type = view.getUint8(o);
+      if (type !== 1) throw new Error(`unknown core event type ${type}`);
+      const len = view.getUint32(o + 28);
+      const d: CoreDelivery = {
+        kind: view.getUint8(o + 1),
+        srcNode: view.getUint32(o + 2),
+        dst: view.getUint32(o + 6),
+        srcPort: view.getUint16(o + 10),
+        dstPort: view.getUint16(o + 12),
+        messageId: view.getUint32(o + 14),
+        totalLen: view.getUint32(o + 18),
+        fragCount: view.getUint32(o + 22),
+        treeId: view.getUint16(o + 26),
+        payload: batch.subarray(o + 32, o + 32 + len),
+      };
+      o += 32 + len;
+      this.#onDelivery(d);
+    }
+  }
+
+  #arm(deadlineMs: number): void {
+    if (deadlineMs < 0 || deadlineMs >= this.#timerAt) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = deadlineMs;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      if (this.#closed) return;
+      this.core.handleTimeout(now());
+      this.drain();
+    }, Math.max(0, deadlineMs - now()));
+  }
+
+  stats(): Record<string, number> {
+    const values = this.core.stats();
+    const out: Record<string, number> = {};
+    Engine.statNames.forEach((n, i) => (out[n] = values[i] ?? 0));
+    return out;
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.core.free();
+  }
+}

@@ -1,0 +1,157 @@
+import { createServer, connect as dial, type Server, type Socket } from 'node:net';
+import { NextminiError } from '../errors.js';
+import { peerKey, type DatagramHandler, type PeerAddr, type Transport, type TransportStats } from './transport.js';
+
+// Frames on a TCP link: u32 big-endian length, then one datagram. The bound keeps a hostile
+// or broken peer from making us buffer without limit.
+const MAX_FRAME = 65_535 + 64;
+
+/** Splits a byte stream into length-prefixed frames. */
+class FrameSplitter {
+  #pending: Uint8Array[] = [];
+  #pendingLen = 0;
+
+  constructor(
+    private readonly onFrame: DatagramHandler,
+    private readonly onViolation: () => void,
+  ) {}
+
+  push(chunk: Uint8Array): void {
+    this.#pending.push(chunk);
+    this.#pendingLen += chunk.length;
+    while (this.#pendingLen >= 4) {
+      const head = this.#peek(4);
+      const len = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
+      if (len > MAX_FRAME) return this.onViolation();
+      if (this.#pendingLen < 4 + len) return;
+      const frame = this.#take(4 + len).subarray(4);
+      this.onFrame(frame);
+    }
+  }
+
+  #peek(n: number): Uint8Array {
+    const first = this.#pending[0]!;
+    if (first.length >= n) return first.subarray(0, n);
+    return this.#flatten().subarray(0, n);
+  }
+
+  #flatten(): Uint8Array {
+    if (this.#pending.length === 1) return this.#pending[0]!;
+    const all = new Uint8Array(this.#pendingLen);
+    let o = 0;
+    for (const c of this.#pending) {
+      all.set(c, o);
+      o += c.length;
+    }
+    this.#pending = [all];
+    return all;
+  }
+
+  #take(n: number): Uint8Array {
+    const all = this.#flatten();
+    const out = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.#pending = rest.length ? [rest] : [];
+    this.#pendingLen = rest.length;
+    return out;
+  }
+}
+
+/**
+ * One outbound connection per peer carries our datagrams to it; inbound connections carry
+ * theirs to us. Keeping the directions apart avoids any dial race between two nodes.
+ */
+export class TcpTransport implements Transport {
+  readonly protocol = 'tcp' as const;
+  readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0 };
+  readonly local: PeerAddr;
+  #server: Server;
+  #out = new Map<string, { socket: Socket; ready: Promise<void> }>();
+  #inbound = new Set<Socket>();
+  #closed = false;
+
+  private constructor(server: Server, local: PeerAddr, private readonly onDatagram: DatagramHandler) {
+    this.#server = server;
+    this.local = local;
+  }
+
+  static async bind(host: string, port: number, onDatagram: DatagramHandler): Promise<TcpTransport> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(new NextminiError('CONFIG_INVALID', `cannot listen on TCP ${host}:${port}: ${err.message}`, { cause: err })));
+      server.listen(port, host, () => resolve());
+    });
+    const addr = server.address();
+    const t = new TcpTransport(server, { host, port: typeof addr === 'object' && addr ? addr.port : port }, onDatagram);
+    server.on('connection', (s) => t.#accept(s));
+    return t;
+  }
+
+  #accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    this.#inbound.add(socket);
+    const splitter = new FrameSplitter(this.onDatagram, () => {
+      this.stats.framingErrors++;
+      socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => splitter.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    socket.on('error', () => {});
+    socket.on('close', () => this.#inbound.delete(socket));
+  }
+
+  #link(peer: PeerAddr): { socket: Socket; ready: Promise<void> } {
+    const key = peerKey(peer);
+    const existing = this.#out.get(key);
+    if (existing && !existing.socket.destroyed) return existing;
+    const socket = dial({ host: peer.host, port: peer.port });
+    socket.setNoDelay(true);
+    const ready = new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('error', (err) => reject(err));
+    });
+    ready.catch(() => {});
+    socket.on('error', () => {
+      this.stats.sendErrors++;
+      this.#out.delete(key);
+    });
+    socket.on('close', () => {
+      if (this.#out.get(key)?.socket === socket) this.#out.delete(key);
+    });
+    const link = { socket, ready };
+    this.#out.set(key, link);
+    return link;
+  }
+
+  send(peer: PeerAddr, datagram: Uint8Array): void {
+    if (this.#closed) return;
+    const { socket } = this.#link(peer);
+    const head = new Uint8Array(4);
+    new DataView(head.buffer).setUint32(0, datagram.length);
+    // Two writes, not a concatenation: node batches them on the socket anyway (cork-free).
+    socket.write(head);
+    socket.write(datagram);
+  }
+
+  async connect(peers: PeerAddr[]): Promise<void> {
+    const attempts = peers.map(async (p) => {
+      for (let i = 0; ; i++) {
+        try {
+          await this.#link(p).ready;
+          return;
+        } catch (err) {
+          if (this.#closed || i >= 20) throw new NextminiError('PEER_UNREACHABLE', `cannot open TCP link to ${peerKey(p)}: ${(err as Error).message}`, { cause: err });
+          await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** i, 1000)));
+        }
+      }
+    });
+    await Promise.all(attempts);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const { socket } of this.#out.values()) socket.destroy();
+    for (const s of this.#inbound) s.destroy();
+    this.#out.clear();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
