@@ -152,7 +152,7 @@ impl RouteTable {
                 });
             }
             prev = Some(key);
-            entries.insert(key, r.hops()?);
+            entries.insert(key, r.hops(false)?);
         }
         r.finish()?;
         Ok(RouteTable { entries })
