@@ -405,6 +405,16 @@ mod tests {
         }
 
         #[test]
+        fn arbitrary_bodies_never_panic(body in proptest::collection::vec(any::<u8>(), 0..200)) {
+            // Random bytes rarely pass the preamble; this drives the entry decoder directly.
+            let mut bytes = vec![1, 2];
+            bytes.extend_from_slice(&body);
+            if let Ok(t) = MulticastTable::decode(&bytes) {
+                prop_assert_eq!(t.encode(), bytes);
+            }
+        }
+
+        #[test]
         fn mutated_tables_never_panic(t in any_table(), pos in any::<prop::sample::Index>(), v in any::<u8>()) {
             let mut b = t.encode();
             let i = pos.index(b.len());

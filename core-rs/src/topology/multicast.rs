@@ -494,11 +494,10 @@ mod tests {
         ];
         let got =
             derive_group_entries(&topo, 3, src, &tree0(&edges), &BTreeSet::from([m1, m2])).unwrap();
-        assert_eq!(got[&e0][&(3, 0)].next_hops, {
-            let mut v = vec![m1, a0];
-            v.sort();
-            v
-        });
-        assert_eq!(got.len(), 8);
+        // Aggregation ids precede host ids, so the sorted hops of e0 are [a0, m1].
+        assert_eq!(got[&e0][&(3, 0)].next_hops, vec![a0, m1]);
+        assert_eq!(got[&c0][&(3, 0)].next_hops, vec![a1]);
+        assert!(got[&m2][&(3, 0)].local && !got[&e1][&(3, 0)].local);
+        assert_eq!(got.len(), 8, "the 8 nodes on the tree");
     }
 }

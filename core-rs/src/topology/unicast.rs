@@ -344,6 +344,41 @@ mod tests {
     }
 
     #[test]
+    fn explicit_path_example_from_the_config_docs() {
+        // In a full mesh 1 -> 3 is direct; [1, 2, 3] forces the detour.
+        let topo = full_mesh(3).unwrap();
+        let tables = compute_route_tables(&topo, &[ExplicitRoute::Path(vec![1, 2, 3])]).unwrap();
+        assert_eq!(tables[&1].next_hops(1, 3), Some(&[2][..]));
+        assert_eq!(tables[&2].next_hops(1, 3), Some(&[3][..]));
+        assert_eq!(
+            tables[&1].next_hops(2, 3),
+            Some(&[3][..]),
+            "other sources: direct"
+        );
+        assert_eq!(tables[&2].next_hops(2, 3), Some(&[3][..]));
+    }
+
+    #[test]
+    fn computed_tables_survive_the_codec() {
+        let topo = fat_tree(4).unwrap();
+        let ids = FatTreeIds::new(4);
+        let route = ExplicitRoute::Path(vec![
+            ids.host(0, 0, 0),
+            ids.edge(0, 0),
+            ids.aggregation(0, 1),
+            ids.edge(0, 1),
+            ids.host(0, 1, 0),
+        ]);
+        for (node, table) in compute_route_tables(&topo, &[route]).unwrap() {
+            assert_eq!(
+                RouteTable::decode(&table.encode()).as_ref(),
+                Ok(&table),
+                "node {node}"
+            );
+        }
+    }
+
+    #[test]
     fn explicit_dag_spreads_over_branches() {
         let topo = custom(4, &[(1, 2), (2, 4), (1, 3), (3, 4), (1, 4)]).unwrap();
         let dag = ExplicitRoute::Dag(vec![(1, 2), (2, 4), (1, 3), (3, 4)]);
