@@ -224,8 +224,9 @@ pub fn compute_route_tables(
     }
     let mut tables: BTreeMap<u32, RouteTable> =
         topo.node_ids().map(|v| (v, RouteTable::new())).collect();
-    // Ids come from the topology (>= 1) and hop lists are non-empty, so `set` cannot fail; the
-    // `?`-free form keeps this function's error type about routes only.
+    // Ids come from the topology (>= 1) and every hop list is non-empty (a node at distance d
+    // has a neighbour at d - 1; a resolved route node has an out-edge), so `set` cannot fail
+    // here. Asserting rather than returning keeps `RouteError` about the routes themselves.
     let mut put = |node: u32, src: Option<u32>, dst: u32, hops: Vec<u32>| {
         if let Some(t) = tables.get_mut(&node) {
             let ok = t.set(src, dst, hops);
