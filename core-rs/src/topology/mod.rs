@@ -28,8 +28,10 @@ pub mod pool;
 pub mod route_table;
 pub mod unicast;
 
-pub use codec::CodecError;
-pub use generators::{custom, fat_tree, full_mesh, ring, torus, TopologyError, TopologySpec};
+pub use codec::{CodecError, EntryError};
+pub use generators::{
+    custom, fat_tree, full_mesh, ring, torus, FatTreeIds, TopologyError, TopologySpec,
+};
 pub use graph::Topology;
 pub use hash::FlowKey;
 pub use mc_table::{McEntry, MulticastTable};
