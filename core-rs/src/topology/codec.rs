@@ -235,11 +235,11 @@ impl<'a> Reader<'a> {
         Ok(count as usize)
     }
 
-    /// Reads a non-empty, strictly ascending hop list.
-    pub(crate) fn hops(&mut self) -> Result<Vec<u32>, CodecError> {
+    /// Reads a strictly ascending hop list, empty only if `allow_empty`.
+    pub(crate) fn hops(&mut self, allow_empty: bool) -> Result<Vec<u32>, CodecError> {
         let offset = self.pos;
         let n = self.count("next hop", 4)?;
-        if n == 0 {
+        if n == 0 && !allow_empty {
             return Err(CodecError::BadValue {
                 what: "next hop count",
                 value: 0,

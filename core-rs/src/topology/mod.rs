@@ -22,19 +22,24 @@ mod dag;
 pub mod generators;
 pub mod graph;
 pub mod hash;
-//pub mod mc_table;
-//pub mod multicast;
-//pub mod pool;
+pub mod mc_table;
+pub mod multicast;
+pub mod pool;
 pub mod route_table;
 pub mod unicast;
 
-pub use codec::CodecError;
-pub use generators::{custom, fat_tree, full_mesh, ring, torus, TopologyError, TopologySpec};
+pub use codec::{CodecError, EntryError};
+pub use generators::{
+    custom, fat_tree, full_mesh, ring, torus, FatTreeIds, TopologyError, TopologySpec,
+};
 pub use graph::Topology;
 pub use hash::FlowKey;
-//pub use mc_table::{McEntry, MulticastTable};
-/*MC*/
-//pub use pool::{format_ip, user_space_addr, GroupPool, PoolError};
+pub use mc_table::{McEntry, MulticastTable};
+pub use multicast::{
+    changed_nodes, derive_group_entries, validate_tree, GroupError, McTree, NodeGroupEntries,
+    TreeError,
+};
+pub use pool::{format_ip, user_space_addr, GroupAllocation, GroupPool, PoolError};
 pub use route_table::{NoRouteError, RouteTable};
 pub use unicast::{compute_route_tables, ecmp_next_hops, ExplicitRoute, RouteError};
 

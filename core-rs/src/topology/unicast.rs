@@ -224,8 +224,9 @@ pub fn compute_route_tables(
     }
     let mut tables: BTreeMap<u32, RouteTable> =
         topo.node_ids().map(|v| (v, RouteTable::new())).collect();
-    // Ids come from the topology (>= 1) and hop lists are non-empty, so `set` cannot fail; the
-    // `?`-free form keeps this function's error type about routes only.
+    // Ids come from the topology (>= 1) and every hop list is non-empty (a node at distance d
+    // has a neighbour at d - 1; a resolved route node has an out-edge), so `set` cannot fail
+    // here. Asserting rather than returning keeps `RouteError` about the routes themselves.
     let mut put = |node: u32, src: Option<u32>, dst: u32, hops: Vec<u32>| {
         if let Some(t) = tables.get_mut(&node) {
             let ok = t.set(src, dst, hops);
@@ -341,6 +342,41 @@ mod tests {
         assert_eq!(walk(&tables, FlowKey::new(5, 3, 1, 1)), vec![5, 4, 3]);
         assert_eq!(walk(&tables, FlowKey::new(2, 3, 1, 1)), vec![2, 3]);
         assert_eq!(tables[&1].next_hops(2, 3), Some(&[2][..]));
+    }
+
+    #[test]
+    fn explicit_path_example_from_the_config_docs() {
+        // In a full mesh 1 -> 3 is direct; [1, 2, 3] forces the detour.
+        let topo = full_mesh(3).unwrap();
+        let tables = compute_route_tables(&topo, &[ExplicitRoute::Path(vec![1, 2, 3])]).unwrap();
+        assert_eq!(tables[&1].next_hops(1, 3), Some(&[2][..]));
+        assert_eq!(tables[&2].next_hops(1, 3), Some(&[3][..]));
+        assert_eq!(
+            tables[&1].next_hops(2, 3),
+            Some(&[3][..]),
+            "other sources: direct"
+        );
+        assert_eq!(tables[&2].next_hops(2, 3), Some(&[3][..]));
+    }
+
+    #[test]
+    fn computed_tables_survive_the_codec() {
+        let topo = fat_tree(4).unwrap();
+        let ids = FatTreeIds::new(4);
+        let route = ExplicitRoute::Path(vec![
+            ids.host(0, 0, 0),
+            ids.edge(0, 0),
+            ids.aggregation(0, 1),
+            ids.edge(0, 1),
+            ids.host(0, 1, 0),
+        ]);
+        for (node, table) in compute_route_tables(&topo, &[route]).unwrap() {
+            assert_eq!(
+                RouteTable::decode(&table.encode()).as_ref(),
+                Ok(&table),
+                "node {node}"
+            );
+        }
     }
 
     #[test]
