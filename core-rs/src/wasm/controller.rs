@@ -45,12 +45,19 @@ impl WasmTopology {
             "fat_tree" => TopologySpec::FatTree { k: a },
             "custom" => {
                 if edges.len() % 2 != 0 {
-                    return Err(js_error(BoundaryError("topology.edges must be pairs".into())));
+                    return Err(js_error(BoundaryError(
+                        "topology.edges must be pairs".into(),
+                    )));
                 }
-                TopologySpec::Custom { n_nodes: a, edges: edges.chunks(2).map(|p| (p[0], p[1])).collect() }
+                TopologySpec::Custom {
+                    n_nodes: a,
+                    edges: edges.chunks(2).map(|p| (p[0], p[1])).collect(),
+                }
             }
             other => {
-                return Err(js_error(BoundaryError(format!("unknown topology type {other:?}"))));
+                return Err(js_error(BoundaryError(format!(
+                    "unknown topology type {other:?}"
+                ))));
             }
         };
         let topo = spec.build().map_err(js_error)?;
@@ -73,7 +80,11 @@ impl WasmTopology {
 
     /// Undirected edges as flat pairs.
     pub fn edges(&self) -> Vec<u32> {
-        self.topo.edges().iter().flat_map(|&(a, b)| [a, b]).collect()
+        self.topo
+            .edges()
+            .iter()
+            .flat_map(|&(a, b)| [a, b])
+            .collect()
     }
 
     /// Recomputes every node's routes: shortest paths, overridden by explicit routes given as
@@ -109,7 +120,9 @@ fn decode_explicit(flat: &[u32]) -> Result<Vec<ExplicitRoute>, BoundaryError> {
             }
             ROUTE_DAG => {
                 let pairs = flat.get(i..i + 2 * count).ok_or_else(bad)?;
-                out.push(ExplicitRoute::Dag(pairs.chunks(2).map(|p| (p[0], p[1])).collect()));
+                out.push(ExplicitRoute::Dag(
+                    pairs.chunks(2).map(|p| (p[0], p[1])).collect(),
+                ));
                 i += 2 * count;
             }
             _ => return Err(bad()),

@@ -30,10 +30,16 @@ impl WasmNode {
             mtu: mtu as usize,
             max_payload_bytes: max_payload_bytes as usize,
             queue_capacity: queue_capacity as usize,
-            operating_mode: if max_mode { OperatingMode::Max } else { OperatingMode::Normal },
+            operating_mode: if max_mode {
+                OperatingMode::Max
+            } else {
+                OperatingMode::Normal
+            },
             reassembly_timeout_us: micros(reassembly_timeout_ms),
         };
-        Node::new(cfg).map(|inner| WasmNode { inner }).map_err(js_error)
+        Node::new(cfg)
+            .map(|inner| WasmNode { inner })
+            .map_err(js_error)
     }
 
     /// Installs a route table encoded by the controller's core.
@@ -52,7 +58,11 @@ impl WasmNode {
 
     #[wasm_bindgen(js_name = setMaxMode)]
     pub fn set_max_mode(&mut self, max_mode: bool) {
-        self.inner.set_operating_mode(if max_mode { OperatingMode::Max } else { OperatingMode::Normal });
+        self.inner.set_operating_mode(if max_mode {
+            OperatingMode::Max
+        } else {
+            OperatingMode::Normal
+        });
     }
 
     /// Sends one message; returns its message id.
@@ -65,7 +75,15 @@ impl WasmNode {
         payload: &[u8],
     ) -> Result<u32, JsError> {
         self.inner
-            .send(micros(now_ms), SendArgs { dst_node, src_port, dst_port, payload })
+            .send(
+                micros(now_ms),
+                SendArgs {
+                    dst_node,
+                    src_port,
+                    dst_port,
+                    payload,
+                },
+            )
             .map_err(js_error)
     }
 
@@ -125,7 +143,9 @@ impl WasmNode {
     /// Next deadline in host milliseconds, or -1 when no timer is needed.
     #[wasm_bindgen(js_name = pollTimeout)]
     pub fn poll_timeout(&self) -> f64 {
-        self.inner.poll_timeout().map_or(-1.0, |us| us as f64 / 1000.0)
+        self.inner
+            .poll_timeout()
+            .map_or(-1.0, |us| us as f64 / 1000.0)
     }
 
     /// Counter values in the order of `statNames()`.
