@@ -2,6 +2,13 @@
 import './core/load-node.js';
 
 export * from './common.js';
+export { Dataplane, type OpenOptions, type SendToNodeArgs, type ReceiverFromNodeArgs, type NetworkInfo, type DataplaneStats } from './node/dataplane.js';
+export { PacketReceiver, type PayloadDelivery, type RecvOptions } from './node/receiver.js';
+export type { WaitOptions } from './node/waiters.js';
+export type { NodeConfig } from './config/node-config.js';
+export { startController, Controller, type ControllerStatus } from './controller/controller.js';
+export type { ControllerConfig, TopologyConfig } from './config/controller-config.js';
+export { setLogLevel, type LogLevel } from './log.js';
 
 /** Present for symmetry with the browser entry: resolves at once, the core is already loaded. */
 export function init(): Promise<void> {

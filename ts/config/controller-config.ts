@@ -1,0 +1,120 @@
+import { logger } from '../log.js';
+import { TableReader, ipv4ToInt, type Table } from './reader.js';
+
+/** Controller configuration, as in a controller TOML file (snake_case keys). */
+export interface ControllerConfig {
+  /** WebSocket port; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** Address to listen on. Default "127.0.0.1". */
+  host?: string;
+  /** A node's user-space address is this base + its node id. Default "192.168.0.0". */
+  user_space_base_addr?: string;
+  topology: TopologyConfig;
+  routing?: { protocol?: 'shortest_path' };
+  /** Explicit routes: a path `[1,2,3]` or a DAG `[[1,2],[2,4],[1,3],[3,4]]`. */
+  routes?: { route: number[] | [number, number][] }[];
+  /** Per-node overrides. */
+  nodes?: { node_id: number; operating_mode?: 'normal' | 'max' }[];
+}
+
+export interface TopologyConfig {
+  /** Omit (or "custom") for a custom topology given by `n_nodes` and `edges`. */
+  type?: 'full_mesh' | 'ring' | 'torus' | 'fat_tree' | 'custom';
+  full_mesh_config?: { n_nodes: number };
+  ring_config?: { n_nodes: number };
+  torus_config?: { dim: number; n: number };
+  fat_tree_config?: { k: number };
+  n_nodes?: number;
+  edges?: [number, number][];
+}
+
+export interface ResolvedControllerConfig {
+  port: number;
+  host: string;
+  userSpaceBase: number;
+  topology: { kind: 'full_mesh' | 'ring' | 'torus' | 'fat_tree' | 'custom'; a: number; b: number; edges: number[] };
+  /** Flat encoding for the core: {1, count, nodes…} paths, {2, count, pairs…} DAGs. */
+  explicitRoutes: number[];
+  operatingModes: Map<number, 'normal' | 'max'>;
+}
+
+const log = logger('config');
+
+function pair(r: TableReader, key: string, v: unknown, i: number): [number, number] {
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(typeof x === 'bigint' ? Number(x) : x))) {
+    throw r.fail(`${key}[${i}]`, `must be a pair of node ids [a, b], got ${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x))}`);
+  }
+  return [Number(v[0]), Number(v[1])];
+}
+
+function readTopology(t: TableReader): ResolvedControllerConfig['topology'] {
+  const kind = t.oneOf('type', ['full_mesh', 'ring', 'torus', 'fat_tree', 'custom'] as const, { default: 'custom' });
+  const sub = (key: string) => {
+    const s = t.table(key);
+    if (!s) throw t.fail(key, `is required when type = "${kind}"`);
+    return s;
+  };
+  switch (kind) {
+    case 'full_mesh': {
+      const s = sub('full_mesh_config');
+      return { kind, a: s.int('n_nodes', { min: 1 }), b: 0, edges: [] };
+    }
+    case 'ring': {
+      const s = sub('ring_config');
+      return { kind, a: s.int('n_nodes', { min: 2 }), b: 0, edges: [] };
+    }
+    case 'torus': {
+      const s = sub('torus_config');
+      return { kind, a: s.int('dim', { min: 1 }), b: s.int('n', { min: 2 }), edges: [] };
+    }
+    case 'fat_tree': {
+      const s = sub('fat_tree_config');
+      return { kind, a: s.int('k', { min: 2 }), b: 0, edges: [] };
+    }
+    case 'custom': {
+      const n = t.int('n_nodes', { min: 1 });
+      const raw = t.raw('edges');
+      if (!Array.isArray(raw)) throw t.fail('edges', 'must be an array of [a, b] pairs for a custom topology');
+      return { kind, a: n, b: 0, edges: raw.flatMap((e, i) => pair(t, 'edges', e, i)) };
+    }
+  }
+}
+
+function readRoute(r: TableReader): number[] {
+  const v = r.raw('route');
+  if (!Array.isArray(v) || v.length === 0) throw r.fail('route', 'must be a path [1, 2, 3] or a list of edges [[1, 2], [2, 3]]');
+  if (v.every((x) => Array.isArray(x))) {
+    const pairs = v.map((e, i) => pair(r, 'route', e, i));
+    return [2, pairs.length, ...pairs.flat()];
+  }
+  const nodes = v.map((x, i) => {
+    const n = typeof x === 'bigint' ? Number(x) : x;
+    if (!Number.isInteger(n) || n < 1) throw r.fail(`route[${i}]`, `must be a node id, got ${JSON.stringify(x)}`);
+    return n as number;
+  });
+  return [1, nodes.length, ...nodes];
+}
+
+export function resolveControllerConfig(table: Table, source = 'controller config'): ResolvedControllerConfig {
+  const r = new TableReader(source, table);
+  const topoReader = r.table('topology');
+  if (!topoReader) throw r.fail('topology', 'is required ([topology] with type = "full_mesh" | "ring" | "torus" | "fat_tree", or n_nodes and edges)');
+  const cfg: ResolvedControllerConfig = {
+    port: r.int('port', { min: 0, max: 65535, default: 3000 }),
+    host: r.str('host', { default: '127.0.0.1' }),
+    userSpaceBase: ipv4ToInt(r.ipv4('user_space_base_addr', { default: '192.168.0.0' })),
+    topology: readTopology(topoReader),
+    explicitRoutes: r.tables('routes').flatMap(readRoute),
+    operatingModes: new Map(),
+  };
+  const routing = r.table('routing');
+  if (routing) routing.oneOf('protocol', ['shortest_path'] as const, { default: 'shortest_path' });
+  for (const n of r.tables('nodes')) {
+    cfg.operatingModes.set(n.int('node_id', { min: 1 }), n.oneOf('operating_mode', ['normal', 'max'] as const, { default: 'normal' }));
+  }
+  for (const [where, rd] of [[source, r], [`${source}.topology`, topoReader]] as const) {
+    const unknown = rd.unknownKeys();
+    if (unknown.length) log.warn(`${where}: unknown keys ignored: ${unknown.join(', ')}`);
+  }
+  return cfg;
+}

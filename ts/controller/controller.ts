@@ -1,0 +1,207 @@
+// The controller: owns the topology and routes, admits nodes, hands each one a snapshot of
+// what it needs, and announces TopologyReady once every node is connected with links up.
+import { WebSocketServer, type WebSocket } from 'ws';
+import { WasmTopology } from '../../wasm/nextmini_core.js';
+import { callCore, NextminiError } from '../errors.js';
+import { logger } from '../log.js';
+import { loadTomlOrObject } from '../config/load.js';
+import { resolveControllerConfig, type ControllerConfig, type ResolvedControllerConfig } from '../config/controller-config.js';
+import { decode, encode, frameVersion, type Hello, type Reject } from '../control/messages.js';
+import { CONTROL_VERSION } from '../control/codec.js';
+
+const log = logger('controller');
+/** A connection must say hello within this time. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+interface Member {
+  ws: WebSocket;
+  hello: Hello;
+  generation: number;
+  linksUpGeneration: number;
+}
+
+export interface ControllerStatus {
+  expected: number[];
+  connected: number[];
+  topologyReady: boolean;
+}
+
+export class Controller {
+  readonly #cfg: ResolvedControllerConfig;
+  readonly #topo: WasmTopology;
+  readonly #server: WebSocketServer;
+  readonly #members = new Map<number, Member>();
+  readonly #expected: Set<number>;
+  #ready = false;
+  #closed = false;
+  /** The WebSocket URL nodes connect to (`controller_addr`). */
+  readonly url: string;
+
+  private constructor(cfg: ResolvedControllerConfig, topo: WasmTopology, server: WebSocketServer, url: string) {
+    this.#cfg = cfg;
+    this.#topo = topo;
+    this.#server = server;
+    this.url = url;
+    this.#expected = new Set(topo.nodeIds());
+    server.on('connection', (ws) => this.#accept(ws));
+  }
+
+  /** @internal use startController() */
+  static async start(config: string | ControllerConfig): Promise<Controller> {
+    const table = await loadTomlOrObject('controller config', config);
+    const cfg = resolveControllerConfig(table, typeof config === 'string' ? config : 'controller config');
+    const t = cfg.topology;
+    const topo = callCore(() => WasmTopology.build(t.kind, t.a, t.b, Uint32Array.from(t.edges)));
+    if (cfg.explicitRoutes.length) {
+      try {
+        callCore(() => topo.computeRoutes(Uint32Array.from(cfg.explicitRoutes)));
+      } catch (err) {
+        topo.free();
+        throw err;
+      }
+    }
+    const server = new WebSocketServer({ host: cfg.host, port: cfg.port, maxPayload: 64 * 1024 * 1024 });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('listening', () => resolve());
+        server.once('error', (err) => reject(new NextminiError('CONFIG_INVALID', `controller cannot listen on ${cfg.host}:${cfg.port}: ${err.message}`, { cause: err })));
+      });
+    } catch (err) {
+      topo.free();
+      throw err;
+    }
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+    const c = new Controller(cfg, topo, server, `ws://${cfg.host}:${port}`);
+    log.info(`listening on ${c.url}; expecting nodes ${describeIds([...c.#expected])}`);
+    return c;
+  }
+
+  status(): ControllerStatus {
+    return { expected: [...this.#expected], connected: [...this.#members.keys()].sort((a, b) => a - b), topologyReady: this.#ready };
+  }
+
+  get topologyReady(): boolean {
+    return this.#ready;
+  }
+
+  #accept(ws: WebSocket): void {
+    let member: Member | undefined;
+    const helloTimer = setTimeout(() => ws.close(4000, 'no hello'), HELLO_TIMEOUT_MS);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) return this.#reject(ws, 'MALFORMED', 'control messages are binary');
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const version = frameVersion(bytes);
+      if (version !== null && version !== CONTROL_VERSION) {
+        return this.#reject(ws, 'VERSION_MISMATCH', `controller speaks control protocol version ${CONTROL_VERSION}, node sent version ${version}`);
+      }
+      let m;
+      try {
+        m = decode(bytes);
+      } catch (err) {
+        return this.#reject(ws, 'MALFORMED', (err as Error).message);
+      }
+      if (!member) {
+        if (m.t !== 'hello') return this.#reject(ws, 'MALFORMED', 'the first message must be hello');
+        clearTimeout(helloTimer);
+        member = this.#admit(ws, m);
+        return;
+      }
+      if (m.t === 'links-up') {
+        member.linksUpGeneration = m.generation;
+        this.#checkReady();
+      }
+    });
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      if (member && this.#members.get(member.hello.nodeId) === member) {
+        this.#members.delete(member.hello.nodeId);
+        log.info(`node ${member.hello.nodeId} disconnected`);
+      }
+    });
+    ws.on('error', () => {});
+  }
+
+  #reject(ws: WebSocket, code: Reject['code'], message: string): void {
+    log.warn(`rejecting a node: ${message}`);
+    ws.send(encode({ t: 'reject', code, message }), () => ws.close(4001, code));
+  }
+
+  #admit(ws: WebSocket, hello: Hello): Member | undefined {
+    const id = hello.nodeId;
+    if (!this.#expected.has(id)) {
+      this.#reject(ws, 'UNKNOWN_NODE', `node id ${id} is not in the topology (nodes are ${describeIds([...this.#expected])})`);
+      return undefined;
+    }
+    if (this.#members.has(id)) {
+      this.#reject(ws, 'DUPLICATE_NODE', `node id ${id} is already connected`);
+      return undefined;
+    }
+    const other = this.#members.values().next().value;
+    if (other && other.hello.protocol !== hello.protocol) {
+      this.#reject(ws, 'PROTOCOL_MISMATCH', `node ${id} uses ${hello.protocol} links but the connected nodes use ${other.hello.protocol}`);
+      return undefined;
+    }
+    const member: Member = { ws, hello, generation: 0, linksUpGeneration: -1 };
+    this.#members.set(id, member);
+    log.info(`node ${id} joined from ${hello.dataHost}:${hello.dataPort} (${hello.protocol})`);
+    // Everyone's peer list changed: a full snapshot to each (joins are rare; snapshots small).
+    for (const m of this.#members.values()) this.#sendSnapshot(m);
+    return member;
+  }
+
+  #sendSnapshot(m: Member): void {
+    const id = m.hello.nodeId;
+    m.generation++;
+    const peers = [...this.#members.values()].map((x) => ({ nodeId: x.hello.nodeId, host: x.hello.dataHost, port: x.hello.dataPort }));
+    m.ws.send(
+      encode({
+        t: 'snapshot',
+        generation: m.generation,
+        userSpaceBase: this.#cfg.userSpaceBase,
+        operatingMode: this.#cfg.operatingModes.get(id) ?? 'normal',
+        peers,
+        neighbors: [...this.#topo.neighbors(id)],
+        nodes: [...this.#expected],
+        routeTable: this.#topo.routeTable(id),
+        topologyReady: this.#ready,
+      }),
+    );
+  }
+
+  #checkReady(): void {
+    if (this.#ready) return;
+    for (const id of this.#expected) {
+      const m = this.#members.get(id);
+      if (!m || m.linksUpGeneration !== m.generation) return;
+    }
+    this.#ready = true;
+    log.info('topology ready');
+    const msg = encode({ t: 'topology-ready' });
+    for (const m of this.#members.values()) m.ws.send(msg);
+  }
+
+  /** Disconnects every node and stops listening. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const m of this.#members.values()) m.ws.terminate();
+    this.#members.clear();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#topo.free();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function describeIds(ids: number[]): string {
+  ids.sort((a, b) => a - b);
+  return ids.length > 8 ? `${ids[0]}..${ids[ids.length - 1]}` : ids.join(', ');
+}
+
+/** Starts a controller from a TOML path or a config object with the same keys. */
+export function startController(config: string | ControllerConfig): Promise<Controller> {
+  return Controller.start(config);
+}
