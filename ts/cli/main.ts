@@ -1,16 +1,50 @@
+import { startController, Dataplane } from '../index.node.js';
+import { parseFlags, untilSignal } from './args.js';
 import { runDemo } from './demo.js';
 
 const USAGE = `usage: nextmini <command> [options]
 
 commands:
-  demo                          run a local demo on embedded defaults
-  help                          this text`;
+  demo [--protocol udp|tcp]          a local controller and three nodes exchanging payloads
+  controller --config FILE.toml      run a controller
+  node --config FILE.toml            run a headless node (it forwards traffic for others)
+  help                               this text
+
+Logging: NEXTMINI_LOG=error|warn|info|debug (default warn; the CLI uses info).`;
+
+function requireConfig(flags: Map<string, string | true>, cmd: string): string {
+  const c = flags.get('config');
+  if (typeof c !== 'string') throw new Error(`nextmini ${cmd}: --config FILE.toml is required`);
+  return c;
+}
 
 export async function main(args: string[]): Promise<number> {
   const [cmd, ...rest] = args;
+  const { flags } = parseFlags(rest);
+  process.env.NEXTMINI_LOG ??= 'info';
+  const { setLogLevel } = await import('../log.js');
+  setLogLevel(process.env.NEXTMINI_LOG as 'info');
   switch (cmd) {
     case 'demo':
-      return runDemo(rest);
+      return runDemo(flags);
+    case 'controller': {
+      const c = await startController(requireConfig(flags, cmd));
+      console.log(`controller listening on ${c.url}`);
+      await untilSignal();
+      await c.close();
+      return 0;
+    }
+    case 'node': {
+      const dp = await Dataplane.open(requireConfig(flags, cmd));
+      const info = dp.getNetworkInfo();
+      console.log(`node ${info.nodeId} (${info.userSpaceAddr}) on ${info.protocol} ${info.privateNetworkAddr}:${info.privateNetworkPort}`);
+      void dp.waitForTopologyReady().then((ok) => ok && console.log(`node ${info.nodeId}: topology ready`));
+      await untilSignal();
+      const s = dp.stats();
+      console.log(`node ${info.nodeId}: forwarded ${s.packetsForwarded} packets, delivered ${s.messagesDelivered} messages`);
+      await dp.close();
+      return 0;
+    }
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,52 @@
+// A node in its own process, driven by the test over IPC. It imports the built package.
+import { createHash } from 'node:crypto';
+import { Dataplane, PacketView, isNextminiError } from '../../dist/node.js';
+import { payloadFor } from './payload.mjs';
+
+const config = JSON.parse(process.argv[2]);
+const receivers = new Map();
+let dp;
+
+const sha = (b) => createHash('sha256').update(b).digest('hex');
+
+const handlers = {
+  async open() {
+    dp = await Dataplane.open(config);
+    return dp.getNetworkInfo();
+  },
+  async ready({ timeoutMs }) {
+    return dp.waitForTopologyReady({ timeoutMs });
+  },
+  async register({ key, srcNodeId, srcPort, dstPort }) {
+    receivers.set(key, dp.registerReceiverFromNode({ srcNodeId, srcPort, dstPort }));
+    return true;
+  },
+  async send({ dstNodeId, size, seed, srcPort, dstPort }) {
+    const data = payloadFor(size, seed);
+    return { messageId: await dp.sendToNode({ dstNodeId, frozen: PacketView.fromBuffer(data, { copy: false }), srcPort, dstPort }), sha256: sha(data) };
+  },
+  async recv({ key, timeoutMs }) {
+    const d = await receivers.get(key).recv({ timeoutMs });
+    if (!d) return null;
+    const { payload, frozenPayload, flowId, ...meta } = d;
+    return { ...meta, flowId: flowId.toString(), length: payload.length, frozenLength: frozenPayload.length, sha256: sha(payload) };
+  },
+  async stats() {
+    return dp.stats();
+  },
+  async close() {
+    await dp?.close();
+    return true;
+  },
+};
+
+process.on('message', async (msg) => {
+  try {
+    const result = await handlers[msg.cmd](msg.args ?? {});
+    process.send({ id: msg.id, ok: true, result });
+    if (msg.cmd === 'close') process.disconnect();
+  } catch (err) {
+    process.send({ id: msg.id, ok: false, error: { code: isNextminiError(err) ? err.code : 'FOREIGN', message: String(err?.message ?? err) } });
+  }
+});
+process.send({ ready: true });

@@ -1,0 +1,99 @@
+// Spawns node agents (test/e2e/agent.mjs) and CLI processes, and talks to agents over IPC.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const agentPath = fileURLToPath(new URL('./agent.mjs', import.meta.url));
+export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export class AgentError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Agent {
+  #child: ChildProcess;
+  #next = 1;
+  #pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  #started: Promise<void>;
+
+  constructor(config: Record<string, unknown>) {
+    this.#child = fork(agentPath, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#started = new Promise((resolve, reject) => {
+      this.#child.once('error', reject);
+      this.#child.on('message', (m: { ready?: boolean; id?: number; ok?: boolean; result?: unknown; error?: { code: string; message: string } }) => {
+        if (m.ready) return resolve();
+        const p = this.#pending.get(m.id!);
+        if (!p) return;
+        this.#pending.delete(m.id!);
+        if (m.ok) p.resolve(m.result);
+        else p.reject(new AgentError(m.error!.code, m.error!.message));
+      });
+    });
+    this.#child.on('exit', () => {
+      for (const p of this.#pending.values()) p.reject(new Error('agent exited'));
+      this.#pending.clear();
+    });
+  }
+
+  async call<T = unknown>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
+    await this.#started;
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#child.send({ id, cmd, args });
+    });
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await Promise.race([this.call('close'), new Promise((r) => setTimeout(r, 2000))]);
+    } catch {
+      /* already gone */
+    }
+    this.#child.kill();
+  }
+}
+
+/** Runs `nextmini <args>` as a child process; resolves once `readyLine` appears in stdout. */
+export function runCli(args: string[], readyLine: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nextmini ${args.join(' ')} did not print ${readyLine}:\n${out}`)), 15_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (readyLine.test(out)) {
+        clearTimeout(timer);
+        resolve({ child, output: () => out });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`nextmini ${args.join(' ')} exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+export function tempToml(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nextmini-e2e-'));
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}

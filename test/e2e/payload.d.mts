@@ -1,0 +1,1 @@
+export function payloadFor(size: number, seed: number): Uint8Array;
