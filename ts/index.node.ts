@@ -2,7 +2,7 @@
 import './core/load-node.js';
 
 export * from './common.js';
-export { Dataplane, type OpenOptions, type SendToNodeArgs, type ReceiverFromNodeArgs, type NetworkInfo, type DataplaneStats } from './node/dataplane.js';
+export { Dataplane, type OpenOptions, type SendToNodeArgs, type ReceiverFromNodeArgs, type NetworkInfo, type DataplaneStats, type DropCounts } from './node/dataplane.js';
 export { PacketReceiver, type PayloadDelivery, type RecvOptions } from './node/receiver.js';
 export type { WaitOptions } from './node/waiters.js';
 export type { NodeConfig } from './config/node-config.js';

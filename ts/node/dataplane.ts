@@ -49,6 +49,35 @@ export interface NetworkInfo {
   operatingMode: 'normal' | 'max';
 }
 
+/** Why traffic was dropped: the core's reasons, then the host's. */
+export interface DropCounts {
+  /** Not a valid dataplane datagram. */
+  malformed: number;
+  /** Hop limit reached (a loop or an over-long path). */
+  hop_limit: number;
+  /** No route when forwarding. */
+  no_route: number;
+  /** The node's transmit queue was full when forwarding. */
+  queue_full: number;
+  reassembly_inconsistent: number;
+  reassembly_no_memory: number;
+  /** A message above max_payload_bytes arrived. */
+  too_large: number;
+  /** An incomplete message timed out. */
+  reassembly_expired: number;
+  unsupported_kind: number;
+  /** A message arrived for a flow nobody registered. */
+  no_receiver: number;
+  /** A receiver's buffer (channel_capacity) was full; the oldest delivery was dropped. */
+  receiver_full: number;
+  /** The next hop's data address is not known (yet). */
+  unknown_peer: number;
+  /** The socket refused a send. */
+  send_error: number;
+  /** A TCP peer broke the length framing and was disconnected. */
+  link_framing: number;
+}
+
 export interface DataplaneStats {
   messagesSent: number;
   packetsSent: number;
@@ -57,8 +86,8 @@ export interface DataplaneStats {
   messagesDelivered: number;
   bytesDelivered: number;
   queued: number;
-  /** Drops by reason: core reasons plus host ones (no_receiver, receiver_full, send_error, ...). */
-  drops: Record<string, number>;
+  /** Drops by reason, each counted under exactly one name. */
+  drops: DropCounts;
 }
 
 const flowKey = (src: number, sp: number, dp: number): string => `${src}:${sp}:${dp}`;
@@ -277,13 +306,16 @@ export class Dataplane {
 
   stats(): DataplaneStats {
     const raw = this.#engine.stats();
-    const drops: Record<string, number> = {};
-    for (const [k, v] of Object.entries(raw)) if (k.startsWith('drop.')) drops[k.slice(5)] = v;
-    drops.no_receiver = this.#hostDrops.no_receiver;
-    drops.receiver_full = this.#hostDrops.receiver_full;
-    drops.unknown_peer = this.#engine.unknownPeerDrops;
-    drops.send_error = this.#transport.stats.sendErrors;
-    drops.link_framing = this.#transport.stats.framingErrors;
+    const core: Record<string, number> = {};
+    for (const [k, v] of Object.entries(raw)) if (k.startsWith('drop.')) core[k.slice(5)] = v;
+    const drops = {
+      ...(core as Omit<DropCounts, 'no_receiver' | 'receiver_full' | 'unknown_peer' | 'send_error' | 'link_framing'>),
+      no_receiver: this.#hostDrops.no_receiver,
+      receiver_full: this.#hostDrops.receiver_full,
+      unknown_peer: this.#engine.unknownPeerDrops,
+      send_error: this.#transport.stats.sendErrors,
+      link_framing: this.#transport.stats.framingErrors,
+    };
     return {
       messagesSent: raw.messagesSent ?? 0,
       packetsSent: raw.packetsSent ?? 0,
