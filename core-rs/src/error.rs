@@ -25,6 +25,10 @@ pub enum ErrorCode {
     UnknownNode,
     /// Multicast routes are not a DAG rooted at the source, or name unknown nodes.
     InvalidRoutes,
+    /// A session id names no session of this endpoint.
+    UnknownSession,
+    /// The operation needs a completed session (e.g. taking a receiver's data early).
+    NotComplete,
 }
 
 impl ErrorCode {
@@ -39,6 +43,8 @@ impl ErrorCode {
             ErrorCode::QueueFull => "QUEUE_FULL",
             ErrorCode::UnknownNode => "UNKNOWN_NODE",
             ErrorCode::InvalidRoutes => "INVALID_ROUTES",
+            ErrorCode::UnknownSession => "UNKNOWN_SESSION",
+            ErrorCode::NotComplete => "NOT_COMPLETE",
         }
     }
 }

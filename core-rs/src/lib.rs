@@ -10,6 +10,7 @@
 //! - [`wasm`]: the wasm-bindgen boundary (coarse calls, bytes in/out).
 
 pub mod error;
+pub mod lossless;
 pub mod wire;
 
 pub mod wasm;

@@ -100,7 +100,11 @@ pub fn encode_datagram(h: &WireHeader, payload: &[u8]) -> Result<Vec<u8>, JsErro
         message_id: h.message_id,
         frag_index: h.frag_index,
         frag_count: h.frag_count.max(1),
-        total_len: if h.frag_count <= 1 { u32::from(payload_len) } else { h.total_len },
+        total_len: if h.frag_count <= 1 {
+            u32::from(payload_len)
+        } else {
+            h.total_len
+        },
         session_id: h.session_id,
         tree_id: h.tree_id,
         payload_len,
@@ -114,5 +118,7 @@ pub fn encode_datagram(h: &WireHeader, payload: &[u8]) -> Result<Vec<u8>, JsErro
 /// Decodes and validates a datagram's header.
 #[wasm_bindgen(js_name = decodeHeader)]
 pub fn decode_header(datagram: &[u8]) -> Result<WireHeader, JsError> {
-    Header::decode(datagram).map(WireHeader::from).map_err(js_error)
+    Header::decode(datagram)
+        .map(WireHeader::from)
+        .map_err(js_error)
 }

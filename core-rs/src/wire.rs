@@ -84,7 +84,11 @@ pub enum WireError {
     /// `frag_count` is zero or `frag_index >= frag_count`.
     BadFragment { index: u32, count: u32 },
     /// `payload_len` disagrees with the datagram, or exceeds `total_len`.
-    BadLength { payload_len: u16, available: usize, total_len: u32 },
+    BadLength {
+        payload_len: u16,
+        available: usize,
+        total_len: u32,
+    },
     /// The caller asked to encode a header into too small a buffer.
     BufferTooSmall { needed: usize, have: usize },
 }
@@ -131,7 +135,10 @@ impl Header {
     /// Writes the header into the first [`HEADER_LEN`] bytes of `out`.
     pub fn encode_into(&self, out: &mut [u8]) -> Result<(), WireError> {
         if out.len() < HEADER_LEN {
-            return Err(WireError::BufferTooSmall { needed: HEADER_LEN, have: out.len() });
+            return Err(WireError::BufferTooSmall {
+                needed: HEADER_LEN,
+                have: out.len(),
+            });
         }
         out[0] = VERSION;
         out[1] = self.kind as u8;
@@ -171,7 +178,9 @@ impl Header {
     /// and fills the datagram exactly.
     pub fn decode(datagram: &[u8]) -> Result<Header, WireError> {
         if datagram.len() < HEADER_LEN {
-            return Err(WireError::Truncated { len: datagram.len() });
+            return Err(WireError::Truncated {
+                len: datagram.len(),
+            });
         }
         let d = datagram;
         if d[0] != VERSION {
@@ -199,7 +208,10 @@ impl Header {
             payload_len: u16_at(38),
         };
         if h.frag_count == 0 || h.frag_index >= h.frag_count {
-            return Err(WireError::BadFragment { index: h.frag_index, count: h.frag_count });
+            return Err(WireError::BadFragment {
+                index: h.frag_index,
+                count: h.frag_count,
+            });
         }
         let available = d.len() - HEADER_LEN;
         let single_inconsistent = h.frag_count == 1 && u32::from(h.payload_len) != h.total_len;
@@ -260,7 +272,10 @@ mod tests {
             d[i] = v;
             Header::decode(&d)
         };
-        assert_eq!(Header::decode(&good[..10]), Err(WireError::Truncated { len: 10 }));
+        assert_eq!(
+            Header::decode(&good[..10]),
+            Err(WireError::Truncated { len: 10 })
+        );
         assert_eq!(with(0, 2), Err(WireError::BadVersion { found: 2 }));
         assert_eq!(with(1, 9), Err(WireError::BadKind { found: 9 }));
         assert_eq!(with(2, 0x80), Err(WireError::ReservedFlags { flags: 0x80 }));
@@ -268,8 +283,14 @@ mod tests {
         assert!(matches!(with(23, 1), Err(WireError::BadFragment { .. }))); // index 1 of 1
         assert!(matches!(with(39, 6), Err(WireError::BadLength { .. }))); // claims 6, has 5
         assert!(matches!(with(31, 9), Err(WireError::BadLength { .. }))); // single frag, total 9
-        assert!(matches!(Header::decode(&good[..44]), Err(WireError::BadLength { .. })));
-        assert_eq!(WireError::BadVersion { found: 2 }.code().as_str(), "MALFORMED_PACKET");
+        assert!(matches!(
+            Header::decode(&good[..44]),
+            Err(WireError::BadLength { .. })
+        ));
+        assert_eq!(
+            WireError::BadVersion { found: 2 }.code().as_str(),
+            "MALFORMED_PACKET"
+        );
     }
 
     fn any_header() -> impl Strategy<Value = (Header, Vec<u8>)> {
@@ -284,28 +305,30 @@ mod tests {
             proptest::collection::vec(any::<u8>(), 0..300),
             0u32..1_000_000,
         )
-            .prop_map(|(kind, (hop, src, dst, sp, dp, mid), (count, sid, tree), payload, extra)| {
-                let frag_count = count;
-                let frag_index = mid % frag_count;
-                let plen = payload.len() as u32;
-                let total = if frag_count == 1 { plen } else { plen + extra };
-                let h = Header {
-                    kind,
-                    hop_limit: hop,
-                    src_node: src,
-                    dst,
-                    src_port: sp,
-                    dst_port: dp,
-                    message_id: mid,
-                    frag_index,
-                    frag_count,
-                    total_len: total,
-                    session_id: sid,
-                    tree_id: tree,
-                    payload_len: plen as u16,
-                };
-                (h, payload)
-            })
+            .prop_map(
+                |(kind, (hop, src, dst, sp, dp, mid), (count, sid, tree), payload, extra)| {
+                    let frag_count = count;
+                    let frag_index = mid % frag_count;
+                    let plen = payload.len() as u32;
+                    let total = if frag_count == 1 { plen } else { plen + extra };
+                    let h = Header {
+                        kind,
+                        hop_limit: hop,
+                        src_node: src,
+                        dst,
+                        src_port: sp,
+                        dst_port: dp,
+                        message_id: mid,
+                        frag_index,
+                        frag_count,
+                        total_len: total,
+                        session_id: sid,
+                        tree_id: tree,
+                        payload_len: plen as u16,
+                    };
+                    (h, payload)
+                },
+            )
     }
 
     proptest! {
