@@ -235,9 +235,13 @@ impl Receiver {
                 return;
             }
             let held = self.block_have[block as usize];
+            if held == k {
+                io.counters.duplicates += 1;
+                return;
+            }
             let stored = self.repairs.entry(block).or_default();
             let lacking = (k - held) as usize;
-            if held == k || stored.iter().any(|(e, _)| *e == esi) {
+            if stored.iter().any(|(e, _)| *e == esi) {
                 io.counters.duplicates += 1;
                 return;
             }

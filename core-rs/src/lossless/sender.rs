@@ -512,7 +512,8 @@ impl Sender {
             let n = m.chunk_count();
             let mut union = Bits::new(n);
             for p in self.peers.values_mut().filter(|p| p.pending()) {
-                let Some(r) = &p.report else { continue };
+                let Some(r) = &mut p.report else { continue };
+                io.counters.unexpected += disjoint(&mut r.ranges, |e| (e.start, e.len));
                 let mut missing = 0u64;
                 for e in &r.ranges {
                     let end = e.start.saturating_add(e.len).min(n);
@@ -534,7 +535,8 @@ impl Sender {
             let nb = m.block_count();
             let mut max_need = vec![0u32; nb as usize];
             for p in self.peers.values_mut().filter(|p| p.pending()) {
-                let Some(r) = &p.report else { continue };
+                let Some(r) = &mut p.report else { continue };
+                io.counters.unexpected += disjoint(&mut r.needs, |e| (e.first_block, e.blocks));
                 let mut missing = 0u64;
                 for e in &r.needs {
                     if e.first_block >= nb {
@@ -609,5 +611,36 @@ impl Sender {
             },
         });
         self.outcome = Some(outcome);
+    }
+}
+
+/// Sorts one receiver's report entries (`span` = start, length) and drops any that overlap
+/// an earlier one, so even a hostile report costs at most one visit per chunk or block.
+/// Returns how many were dropped.
+fn disjoint<T>(entries: &mut Vec<T>, span: impl Fn(&T) -> (u32, u32)) -> u64 {
+    entries.sort_by_key(|e| span(e).0);
+    let before = entries.len();
+    let mut covered_to = 0u64;
+    entries.retain(|e| {
+        let (start, len) = span(e);
+        let keep = u64::from(start) >= covered_to;
+        if keep {
+            covered_to = u64::from(start) + u64::from(len);
+        }
+        keep
+    });
+    (before - entries.len()) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_report_entries_are_dropped() {
+        let r = |start, len| MissingRange { start, len };
+        let mut v = vec![r(10, 5), r(0, 3), r(12, 100), r(15, 1), r(2, 1)];
+        assert_eq!(disjoint(&mut v, |e| (e.start, e.len)), 2);
+        assert_eq!(v, vec![r(0, 3), r(10, 5), r(15, 1)]);
     }
 }
