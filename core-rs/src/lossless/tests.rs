@@ -639,6 +639,62 @@ mod hostile {
         assert_eq!(ep.progress(id).unwrap().bytes_done, 1000);
     }
 
+    #[test]
+    fn repair_symbol_fills_a_gap_and_checksum_decides_completion() {
+        for good_checksum in [true, false] {
+            let data = super::Rng::new(3).bytes(5000);
+            let mut ep = Endpoint::new(10, MTU, LosslessConfig::default(), 1).unwrap();
+            let id = ep.open_receiver(0, receiver_cfg(10, 5000)).unwrap();
+            let m = Manifest {
+                total_len: 5000,
+                chunk_size: 1000,
+                symbols_per_block: 2,
+                fec: true,
+                checksum: crc32fast::hash(&data) ^ u32::from(!good_checksum),
+                ports: PORTS,
+            };
+            let g = Dest::Group(GROUP);
+            ep.handle_frame(0, SENDER, g, 5, &Frame::Manifest(m).encode());
+            // Chunk 1 (block 0, esi 1) is lost; one repair symbol of block 0 replaces it.
+            for c in [0u32, 2, 3, 4] {
+                let (b, e) = m.locate(c);
+                let off = c as usize * 1000;
+                ep.handle_frame(
+                    1,
+                    SENDER,
+                    g,
+                    5,
+                    &frame::encode_data(b, e, &data[off..off + 1000]),
+                );
+            }
+            assert_eq!(ep.outcome(id), None);
+            let mut enc = fec::RepairEncoder::new(&m);
+            let (esi, sym) = enc.repair(&m, &data, 0, 1).remove(0);
+            ep.handle_frame(2, SENDER, g, 5, &frame::encode_data(0, esi, &sym));
+            let p = ep.progress(id).unwrap();
+            assert_eq!(p.repair_symbols, 1);
+            if good_checksum {
+                assert_eq!(ep.outcome(id), Some(Outcome::Completed));
+                assert_eq!(ep.take_data(id).unwrap(), data);
+                let last = std::iter::from_fn(|| ep.poll_transmit()).last().unwrap();
+                assert_eq!(
+                    last.frame,
+                    Frame::Done {
+                        checksum: m.checksum
+                    }
+                    .encode()
+                );
+                assert_eq!(last.dest, Dest::Node(SENDER));
+            } else {
+                assert!(matches!(
+                    ep.outcome(id),
+                    Some(Outcome::ChecksumMismatch { .. })
+                ));
+                assert!(ep.take_data(id).is_err());
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn arbitrary_frames_never_panic_an_endpoint(
