@@ -27,6 +27,10 @@ pub enum ErrorCode {
     InvalidRoutes,
     /// A bounded pool (e.g. multicast addresses) has nothing left to hand out.
     PoolExhausted,
+    /// A session id names no session of this endpoint.
+    UnknownSession,
+    /// The operation needs a completed session (e.g. taking a receiver's data early).
+    NotComplete,
 }
 
 impl ErrorCode {
@@ -42,6 +46,8 @@ impl ErrorCode {
             ErrorCode::UnknownNode => "UNKNOWN_NODE",
             ErrorCode::InvalidRoutes => "INVALID_ROUTES",
             ErrorCode::PoolExhausted => "POOL_EXHAUSTED",
+            ErrorCode::UnknownSession => "UNKNOWN_SESSION",
+            ErrorCode::NotComplete => "NOT_COMPLETE",
         }
     }
 }

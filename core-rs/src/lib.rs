@@ -9,6 +9,7 @@
 //! - [`frag`]: fragmentation to the MTU and bounded reassembly.
 //! - [`link`]: link emulation (rate, delay, jitter, loss, queue limits).
 //! - [`topology`]: topology generation, unicast routes, multicast trees.
+//! - [`lossless`]: reliable bulk sessions to many receivers (NACK rounds, RaptorQ repair).
 //! - [`node`]: the per-node engine that ties them together (see its drive loop).
 //! - [`error`]: typed errors, each with a stable code string used at the JS boundary.
 //! - [`wasm`]: the wasm-bindgen boundary (coarse calls, bytes in/out).
@@ -16,8 +17,8 @@
 pub mod error;
 pub mod frag;
 pub mod link;
+pub mod lossless;
 pub mod node;
-
 pub mod topology;
 pub mod wire;
 

@@ -1,0 +1,646 @@
+//! The sending side of one session: announce, first pass, then status rounds until every
+//! listed receiver confirmed the whole buffer or was given up on.
+//!
+//! Phases: `Announcing` (repeat the manifest until all receivers are READY or the grace
+//! period ends) → `Sending` (a paced pass over the plan) → `Awaiting` (status requested;
+//! collect NACK reports until every live receiver answered or the deadline) → either a new
+//! pass over the repair plan or, when nothing is reported missing but someone is still
+//! silent, `Backoff` before asking again. DONE from every receiver ends it at any point.
+
+use super::endpoint::Io;
+use super::fec::RepairEncoder;
+use super::frame::{encode_data, BlockNeed, Frame, MissingRange, Nack, NackBody, DATA_HEADER_LEN};
+use super::manifest::Manifest;
+use super::pacing::Pacer;
+use super::{bitmap::Bits, Dest, Event, Outcome, Progress, SessionId, Transmit};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+const MS: u64 = 1000;
+/// Status wait before any RTT sample.
+const INITIAL_STATUS_WAIT: u64 = 100 * MS;
+const MIN_STATUS_WAIT: u64 = 10 * MS;
+const MAX_STATUS_WAIT: u64 = 2000 * MS;
+const MAX_BACKOFF: u64 = 1000 * MS;
+
+pub(crate) struct SenderParams {
+    pub ready_grace_us: u64,
+    pub max_silent_rounds: u32,
+    pub unreachable_timeout_us: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Announcing { grace_end: u64, next_manifest: u64 },
+    Sending,
+    Awaiting { deadline: u64 },
+    Backoff { until: u64 },
+    Finished,
+}
+
+#[derive(Debug)]
+enum PlanItem {
+    /// Source chunks `[next, end)`.
+    Sources { next: u32, end: u32 },
+    /// `count` fresh repair symbols of `block`.
+    Repair { block: u32, count: u32 },
+}
+
+/// One receiver's answer to the current status round, possibly still missing parts.
+#[derive(Debug, Default)]
+struct Report {
+    parts: u16,
+    seen: u64,
+    ranges: Vec<MissingRange>,
+    needs: Vec<BlockNeed>,
+}
+
+impl Report {
+    fn complete(&self) -> bool {
+        let all = if self.parts >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.parts) - 1
+        };
+        self.parts > 0 && self.seen == all
+    }
+}
+
+#[derive(Debug, Default)]
+struct Peer {
+    done: bool,
+    unreachable: bool,
+    first_heard: Option<u64>,
+    last_heard: Option<u64>,
+    silent_rounds: u32,
+    report: Option<Report>,
+    missing_bytes: Option<u64>,
+}
+
+impl Peer {
+    fn pending(&self) -> bool {
+        !self.done && !self.unreachable
+    }
+}
+
+pub(crate) struct Sender {
+    pub id: SessionId,
+    pub wire: u32,
+    dest: Dest,
+    pub manifest: Manifest,
+    data: Option<Arc<Vec<u8>>>,
+    fec: Option<RepairEncoder>,
+    peers: BTreeMap<u32, Peer>,
+    phase: Phase,
+    round: u32,
+    passes: u32,
+    plan: VecDeque<PlanItem>,
+    repair_queue: VecDeque<(u32, u32, Vec<u8>)>,
+    pacer: Pacer,
+    srtt: Option<u64>,
+    status_sent_at: u64,
+    idle_rounds: u32,
+    pass_started_at: u64,
+    pass_symbols: u64,
+    started_at: u64,
+    params: SenderParams,
+    progress: Progress,
+    pub outcome: Option<Outcome>,
+}
+
+impl Sender {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        now: u64,
+        id: SessionId,
+        wire: u32,
+        dest: Dest,
+        receivers: &[u32],
+        data: Arc<Vec<u8>>,
+        manifest: Manifest,
+        pacer: Pacer,
+        params: SenderParams,
+    ) -> Sender {
+        Sender {
+            id,
+            wire,
+            dest,
+            manifest,
+            data: Some(data),
+            fec: None,
+            peers: receivers.iter().map(|&r| (r, Peer::default())).collect(),
+            phase: Phase::Announcing {
+                grace_end: now + params.ready_grace_us,
+                next_manifest: now,
+            },
+            round: 0,
+            passes: 0,
+            plan: VecDeque::new(),
+            repair_queue: VecDeque::new(),
+            pacer,
+            srtt: None,
+            status_sent_at: now,
+            idle_rounds: 0,
+            pass_started_at: now,
+            pass_symbols: 0,
+            started_at: now,
+            params,
+            progress: Progress {
+                bytes_total: manifest.total_len,
+                ..Progress::default()
+            },
+            outcome: None,
+        }
+    }
+
+    pub fn progress(&self) -> Progress {
+        self.progress
+    }
+
+    /// Repair encoders built so far (for tests and diagnostics).
+    pub fn encoders_built(&self) -> u64 {
+        self.fec.as_ref().map_or(0, |f| f.encoders_built)
+    }
+
+    pub fn rate(&self) -> u64 {
+        self.pacer.rate()
+    }
+
+    fn emit(&self, io: &mut Io<'_>, frame: Vec<u8>) {
+        io.out.push_back(Transmit {
+            dest: self.dest,
+            session_id: self.wire,
+            frame,
+        });
+    }
+
+    fn status_wait(&self) -> u64 {
+        match self.srtt {
+            None => INITIAL_STATUS_WAIT,
+            Some(s) => (3 * s + 5 * MS).clamp(MIN_STATUS_WAIT, MAX_STATUS_WAIT),
+        }
+    }
+
+    pub fn next_deadline(&self) -> Option<u64> {
+        match self.phase {
+            Phase::Announcing {
+                grace_end,
+                next_manifest,
+            } => Some(grace_end.min(next_manifest)),
+            Phase::Sending => Some(self.pacer.ready_at(self.peek_len().unwrap_or(0))),
+            Phase::Awaiting { deadline } => Some(deadline),
+            Phase::Backoff { until } => Some(until),
+            Phase::Finished => None,
+        }
+    }
+
+    /// A frame from receiver `from` (READY, NACK or DONE).
+    pub fn on_frame(&mut self, now: u64, from: u32, frame: Frame<'_>, io: &mut Io<'_>) {
+        if self.phase == Phase::Finished {
+            io.counters.inactive_session += 1;
+            return;
+        }
+        let Some(peer) = self.peers.get_mut(&from) else {
+            io.counters.foreign_receiver += 1;
+            return;
+        };
+        if peer.unreachable {
+            // Given up on; its late words change nothing.
+            io.counters.inactive_session += 1;
+            return;
+        }
+        peer.first_heard.get_or_insert(now);
+        peer.last_heard = Some(now);
+        match frame {
+            Frame::Ready => {}
+            Frame::Done { checksum } if checksum == self.manifest.checksum => {
+                peer.done = true;
+                peer.missing_bytes = Some(0);
+            }
+            Frame::Nack(n) => self.on_nack(now, from, n, io),
+            _ => {
+                io.counters.unexpected += 1;
+                return;
+            }
+        }
+        self.after_update(now, io);
+    }
+
+    fn on_nack(&mut self, now: u64, from: u32, n: Nack, io: &mut Io<'_>) {
+        let kind_ok = matches!(
+            (&n.body, self.manifest.fec),
+            (NackBody::Ranges(_), false) | (NackBody::Needs(_), true)
+        );
+        if !kind_ok {
+            io.counters.unexpected += 1;
+            return;
+        }
+        if n.round != self.round || !matches!(self.phase, Phase::Awaiting { .. }) {
+            io.counters.stale += 1;
+            return;
+        }
+        let peer = self.peers.get_mut(&from).expect("checked by caller");
+        if peer.report.is_none() {
+            let sample = now.saturating_sub(self.status_sent_at);
+            self.srtt = Some(match self.srtt {
+                None => sample,
+                Some(s) => (7 * s + sample) / 8,
+            });
+        }
+        let report = peer.report.get_or_insert_with(Report::default);
+        if report.parts != n.parts {
+            *report = Report {
+                parts: n.parts,
+                ..Report::default()
+            };
+        }
+        let bit = 1u64 << n.part;
+        if report.seen & bit != 0 {
+            io.counters.duplicates += 1;
+            return;
+        }
+        report.seen |= bit;
+        match n.body {
+            NackBody::Ranges(r) => report.ranges.extend(r),
+            NackBody::Needs(r) => report.needs.extend(r),
+        }
+    }
+
+    fn after_update(&mut self, now: u64, io: &mut Io<'_>) {
+        if self.peers.values().all(|p| !p.pending()) {
+            self.finish(io);
+            return;
+        }
+        if matches!(self.phase, Phase::Awaiting { .. }) && self.round_answered() {
+            self.close_round(now, io);
+        }
+        self.drive(now, io);
+    }
+
+    /// Every live receiver that has ever spoken has answered this round completely.
+    fn round_answered(&self) -> bool {
+        self.peers
+            .values()
+            .filter(|p| p.pending() && p.first_heard.is_some())
+            .all(|p| p.report.as_ref().is_some_and(Report::complete))
+    }
+
+    pub fn on_timeout(&mut self, now: u64, io: &mut Io<'_>) {
+        self.drive(now, io);
+    }
+
+    pub fn cancel(&mut self, io: &mut Io<'_>) {
+        if self.phase == Phase::Finished {
+            return;
+        }
+        self.emit(io, Frame::Abort.encode());
+        self.end(Outcome::Cancelled, io);
+    }
+
+    fn drive(&mut self, now: u64, io: &mut Io<'_>) {
+        // Each iteration either changes phase or breaks; the bound is a safety net.
+        for _ in 0..16 {
+            match self.phase {
+                Phase::Announcing {
+                    grace_end,
+                    next_manifest,
+                } => {
+                    let all_ready = self
+                        .peers
+                        .values()
+                        .all(|p| p.first_heard.is_some() || p.done);
+                    if all_ready || now >= grace_end {
+                        let n = self.manifest.chunk_count();
+                        self.start_pass(
+                            now,
+                            VecDeque::from([PlanItem::Sources { next: 0, end: n }]),
+                        );
+                        continue;
+                    }
+                    if now >= next_manifest {
+                        self.emit(io, Frame::Manifest(self.manifest).encode());
+                        let interval = (self.params.ready_grace_us / 5).max(MS);
+                        self.phase = Phase::Announcing {
+                            grace_end,
+                            next_manifest: now + interval,
+                        };
+                    }
+                    break;
+                }
+                Phase::Sending => {
+                    while let Some(len) = self.peek_len() {
+                        if !self.pacer.try_take(now, len) {
+                            return;
+                        }
+                        self.emit_next(io);
+                    }
+                    self.send_status_request(now, io);
+                }
+                Phase::Awaiting { deadline } => {
+                    if now < deadline {
+                        break;
+                    }
+                    self.close_round(now, io);
+                }
+                Phase::Backoff { until } => {
+                    if now < until {
+                        break;
+                    }
+                    self.send_status_request(now, io);
+                }
+                Phase::Finished => break,
+            }
+        }
+    }
+
+    fn start_pass(&mut self, now: u64, plan: VecDeque<PlanItem>) {
+        self.plan = plan;
+        self.pass_started_at = now;
+        self.pass_symbols = 0;
+        self.phase = Phase::Sending;
+    }
+
+    /// Length of the next data frame of the pass, generating repair symbols when a repair
+    /// item reaches the front. `None` when the pass is over.
+    fn peek_len(&self) -> Option<usize> {
+        if let Some((_, _, b)) = self.repair_queue.front() {
+            return Some(DATA_HEADER_LEN + b.len());
+        }
+        match self.plan.front()? {
+            PlanItem::Sources { next, .. } => {
+                Some(DATA_HEADER_LEN + self.manifest.chunk_len(*next))
+            }
+            PlanItem::Repair { .. } => {
+                Some(DATA_HEADER_LEN + usize::from(self.manifest.chunk_size))
+            }
+        }
+    }
+
+    fn emit_next(&mut self, io: &mut Io<'_>) {
+        let Some(data) = self.data.clone() else {
+            return;
+        };
+        if self.repair_queue.is_empty() {
+            if let Some(&PlanItem::Repair { block, count }) = self.plan.front() {
+                self.plan.pop_front();
+                let m = self.manifest;
+                let fec = self.fec.get_or_insert_with(|| RepairEncoder::new(&m));
+                for (esi, bytes) in fec.repair(&m, &data, block, count) {
+                    self.repair_queue.push_back((block, esi, bytes));
+                }
+            }
+        }
+        let frame = if let Some((block, esi, bytes)) = self.repair_queue.pop_front() {
+            self.progress.repair_symbols += 1;
+            encode_data(block, esi, &bytes)
+        } else if let Some(PlanItem::Sources { next, end }) = self.plan.front_mut() {
+            let chunk = *next;
+            *next += 1;
+            if *next >= *end {
+                self.plan.pop_front();
+            }
+            let (block, esi) = self.manifest.locate(chunk);
+            let off = self.manifest.chunk_offset(chunk) as usize;
+            let len = self.manifest.chunk_len(chunk);
+            if self.passes > 0 {
+                self.progress.retransmitted += 1;
+            }
+            encode_data(block, esi, &data[off..off + len])
+        } else {
+            return; // a repair item whose symbol ids ran out: nothing to send
+        };
+        self.pass_symbols += 1;
+        self.progress.data_frames += 1;
+        self.emit(io, frame);
+    }
+
+    fn send_status_request(&mut self, now: u64, io: &mut Io<'_>) {
+        self.round += 1;
+        for p in self.peers.values_mut() {
+            p.report = None;
+        }
+        // Receivers that registered late missed the manifest: announce it again.
+        if self
+            .peers
+            .values()
+            .any(|p| p.pending() && p.first_heard.is_none())
+        {
+            self.emit(io, Frame::Manifest(self.manifest).encode());
+        }
+        self.emit(io, Frame::StatusRequest { round: self.round }.encode());
+        self.status_sent_at = now;
+        self.phase = Phase::Awaiting {
+            deadline: now + self.status_wait(),
+        };
+    }
+
+    fn close_round(&mut self, now: u64, io: &mut Io<'_>) {
+        let (max_silent, timeout) = (
+            self.params.max_silent_rounds,
+            self.params.unreachable_timeout_us,
+        );
+        let started = self.started_at;
+        for p in self.peers.values_mut().filter(|p| p.pending()) {
+            if p.report.is_some() {
+                p.silent_rounds = 0;
+            } else {
+                p.silent_rounds += 1;
+                let silent_since = p.last_heard.unwrap_or(started);
+                if p.silent_rounds >= max_silent && now.saturating_sub(silent_since) >= timeout {
+                    p.unreachable = true;
+                }
+            }
+        }
+        if self.peers.values().all(|p| !p.pending()) {
+            self.finish(io);
+            return;
+        }
+        let plan = self.build_plan(io);
+        // Loss of the passes since the last estimate, as the worst receiver that was
+        // listening all along saw it; rounds without such a report estimate nothing.
+        let pass_start = self.pass_started_at;
+        let chunk = u64::from(self.manifest.chunk_size);
+        let worst_missing = self
+            .peers
+            .values()
+            .filter(|p| p.pending() && p.first_heard.is_some_and(|t| t < pass_start))
+            .filter(|p| p.report.as_ref().is_some_and(Report::complete))
+            .filter_map(|p| p.missing_bytes)
+            .max();
+        if let Some(worst_missing) = worst_missing {
+            let missing_symbols = worst_missing.div_ceil(chunk);
+            if let Some(loss) = (missing_symbols * 1000).checked_div(self.pass_symbols) {
+                self.pacer.on_loss_report(now, loss.min(1000));
+                self.pass_symbols = 0;
+            }
+        }
+        let worst = self
+            .peers
+            .values()
+            .filter(|p| p.pending())
+            .filter_map(|p| p.missing_bytes);
+        let worst = worst.max().unwrap_or(self.manifest.total_len);
+        self.progress.bytes_done = self.manifest.total_len - worst.min(self.manifest.total_len);
+        self.progress.receivers_done = self.peers.values().filter(|p| p.done).count() as u32;
+        io.events.push_back(Event::Progress {
+            id: self.id,
+            progress: self.progress,
+        });
+        if plan.is_empty() {
+            self.idle_rounds += 1;
+            let backoff = (self.status_wait() << self.idle_rounds.min(6)).min(MAX_BACKOFF);
+            self.phase = Phase::Backoff {
+                until: now + backoff,
+            };
+        } else {
+            self.idle_rounds = 0;
+            self.passes += 1;
+            self.start_pass(now, plan);
+        }
+    }
+
+    /// The union of what the receivers reported missing this round, as a pass plan.
+    fn build_plan(&mut self, io: &mut Io<'_>) -> VecDeque<PlanItem> {
+        let m = self.manifest;
+        let mut plan = VecDeque::new();
+        let all_complete = self
+            .peers
+            .values()
+            .filter(|p| p.pending())
+            .all(|p| p.report.as_ref().is_some_and(Report::complete));
+        if !m.fec {
+            let n = m.chunk_count();
+            let mut union = Bits::new(n);
+            for p in self.peers.values_mut().filter(|p| p.pending()) {
+                let Some(r) = &mut p.report else { continue };
+                io.counters.unexpected += disjoint(&mut r.ranges, |e| (e.start, e.len));
+                let mut missing = 0u64;
+                for e in &r.ranges {
+                    let end = e.start.saturating_add(e.len).min(n);
+                    if e.start >= n {
+                        io.counters.out_of_range += 1;
+                        continue;
+                    }
+                    union.set_range(e.start, end);
+                    missing += (end - e.start) as u64 * u64::from(m.chunk_size);
+                }
+                p.missing_bytes = Some(missing.min(m.total_len));
+            }
+            let mut from = 0;
+            while let Some((s, e)) = union.next_run(from, true) {
+                plan.push_back(PlanItem::Sources { next: s, end: e });
+                from = e;
+            }
+        } else {
+            let nb = m.block_count();
+            let mut max_need = vec![0u32; nb as usize];
+            for p in self.peers.values_mut().filter(|p| p.pending()) {
+                let Some(r) = &mut p.report else { continue };
+                io.counters.unexpected += disjoint(&mut r.needs, |e| (e.first_block, e.blocks));
+                let mut missing = 0u64;
+                for e in &r.needs {
+                    if e.first_block >= nb {
+                        io.counters.out_of_range += 1;
+                        continue;
+                    }
+                    for b in e.first_block..e.first_block.saturating_add(e.blocks).min(nb) {
+                        let need = u32::from(e.need).min(m.symbols_in_block(b));
+                        max_need[b as usize] = max_need[b as usize].max(need);
+                        missing += u64::from(need) * u64::from(m.chunk_size);
+                    }
+                }
+                p.missing_bytes = Some(missing.min(m.total_len));
+            }
+            for (b, &need) in max_need.iter().enumerate() {
+                let b = b as u32;
+                let k = m.symbols_in_block(b);
+                if need >= k {
+                    // Someone holds nothing of this block: the source symbols serve everyone
+                    // and cost no encoding.
+                    let (s, e) = (m.first_chunk(b), m.first_chunk(b) + k);
+                    match plan.back_mut() {
+                        Some(PlanItem::Sources { end, .. }) if *end == s => *end = e,
+                        _ => plan.push_back(PlanItem::Sources { next: s, end: e }),
+                    }
+                } else if need > 0 {
+                    plan.push_back(PlanItem::Repair {
+                        block: b,
+                        count: need,
+                    });
+                }
+            }
+            if all_complete {
+                if let Some(fec) = &mut self.fec {
+                    fec.retain(|b| max_need.get(b as usize).is_some_and(|&n| n > 0));
+                }
+            }
+        }
+        plan
+    }
+
+    fn finish(&mut self, io: &mut Io<'_>) {
+        let unreachable: Vec<u32> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.unreachable)
+            .map(|(&id, _)| id)
+            .collect();
+        self.progress.receivers_done = self.peers.values().filter(|p| p.done).count() as u32;
+        if unreachable.is_empty() {
+            self.progress.bytes_done = self.manifest.total_len;
+            self.end(Outcome::Completed, io);
+        } else {
+            self.end(Outcome::ReceiverUnreachable(unreachable), io);
+        }
+    }
+
+    fn end(&mut self, outcome: Outcome, io: &mut Io<'_>) {
+        self.phase = Phase::Finished;
+        self.data = None;
+        self.fec = self.fec.take().map(|mut f| {
+            f.retain(|_| false);
+            f
+        });
+        self.plan.clear();
+        self.repair_queue.clear();
+        io.events.push_back(match &outcome {
+            Outcome::Completed => Event::Completed { id: self.id },
+            o => Event::Failed {
+                id: self.id,
+                outcome: o.clone(),
+            },
+        });
+        self.outcome = Some(outcome);
+    }
+}
+
+/// Sorts one receiver's report entries (`span` = start, length) and drops any that overlap
+/// an earlier one, so even a hostile report costs at most one visit per chunk or block.
+/// Returns how many were dropped.
+fn disjoint<T>(entries: &mut Vec<T>, span: impl Fn(&T) -> (u32, u32)) -> u64 {
+    entries.sort_by_key(|e| span(e).0);
+    let before = entries.len();
+    let mut covered_to = 0u64;
+    entries.retain(|e| {
+        let (start, len) = span(e);
+        let keep = u64::from(start) >= covered_to;
+        if keep {
+            covered_to = u64::from(start) + u64::from(len);
+        }
+        keep
+    });
+    (before - entries.len()) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_report_entries_are_dropped() {
+        let r = |start, len| MissingRange { start, len };
+        let mut v = vec![r(10, 5), r(0, 3), r(12, 100), r(15, 1), r(2, 1)];
+        assert_eq!(disjoint(&mut v, |e| (e.start, e.len)), 2);
+        assert_eq!(v, vec![r(0, 3), r(10, 5), r(15, 1)]);
+    }
+}

@@ -1,0 +1,332 @@
+//! A deterministic simulated network for lossless tests: virtual time, a seeded PRNG,
+//! per-receiver independent loss, duplication, reordering jitter, and optionally a
+//! bandwidth-limited ingress queue per node (tail drop) to model a receiver socket.
+//!
+//! Every frame an endpoint emits is wrapped in a real dataplane [`Header`] and decoded again
+//! on delivery, and the sim asserts each one fits the MTU.
+
+use super::{Dest, Endpoint, Event, LosslessConfig, Transmit};
+use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+/// xorshift64*: small, seedable, good enough for loss decisions.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next_u64() % n
+        }
+    }
+    /// True with probability `ppm / 10^6`.
+    pub fn chance(&mut self, ppm: u32) -> bool {
+        self.below(1_000_000) < u64::from(ppm)
+    }
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| (self.next_u64() >> 56) as u8).collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct NetConfig {
+    pub loss_ppm: u32,
+    pub dup_ppm: u32,
+    pub latency_us: u64,
+    /// Extra uniform delay in `[0, jitter_us)`; reorders frames.
+    pub jitter_us: u64,
+    /// Per-node ingress rate (bytes/s) with a `queue_bytes` tail-drop queue.
+    pub bandwidth: Option<u64>,
+    pub queue_bytes: u64,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            loss_ppm: 0,
+            dup_ppm: 0,
+            latency_us: 500,
+            jitter_us: 0,
+            bandwidth: None,
+            queue_bytes: 256 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NetStats {
+    pub sent: u64,
+    pub lost: u64,
+    pub overflowed: u64,
+    pub duplicated: u64,
+    pub delivered: u64,
+    pub largest_frame: usize,
+}
+
+pub struct SimNode {
+    pub ep: Endpoint,
+    pub alive: bool,
+    pub events: Vec<Event>,
+    link_free_at: u64,
+}
+
+struct InFlight {
+    from: u32,
+    to: u32,
+    dest: Dest,
+    datagram: Vec<u8>,
+}
+
+pub struct Sim {
+    pub now: u64,
+    pub mtu: usize,
+    pub net: NetConfig,
+    rng: Rng,
+    pub nodes: BTreeMap<u32, SimNode>,
+    groups: BTreeMap<u32, Vec<u32>>,
+    queue: BinaryHeap<Reverse<(u64, u64)>>,
+    in_flight: BTreeMap<u64, InFlight>,
+    seq: u64,
+    pub stats: NetStats,
+}
+
+impl Sim {
+    pub fn new(seed: u64, mtu: usize, net: NetConfig) -> Sim {
+        Sim {
+            now: 0,
+            mtu,
+            net,
+            rng: Rng::new(seed),
+            nodes: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            queue: BinaryHeap::new(),
+            in_flight: BTreeMap::new(),
+            seq: 0,
+            stats: NetStats::default(),
+        }
+    }
+
+    pub fn add_node(&mut self, id: u32, config: LosslessConfig) {
+        let seed = self.rng.next_u64();
+        let ep = Endpoint::new(id, self.mtu, config, seed).expect("valid endpoint");
+        self.nodes.insert(
+            id,
+            SimNode {
+                ep,
+                alive: true,
+                events: Vec::new(),
+                link_free_at: 0,
+            },
+        );
+    }
+
+    pub fn join(&mut self, group: u32, node: u32) {
+        self.groups.entry(group).or_default().push(node);
+    }
+
+    pub fn ep(&mut self, node: u32) -> &mut Endpoint {
+        &mut self.nodes.get_mut(&node).expect("node exists").ep
+    }
+
+    /// Drains a node's transmits onto the network and its events into its log.
+    pub fn pump(&mut self, node: u32) {
+        let mut out: Vec<Transmit> = Vec::new();
+        {
+            let n = self.nodes.get_mut(&node).expect("node exists");
+            while let Some(t) = n.ep.poll_transmit() {
+                out.push(t);
+            }
+            while let Some(e) = n.ep.poll_event() {
+                n.events.push(e);
+            }
+        }
+        for t in out {
+            self.send(node, t);
+        }
+    }
+
+    fn send(&mut self, from: u32, t: Transmit) {
+        let max = self.mtu - HEADER_LEN;
+        assert!(
+            t.frame.len() <= max,
+            "frame of {} bytes exceeds mtu - 40 = {max}",
+            t.frame.len()
+        );
+        self.stats.largest_frame = self.stats.largest_frame.max(t.frame.len());
+        let len = t.frame.len() as u16;
+        let dst = match t.dest {
+            Dest::Group(g) | Dest::Node(g) => g,
+        };
+        let header = Header {
+            kind: PacketKind::Lossless,
+            hop_limit: DEFAULT_HOP_LIMIT,
+            src_node: from,
+            dst,
+            src_port: 0,
+            dst_port: 0,
+            message_id: 0,
+            frag_index: 0,
+            frag_count: 1,
+            total_len: u32::from(len),
+            session_id: t.session_id,
+            tree_id: 0,
+            payload_len: len,
+        };
+        let datagram = header.datagram(&t.frame);
+        assert!(datagram.len() <= self.mtu);
+        let targets: Vec<u32> = match t.dest {
+            Dest::Group(g) => self
+                .groups
+                .get(&g)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&n| n != from)
+                .collect(),
+            Dest::Node(n) => vec![n],
+        };
+        self.stats.sent += 1;
+        for to in targets {
+            if self.rng.chance(self.net.loss_ppm) {
+                self.stats.lost += 1;
+                continue;
+            }
+            let copies = if self.rng.chance(self.net.dup_ppm) {
+                2
+            } else {
+                1
+            };
+            self.stats.duplicated += copies - 1;
+            for _ in 0..copies {
+                let mut at = self.now + self.net.latency_us + self.rng.below(self.net.jitter_us);
+                if let (Some(bw), Some(node)) = (self.net.bandwidth, self.nodes.get_mut(&to)) {
+                    let start = at.max(node.link_free_at);
+                    let backlog = (start - at) as u128 * u128::from(bw) / 1_000_000;
+                    if backlog > u128::from(self.net.queue_bytes) {
+                        self.stats.overflowed += 1;
+                        continue;
+                    }
+                    node.link_free_at = start + (datagram.len() as u64 * 1_000_000).div_ceil(bw);
+                    at = node.link_free_at;
+                }
+                self.seq += 1;
+                self.queue.push(Reverse((at, self.seq)));
+                let dg = datagram.clone();
+                self.in_flight.insert(
+                    self.seq,
+                    InFlight {
+                        from,
+                        to,
+                        dest: t.dest,
+                        datagram: dg,
+                    },
+                );
+            }
+        }
+    }
+
+    fn next_time(&self) -> Option<u64> {
+        let pkt = self.queue.peek().map(|Reverse((t, _))| *t);
+        let timer = self
+            .nodes
+            .values()
+            .filter(|n| n.alive)
+            .filter_map(|n| n.ep.poll_timeout())
+            .min();
+        match (pkt, timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Advances to the next event; false when nothing is left to do before `limit`.
+    pub fn step(&mut self, limit: u64) -> bool {
+        let Some(t) = self.next_time() else {
+            return false;
+        };
+        if t > limit {
+            return false;
+        }
+        self.now = self.now.max(t);
+        while let Some(Reverse((at, seq))) = self.queue.peek().copied() {
+            if at > self.now {
+                break;
+            }
+            self.queue.pop();
+            let p = self.in_flight.remove(&seq).expect("queued");
+            let Some(node) = self.nodes.get_mut(&p.to) else {
+                continue;
+            };
+            if !node.alive {
+                continue;
+            }
+            self.stats.delivered += 1;
+            let h = Header::decode(&p.datagram).expect("sim builds valid headers");
+            assert_eq!(h.src_node, p.from);
+            node.ep.handle_frame(
+                self.now,
+                p.from,
+                p.dest,
+                h.session_id,
+                &p.datagram[HEADER_LEN..],
+            );
+            self.pump(p.to);
+        }
+        let due: Vec<u32> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.alive && n.ep.poll_timeout().is_some_and(|d| d <= self.now))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in due {
+            let now = self.now;
+            self.ep(id).handle_timeout(now);
+            self.pump(id);
+        }
+        true
+    }
+
+    /// Runs until `done` holds or nothing is left before `limit` (virtual µs). Panics if
+    /// time stops advancing (a timer that never clears).
+    pub fn run_until(&mut self, limit: u64, mut done: impl FnMut(&mut Sim) -> bool) -> bool {
+        let mut same_time_steps = 0u32;
+        let mut last = self.now;
+        loop {
+            if done(self) {
+                return true;
+            }
+            if !self.step(limit) {
+                return done(self);
+            }
+            if self.now == last {
+                same_time_steps += 1;
+                assert!(
+                    same_time_steps < 100_000,
+                    "simulation stuck at t = {} µs",
+                    self.now
+                );
+            } else {
+                same_time_steps = 0;
+                last = self.now;
+            }
+        }
+    }
+
+    pub fn events(&self, node: u32) -> &[Event] {
+        &self.nodes[&node].events
+    }
+}

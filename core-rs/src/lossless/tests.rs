@@ -1,0 +1,723 @@
+//! End-to-end scenarios over the simulated network (virtual time, seeded loss).
+
+use super::sim::{NetConfig, Rng, Sim};
+use super::*;
+
+const SENDER: u32 = 1;
+const GROUP: u32 = 77;
+const PORTS: Ports = Ports {
+    src: 5000,
+    dst: 6000,
+};
+const MTU: usize = 1400;
+/// Virtual-time limit for a transfer (µs).
+const LIMIT: u64 = 600_000_000;
+
+fn config(fec: bool) -> LosslessConfig {
+    LosslessConfig {
+        fec_enabled: fec,
+        ..LosslessConfig::default()
+    }
+}
+
+fn receiver_cfg(node: u32, expected: u64) -> ReceiverConfig {
+    ReceiverConfig {
+        local_node: node,
+        source_node: SENDER,
+        dest: Dest::Group(GROUP),
+        expected_bytes: expected,
+        chunk_size: None,
+        ports: PORTS,
+    }
+}
+
+struct Scenario {
+    sim: Sim,
+    sender: SessionId,
+    receivers: Vec<(u32, SessionId)>,
+    data: Arc<Vec<u8>>,
+}
+
+impl Scenario {
+    /// A sender and `n` receivers in one group; receivers listed in `late` are added to the
+    /// sender's list but register only when the test says so.
+    fn new(
+        seed: u64,
+        n: u32,
+        size: usize,
+        cfg: LosslessConfig,
+        net: NetConfig,
+        late: &[u32],
+    ) -> Scenario {
+        let mut sim = Sim::new(seed, MTU, net);
+        let data = Arc::new(Rng::new(seed ^ 0xabcdef).bytes(size));
+        sim.add_node(SENDER, cfg.clone());
+        let nodes: Vec<u32> = (0..n).map(|i| 10 + i).collect();
+        let mut receivers = Vec::new();
+        for &node in &nodes {
+            sim.add_node(node, cfg.clone());
+            sim.join(GROUP, node);
+            if !late.contains(&node) {
+                let id = sim
+                    .ep(node)
+                    .open_receiver(0, receiver_cfg(node, size as u64))
+                    .unwrap();
+                receivers.push((node, id));
+            }
+        }
+        let sender = sim
+            .ep(SENDER)
+            .open_sender(
+                0,
+                SenderConfig {
+                    local_node: SENDER,
+                    group_or_dest: Dest::Group(GROUP),
+                    receivers: nodes,
+                    data: data.clone(),
+                    chunk_size: None,
+                    ports: PORTS,
+                },
+            )
+            .unwrap();
+        sim.pump(SENDER);
+        Scenario {
+            sim,
+            sender,
+            receivers,
+            data,
+        }
+    }
+
+    fn sender_done(&mut self) -> bool {
+        let id = self.sender;
+        self.sim
+            .run_until(LIMIT, |s| s.ep(SENDER).outcome(id).is_some())
+    }
+
+    fn sender_outcome(&mut self) -> Option<Outcome> {
+        let id = self.sender;
+        self.sim.ep(SENDER).outcome(id)
+    }
+
+    fn assert_receivers_got_data(&mut self) {
+        for &(node, id) in &self.receivers.clone() {
+            assert_eq!(
+                self.sim.ep(node).outcome(id),
+                Some(Outcome::Completed),
+                "receiver {node}"
+            );
+            let got = self.sim.ep(node).take_data(id).unwrap();
+            assert!(got == *self.data, "receiver {node} holds different bytes");
+        }
+    }
+
+    fn progress(&mut self) -> Progress {
+        let id = self.sender;
+        self.sim.ep(SENDER).progress(id).unwrap()
+    }
+}
+
+/// One transfer of the test matrix; returns the sender's progress for reporting.
+fn transfer(receivers: u32, loss_ppm: u32, fec: bool, seed: u64) -> (Progress, u64) {
+    let net = NetConfig {
+        loss_ppm,
+        ..NetConfig::default()
+    };
+    let mut sc = Scenario::new(seed, receivers, 1_000_000 + 777, config(fec), net, &[]);
+    assert!(sc.sender_done(), "sender did not finish");
+    assert_eq!(sc.sender_outcome(), Some(Outcome::Completed));
+    sc.assert_receivers_got_data();
+    assert!(sc.sim.stats.largest_frame <= MTU - 40);
+    let p = sc.progress();
+    assert_eq!(p.receivers_done, receivers);
+    assert_eq!(p.bytes_done, p.bytes_total);
+    if loss_ppm == 0 {
+        assert_eq!(p.retransmitted + p.repair_symbols, 0, "{p:?}");
+    }
+    if !fec {
+        assert_eq!(p.repair_symbols, 0);
+    }
+    println!(
+        "rx={receivers} loss={loss_ppm}ppm fec={fec}: {:.1} ms virtual, data frames {}, retransmitted {}, repair {}",
+        sc.sim.now as f64 / 1000.0,
+        p.data_frames,
+        p.retransmitted,
+        p.repair_symbols
+    );
+    (p, sc.sim.now)
+}
+
+macro_rules! matrix {
+    ($($name:ident: $rx:expr, $loss:expr, $fec:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            transfer($rx, $loss, $fec, 0x5eed ^ ($loss as u64) ^ ($rx as u64));
+        }
+    )*};
+}
+
+matrix! {
+    matrix_1rx_loss0_fec: 1, 0, true;
+    matrix_1rx_loss1_fec: 1, 10_000, true;
+    matrix_1rx_loss5_fec: 1, 50_000, true;
+    matrix_1rx_loss20_fec: 1, 200_000, true;
+    matrix_1rx_loss0_nofec: 1, 0, false;
+    matrix_1rx_loss1_nofec: 1, 10_000, false;
+    matrix_1rx_loss5_nofec: 1, 50_000, false;
+    matrix_1rx_loss20_nofec: 1, 200_000, false;
+    matrix_3rx_loss0_fec: 3, 0, true;
+    matrix_3rx_loss1_fec: 3, 10_000, true;
+    matrix_3rx_loss5_fec: 3, 50_000, true;
+    matrix_3rx_loss20_fec: 3, 200_000, true;
+    matrix_3rx_loss0_nofec: 3, 0, false;
+    matrix_3rx_loss1_nofec: 3, 10_000, false;
+    matrix_3rx_loss5_nofec: 3, 50_000, false;
+    matrix_3rx_loss20_nofec: 3, 200_000, false;
+}
+
+#[test]
+fn late_registering_receiver_completes() {
+    for fec in [true, false] {
+        let net = NetConfig {
+            loss_ppm: 10_000,
+            ..NetConfig::default()
+        };
+        let mut sc = Scenario::new(41, 3, 600_000, config(fec), net, &[12]);
+        // Let the grace period pass and the first data pass go out without node 12.
+        let sender = sc.sender;
+        sc.sim.run_until(LIMIT, |s| s.now >= 300_000);
+        assert!(
+            sc.sim.ep(12).counters().unknown_session > 0,
+            "node 12 saw (and dropped) frames"
+        );
+        let now = sc.sim.now;
+        let id = sc
+            .sim
+            .ep(12)
+            .open_receiver(now, receiver_cfg(12, 600_000))
+            .unwrap();
+        sc.receivers.push((12, id));
+        assert!(sc.sender_done());
+        assert_eq!(
+            sc.sim.ep(SENDER).outcome(sender),
+            Some(Outcome::Completed),
+            "fec={fec}"
+        );
+        sc.assert_receivers_got_data();
+    }
+}
+
+#[test]
+fn vanished_receiver_is_named_unreachable_while_the_others_complete() {
+    let net = NetConfig {
+        loss_ppm: 20_000,
+        ..NetConfig::default()
+    };
+    let mut sc = Scenario::new(7, 3, 800_000, config(true), net, &[]);
+    // Node 11 dies mid-way through the first pass.
+    sc.sim.run_until(LIMIT, |s| s.now >= 3_000);
+    sc.sim.nodes.get_mut(&11).unwrap().alive = false;
+    sc.receivers.retain(|&(n, _)| n != 11);
+    assert!(sc.sender_done());
+    assert_eq!(
+        sc.sender_outcome(),
+        Some(Outcome::ReceiverUnreachable(vec![11]))
+    );
+    sc.assert_receivers_got_data();
+    let p = sc.progress();
+    assert_eq!(p.receivers_done, 2);
+    let events = sc.sim.events(SENDER);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Failed { outcome: Outcome::ReceiverUnreachable(v), .. } if v == &[11]
+    )));
+    // Unreachable needs both max_silent_rounds and unreachable_timeout_ms of silence.
+    assert!(sc.sim.now >= 3_000 + LosslessConfig::default().unreachable_timeout_ms * 1000);
+}
+
+#[test]
+fn duplicated_and_reordered_frames_are_harmless() {
+    for fec in [true, false] {
+        let net = NetConfig {
+            loss_ppm: 30_000,
+            dup_ppm: 200_000,
+            jitter_us: 3_000,
+            ..NetConfig::default()
+        };
+        let mut sc = Scenario::new(99, 3, 700_000, config(fec), net, &[]);
+        assert!(sc.sender_done());
+        assert_eq!(sc.sender_outcome(), Some(Outcome::Completed));
+        assert!(sc.sim.stats.duplicated > 100);
+        let dups: u64 = (10..13).map(|n| sc.sim.ep(n).counters().duplicates).sum();
+        assert!(dups > 100, "duplicates were seen and dropped: {dups}");
+        sc.assert_receivers_got_data();
+    }
+}
+
+#[test]
+fn fec_without_loss_never_encodes() {
+    let mut sc = Scenario::new(3, 3, 1_500_000, config(true), NetConfig::default(), &[]);
+    assert!(sc.sender_done());
+    assert_eq!(sc.sender_outcome(), Some(Outcome::Completed));
+    let p = sc.progress();
+    assert_eq!((p.repair_symbols, p.retransmitted), (0, 0));
+    let sender = sc.sender;
+    let (encoders, _) = sc.sim.ep(SENDER).sender_stats(sender).unwrap();
+    assert_eq!(encoders, 0);
+    sc.assert_receivers_got_data();
+}
+
+#[test]
+fn fec_repairs_with_fewer_packets_than_retransmission_at_5pct_loss() {
+    let mut fec_total = 0;
+    let mut plain_total = 0;
+    for seed in [11, 12, 13] {
+        let (fec, _) = transfer(3, 50_000, true, seed);
+        let (plain, _) = transfer(3, 50_000, false, seed);
+        let fec_repair = fec.repair_symbols + fec.retransmitted;
+        println!(
+            "seed {seed}: 3 receivers, 5% loss: FEC sent {fec_repair} repair packets \
+             ({} repair symbols + {} source resends) vs {} retransmissions without FEC",
+            fec.repair_symbols, fec.retransmitted, plain.retransmitted
+        );
+        assert!(fec_repair < plain.retransmitted);
+        fec_total += fec_repair;
+        plain_total += plain.retransmitted;
+    }
+    println!("total: FEC {fec_total} vs plain {plain_total}");
+}
+
+#[test]
+fn unicast_transfer_completes() {
+    let mut sim = Sim::new(
+        5,
+        MTU,
+        NetConfig {
+            loss_ppm: 50_000,
+            ..NetConfig::default()
+        },
+    );
+    let data = Arc::new(Rng::new(1).bytes(300_000));
+    sim.add_node(SENDER, config(true));
+    sim.add_node(2, config(true));
+    let rx = ReceiverConfig {
+        dest: Dest::Node(2),
+        ..receiver_cfg(2, 300_000)
+    };
+    let rid = sim.ep(2).open_receiver(0, rx).unwrap();
+    let cfg = SenderConfig {
+        local_node: SENDER,
+        group_or_dest: Dest::Node(2),
+        receivers: vec![2],
+        data: data.clone(),
+        chunk_size: Some(1000),
+        ports: PORTS,
+    };
+    let sid = sim.ep(SENDER).open_sender(0, cfg).unwrap();
+    sim.pump(SENDER);
+    assert!(sim.run_until(LIMIT, |s| s.ep(SENDER).outcome(sid).is_some()));
+    assert_eq!(sim.ep(SENDER).outcome(sid), Some(Outcome::Completed));
+    assert_eq!(sim.ep(2).take_data(rid).unwrap(), *data);
+    assert!(sim.stats.largest_frame <= 1000 + frame::DATA_HEADER_LEN);
+}
+
+#[test]
+fn small_mtu_clamps_chunks_and_every_frame_fits() {
+    let mtu = 200;
+    let mut sim = Sim::new(
+        8,
+        mtu,
+        NetConfig {
+            loss_ppm: 100_000,
+            ..NetConfig::default()
+        },
+    );
+    let data = Arc::new(Rng::new(2).bytes(60_000));
+    for n in [SENDER, 10, 11] {
+        sim.add_node(n, config(false));
+    }
+    let mut rx = Vec::new();
+    for n in [10, 11] {
+        sim.join(GROUP, n);
+        rx.push((
+            n,
+            sim.ep(n).open_receiver(0, receiver_cfg(n, 60_000)).unwrap(),
+        ));
+    }
+    let cfg = SenderConfig {
+        local_node: SENDER,
+        group_or_dest: Dest::Group(GROUP),
+        receivers: vec![10, 11],
+        data: data.clone(),
+        chunk_size: None,
+        ports: PORTS,
+    };
+    let sid = sim.ep(SENDER).open_sender(0, cfg).unwrap();
+    sim.pump(SENDER);
+    assert!(sim.run_until(LIMIT, |s| s.ep(SENDER).outcome(sid).is_some()));
+    assert_eq!(sim.ep(SENDER).outcome(sid), Some(Outcome::Completed));
+    for (n, id) in rx {
+        assert_eq!(sim.ep(n).take_data(id).unwrap(), *data);
+    }
+    // 40-byte header + 10-byte data header leave 150 bytes per chunk; NACKs split too.
+    assert_eq!(sim.stats.largest_frame, mtu - 40);
+}
+
+#[test]
+fn pacing_backs_off_on_a_narrow_receiver_link() {
+    // The sender is allowed 100 MB/s; receivers drain 10 MB/s with a 64 KiB socket queue.
+    let mut cfg = config(true);
+    cfg.data_bucket = Some(DataBucket {
+        rate: 100_000_000,
+        bucket_size: 256 * 1024,
+    });
+    let net = NetConfig {
+        bandwidth: Some(10_000_000),
+        queue_bytes: 64 * 1024,
+        ..NetConfig::default()
+    };
+    let mut sc = Scenario::new(21, 3, 1_000_000, cfg, net, &[]);
+    assert!(sc.sender_done());
+    assert_eq!(sc.sender_outcome(), Some(Outcome::Completed));
+    sc.assert_receivers_got_data();
+    let sender = sc.sender;
+    let (_, rate) = sc.sim.ep(SENDER).sender_stats(sender).unwrap();
+    println!(
+        "narrow link: overflowed {} frames, final rate {rate} B/s",
+        sc.sim.stats.overflowed
+    );
+    assert!(sc.sim.stats.overflowed > 0);
+    assert!(rate < 100_000_000, "AIMD reduced the rate: {rate}");
+}
+
+#[test]
+fn size_mismatch_ends_the_receiver() {
+    let mut sc = Scenario::new(4, 1, 50_000, config(true), NetConfig::default(), &[10]);
+    let id = sc
+        .sim
+        .ep(10)
+        .open_receiver(0, receiver_cfg(10, 49_999))
+        .unwrap();
+    sc.sim.run_until(LIMIT, |s| s.ep(10).outcome(id).is_some());
+    assert_eq!(
+        sc.sim.ep(10).outcome(id),
+        Some(Outcome::SizeMismatch {
+            expected: 49_999,
+            announced: 50_000
+        })
+    );
+    let e = sc.sim.ep(10).take_data(id).unwrap_err();
+    assert_eq!(e.code().as_str(), "NOT_COMPLETE");
+    // The sender never hears from it and eventually gives up on it.
+    assert!(sc.sender_done());
+    assert_eq!(
+        sc.sender_outcome(),
+        Some(Outcome::ReceiverUnreachable(vec![10]))
+    );
+}
+
+#[test]
+fn invalid_arguments_are_rejected() {
+    let mut ep = Endpoint::new(SENDER, MTU, LosslessConfig::default(), 1).unwrap();
+    let ok = SenderConfig {
+        local_node: SENDER,
+        group_or_dest: Dest::Group(GROUP),
+        receivers: vec![10, 11],
+        data: Arc::new(vec![1; 100]),
+        chunk_size: None,
+        ports: PORTS,
+    };
+    let bad: Vec<SenderConfig> = vec![
+        SenderConfig {
+            receivers: vec![],
+            ..ok.clone()
+        },
+        SenderConfig {
+            data: Arc::new(vec![]),
+            ..ok.clone()
+        },
+        SenderConfig {
+            chunk_size: Some(0),
+            ..ok.clone()
+        },
+        SenderConfig {
+            receivers: vec![10, 10],
+            ..ok.clone()
+        },
+        SenderConfig {
+            local_node: 9,
+            ..ok.clone()
+        },
+        SenderConfig {
+            group_or_dest: Dest::Node(10),
+            ..ok.clone()
+        },
+    ];
+    for cfg in bad {
+        let e = ep.open_sender(0, cfg.clone()).unwrap_err();
+        assert_eq!(e.code().as_str(), "INVALID_ARGUMENT", "{cfg:?}");
+    }
+    assert!(ep.open_sender(0, ok).is_ok());
+    let rx = receiver_cfg(SENDER, 100);
+    for cfg in [
+        ReceiverConfig {
+            expected_bytes: 0,
+            ..rx.clone()
+        },
+        ReceiverConfig {
+            chunk_size: Some(0),
+            ..rx.clone()
+        },
+        ReceiverConfig {
+            local_node: 3,
+            ..rx.clone()
+        },
+        ReceiverConfig {
+            dest: Dest::Node(3),
+            ..rx.clone()
+        },
+    ] {
+        let e = ep.open_receiver(0, cfg).unwrap_err();
+        assert_eq!(e.code().as_str(), "INVALID_ARGUMENT");
+    }
+    let cfg = LosslessConfig {
+        default_chunk_size: 0,
+        ..LosslessConfig::default()
+    };
+    let e = Endpoint::new(1, MTU, cfg, 1).err().unwrap();
+    assert_eq!(e.code().as_str(), "CONFIG_INVALID");
+    assert!(Endpoint::new(1, 60, LosslessConfig::default(), 1).is_err());
+}
+
+#[test]
+fn unknown_sessions_and_early_take_data() {
+    let mut ep = Endpoint::new(10, MTU, LosslessConfig::default(), 1).unwrap();
+    let unknown = SessionId(999);
+    assert_eq!(
+        ep.take_data(unknown).unwrap_err().code().as_str(),
+        "UNKNOWN_SESSION"
+    );
+    assert_eq!(
+        ep.progress(unknown).unwrap_err().code().as_str(),
+        "UNKNOWN_SESSION"
+    );
+    assert_eq!(
+        ep.cancel(unknown).unwrap_err().code().as_str(),
+        "UNKNOWN_SESSION"
+    );
+    assert_eq!(ep.outcome(unknown), None);
+    let id = ep.open_receiver(0, receiver_cfg(10, 1000)).unwrap();
+    assert_eq!(
+        ep.take_data(id).unwrap_err().code().as_str(),
+        "NOT_COMPLETE"
+    );
+    // Frames for sessions nobody has are counted, not fatal.
+    ep.handle_frame(
+        1,
+        SENDER,
+        Dest::Group(GROUP),
+        42,
+        &frame::encode_data(0, 0, b"x"),
+    );
+    ep.handle_frame(1, SENDER, Dest::Group(GROUP), 42, &Frame::Ready.encode());
+    ep.handle_frame(1, SENDER, Dest::Group(GROUP), 42, &[1, 99]);
+    let c = ep.counters();
+    assert_eq!((c.unknown_session, c.malformed, c.frames_in), (2, 1, 3));
+    ep.cancel(id).unwrap();
+    assert_eq!(ep.outcome(id), Some(Outcome::Cancelled));
+    assert_eq!(ep.poll_timeout(), None);
+}
+
+#[test]
+fn take_data_twice_and_on_a_sender() {
+    let mut sc = Scenario::new(6, 1, 20_000, config(true), NetConfig::default(), &[]);
+    assert!(sc.sender_done());
+    let (node, id) = sc.receivers[0];
+    assert_eq!(sc.sim.ep(node).take_data(id).unwrap(), *sc.data);
+    let e = sc.sim.ep(node).take_data(id).unwrap_err();
+    assert!(matches!(e, LosslessError::AlreadyTaken(_)));
+    let sender = sc.sender;
+    assert_eq!(
+        sc.sim
+            .ep(SENDER)
+            .take_data(sender)
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "INVALID_ARGUMENT"
+    );
+}
+
+#[test]
+fn cancelled_sender_aborts_its_receivers() {
+    let mut sc = Scenario::new(9, 2, 500_000, config(true), NetConfig::default(), &[]);
+    sc.sim.run_until(LIMIT, |s| s.now >= 2_000);
+    let sender = sc.sender;
+    sc.sim.ep(SENDER).cancel(sender).unwrap();
+    sc.sim.pump(SENDER);
+    assert_eq!(sc.sim.ep(SENDER).outcome(sender), Some(Outcome::Cancelled));
+    sc.sim.run_until(LIMIT, |_| false);
+    for (node, id) in sc.receivers.clone() {
+        assert_eq!(sc.sim.ep(node).outcome(id), Some(Outcome::Cancelled));
+    }
+    // Nothing is left scheduled anywhere.
+    assert!(sc.sim.nodes.values().all(|n| n.ep.poll_timeout().is_none()));
+}
+
+#[test]
+fn silent_sender_times_the_receiver_out() {
+    let mut ep = Endpoint::new(10, MTU, LosslessConfig::default(), 1).unwrap();
+    let id = ep.open_receiver(0, receiver_cfg(10, 1000)).unwrap();
+    let deadline = ep.poll_timeout().unwrap();
+    assert_eq!(deadline, LosslessConfig::default().idle_timeout_ms * 1000);
+    ep.handle_timeout(deadline - 1); // spurious: nothing happens
+    assert_eq!(ep.outcome(id), None);
+    ep.handle_timeout(deadline);
+    assert_eq!(ep.outcome(id), Some(Outcome::Timeout));
+    assert!(matches!(
+        ep.poll_event(),
+        Some(Event::Failed {
+            outcome: Outcome::Timeout,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn same_seed_same_run() {
+    let run = |seed| {
+        let net = NetConfig {
+            loss_ppm: 50_000,
+            jitter_us: 500,
+            ..NetConfig::default()
+        };
+        let mut sc = Scenario::new(seed, 3, 200_000, config(true), net, &[]);
+        assert!(sc.sender_done());
+        (sc.sim.now, sc.sim.stats.sent, sc.progress())
+    };
+    assert_eq!(run(31), run(31));
+}
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// An active receiver bound to a manifest, fed arbitrary frames.
+    fn bound_receiver() -> (Endpoint, SessionId, Manifest) {
+        let mut ep = Endpoint::new(10, MTU, LosslessConfig::default(), 1).unwrap();
+        let id = ep.open_receiver(0, receiver_cfg(10, 5000)).unwrap();
+        let m = Manifest {
+            total_len: 5000,
+            chunk_size: 1000,
+            symbols_per_block: 2,
+            fec: true,
+            checksum: 0,
+            ports: PORTS,
+        };
+        ep.handle_frame(
+            0,
+            SENDER,
+            Dest::Group(GROUP),
+            5,
+            &Frame::Manifest(m).encode(),
+        );
+        assert!(matches!(ep.poll_transmit(), Some(t) if t.frame == Frame::Ready.encode()));
+        (ep, id, m)
+    }
+
+    #[test]
+    fn out_of_range_and_bad_length_symbols_are_counted() {
+        let (mut ep, id, _) = bound_receiver();
+        let g = Dest::Group(GROUP);
+        ep.handle_frame(1, SENDER, g, 5, &frame::encode_data(3, 0, &[0; 1000])); // block 3 of 3
+        ep.handle_frame(1, SENDER, g, 5, &frame::encode_data(0, 0, &[0; 999])); // short source
+        ep.handle_frame(1, SENDER, g, 5, &frame::encode_data(0, 2, &[0; 5])); // short repair
+        ep.handle_frame(1, SENDER, g, 5, &frame::encode_data(2, 0, &[0; 1000])); // ok
+        ep.handle_frame(1, SENDER, g, 5, &frame::encode_data(2, 0, &[0; 1000])); // dup
+        let c = ep.counters();
+        assert_eq!((c.out_of_range, c.bad_length, c.duplicates), (1, 2, 1));
+        assert_eq!(ep.progress(id).unwrap().bytes_done, 1000);
+    }
+
+    #[test]
+    fn repair_symbol_fills_a_gap_and_checksum_decides_completion() {
+        for good_checksum in [true, false] {
+            let data = super::Rng::new(3).bytes(5000);
+            let mut ep = Endpoint::new(10, MTU, LosslessConfig::default(), 1).unwrap();
+            let id = ep.open_receiver(0, receiver_cfg(10, 5000)).unwrap();
+            let m = Manifest {
+                total_len: 5000,
+                chunk_size: 1000,
+                symbols_per_block: 2,
+                fec: true,
+                checksum: crc32fast::hash(&data) ^ u32::from(!good_checksum),
+                ports: PORTS,
+            };
+            let g = Dest::Group(GROUP);
+            ep.handle_frame(0, SENDER, g, 5, &Frame::Manifest(m).encode());
+            // Chunk 1 (block 0, esi 1) is lost; one repair symbol of block 0 replaces it.
+            for c in [0u32, 2, 3, 4] {
+                let (b, e) = m.locate(c);
+                let off = c as usize * 1000;
+                ep.handle_frame(
+                    1,
+                    SENDER,
+                    g,
+                    5,
+                    &frame::encode_data(b, e, &data[off..off + 1000]),
+                );
+            }
+            assert_eq!(ep.outcome(id), None);
+            let mut enc = fec::RepairEncoder::new(&m);
+            let (esi, sym) = enc.repair(&m, &data, 0, 1).remove(0);
+            ep.handle_frame(2, SENDER, g, 5, &frame::encode_data(0, esi, &sym));
+            let p = ep.progress(id).unwrap();
+            assert_eq!(p.repair_symbols, 1);
+            if good_checksum {
+                assert_eq!(ep.outcome(id), Some(Outcome::Completed));
+                assert_eq!(ep.take_data(id).unwrap(), data);
+                let last = std::iter::from_fn(|| ep.poll_transmit()).last().unwrap();
+                assert_eq!(
+                    last.frame,
+                    Frame::Done {
+                        checksum: m.checksum
+                    }
+                    .encode()
+                );
+                assert_eq!(last.dest, Dest::Node(SENDER));
+            } else {
+                assert!(matches!(
+                    ep.outcome(id),
+                    Some(Outcome::ChecksumMismatch { .. })
+                ));
+                assert!(ep.take_data(id).is_err());
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_frames_never_panic_an_endpoint(
+            frames in proptest::collection::vec(
+                (0u32..3, any::<bool>(), 0u32..8, proptest::collection::vec(any::<u8>(), 0..64), 0u32..3, 0u32..4, any::<u8>()),
+                1..40,
+            )
+        ) {
+            let (mut ep, _, _) = bound_receiver();
+            for (from, group, wire, mut bytes, block, esi, kind) in frames {
+                // Half the time make it look like a real frame of some type.
+                if bytes.len() >= 2 && kind % 2 == 0 {
+                    bytes[0] = frame::FRAME_VERSION;
+                    bytes[1] = kind % 8;
+                }
+                if kind % 5 == 0 {
+                    bytes = frame::encode_data(block, esi, &bytes);
+                }
+                let dst = if group { Dest::Group(GROUP) } else { Dest::Node(10) };
+                ep.handle_frame(1, SENDER + from, dst, wire, &bytes);
+                ep.handle_timeout(2);
+                while ep.poll_transmit().is_some() {}
+            }
+        }
+    }
+}
