@@ -6,7 +6,9 @@ export { Dataplane, type OpenOptions, type SendToNodeArgs, type ReceiverFromNode
 export { PacketReceiver, type PayloadDelivery, type RecvOptions } from './node/receiver.js';
 export type { WaitOptions } from './node/waiters.js';
 export type { NodeConfig } from './config/node-config.js';
-export { startController, Controller, type ControllerStatus } from './controller/controller.js';
+export { startController, Controller, type ControllerStatus, type SetLinkArgs } from './controller/controller.js';
+export type { LinkCounters } from './node/engine.js';
+export type { LinkParamsConfig, LinkParamsInput } from './config/link-config.js';
 export type { ControllerConfig, TopologyConfig } from './config/controller-config.js';
 export { setLogLevel, type LogLevel } from './log.js';
 

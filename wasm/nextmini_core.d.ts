@@ -5,6 +5,10 @@ export class WasmNode {
     free(): void;
     [Symbol.dispose](): void;
     /**
+     * Removes the emulation towards `neighbor`; its queued packets leave at once.
+     */
+    clearLink(now_ms: number, neighbor: number): void;
+    /**
      * Feeds a batch of datagrams received from links (see `batch` for the format).
      */
     handleDatagrams(now_ms: number, batch: Uint8Array | number[]): void;
@@ -13,6 +17,11 @@ export class WasmNode {
      * Installs a route table encoded by the controller's core.
      */
     installRoutes(encoded: Uint8Array | number[]): void;
+    /**
+     * Per-link counters, 8 values per emulated link: neighbor, bytes_sent, packets_sent,
+     * drops_loss, drops_queue, queue_depth, in_flight, measured_rate (bytes/s).
+     */
+    linkStats(): Float64Array;
     constructor(node_id: number, mtu: number, max_payload_bytes: number, queue_capacity: number, max_mode: boolean, reassembly_timeout_ms: number);
     /**
      * All queued events. A delivery is `{ u8 1, u8 kind, u32 src, u32 dst, u16 src_port,
@@ -31,6 +40,11 @@ export class WasmNode {
      * Sends one message; returns its message id.
      */
     send(now_ms: number, dst_node: number, src_port: number, dst_port: number, payload: Uint8Array | number[]): number;
+    /**
+     * Installs or changes the emulation of the link towards `neighbor` (see `link.rs` for
+     * the parameter layout). Queued packets are kept.
+     */
+    setLink(now_ms: number, neighbor: number, params: Float64Array | number[]): void;
     setMaxMode(max_mode: boolean): void;
     /**
      * Nodes whose data addresses the host knows.
@@ -111,6 +125,11 @@ export function decodeHeader(datagram: Uint8Array | number[]): WireHeader;
 export function encodeDatagram(h: WireHeader, payload: Uint8Array | number[]): Uint8Array;
 
 /**
+ * Validates a parameter set with the core's rules; the error names the offending key.
+ */
+export function validateLinkParams(params: Float64Array | number[]): void;
+
+/**
  * Size of the dataplane header in bytes.
  */
 export function wireHeaderLen(): number;
@@ -155,14 +174,18 @@ export interface InitOutput {
     readonly __wbg_wireheader_free: (a: number, b: number) => void;
     readonly decodeHeader: (a: number, b: number) => [number, number, number];
     readonly encodeDatagram: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly validateLinkParams: (a: number, b: number) => [number, number];
+    readonly wasmnode_clearLink: (a: number, b: number, c: number) => [number, number];
     readonly wasmnode_handleDatagrams: (a: number, b: number, c: number, d: number) => [number, number];
     readonly wasmnode_handleTimeout: (a: number, b: number) => void;
     readonly wasmnode_installRoutes: (a: number, b: number, c: number) => [number, number];
+    readonly wasmnode_linkStats: (a: number) => [number, number];
     readonly wasmnode_new: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
     readonly wasmnode_pollEvents: (a: number) => [number, number];
     readonly wasmnode_pollTimeout: (a: number) => number;
     readonly wasmnode_pollTransmits: (a: number) => [number, number];
     readonly wasmnode_send: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
+    readonly wasmnode_setLink: (a: number, b: number, c: number, d: number, e: number) => [number, number];
     readonly wasmnode_setMaxMode: (a: number, b: number) => void;
     readonly wasmnode_setPeers: (a: number, b: number, c: number) => void;
     readonly wasmnode_statNames: () => [number, number];

@@ -12,6 +12,17 @@ export class WasmNode {
         wasm.__wbg_wasmnode_free(ptr, 0);
     }
     /**
+     * Removes the emulation towards `neighbor`; its queued packets leave at once.
+     * @param {number} now_ms
+     * @param {number} neighbor
+     */
+    clearLink(now_ms, neighbor) {
+        const ret = wasm.wasmnode_clearLink(this.__wbg_ptr, now_ms, neighbor);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
      * Feeds a batch of datagrams received from links (see `batch` for the format).
      * @param {number} now_ms
      * @param {Uint8Array | number[]} batch
@@ -42,6 +53,17 @@ export class WasmNode {
         if (ret[1]) {
             throw takeFromExternrefTable0(ret[0]);
         }
+    }
+    /**
+     * Per-link counters, 8 values per emulated link: neighbor, bytes_sent, packets_sent,
+     * drops_loss, drops_queue, queue_depth, in_flight, measured_rate (bytes/s).
+     * @returns {Float64Array}
+     */
+    linkStats() {
+        const ret = wasm.wasmnode_linkStats(this.__wbg_ptr);
+        var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
+        return v1;
     }
     /**
      * @param {number} node_id
@@ -110,6 +132,23 @@ export class WasmNode {
             throw takeFromExternrefTable0(ret[1]);
         }
         return ret[0] >>> 0;
+    }
+    /**
+     * Installs or changes the emulation of the link towards `neighbor` (see `link.rs` for
+     * the parameter layout). Queued packets are kept.
+     * @param {number} now_ms
+     * @param {number} neighbor
+     * @param {Float64Array | number[]} params
+     */
+    setLink(now_ms, neighbor, params) {
+        const val2 = +now_ms;
+        const val3 = +neighbor;
+        const ptr0 = passArrayF64ToWasm0(params, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmnode_setLink(this.__wbg_ptr, val2, val3, ptr0, len0);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
     }
     /**
      * @param {boolean} max_mode
@@ -490,6 +529,19 @@ export function encodeDatagram(h, payload) {
 }
 
 /**
+ * Validates a parameter set with the core's rules; the error names the offending key.
+ * @param {Float64Array | number[]} params
+ */
+export function validateLinkParams(params) {
+    const ptr0 = passArrayF64ToWasm0(params, wasm.__wbindgen_malloc);
+    const len0 = WASM_VECTOR_LEN;
+    const ret = wasm.validateLinkParams(ptr0, len0);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
  * Size of the dataplane header in bytes.
  * @returns {number}
  */
@@ -625,6 +677,13 @@ function passArray32ToWasm0(arg, malloc) {
 function passArray8ToWasm0(arg, malloc) {
     const ptr = malloc(arg.length * 1, 1) >>> 0;
     getUint8ArrayMemory0().set(arg, ptr / 1);
+    WASM_VECTOR_LEN = arg.length;
+    return ptr;
+}
+
+function passArrayF64ToWasm0(arg, malloc) {
+    const ptr = malloc(arg.length * 8, 8) >>> 0;
+    getFloat64ArrayMemory0().set(arg, ptr / 8);
     WASM_VECTOR_LEN = arg.length;
     return ptr;
 }

@@ -1,5 +1,6 @@
 import { logger } from '../log.js';
 import { TableReader, ipv4ToInt, type Table } from './reader.js';
+import { readLinkParams, type LinkParamsConfig } from './link-config.js';
 
 /** Controller configuration, as in a controller TOML file (snake_case keys). */
 export interface ControllerConfig {
@@ -15,6 +16,20 @@ export interface ControllerConfig {
   routes?: { route: number[] | [number, number][] }[];
   /** Per-node overrides. */
   nodes?: { node_id: number; operating_mode?: 'normal' | 'max' }[];
+  /** Emulation applied to every link (each direction). */
+  link_defaults?: LinkParamsConfig;
+  /** The seed system's rate limits: `{ src_node_id, dst_node_id, rate, bucket_size }`. */
+  link_rates?: { src_node_id: number; dst_node_id: number; rate: number; bucket_size: number }[];
+  /** Per-link emulation; `bidirectional = true` applies it to both directions. */
+  links?: (LinkParamsConfig & { src_node_id: number; dst_node_id: number; bidirectional?: boolean })[];
+}
+
+/** One directed link's emulation as configured, before it is checked against the topology. */
+export interface LinkRule {
+  where: string;
+  src: number;
+  dst: number;
+  params: LinkParamsConfig;
 }
 
 export interface TopologyConfig {
@@ -36,6 +51,9 @@ export interface ResolvedControllerConfig {
   /** Flat encoding for the core: {1, count, nodes…} paths, {2, count, pairs…} DAGs. */
   explicitRoutes: number[];
   operatingModes: Map<number, 'normal' | 'max'>;
+  linkDefaults: LinkParamsConfig;
+  /** In the order they apply: [[link_rates]] first, then [[links]] (later keys win). */
+  linkRules: LinkRule[];
 }
 
 const log = logger('config');
@@ -106,15 +124,41 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     topology: readTopology(topoReader),
     explicitRoutes: r.tables('routes').flatMap(readRoute),
     operatingModes: new Map(),
+    linkDefaults: {},
+    linkRules: [],
   };
+  const defaults = r.table('link_defaults');
+  if (defaults) {
+    cfg.linkDefaults = readLinkParams(defaults);
+    warnUnknown(`${source}.link_defaults`, defaults);
+  }
+  r.tables('link_rates').forEach((t, i) => {
+    const src = t.int('src_node_id', { min: 1 });
+    const dst = t.int('dst_node_id', { min: 1 });
+    cfg.linkRules.push({ where: `${source}.link_rates[${i}] (${src} -> ${dst})`, src, dst, params: { rate: t.int('rate', { min: 1 }), bucket_size: t.int('bucket_size', { min: 1 }) } });
+    warnUnknown(`${source}.link_rates[${i}]`, t);
+  });
+  r.tables('links').forEach((t, i) => {
+    const src = t.int('src_node_id', { min: 1 });
+    const dst = t.int('dst_node_id', { min: 1 });
+    const both = t.bool('bidirectional', { default: false });
+    const params = readLinkParams(t);
+    const where = `${source}.links[${i}] (${src} -> ${dst})`;
+    cfg.linkRules.push({ where, src, dst, params });
+    if (both) cfg.linkRules.push({ where: `${where} reverse`, src: dst, dst: src, params });
+    warnUnknown(`${source}.links[${i}]`, t);
+  });
   const routing = r.table('routing');
   if (routing) routing.oneOf('protocol', ['shortest_path'] as const, { default: 'shortest_path' });
   for (const n of r.tables('nodes')) {
     cfg.operatingModes.set(n.int('node_id', { min: 1 }), n.oneOf('operating_mode', ['normal', 'max'] as const, { default: 'normal' }));
   }
-  for (const [where, rd] of [[source, r], [`${source}.topology`, topoReader]] as const) {
-    const unknown = rd.unknownKeys();
-    if (unknown.length) log.warn(`${where}: unknown keys ignored: ${unknown.join(', ')}`);
-  }
+  warnUnknown(source, r);
+  warnUnknown(`${source}.topology`, topoReader);
   return cfg;
+}
+
+function warnUnknown(where: string, rd: TableReader): void {
+  const unknown = rd.unknownKeys();
+  if (unknown.length) log.warn(`${where}: unknown keys ignored: ${unknown.join(', ')}`);
 }

@@ -46,6 +46,20 @@ export interface Snapshot {
   /** This node's route table, encoded by the core. */
   routeTable: Uint8Array;
   topologyReady: boolean;
+  /** Emulation of this node's egress links (absent neighbours: none). */
+  links: LinkEntry[];
+}
+
+/** One egress link's emulation in the core's flat form (see config/link-config.ts). */
+export interface LinkEntry {
+  neighbor: number;
+  params: Float64Array;
+}
+
+/** Controller -> node: the complete set of this node's link emulations, replacing the last. */
+export interface Links {
+  t: 'links';
+  links: LinkEntry[];
 }
 
 /** Node -> controller: all neighbours' addresses known (and links connected) and routes installed. */
@@ -60,13 +74,15 @@ export interface TopologyReady {
   t: 'topology-ready';
 }
 
-export type ControlMessage = Hello | Reject | Snapshot | LinksUp | TopologyReady;
+export type ControlMessage = Hello | Reject | Snapshot | LinksUp | TopologyReady | Links;
 
-const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5 } as const;
+const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6 } as const;
 const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED'];
 
 const writePeer = (w: Writer, p: PeerAddress) => w.u32(p.nodeId).str(p.host).u16(p.port);
 const readPeer = (r: Reader): PeerAddress => ({ nodeId: r.u32(), host: r.str(), port: r.u16() });
+const writeLink = (w: Writer, l: LinkEntry) => w.u32(l.neighbor).array([...l.params], (w2, v) => w2.f64(v));
+const readLink = (r: Reader): LinkEntry => ({ neighbor: r.u32(), params: Float64Array.from(r.array((x) => x.f64())) });
 
 export function encode(m: ControlMessage): Uint8Array {
   const w = frame(TYPE[m.t]);
@@ -80,7 +96,10 @@ export function encode(m: ControlMessage): Uint8Array {
     case 'snapshot':
       w.u32(m.generation).u32(m.userSpaceBase).u8(m.operatingMode === 'max' ? 1 : 0).array(m.peers, writePeer);
       w.array(m.neighbors, (w2, n) => w2.u32(n)).array(m.nodes, (w2, n) => w2.u32(n));
-      w.bytes(m.routeTable).bool(m.topologyReady);
+      w.bytes(m.routeTable).bool(m.topologyReady).array(m.links, writeLink);
+      break;
+    case 'links':
+      w.array(m.links, writeLink);
       break;
     case 'links-up':
       w.u32(m.generation);
@@ -119,7 +138,11 @@ export function decode(bytes: Uint8Array): ControlMessage {
         nodes: r.array((x) => x.u32()),
         routeTable: r.bytes(),
         topologyReady: r.bool(),
+        links: r.array(readLink),
       };
+      break;
+    case TYPE.links:
+      m = { t: 'links', links: r.array(readLink) };
       break;
     case TYPE['links-up']:
       m = { t: 'links-up', generation: r.u32() };

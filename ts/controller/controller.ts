@@ -6,7 +6,8 @@ import { callCore, NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { loadTomlOrObject } from '../config/load.js';
 import { resolveControllerConfig, type ControllerConfig, type ResolvedControllerConfig } from '../config/controller-config.js';
-import { decode, encode, frameVersion, type Hello, type Reject } from '../control/messages.js';
+import { decode, encode, frameVersion, type Hello, type LinkEntry, type Reject } from '../control/messages.js';
+import { checkLinkParams, fromInput, isNeutral, toCoreParams, type LinkParamsConfig, type LinkParamsInput } from '../config/link-config.js';
 import { CONTROL_VERSION } from '../control/codec.js';
 
 const log = logger('controller');
@@ -18,6 +19,15 @@ interface Member {
   hello: Hello;
   generation: number;
   linksUpGeneration: number;
+}
+
+export interface SetLinkArgs extends LinkParamsInput {
+  srcNodeId: number;
+  dstNodeId: number;
+  /** Apply to both directions. Default false. */
+  bidirectional?: boolean;
+  /** Start from no shaping instead of the link's current settings. Default false. */
+  replace?: boolean;
 }
 
 export interface ControllerStatus {
@@ -32,6 +42,8 @@ export class Controller {
   readonly #server: WebSocketServer;
   readonly #members = new Map<number, Member>();
   readonly #expected: Set<number>;
+  /** Emulation per directed link, keyed "src>dst"; absent = none. */
+  readonly #links = new Map<string, LinkParamsConfig>();
   #ready = false;
   #closed = false;
   /** The WebSocket URL nodes connect to (`controller_addr`). */
@@ -43,7 +55,66 @@ export class Controller {
     this.#server = server;
     this.url = url;
     this.#expected = new Set(topo.nodeIds());
+    this.#initLinks();
     server.on('connection', (ws) => this.#accept(ws));
+  }
+
+  #isLink(src: number, dst: number): boolean {
+    return this.#expected.has(src) && this.#topo.neighbors(src).includes(dst);
+  }
+
+  /** Resolves [link_defaults], [[link_rates]] and [[links]] onto every directed link. */
+  #initLinks(): void {
+    const defaults = this.#cfg.linkDefaults;
+    checkLinkParams('controller config.link_defaults', defaults);
+    if (!isNeutral(defaults)) {
+      const edges = this.#topo.edges();
+      for (let i = 0; i < edges.length; i += 2) {
+        this.#links.set(`${edges[i]}>${edges[i + 1]}`, { ...defaults });
+        this.#links.set(`${edges[i + 1]}>${edges[i]}`, { ...defaults });
+      }
+    }
+    for (const rule of this.#cfg.linkRules) {
+      if (!this.#isLink(rule.src, rule.dst)) throw new NextminiError('CONFIG_INVALID', `${rule.where}: there is no link from node ${rule.src} to node ${rule.dst} in the topology`);
+      const merged = { ...(this.#links.get(`${rule.src}>${rule.dst}`) ?? defaults), ...rule.params };
+      checkLinkParams(rule.where, merged);
+      this.#links.set(`${rule.src}>${rule.dst}`, merged);
+    }
+  }
+
+  #linksOf(node: number): LinkEntry[] {
+    const out: LinkEntry[] = [];
+    for (const n of this.#topo.neighbors(node)) {
+      const p = this.#links.get(`${node}>${n}`);
+      if (p && !isNeutral(p)) out.push({ neighbor: n, params: toCoreParams(p, node * 65_536 + n) });
+    }
+    return out;
+  }
+
+  /**
+   * Changes a link's emulation at run time and pushes it to the sending node at once; the
+   * node applies it without dropping queued packets. Unspecified keys keep their current
+   * values unless `replace` is set.
+   */
+  setLink(args: SetLinkArgs): void {
+    const { srcNodeId: src, dstNodeId: dst, bidirectional, replace, ...input } = args;
+    const dirs: [number, number][] = bidirectional ? [[src, dst], [dst, src]] : [[src, dst]];
+    for (const [a, b] of dirs) {
+      if (!this.#isLink(a, b)) throw new NextminiError('INVALID_ARGUMENT', `setLink: there is no link from node ${a} to node ${b} in the topology`);
+    }
+    for (const [a, b] of dirs) {
+      const merged = { ...(replace ? {} : (this.#links.get(`${a}>${b}`) ?? {})), ...fromInput(input) };
+      checkLinkParams(`setLink(${a} -> ${b})`, merged);
+      this.#links.set(`${a}>${b}`, merged);
+    }
+    for (const a of new Set(dirs.map(([x]) => x))) {
+      this.#members.get(a)?.ws.send(encode({ t: 'links', links: this.#linksOf(a) }));
+    }
+  }
+
+  /** The emulation configured for the link from `src` to `dst` (empty = none). */
+  getLink(src: number, dst: number): LinkParamsConfig {
+    return { ...(this.#links.get(`${src}>${dst}`) ?? {}) };
   }
 
   /** @internal use startController() */
@@ -72,7 +143,14 @@ export class Controller {
     }
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
-    const c = new Controller(cfg, topo, server, `ws://${cfg.host}:${port}`);
+    let c: Controller;
+    try {
+      c = new Controller(cfg, topo, server, `ws://${cfg.host}:${port}`);
+    } catch (err) {
+      server.close();
+      topo.free();
+      throw err;
+    }
     log.info(`listening on ${c.url}; expecting nodes ${describeIds([...c.#expected])}`);
     return c;
   }
@@ -165,6 +243,7 @@ export class Controller {
         nodes: [...this.#expected],
         routeTable: this.#topo.routeTable(id),
         topologyReady: this.#ready,
+        links: this.#linksOf(id),
       }),
     );
   }

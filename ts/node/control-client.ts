@@ -2,7 +2,7 @@
 // reconnecting with backoff when the controller goes away.
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
-import { decode, encode, type Hello, type Snapshot } from '../control/messages.js';
+import { decode, encode, type Hello, type LinkEntry, type Snapshot } from '../control/messages.js';
 import { openSocket, type MessageSocket } from '../control/socket.js';
 
 const log = logger('control');
@@ -12,6 +12,7 @@ export interface ControlClientOptions {
   hello: Omit<Hello, 't'>;
   onSnapshot(s: Snapshot): void;
   onTopologyReady(): void;
+  onLinks(links: LinkEntry[]): void;
 }
 
 /** Backoff between reconnect attempts: 100 ms doubling to 5 s. */
@@ -91,6 +92,9 @@ export class ControlClient {
         return;
       case 'topology-ready':
         this.o.onTopologyReady();
+        return;
+      case 'links':
+        this.o.onLinks(m.links);
         return;
       default:
         log.warn(`unexpected control message ${m.t}`);

@@ -6,7 +6,7 @@ import { loadTomlOrObject } from '../config/load.js';
 import { formatIpv4 } from '../config/reader.js';
 import { encode, type Snapshot } from '../control/messages.js';
 import { ControlClient } from './control-client.js';
-import { Engine, type CoreDelivery } from './engine.js';
+import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
 import { PacketReceiver, type PayloadDelivery } from './receiver.js';
 import { Waiters, type WaitOptions } from './waiters.js';
 import type { PeerAddr, Transport } from './transport.js';
@@ -66,6 +66,10 @@ export interface DropCounts {
   /** An incomplete message timed out. */
   reassembly_expired: number;
   unsupported_kind: number;
+  /** Emulated random loss on an egress link. */
+  link_loss: number;
+  /** Emulated queue limit on an egress link. */
+  link_queue: number;
   /** A message arrived for a flow nobody registered. */
   no_receiver: number;
   /** A receiver's buffer (channel_capacity) was full; the oldest delivery was dropped. */
@@ -88,6 +92,8 @@ export interface DataplaneStats {
   queued: number;
   /** Drops by reason, each counted under exactly one name. */
   drops: DropCounts;
+  /** Counters of each emulated egress link (links without emulation are not listed). */
+  links: LinkCounters[];
 }
 
 const flowKey = (src: number, sp: number, dp: number): string => `${src}:${sp}:${dp}`;
@@ -155,6 +161,7 @@ export class Dataplane {
       hello: { nodeId: cfg.node_id, protocol: cfg.protocol, dataHost: transport.local.host, dataPort: transport.local.port },
       onSnapshot: (s) => dp?.applySnapshot(s),
       onTopologyReady: () => dp?.markReady(),
+      onLinks: (links) => dp?.applyLinks(links),
     });
     dp = new Dataplane(cfg, engine, transport, control);
     try {
@@ -188,6 +195,7 @@ export class Dataplane {
       log.error(`could not install routes from the controller: ${String(err)}`);
       return;
     }
+    this.applyLinks(s.links);
     const peers = new Map<number, PeerAddr>();
     for (const p of s.peers) if (p.nodeId !== this.nodeId) peers.set(p.nodeId, { host: p.host, port: p.port });
     this.#engine.setPeers(peers);
@@ -201,6 +209,16 @@ export class Dataplane {
         },
         (err: unknown) => log.warn(`links not up: ${(err as Error).message}`),
       );
+    }
+  }
+
+  /** @internal */
+  applyLinks(links: Snapshot['links']): void {
+    if (this.#closed) return;
+    try {
+      this.#engine.setLinks(links);
+    } catch (err) {
+      log.error(`could not apply link emulation from the controller: ${String(err)}`);
     }
   }
 
@@ -325,6 +343,7 @@ export class Dataplane {
       bytesDelivered: raw.bytesDelivered ?? 0,
       queued: raw.queued ?? 0,
       drops,
+      links: this.#engine.linkStats(),
     };
   }
 

@@ -17,6 +17,23 @@ export interface CoreDelivery {
   payload: Uint8Array;
 }
 
+/** Counters of one emulated egress link. */
+export interface LinkCounters {
+  neighbor: number;
+  bytesSent: number;
+  packetsSent: number;
+  /** Dropped by emulated random or bursty loss. */
+  dropsLoss: number;
+  /** Tail-dropped at the emulated queue limit. */
+  dropsQueue: number;
+  /** Packets waiting for the rate limiter now. */
+  queueDepth: number;
+  /** Packets in emulated propagation delay now. */
+  inFlight: number;
+  /** Bytes per second that left the link over the last second. */
+  measuredRate: number;
+}
+
 export interface EngineOptions {
   nodeId: number;
   mtu: number;
@@ -40,6 +57,7 @@ export class Engine {
   #timerAt = Infinity;
   #closed = false;
   readonly #onDelivery: (d: CoreDelivery) => void;
+  #emulated = new Set<number>();
   /** Transmits to a next hop whose address is unknown (counted, not fatal). */
   unknownPeerDrops = 0;
   static readonly statNames: string[] = WasmNode.statNames();
@@ -56,6 +74,25 @@ export class Engine {
   setPeers(peers: Map<number, PeerAddr>): void {
     this.#peers = peers;
     this.core.setPeers(Uint32Array.from(peers.keys()));
+  }
+
+  /** Replaces the set of emulated egress links; queued packets are kept (see core). */
+  setLinks(links: { neighbor: number; params: Float64Array }[]): void {
+    const t = now();
+    const next = new Set(links.map((l) => l.neighbor));
+    for (const n of this.#emulated) if (!next.has(n)) callCore(() => this.core.clearLink(t, n));
+    for (const l of links) callCore(() => this.core.setLink(t, l.neighbor, l.params));
+    this.#emulated = next;
+    this.drain();
+  }
+
+  linkStats(): LinkCounters[] {
+    const v = this.core.linkStats();
+    const out: LinkCounters[] = [];
+    for (let i = 0; i + 7 < v.length; i += 8) {
+      out.push({ neighbor: v[i]!, bytesSent: v[i + 1]!, packetsSent: v[i + 2]!, dropsLoss: v[i + 3]!, dropsQueue: v[i + 4]!, queueDepth: v[i + 5]!, inFlight: v[i + 6]!, measuredRate: v[i + 7]! });
+    }
+    return out;
   }
 
   /** Called by the transport for every datagram; batched into one core call per I/O turn. */

@@ -20,6 +20,7 @@
 //! `poll_*` calls afterwards. A timeout that fires early or twice does nothing.
 
 mod config;
+mod egress;
 mod event;
 mod stats;
 
@@ -29,8 +30,10 @@ pub use stats::{DropReason, NodeStats};
 
 use crate::error::{CoreError, ErrorCode};
 use crate::frag::{fragment, FragError, Reassembler, ReassemblyDrop};
+use crate::link::{LinkParamError, LinkParams, LinkStats};
 use crate::topology::{FlowKey, RouteTable};
 use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
+use egress::{Egress, LinkDrop};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 
@@ -81,7 +84,7 @@ pub struct Node {
     /// Nodes whose data address the host knows (all of them in max mode).
     peers: BTreeSet<u32>,
     next_message_id: u32,
-    transmits: VecDeque<Transmit>,
+    egress: Egress,
     events: VecDeque<Event>,
     reassembler: Reassembler,
     stats: NodeStats,
@@ -101,7 +104,7 @@ impl Node {
             routes: RouteTable::new(),
             peers: BTreeSet::new(),
             next_message_id: 1,
-            transmits: VecDeque::new(),
+            egress: Egress::default(),
             events: VecDeque::new(),
             reassembler,
             stats: NodeStats::default(),
@@ -135,9 +138,34 @@ impl Node {
         &self.stats
     }
 
-    /// Datagrams waiting in the engine for the host to transmit.
+    /// Datagrams held in the engine: ready for the host, or inside an emulated link.
     pub fn queued(&self) -> usize {
-        self.transmits.len()
+        self.egress.queued()
+    }
+
+    /// Installs, changes (`Some`) or removes (`None`) link emulation towards `neighbor`.
+    /// Packets already queued on that link are kept.
+    pub fn set_link(
+        &mut self,
+        now_us: u64,
+        neighbor: u32,
+        params: Option<LinkParams>,
+    ) -> Result<(), LinkParamError> {
+        self.egress.set_link(now_us, neighbor, params)
+    }
+
+    /// Counters of every emulated link, by neighbour.
+    pub fn link_stats(&self) -> impl Iterator<Item = (u32, LinkStats)> + '_ {
+        self.egress.link_stats()
+    }
+
+    /// Hands a datagram to the egress, counting an emulated drop.
+    fn transmit(&mut self, now_us: u64, next_hop: u32, datagram: Vec<u8>) {
+        match self.egress.push(now_us, next_hop, datagram) {
+            Ok(()) => {}
+            Err(LinkDrop::Loss) => self.stats.drop(DropReason::LinkLoss),
+            Err(LinkDrop::Queue) => self.stats.drop(DropReason::LinkQueue),
+        }
     }
 
     fn next_hop(&self, flow: &FlowKey) -> Option<u32> {
@@ -189,7 +217,7 @@ impl Node {
         let next_hop = self
             .next_hop(&flow)
             .ok_or(SendError::NoRoute { dst: args.dst_node })?;
-        let free = self.cfg.queue_capacity.saturating_sub(self.transmits.len());
+        let free = self.cfg.queue_capacity.saturating_sub(self.egress.queued());
         if frags.len() > free {
             return Err(SendError::QueueFull {
                 needed: frags.len(),
@@ -200,7 +228,7 @@ impl Node {
         self.stats.messages_sent += 1;
         for datagram in frags {
             self.stats.packets_sent += 1;
-            self.transmits.push_back(Transmit { next_hop, datagram });
+            self.transmit(now_us, next_hop, datagram);
         }
         Ok(message_id)
     }
@@ -220,14 +248,14 @@ impl Node {
             PacketKind::Unicast if header.dst == self.cfg.node_id => {
                 self.reassemble(now_us, &header, &datagram[HEADER_LEN..])
             }
-            PacketKind::Unicast => self.forward(&header, datagram),
+            PacketKind::Unicast => self.forward(now_us, &header, datagram),
             PacketKind::Multicast | PacketKind::Lossless => {
                 self.stats.drop(DropReason::UnsupportedKind)
             }
         }
     }
 
-    fn forward(&mut self, h: &Header, datagram: &[u8]) {
+    fn forward(&mut self, now_us: u64, h: &Header, datagram: &[u8]) {
         if h.hop_limit <= 1 {
             return self.stats.drop(DropReason::HopLimit);
         }
@@ -235,16 +263,13 @@ impl Node {
         let Some(next_hop) = self.next_hop(&flow) else {
             return self.stats.drop(DropReason::NoRoute);
         };
-        if self.transmits.len() >= self.cfg.queue_capacity {
+        if self.egress.queued() >= self.cfg.queue_capacity {
             return self.stats.drop(DropReason::QueueFull);
         }
         let mut out = datagram.to_vec();
         out[3] = h.hop_limit - 1; // hop_limit byte; see wire.rs layout
         self.stats.packets_forwarded += 1;
-        self.transmits.push_back(Transmit {
-            next_hop,
-            datagram: out,
-        });
+        self.transmit(now_us, next_hop, out);
     }
 
     fn reassemble(&mut self, now_us: u64, h: &Header, payload: &[u8]) {
@@ -279,6 +304,7 @@ impl Node {
     }
 
     pub fn handle_timeout(&mut self, now_us: u64) {
+        self.egress.pump(now_us);
         self.reassembler.handle_timeout(now_us);
         let expired = self.reassembler.stats().expired;
         for _ in self.expired_seen..expired {
@@ -288,7 +314,7 @@ impl Node {
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        self.egress.pop()
     }
 
     pub fn poll_event(&mut self) -> Option<Event> {
@@ -297,7 +323,10 @@ impl Node {
 
     /// The earliest time `handle_timeout` has work to do.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.reassembler.poll_timeout()
+        match (self.reassembler.poll_timeout(), self.egress.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 

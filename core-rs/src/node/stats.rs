@@ -21,10 +21,14 @@ pub enum DropReason {
     ReassemblyExpired,
     /// A packet kind this node does not handle yet.
     UnsupportedKind,
+    /// Emulated random loss on an egress link.
+    LinkLoss,
+    /// Emulated queue limit on an egress link.
+    LinkQueue,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 9] = [
+    pub const ALL: [DropReason; 11] = [
         DropReason::Malformed,
         DropReason::HopLimit,
         DropReason::NoRoute,
@@ -34,6 +38,8 @@ impl DropReason {
         DropReason::TooLarge,
         DropReason::ReassemblyExpired,
         DropReason::UnsupportedKind,
+        DropReason::LinkLoss,
+        DropReason::LinkQueue,
     ];
 
     /// Stable snake_case name used as the key in `stats().drops`.
@@ -48,6 +54,8 @@ impl DropReason {
             DropReason::TooLarge => "too_large",
             DropReason::ReassemblyExpired => "reassembly_expired",
             DropReason::UnsupportedKind => "unsupported_kind",
+            DropReason::LinkLoss => "link_loss",
+            DropReason::LinkQueue => "link_queue",
         }
     }
 }

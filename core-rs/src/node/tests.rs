@@ -2,6 +2,7 @@
 //! engines by the test, every one checked against the MTU.
 
 use super::*;
+use crate::link::LinkParams;
 use crate::topology::RouteTable;
 use std::collections::BTreeMap;
 
@@ -303,4 +304,101 @@ fn invalid_config_names_the_key() {
     .unwrap();
     assert_eq!(err.key, "mtu");
     assert_eq!(err.code(), ErrorCode::ConfigInvalid);
+}
+
+fn drain_at(n: &mut Node) -> Vec<Transmit> {
+    std::iter::from_fn(|| n.poll_transmit()).collect()
+}
+
+#[test]
+fn link_delay_holds_datagrams_until_their_time() {
+    let mut n = node(1, &[(2, 2)]);
+    let params = LinkParams {
+        delay_us: 40_000,
+        ..LinkParams::default()
+    };
+    n.set_link(0, 2, Some(params)).unwrap();
+    n.send(
+        1_000,
+        SendArgs {
+            dst_node: 2,
+            src_port: 1,
+            dst_port: 2,
+            payload: b"late",
+        },
+    )
+    .unwrap();
+    assert!(drain_at(&mut n).is_empty());
+    assert_eq!(n.poll_timeout(), Some(41_000));
+    n.handle_timeout(40_999);
+    assert!(drain_at(&mut n).is_empty());
+    n.handle_timeout(41_000);
+    assert_eq!(drain_at(&mut n).len(), 1);
+    assert_eq!(n.poll_timeout(), None);
+}
+
+#[test]
+fn link_rate_paces_and_changes_keep_the_queue() {
+    let mut n = node(1, &[(2, 2)]);
+    // 100 kB/s with a one-datagram bucket: ~6 ms per 600-byte datagram.
+    let slow = LinkParams {
+        rate: Some(100_000),
+        bucket_size: MTU as u64,
+        ..LinkParams::default()
+    };
+    n.set_link(0, 2, Some(slow)).unwrap();
+    let data = payload(20 * (MTU - HEADER_LEN));
+    n.send(
+        0,
+        SendArgs {
+            dst_node: 2,
+            src_port: 1,
+            dst_port: 2,
+            payload: &data,
+        },
+    )
+    .unwrap();
+    let first = drain_at(&mut n).len();
+    assert!(
+        first <= 2,
+        "bucket lets at most one or two datagrams out at once, got {first}"
+    );
+    assert_eq!(n.queued(), 20 - first);
+    // Remove the emulation: nothing queued is lost, all of it leaves at once.
+    n.set_link(1, 2, None).unwrap();
+    assert_eq!(drain_at(&mut n).len(), 20 - first);
+    assert_eq!(n.queued(), 0);
+}
+
+#[test]
+fn link_loss_is_counted_by_node_and_link() {
+    let mut n = node(1, &[(2, 2)]);
+    n.set_link(
+        0,
+        2,
+        Some(LinkParams {
+            loss: 0.5,
+            seed: 3,
+            ..LinkParams::default()
+        }),
+    )
+    .unwrap();
+    for _ in 0..400 {
+        n.send(
+            0,
+            SendArgs {
+                dst_node: 2,
+                src_port: 1,
+                dst_port: 2,
+                payload: b"x",
+            },
+        )
+        .unwrap();
+    }
+    let sent = drain_at(&mut n).len() as u64;
+    let lost = n.stats().drops(DropReason::LinkLoss);
+    assert_eq!(sent + lost, 400);
+    assert!((150..250).contains(&lost), "lost {lost} of 400 at 50%");
+    let (hop, ls) = n.link_stats().next().unwrap();
+    assert_eq!((hop, ls.drops_loss, ls.packets_sent), (2, lost, sent));
 }

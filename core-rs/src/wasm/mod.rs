@@ -12,6 +12,7 @@
 pub mod batch;
 mod controller;
 mod header;
+mod link;
 mod node;
 
 pub use controller::WasmTopology;

@@ -1,6 +1,7 @@
 //! `WasmNode`: the node engine for the TypeScript host. See `crate::node` for the drive loop.
 
 use super::batch::{put_u16, put_u32, split};
+use super::link::link_params;
 use super::{js_error, micros};
 use crate::node::{DropReason, Event, Node, NodeConfig, OperatingMode, SendArgs};
 use crate::topology::RouteTable;
@@ -63,6 +64,45 @@ impl WasmNode {
         } else {
             OperatingMode::Normal
         });
+    }
+
+    /// Installs or changes the emulation of the link towards `neighbor` (see `link.rs` for
+    /// the parameter layout). Queued packets are kept.
+    #[wasm_bindgen(js_name = setLink)]
+    pub fn set_link(&mut self, now_ms: f64, neighbor: u32, params: &[f64]) -> Result<(), JsError> {
+        let p = link_params(params).map_err(js_error)?;
+        self.inner
+            .set_link(micros(now_ms), neighbor, Some(p))
+            .map_err(js_error)
+    }
+
+    /// Removes the emulation towards `neighbor`; its queued packets leave at once.
+    #[wasm_bindgen(js_name = clearLink)]
+    pub fn clear_link(&mut self, now_ms: f64, neighbor: u32) -> Result<(), JsError> {
+        self.inner
+            .set_link(micros(now_ms), neighbor, None)
+            .map_err(js_error)
+    }
+
+    /// Per-link counters, 8 values per emulated link: neighbor, bytes_sent, packets_sent,
+    /// drops_loss, drops_queue, queue_depth, in_flight, measured_rate (bytes/s).
+    #[wasm_bindgen(js_name = linkStats)]
+    pub fn link_stats(&self) -> Vec<f64> {
+        self.inner
+            .link_stats()
+            .flat_map(|(n, s)| {
+                [
+                    n as f64,
+                    s.bytes_sent as f64,
+                    s.packets_sent as f64,
+                    s.drops_loss as f64,
+                    s.drops_queue as f64,
+                    s.queue_depth as f64,
+                    s.in_flight as f64,
+                    s.measured_rate_bps as f64,
+                ]
+            })
+            .collect()
     }
 
     /// Sends one message; returns its message id.
