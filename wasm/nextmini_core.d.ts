@@ -1,6 +1,34 @@
 /* tslint:disable */
 /* eslint-disable */
 
+export class WasmGroups {
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Creates a group with `source` as its source: `[group_id, group_ip]`.
+     */
+    create(source: number): Uint32Array;
+    /**
+     * Every group as `[group_id, group_ip, source]` triples.
+     */
+    directory(): Uint32Array;
+    join(group: number, node: number): Uint32Array;
+    leave(group: number, node: number): Uint32Array;
+    /**
+     * Group state over `topo`'s topology, with group addresses from `pool_base`/`pool_mask`.
+     */
+    constructor(topo: WasmTopology, pool_base: number, pool_mask: number);
+    /**
+     * Replaces the group's trees, given as repeated `{ tree_id, weight, edge_count,
+     * edge_count × (parent, child) }`. Returns the nodes whose tables changed.
+     */
+    setRoutes(caller: number, group: number, trees: Uint32Array | number[]): Uint32Array;
+    /**
+     * The encoded multicast table of `node`.
+     */
+    tableFor(node: number): Uint8Array;
+}
+
 export class WasmNode {
     free(): void;
     [Symbol.dispose](): void;
@@ -9,14 +37,26 @@ export class WasmNode {
      */
     clearLink(now_ms: number, neighbor: number): void;
     /**
+     * Entries this node holds for `group` (one per tree).
+     */
+    groupRouteCount(group: number): number;
+    /**
      * Feeds a batch of datagrams received from links (see `batch` for the format).
      */
     handleDatagrams(now_ms: number, batch: Uint8Array | number[]): void;
     handleTimeout(now_ms: number): void;
     /**
+     * Installs this node's multicast table, encoded by the controller's core.
+     */
+    installMulticast(encoded: Uint8Array | number[]): void;
+    /**
      * Installs a route table encoded by the controller's core.
      */
     installRoutes(encoded: Uint8Array | number[]): void;
+    /**
+     * True when local delivery of `group` is installed here.
+     */
+    isLocalMember(group: number): boolean;
     /**
      * Per-link counters, 8 values per emulated link: neighbor, bytes_sent, packets_sent,
      * drops_loss, drops_queue, queue_depth, in_flight, measured_rate (bytes/s).
@@ -36,6 +76,10 @@ export class WasmNode {
      * All queued transmits: repeated `{ u32 next_hop, u32 len, bytes }`.
      */
     pollTransmits(): Uint8Array;
+    /**
+     * Sends one message to a group along its tree (`tree` < 0: chosen per flow).
+     */
+    sendGroup(now_ms: number, group: number, tree: number, src_port: number, dst_port: number, payload: Uint8Array | number[]): number;
     /**
      * Sends one message; returns its message id.
      */
@@ -169,22 +213,34 @@ export interface InitOutput {
     readonly __wbg_set_wireheader_srcPort: (a: number, b: number) => void;
     readonly __wbg_set_wireheader_totalLen: (a: number, b: number) => void;
     readonly __wbg_set_wireheader_treeId: (a: number, b: number) => void;
+    readonly __wbg_wasmgroups_free: (a: number, b: number) => void;
     readonly __wbg_wasmnode_free: (a: number, b: number) => void;
     readonly __wbg_wasmtopology_free: (a: number, b: number) => void;
     readonly __wbg_wireheader_free: (a: number, b: number) => void;
     readonly decodeHeader: (a: number, b: number) => [number, number, number];
     readonly encodeDatagram: (a: number, b: number, c: number) => [number, number, number, number];
     readonly validateLinkParams: (a: number, b: number) => [number, number];
+    readonly wasmgroups_create: (a: number, b: number) => [number, number, number, number];
+    readonly wasmgroups_directory: (a: number) => [number, number];
+    readonly wasmgroups_join: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly wasmgroups_leave: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly wasmgroups_new: (a: number, b: number, c: number) => [number, number, number];
+    readonly wasmgroups_setRoutes: (a: number, b: number, c: number, d: number, e: number) => [number, number, number, number];
+    readonly wasmgroups_tableFor: (a: number, b: number) => [number, number];
     readonly wasmnode_clearLink: (a: number, b: number, c: number) => [number, number];
+    readonly wasmnode_groupRouteCount: (a: number, b: number) => number;
     readonly wasmnode_handleDatagrams: (a: number, b: number, c: number, d: number) => [number, number];
     readonly wasmnode_handleTimeout: (a: number, b: number) => void;
+    readonly wasmnode_installMulticast: (a: number, b: number, c: number) => [number, number];
     readonly wasmnode_installRoutes: (a: number, b: number, c: number) => [number, number];
+    readonly wasmnode_isLocalMember: (a: number, b: number) => number;
     readonly wasmnode_linkStats: (a: number) => [number, number];
     readonly wasmnode_new: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
     readonly wasmnode_pollEvents: (a: number) => [number, number];
     readonly wasmnode_pollTimeout: (a: number) => number;
     readonly wasmnode_pollTransmits: (a: number) => [number, number];
     readonly wasmnode_send: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
+    readonly wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
     readonly wasmnode_setLink: (a: number, b: number, c: number, d: number, e: number) => [number, number];
     readonly wasmnode_setMaxMode: (a: number, b: number) => void;
     readonly wasmnode_setPeers: (a: number, b: number, c: number) => void;

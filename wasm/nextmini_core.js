@@ -1,5 +1,119 @@
 /* @ts-self-types="./nextmini_core.d.ts" */
 
+export class WasmGroups {
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        WasmGroupsFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_wasmgroups_free(ptr, 0);
+    }
+    /**
+     * Creates a group with `source` as its source: `[group_id, group_ip]`.
+     * @param {number} source
+     * @returns {Uint32Array}
+     */
+    create(source) {
+        const ret = wasm.wasmgroups_create(this.__wbg_ptr, source);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v1 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
+     * Every group as `[group_id, group_ip, source]` triples.
+     * @returns {Uint32Array}
+     */
+    directory() {
+        const ret = wasm.wasmgroups_directory(this.__wbg_ptr);
+        var v1 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
+     * @param {number} group
+     * @param {number} node
+     * @returns {Uint32Array}
+     */
+    join(group, node) {
+        const ret = wasm.wasmgroups_join(this.__wbg_ptr, group, node);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v1 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
+     * @param {number} group
+     * @param {number} node
+     * @returns {Uint32Array}
+     */
+    leave(group, node) {
+        const ret = wasm.wasmgroups_leave(this.__wbg_ptr, group, node);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v1 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
+     * Group state over `topo`'s topology, with group addresses from `pool_base`/`pool_mask`.
+     * @param {WasmTopology} topo
+     * @param {number} pool_base
+     * @param {number} pool_mask
+     */
+    constructor(topo, pool_base, pool_mask) {
+        _assertClass(topo, WasmTopology);
+        const ret = wasm.wasmgroups_new(topo.__wbg_ptr, pool_base, pool_mask);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        this.__wbg_ptr = ret[0];
+        WasmGroupsFinalization.register(this, this.__wbg_ptr, this);
+        return this;
+    }
+    /**
+     * Replaces the group's trees, given as repeated `{ tree_id, weight, edge_count,
+     * edge_count × (parent, child) }`. Returns the nodes whose tables changed.
+     * @param {number} caller
+     * @param {number} group
+     * @param {Uint32Array | number[]} trees
+     * @returns {Uint32Array}
+     */
+    setRoutes(caller, group, trees) {
+        const val2 = +caller;
+        const val3 = +group;
+        const ptr0 = passArray32ToWasm0(trees, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmgroups_setRoutes(this.__wbg_ptr, val2, val3, ptr0, len0);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v4 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v4;
+    }
+    /**
+     * The encoded multicast table of `node`.
+     * @param {number} node
+     * @returns {Uint8Array}
+     */
+    tableFor(node) {
+        const ret = wasm.wasmgroups_tableFor(this.__wbg_ptr, node);
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        return v1;
+    }
+}
+if (Symbol.dispose) WasmGroups.prototype[Symbol.dispose] = WasmGroups.prototype.free;
+
 export class WasmNode {
     __destroy_into_raw() {
         const ptr = this.__wbg_ptr;
@@ -23,6 +137,15 @@ export class WasmNode {
         }
     }
     /**
+     * Entries this node holds for `group` (one per tree).
+     * @param {number} group
+     * @returns {number}
+     */
+    groupRouteCount(group) {
+        const ret = wasm.wasmnode_groupRouteCount(this.__wbg_ptr, group);
+        return ret >>> 0;
+    }
+    /**
      * Feeds a batch of datagrams received from links (see `batch` for the format).
      * @param {number} now_ms
      * @param {Uint8Array | number[]} batch
@@ -43,6 +166,18 @@ export class WasmNode {
         wasm.wasmnode_handleTimeout(this.__wbg_ptr, now_ms);
     }
     /**
+     * Installs this node's multicast table, encoded by the controller's core.
+     * @param {Uint8Array | number[]} encoded
+     */
+    installMulticast(encoded) {
+        const ptr0 = passArray8ToWasm0(encoded, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmnode_installMulticast(this.__wbg_ptr, ptr0, len0);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
      * Installs a route table encoded by the controller's core.
      * @param {Uint8Array | number[]} encoded
      */
@@ -53,6 +188,15 @@ export class WasmNode {
         if (ret[1]) {
             throw takeFromExternrefTable0(ret[0]);
         }
+    }
+    /**
+     * True when local delivery of `group` is installed here.
+     * @param {number} group
+     * @returns {boolean}
+     */
+    isLocalMember(group) {
+        const ret = wasm.wasmnode_isLocalMember(this.__wbg_ptr, group);
+        return ret !== 0;
     }
     /**
      * Per-link counters, 8 values per emulated link: neighbor, bytes_sent, packets_sent,
@@ -110,6 +254,30 @@ export class WasmNode {
         var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
         wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
         return v1;
+    }
+    /**
+     * Sends one message to a group along its tree (`tree` < 0: chosen per flow).
+     * @param {number} now_ms
+     * @param {number} group
+     * @param {number} tree
+     * @param {number} src_port
+     * @param {number} dst_port
+     * @param {Uint8Array | number[]} payload
+     * @returns {number}
+     */
+    sendGroup(now_ms, group, tree, src_port, dst_port, payload) {
+        const val2 = +now_ms;
+        const val3 = +group;
+        const val4 = +tree;
+        const val5 = +src_port;
+        const val6 = +dst_port;
+        const ptr0 = passArray8ToWasm0(payload, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmnode_sendGroup(this.__wbg_ptr, val2, val3, val4, val5, val6, ptr0, len0);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return ret[0] >>> 0;
     }
     /**
      * Sends one message; returns its message id.
@@ -588,6 +756,9 @@ function __wbg_get_imports() {
     };
 }
 
+const WasmGroupsFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_wasmgroups_free(ptr, 1));
 const WasmNodeFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_wasmnode_free(ptr, 1));

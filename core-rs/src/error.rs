@@ -31,6 +31,10 @@ pub enum ErrorCode {
     UnknownSession,
     /// The operation needs a completed session (e.g. taking a receiver's data early).
     NotComplete,
+    /// A group id names no group.
+    UnknownGroup,
+    /// Only a group's source may do this.
+    NotGroupSource,
 }
 
 impl ErrorCode {
@@ -48,6 +52,8 @@ impl ErrorCode {
             ErrorCode::PoolExhausted => "POOL_EXHAUSTED",
             ErrorCode::UnknownSession => "UNKNOWN_SESSION",
             ErrorCode::NotComplete => "NOT_COMPLETE",
+            ErrorCode::UnknownGroup => "UNKNOWN_GROUP",
+            ErrorCode::NotGroupSource => "NOT_GROUP_SOURCE",
         }
     }
 }

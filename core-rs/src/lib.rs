@@ -7,6 +7,7 @@
 //! Modules are split by mechanism:
 //! - [`wire`]: the versioned binary header of every dataplane datagram.
 //! - [`frag`]: fragmentation to the MTU and bounded reassembly.
+//! - [`groups`]: the controller's multicast group state and per-node tables.
 //! - [`link`]: link emulation (rate, delay, jitter, loss, queue limits).
 //! - [`topology`]: topology generation, unicast routes, multicast trees.
 //! - [`lossless`]: reliable bulk sessions to many receivers (NACK rounds, RaptorQ repair).
@@ -16,6 +17,7 @@
 
 pub mod error;
 pub mod frag;
+pub mod groups;
 pub mod link;
 pub mod lossless;
 pub mod node;

@@ -5,7 +5,8 @@ import { runDemo } from './demo.js';
 const USAGE = `usage: nextmini <command> [options]
 
 commands:
-  demo [--protocol udp|tcp]          a local controller and three nodes exchanging payloads
+  demo [--protocol udp|tcp] [--preset lossy|wan|satellite]
+                                     a local controller and three nodes exchanging payloads
   controller --config FILE.toml      run a controller
   node --config FILE.toml            run a headless node (it forwards traffic for others)
   help                               this text

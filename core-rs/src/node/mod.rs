@@ -22,16 +22,18 @@
 mod config;
 mod egress;
 mod event;
+mod multicast;
 mod stats;
 
 pub use config::{NodeConfig, NodeConfigError, OperatingMode};
 pub use event::{Delivery, Event, Transmit};
+pub use multicast::GroupSendArgs;
 pub use stats::{DropReason, NodeStats};
 
 use crate::error::{CoreError, ErrorCode};
 use crate::frag::{fragment, FragError, Reassembler, ReassemblyDrop};
 use crate::link::{LinkParamError, LinkParams, LinkStats};
-use crate::topology::{FlowKey, RouteTable};
+use crate::topology::{FlowKey, MulticastTable, RouteTable};
 use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
 use egress::{Egress, LinkDrop};
 use std::collections::{BTreeSet, VecDeque};
@@ -48,8 +50,17 @@ pub struct SendArgs<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendError {
-    NoRoute { dst: u32 },
-    QueueFull { needed: usize, free: usize },
+    NoRoute {
+        dst: u32,
+    },
+    /// This node holds no tree of the group as its source.
+    NoGroupRoute {
+        group: u32,
+    },
+    QueueFull {
+        needed: usize,
+        free: usize,
+    },
     Fragment(FragError),
 }
 
@@ -57,6 +68,10 @@ impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SendError::NoRoute { dst } => write!(f, "no route to node {dst}"),
+            SendError::NoGroupRoute { group } => write!(
+                f,
+                "this node has no routes for group {group} as its source (create the group here and set its routes first)"
+            ),
             SendError::QueueFull { needed, free } => {
                 write!(
                     f,
@@ -71,7 +86,7 @@ impl fmt::Display for SendError {
 impl CoreError for SendError {
     fn code(&self) -> ErrorCode {
         match self {
-            SendError::NoRoute { .. } => ErrorCode::NoRoute,
+            SendError::NoRoute { .. } | SendError::NoGroupRoute { .. } => ErrorCode::NoRoute,
             SendError::QueueFull { .. } => ErrorCode::QueueFull,
             SendError::Fragment(e) => e.code(),
         }
@@ -81,6 +96,7 @@ impl CoreError for SendError {
 pub struct Node {
     cfg: NodeConfig,
     routes: RouteTable,
+    mcast: MulticastTable,
     /// Nodes whose data address the host knows (all of them in max mode).
     peers: BTreeSet<u32>,
     next_message_id: u32,
@@ -102,6 +118,7 @@ impl Node {
         Ok(Node {
             cfg,
             routes: RouteTable::new(),
+            mcast: MulticastTable::new(),
             peers: BTreeSet::new(),
             next_message_id: 1,
             egress: Egress::default(),
@@ -249,9 +266,8 @@ impl Node {
                 self.reassemble(now_us, &header, &datagram[HEADER_LEN..])
             }
             PacketKind::Unicast => self.forward(now_us, &header, datagram),
-            PacketKind::Multicast | PacketKind::Lossless => {
-                self.stats.drop(DropReason::UnsupportedKind)
-            }
+            PacketKind::Multicast => self.handle_group_datagram(now_us, &header, datagram),
+            PacketKind::Lossless => self.stats.drop(DropReason::UnsupportedKind),
         }
     }
 

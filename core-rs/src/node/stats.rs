@@ -25,10 +25,12 @@ pub enum DropReason {
     LinkLoss,
     /// Emulated queue limit on an egress link.
     LinkQueue,
+    /// A multicast packet for a group or tree this node has no entry for.
+    UnknownGroup,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 11] = [
+    pub const ALL: [DropReason; 12] = [
         DropReason::Malformed,
         DropReason::HopLimit,
         DropReason::NoRoute,
@@ -40,6 +42,7 @@ impl DropReason {
         DropReason::UnsupportedKind,
         DropReason::LinkLoss,
         DropReason::LinkQueue,
+        DropReason::UnknownGroup,
     ];
 
     /// Stable snake_case name used as the key in `stats().drops`.
@@ -56,6 +59,7 @@ impl DropReason {
             DropReason::UnsupportedKind => "unsupported_kind",
             DropReason::LinkLoss => "link_loss",
             DropReason::LinkQueue => "link_queue",
+            DropReason::UnknownGroup => "unknown_group",
         }
     }
 }

@@ -402,3 +402,58 @@ fn link_loss_is_counted_by_node_and_link() {
     let (hop, ls) = n.link_stats().next().unwrap();
     assert_eq!((hop, ls.drops_loss, ls.packets_sent), (2, lost, sent));
 }
+
+#[test]
+fn multicast_fans_out_along_the_tree_once_per_member() {
+    use crate::groups::GroupState;
+    use crate::topology::{custom, GroupPool, McTree};
+    let topo = custom(5, &[(1, 2), (2, 3), (2, 4), (1, 5)]).unwrap();
+    let mut groups = GroupState::new(
+        topo,
+        GroupPool::new([239, 255, 0, 0], [255, 255, 0, 0]).unwrap(),
+    );
+    let gid = groups.create(1).unwrap().id;
+    for m in [3, 4, 5] {
+        groups.join(gid, m).unwrap();
+    }
+    let tree = vec![McTree {
+        tree_id: 0,
+        edges: vec![(1, 2), (2, 3), (2, 4), (1, 5)],
+        weight: 1,
+    }];
+    groups.set_routes(1, gid, tree).unwrap();
+    let mut net: BTreeMap<u32, Node> = (1..=5).map(|id| (id, node(id, &[]))).collect();
+    for (id, n) in net.iter_mut() {
+        n.set_multicast(groups.table_for(*id));
+    }
+    let data = payload(3000);
+    let args = GroupSendArgs {
+        group: gid,
+        tree: None,
+        src_port: 1,
+        dst_port: 2,
+        payload: &data,
+    };
+    net.get_mut(&1).unwrap().send_group(0, args).unwrap();
+    let got = run(&mut net, 0);
+    let mut at: Vec<u32> = got.iter().map(|(n, _)| *n).collect();
+    at.sort();
+    assert_eq!(at, vec![3, 4, 5]);
+    assert!(got
+        .iter()
+        .all(|(_, d)| d.payload == data && d.dst == gid && d.kind == PacketKind::Multicast));
+    // 3000 bytes = 6 fragments at MTU 600; node 2 forwards each to 3 and 4.
+    assert_eq!(net[&2].stats().packets_forwarded, 12);
+    assert_eq!(net[&2].stats().messages_delivered, 0);
+    // Only the source can send; others get NO_ROUTE.
+    let err = net.get_mut(&2).unwrap().send_group(0, args).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NoRoute);
+    // After 4 leaves, it gets no local delivery (and counts the packets it no longer wants).
+    groups.leave(gid, 4).unwrap();
+    net.get_mut(&4).unwrap().set_multicast(groups.table_for(4));
+    net.get_mut(&1).unwrap().send_group(0, args).unwrap();
+    let mut at: Vec<u32> = run(&mut net, 0).iter().map(|(n, _)| *n).collect();
+    at.sort();
+    assert_eq!(at, vec![3, 5]);
+    assert!(net[&4].stats().drops(DropReason::UnknownGroup) > 0);
+}

@@ -32,6 +32,12 @@ pub struct WasmTopology {
     tables: BTreeMap<u32, RouteTable>,
 }
 
+impl WasmTopology {
+    pub(crate) fn topology(&self) -> &Topology {
+        &self.topo
+    }
+}
+
 #[wasm_bindgen]
 impl WasmTopology {
     /// Builds a topology. `kind` is one of full_mesh (a = n_nodes), ring (a = n_nodes),

@@ -11,11 +11,13 @@
 
 pub mod batch;
 mod controller;
+mod groups;
 mod header;
 mod link;
 mod node;
 
 pub use controller::WasmTopology;
+pub use groups::WasmGroups;
 pub use header::WireHeader;
 pub use node::WasmNode;
 

@@ -3,8 +3,8 @@
 use super::batch::{put_u16, put_u32, split};
 use super::link::link_params;
 use super::{js_error, micros};
-use crate::node::{DropReason, Event, Node, NodeConfig, OperatingMode, SendArgs};
-use crate::topology::RouteTable;
+use crate::node::{DropReason, Event, GroupSendArgs, Node, NodeConfig, OperatingMode, SendArgs};
+use crate::topology::{MulticastTable, RouteTable};
 use wasm_bindgen::prelude::*;
 
 /// Event type tags in `pollEvents()` output.
@@ -49,6 +49,52 @@ impl WasmNode {
         let table = RouteTable::decode(encoded).map_err(js_error)?;
         self.inner.set_routes(table);
         Ok(())
+    }
+
+    /// Installs this node's multicast table, encoded by the controller's core.
+    #[wasm_bindgen(js_name = installMulticast)]
+    pub fn install_multicast(&mut self, encoded: &[u8]) -> Result<(), JsError> {
+        let table = MulticastTable::decode(encoded).map_err(js_error)?;
+        self.inner.set_multicast(table);
+        Ok(())
+    }
+
+    /// Entries this node holds for `group` (one per tree).
+    #[wasm_bindgen(js_name = groupRouteCount)]
+    pub fn group_route_count(&self, group: u32) -> u32 {
+        self.inner.group_route_count(group) as u32
+    }
+
+    /// True when local delivery of `group` is installed here.
+    #[wasm_bindgen(js_name = isLocalMember)]
+    pub fn is_local_member(&self, group: u32) -> bool {
+        self.inner.is_local_member(group)
+    }
+
+    /// Sends one message to a group along its tree (`tree` < 0: chosen per flow).
+    #[wasm_bindgen(js_name = sendGroup)]
+    pub fn send_group(
+        &mut self,
+        now_ms: f64,
+        group: u32,
+        tree: i32,
+        src_port: u16,
+        dst_port: u16,
+        payload: &[u8],
+    ) -> Result<u32, JsError> {
+        let tree = u16::try_from(tree).ok();
+        self.inner
+            .send_group(
+                micros(now_ms),
+                GroupSendArgs {
+                    group,
+                    tree,
+                    src_port,
+                    dst_port,
+                    payload,
+                },
+            )
+            .map_err(js_error)
     }
 
     /// Nodes whose data addresses the host knows.
