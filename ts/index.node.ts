@@ -2,9 +2,10 @@
 import './core/load-node.js';
 
 export * from './common.js';
-export { Dataplane, type OpenOptions, type SendToNodeArgs, type ReceiverFromNodeArgs, type NetworkInfo, type DataplaneStats, type DropCounts } from './node/dataplane.js';
+export { Dataplane, type OpenOptions, type SendToNodeArgs, type ReceiverFromNodeArgs, type NetworkInfo, type DataplaneStats, type DropCounts, type SendToGroupArgs, type ReceiverForGroupArgs } from './node/dataplane.js';
 export { PacketReceiver, type PayloadDelivery, type RecvOptions } from './node/receiver.js';
 export type { WaitOptions } from './node/waiters.js';
+export type { GroupInfo, TreeRoutes } from './node/groups.js';
 export type { NodeConfig } from './config/node-config.js';
 export { startController, Controller, type ControllerStatus, type SetLinkArgs } from './controller/controller.js';
 export type { LinkCounters } from './node/engine.js';

@@ -16,6 +16,10 @@ export interface ControllerConfig {
   routes?: { route: number[] | [number, number][] }[];
   /** Per-node overrides. */
   nodes?: { node_id: number; operating_mode?: 'normal' | 'max' }[];
+  /** First address of the multicast group pool. Default "239.255.0.0". */
+  multicast_pool_base?: string;
+  /** Netmask of the pool. Default "255.255.0.0". */
+  multicast_pool_mask?: string;
   /** Emulation applied to every link (each direction). */
   link_defaults?: LinkParamsConfig;
   /** The seed system's rate limits: `{ src_node_id, dst_node_id, rate, bucket_size }`. */
@@ -51,6 +55,8 @@ export interface ResolvedControllerConfig {
   /** Flat encoding for the core: {1, count, nodes…} paths, {2, count, pairs…} DAGs. */
   explicitRoutes: number[];
   operatingModes: Map<number, 'normal' | 'max'>;
+  multicastPoolBase: number;
+  multicastPoolMask: number;
   linkDefaults: LinkParamsConfig;
   /** In the order they apply: [[link_rates]] first, then [[links]] (later keys win). */
   linkRules: LinkRule[];
@@ -124,6 +130,8 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     topology: readTopology(topoReader),
     explicitRoutes: r.tables('routes').flatMap(readRoute),
     operatingModes: new Map(),
+    multicastPoolBase: ipv4ToInt(r.ipv4('multicast_pool_base', { default: '239.255.0.0' })),
+    multicastPoolMask: ipv4ToInt(r.ipv4('multicast_pool_mask', { default: '255.255.0.0' })),
     linkDefaults: {},
     linkRules: [],
   };

@@ -48,6 +48,53 @@ export interface Snapshot {
   topologyReady: boolean;
   /** Emulation of this node's egress links (absent neighbours: none). */
   links: LinkEntry[];
+  /** This node's multicast table, encoded by the core. */
+  mcastTable: Uint8Array;
+  groups: GroupDirEntry[];
+}
+
+/** A multicast group as the directory lists it. */
+export interface GroupDirEntry {
+  groupId: number;
+  /** Group address as a 32-bit number. */
+  groupIp: number;
+  srcNodeId: number;
+  label: string;
+}
+
+export interface TreeSpec {
+  treeId: number;
+  weight: number;
+  edges: [number, number][];
+}
+
+/** Node -> controller: a group operation; answered by a GroupReply with the same reqId. */
+export type GroupOp = { t: 'group-op'; reqId: number } & (
+  | { op: 'create'; label: string }
+  | { op: 'routes'; groupId: number; trees: TreeSpec[] }
+  | { op: 'join'; groupId: number }
+  | { op: 'leave'; groupId: number }
+);
+
+export interface GroupReply {
+  t: 'group-reply';
+  reqId: number;
+  /** Empty on success, else a NextminiError code. */
+  code: string;
+  message: string;
+  group: GroupDirEntry | null;
+}
+
+/** Controller -> node: this node's multicast table (encoded by the core), replacing the last. */
+export interface McastTable {
+  t: 'mcast';
+  table: Uint8Array;
+}
+
+/** Controller -> all nodes: every group. */
+export interface GroupDirectory {
+  t: 'groups';
+  groups: GroupDirEntry[];
 }
 
 /** One egress link's emulation in the core's flat form (see config/link-config.ts). */
@@ -74,13 +121,18 @@ export interface TopologyReady {
   t: 'topology-ready';
 }
 
-export type ControlMessage = Hello | Reject | Snapshot | LinksUp | TopologyReady | Links;
+export type ControlMessage = Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory;
 
-const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6 } as const;
+const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10 } as const;
+const GROUP_OPS = ['create', 'routes', 'join', 'leave'] as const;
 const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED'];
 
 const writePeer = (w: Writer, p: PeerAddress) => w.u32(p.nodeId).str(p.host).u16(p.port);
 const readPeer = (r: Reader): PeerAddress => ({ nodeId: r.u32(), host: r.str(), port: r.u16() });
+const writeGroup = (w: Writer, g: GroupDirEntry) => w.u32(g.groupId).u32(g.groupIp).u32(g.srcNodeId).str(g.label);
+const readGroup = (r: Reader): GroupDirEntry => ({ groupId: r.u32(), groupIp: r.u32(), srcNodeId: r.u32(), label: r.str() });
+const writeTree = (w: Writer, t: TreeSpec) => w.u16(t.treeId).u32(t.weight).array(t.edges, (w2, [a, b]) => w2.u32(a).u32(b));
+const readTree = (r: Reader): TreeSpec => ({ treeId: r.u16(), weight: r.u32(), edges: r.array((x) => [x.u32(), x.u32()] as [number, number]) });
 const writeLink = (w: Writer, l: LinkEntry) => w.u32(l.neighbor).array([...l.params], (w2, v) => w2.f64(v));
 const readLink = (r: Reader): LinkEntry => ({ neighbor: r.u32(), params: Float64Array.from(r.array((x) => x.f64())) });
 
@@ -97,6 +149,23 @@ export function encode(m: ControlMessage): Uint8Array {
       w.u32(m.generation).u32(m.userSpaceBase).u8(m.operatingMode === 'max' ? 1 : 0).array(m.peers, writePeer);
       w.array(m.neighbors, (w2, n) => w2.u32(n)).array(m.nodes, (w2, n) => w2.u32(n));
       w.bytes(m.routeTable).bool(m.topologyReady).array(m.links, writeLink);
+      w.bytes(m.mcastTable).array(m.groups, writeGroup);
+      break;
+    case 'group-op':
+      w.u32(m.reqId).u8(GROUP_OPS.indexOf(m.op));
+      if (m.op === 'create') w.str(m.label);
+      else w.u32(m.groupId);
+      if (m.op === 'routes') w.array(m.trees, writeTree);
+      break;
+    case 'group-reply':
+      w.u32(m.reqId).str(m.code).str(m.message).bool(m.group !== null);
+      if (m.group) writeGroup(w, m.group);
+      break;
+    case 'mcast':
+      w.bytes(m.table);
+      break;
+    case 'groups':
+      w.array(m.groups, writeGroup);
       break;
     case 'links':
       w.array(m.links, writeLink);
@@ -139,7 +208,27 @@ export function decode(bytes: Uint8Array): ControlMessage {
         routeTable: r.bytes(),
         topologyReady: r.bool(),
         links: r.array(readLink),
+        mcastTable: r.bytes(),
+        groups: r.array(readGroup),
       };
+      break;
+    case TYPE['group-op']: {
+      const reqId = r.u32();
+      const op = GROUP_OPS[r.u8()];
+      if (op === 'create') m = { t: 'group-op', reqId, op, label: r.str() };
+      else if (op === 'routes') m = { t: 'group-op', reqId, op, groupId: r.u32(), trees: r.array(readTree) };
+      else if (op === 'join' || op === 'leave') m = { t: 'group-op', reqId, op, groupId: r.u32() };
+      else throw new NextminiError('MALFORMED_PACKET', 'unknown group operation');
+      break;
+    }
+    case TYPE['group-reply']:
+      m = { t: 'group-reply', reqId: r.u32(), code: r.str(), message: r.str(), group: r.bool() ? readGroup(r) : null };
+      break;
+    case TYPE.mcast:
+      m = { t: 'mcast', table: r.bytes() };
+      break;
+    case TYPE.groups:
+      m = { t: 'groups', groups: r.array(readGroup) };
       break;
     case TYPE.links:
       m = { t: 'links', links: r.array(readLink) };

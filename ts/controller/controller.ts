@@ -1,12 +1,12 @@
 // The controller: owns the topology and routes, admits nodes, hands each one a snapshot of
 // what it needs, and announces TopologyReady once every node is connected with links up.
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WasmTopology } from '../../wasm/nextmini_core.js';
+import { WasmGroups, WasmTopology } from '../../wasm/nextmini_core.js';
 import { callCore, NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { loadTomlOrObject } from '../config/load.js';
 import { resolveControllerConfig, type ControllerConfig, type ResolvedControllerConfig } from '../config/controller-config.js';
-import { decode, encode, frameVersion, type Hello, type LinkEntry, type Reject } from '../control/messages.js';
+import { decode, encode, frameVersion, type GroupDirEntry, type GroupOp, type Hello, type LinkEntry, type Reject } from '../control/messages.js';
 import { checkLinkParams, fromInput, isNeutral, toCoreParams, type LinkParamsConfig, type LinkParamsInput } from '../config/link-config.js';
 import { CONTROL_VERSION } from '../control/codec.js';
 
@@ -44,6 +44,8 @@ export class Controller {
   readonly #expected: Set<number>;
   /** Emulation per directed link, keyed "src>dst"; absent = none. */
   readonly #links = new Map<string, LinkParamsConfig>();
+  readonly #groups: WasmGroups;
+  readonly #groupLabels = new Map<number, string>();
   #ready = false;
   #closed = false;
   /** The WebSocket URL nodes connect to (`controller_addr`). */
@@ -55,6 +57,7 @@ export class Controller {
     this.#server = server;
     this.url = url;
     this.#expected = new Set(topo.nodeIds());
+    this.#groups = callCore(() => new WasmGroups(topo, cfg.multicastPoolBase, cfg.multicastPoolMask));
     this.#initLinks();
     server.on('connection', (ws) => this.#accept(ws));
   }
@@ -147,7 +150,7 @@ export class Controller {
     try {
       c = new Controller(cfg, topo, server, `ws://${cfg.host}:${port}`);
     } catch (err) {
-      server.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
       topo.free();
       throw err;
     }
@@ -188,6 +191,8 @@ export class Controller {
       if (m.t === 'links-up') {
         member.linksUpGeneration = m.generation;
         this.#checkReady();
+      } else if (m.t === 'group-op') {
+        this.#groupOp(member, m);
       }
     });
     ws.on('close', () => {
@@ -244,8 +249,61 @@ export class Controller {
         routeTable: this.#topo.routeTable(id),
         topologyReady: this.#ready,
         links: this.#linksOf(id),
+        mcastTable: this.#groups.tableFor(id),
+        groups: this.#directory(),
       }),
     );
+  }
+
+  #directory(): GroupDirEntry[] {
+    const d = this.#groups.directory();
+    const out: GroupDirEntry[] = [];
+    for (let i = 0; i + 2 < d.length; i += 3) {
+      out.push({ groupId: d[i]!, groupIp: d[i + 1]!, srcNodeId: d[i + 2]!, label: this.#groupLabels.get(d[i]!) ?? '' });
+    }
+    return out;
+  }
+
+  /** Carries out a node's group operation, replies, and pushes tables to the nodes that changed. */
+  #groupOp(member: Member, m: GroupOp): void {
+    const caller = member.hello.nodeId;
+    let changed: Uint32Array | number[] = [];
+    let group: GroupDirEntry | null = null;
+    try {
+      switch (m.op) {
+        case 'create': {
+          const [groupId, groupIp] = callCore(() => this.#groups.create(caller));
+          this.#groupLabels.set(groupId!, m.label);
+          group = { groupId: groupId!, groupIp: groupIp!, srcNodeId: caller, label: m.label };
+          log.info(`node ${caller} created group ${groupId} "${m.label}"`);
+          break;
+        }
+        case 'routes': {
+          const flat = m.trees.flatMap((t) => [t.treeId, t.weight, t.edges.length, ...t.edges.flat()]);
+          changed = callCore(() => this.#groups.setRoutes(caller, m.groupId, Uint32Array.from(flat)));
+          break;
+        }
+        case 'join':
+          changed = callCore(() => this.#groups.join(m.groupId, caller));
+          break;
+        case 'leave':
+          changed = callCore(() => this.#groups.leave(m.groupId, caller));
+          break;
+      }
+    } catch (err) {
+      const e = err as NextminiError;
+      member.ws.send(encode({ t: 'group-reply', reqId: m.reqId, code: e.code ?? 'INTERNAL', message: e.message, group: null }));
+      return;
+    }
+    // Tables first, then the reply: a caller that awaits the reply sees its own table installed.
+    for (const node of changed) {
+      this.#members.get(node)?.ws.send(encode({ t: 'mcast', table: this.#groups.tableFor(node) }));
+    }
+    if (m.op === 'create') {
+      const msg = encode({ t: 'groups', groups: this.#directory() });
+      for (const x of this.#members.values()) x.ws.send(msg);
+    }
+    member.ws.send(encode({ t: 'group-reply', reqId: m.reqId, code: '', message: '', group }));
   }
 
   #checkReady(): void {
@@ -267,6 +325,7 @@ export class Controller {
     for (const m of this.#members.values()) m.ws.terminate();
     this.#members.clear();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#groups.free();
     this.#topo.free();
   }
 

@@ -2,7 +2,7 @@
 // reconnecting with backoff when the controller goes away.
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
-import { decode, encode, type Hello, type LinkEntry, type Snapshot } from '../control/messages.js';
+import { decode, encode, type GroupDirEntry, type GroupOp, type GroupReply, type Hello, type LinkEntry, type Snapshot } from '../control/messages.js';
 import { openSocket, type MessageSocket } from '../control/socket.js';
 
 const log = logger('control');
@@ -13,7 +13,14 @@ export interface ControlClientOptions {
   onSnapshot(s: Snapshot): void;
   onTopologyReady(): void;
   onLinks(links: LinkEntry[]): void;
+  onMcastTable(table: Uint8Array): void;
+  onGroups(groups: GroupDirEntry[]): void;
 }
+
+/** How long a group operation may wait for the controller's answer. */
+const REQUEST_TIMEOUT_MS = 15_000;
+
+type GroupOpBody = GroupOp extends infer T ? (T extends GroupOp ? Omit<T, 't' | 'reqId'> : never) : never;
 
 /** Backoff between reconnect attempts: 100 ms doubling to 5 s. */
 const backoff = (attempt: number): number => Math.min(100 * 2 ** attempt, 5000);
@@ -24,6 +31,8 @@ export class ControlClient {
   #attempt = 0;
   #first: { resolve(): void; reject(e: unknown): void } | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #nextReq = 1;
+  #requests = new Map<number, { resolve(r: GroupReply): void; reject(e: unknown): void; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(private readonly o: ControlClientOptions) {}
 
@@ -96,6 +105,20 @@ export class ControlClient {
       case 'links':
         this.o.onLinks(m.links);
         return;
+      case 'mcast':
+        this.o.onMcastTable(m.table);
+        return;
+      case 'groups':
+        this.o.onGroups(m.groups);
+        return;
+      case 'group-reply': {
+        const p = this.#requests.get(m.reqId);
+        if (!p) return;
+        this.#requests.delete(m.reqId);
+        clearTimeout(p.timer);
+        p.resolve(m);
+        return;
+      }
       default:
         log.warn(`unexpected control message ${m.t}`);
     }
@@ -108,12 +131,38 @@ export class ControlClient {
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
   }
 
+  /** Sends a group operation and resolves with the controller's reply (errors become NextminiError). */
+  request(op: GroupOpBody): Promise<GroupReply> {
+    if (this.#closed) return Promise.reject(new NextminiError('CLOSED', 'the node is closed'));
+    if (this.#socket?.readyState !== 1) {
+      return Promise.reject(new NextminiError('CONTROLLER_UNREACHABLE', 'not connected to the controller (reconnecting); try again'));
+    }
+    const reqId = this.#nextReq++;
+    return new Promise<GroupReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#requests.delete(reqId);
+        reject(new NextminiError('TIMEOUT', `the controller did not answer a ${op.op} request within ${REQUEST_TIMEOUT_MS} ms`));
+      }, REQUEST_TIMEOUT_MS);
+      this.#requests.set(reqId, {
+        resolve: (r) => (r.code ? reject(new NextminiError(r.code as NextminiError['code'], r.message)) : resolve(r)),
+        reject,
+        timer,
+      });
+      this.#socket!.send(encode({ t: 'group-op', reqId, ...op } as GroupOp));
+    });
+  }
+
   send(data: Uint8Array): void {
     if (this.#socket?.readyState === 1) this.#socket.send(data);
   }
 
   close(): void {
     this.#closed = true;
+    for (const p of this.#requests.values()) {
+      clearTimeout(p.timer);
+      p.reject(new NextminiError('CLOSED', 'the node was closed before the controller answered'));
+    }
+    this.#requests.clear();
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#socket?.close();
   }

@@ -9,6 +9,7 @@ import { ControlClient } from './control-client.js';
 import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
 import { PacketReceiver, type PayloadDelivery } from './receiver.js';
 import { Waiters, type WaitOptions } from './waiters.js';
+import { NodeGroups, type GroupInfo, type TreeRoutes } from './groups.js';
 import type { PeerAddr, Transport } from './transport.js';
 import { UdpTransport } from './transport-udp.js';
 import { TcpTransport } from './transport-tcp.js';
@@ -27,6 +28,26 @@ export interface SendToNodeArgs {
   /** Default: the node's user_space_client_port. */
   srcPort?: number;
   /** Default: the node's user_space_server_port. */
+  dstPort?: number;
+}
+
+export interface SendToGroupArgs {
+  /** The group, by id or by address. */
+  groupId?: number;
+  groupIp?: string;
+  frozen: PacketView | BytesLike;
+  srcPort?: number;
+  dstPort?: number;
+  /** A specific tree; default: one chosen per flow by the trees' weights. */
+  treeId?: number;
+}
+
+export interface ReceiverForGroupArgs {
+  /** The group's source node. */
+  srcNodeId: number;
+  /** The group's address (as GroupInfo.groupIp). */
+  groupIp: string;
+  srcPort?: number;
   dstPort?: number;
 }
 
@@ -70,6 +91,8 @@ export interface DropCounts {
   link_loss: number;
   /** Emulated queue limit on an egress link. */
   link_queue: number;
+  /** A multicast packet for a group or tree this node has no entry for. */
+  unknown_group: number;
   /** A message arrived for a flow nobody registered. */
   no_receiver: number;
   /** A receiver's buffer (channel_capacity) was full; the oldest delivery was dropped. */
@@ -97,6 +120,7 @@ export interface DataplaneStats {
 }
 
 const flowKey = (src: number, sp: number, dp: number): string => `${src}:${sp}:${dp}`;
+const groupFlowKey = (groupIp: string, src: number, sp: number, dp: number): string => `g${groupIp}:${src}:${sp}:${dp}`;
 const flowId = (src: number, sp: number, dp: number): bigint => (BigInt(src) << 32n) | (BigInt(sp) << 16n) | BigInt(dp);
 
 function checkPort(name: string, v: number): number {
@@ -120,6 +144,7 @@ export class Dataplane {
   readonly #control: ControlClient;
   readonly #receivers = new Map<string, PacketReceiver>();
   readonly #readyWaiters = new Waiters();
+  readonly #groups: NodeGroups;
   readonly #hostDrops = { no_receiver: 0, receiver_full: 0 };
   #userSpaceBase = 0;
   #ready = false;
@@ -131,6 +156,7 @@ export class Dataplane {
     this.#engine = engine;
     this.#transport = transport;
     this.#control = control;
+    this.#groups = new NodeGroups(control, engine);
   }
 
   /** Loads the config (a TOML path, or an object with the same keys), binds, joins the controller. */
@@ -162,6 +188,8 @@ export class Dataplane {
       onSnapshot: (s) => dp?.applySnapshot(s),
       onTopologyReady: () => dp?.markReady(),
       onLinks: (links) => dp?.applyLinks(links),
+      onMcastTable: (table) => dp?.applyMcastTable(table),
+      onGroups: (groups) => dp?.applyGroups(groups),
     });
     dp = new Dataplane(cfg, engine, transport, control);
     try {
@@ -196,6 +224,8 @@ export class Dataplane {
       return;
     }
     this.applyLinks(s.links);
+    this.applyGroups(s.groups);
+    this.applyMcastTable(s.mcastTable);
     const peers = new Map<number, PeerAddr>();
     for (const p of s.peers) if (p.nodeId !== this.nodeId) peers.set(p.nodeId, { host: p.host, port: p.port });
     this.#engine.setPeers(peers);
@@ -223,6 +253,21 @@ export class Dataplane {
   }
 
   /** @internal */
+  applyMcastTable(table: Uint8Array): void {
+    if (this.#closed) return;
+    try {
+      this.#groups.applyTable(table);
+    } catch (err) {
+      log.error(`could not install the multicast table from the controller: ${String(err)}`);
+    }
+  }
+
+  /** @internal */
+  applyGroups(groups: Snapshot['groups']): void {
+    if (!this.#closed) this.#groups.applyDirectory(groups);
+  }
+
+  /** @internal */
   markReady(): void {
     if (this.#ready) return;
     this.#ready = true;
@@ -231,7 +276,9 @@ export class Dataplane {
 
   /** @internal */
   deliverFromCore(d: CoreDelivery): void {
-    const r = this.#receivers.get(flowKey(d.srcNode, d.srcPort, d.dstPort));
+    const groupIp = d.kind === 1 ? this.#groups.ipOf(d.dst) : undefined;
+    const key = d.kind === 1 ? (groupIp ? groupFlowKey(groupIp, d.srcNode, d.srcPort, d.dstPort) : '') : flowKey(d.srcNode, d.srcPort, d.dstPort);
+    const r = this.#receivers.get(key);
     if (!r) {
       this.#hostDrops.no_receiver++;
       return;
@@ -244,7 +291,7 @@ export class Dataplane {
       flowId: flowId(d.srcNode, d.srcPort, d.dstPort),
       srcNodeId: d.srcNode,
       srcIp: formatIpv4((this.#userSpaceBase + d.srcNode) >>> 0),
-      dstIp: formatIpv4((this.#userSpaceBase + d.dst) >>> 0),
+      dstIp: groupIp ?? formatIpv4((this.#userSpaceBase + d.dst) >>> 0),
       srcPort: d.srcPort,
       dstPort: d.dstPort,
       messageId: d.messageId,
@@ -296,6 +343,98 @@ export class Dataplane {
         this.#assertOpen();
       }
     }
+  }
+
+  /** Creates a multicast group with this node as its source; resolves once the controller assigned it. */
+  createGroup(label: string): Promise<GroupInfo> {
+    this.#assertOpen();
+    return this.#groups.create(label);
+  }
+
+  /**
+   * The group this node created most recently (for code written against the seed's two-step
+   * create_group / group_is_ready pattern); waits for a createGroup in flight. Null on timeout.
+   */
+  groupIsReady(options: WaitOptions = {}): Promise<GroupInfo | null> {
+    this.#assertOpen();
+    return this.#groups.groupIsReady(options);
+  }
+
+  /** Installs the group's default tree (tree 0). Only the group's source may. */
+  setGroupRoutes(groupId: number, edges: [number, number][]): Promise<void> {
+    this.#assertOpen();
+    return this.#groups.setRoutes(groupId, [{ treeId: 0, edges, weight: 1 }]);
+  }
+
+  /** Installs several trees for a group (tree 0 is the default and must be among them). */
+  setGroupRoutesMulti(groupId: number, trees: TreeRoutes[]): Promise<void> {
+    this.#assertOpen();
+    return this.#groups.setRoutes(groupId, trees);
+  }
+
+  /** True once this node holds at least `minRoutes` entries (trees) for the group. */
+  waitForGroupRoutes(groupId: number, srcNodeId: number, options: WaitOptions & { minRoutes?: number } = {}): Promise<boolean> {
+    this.#assertOpen();
+    checkNode('srcNodeId', srcNodeId);
+    return this.#groups.waitForRoutes(groupId, options.minRoutes ?? 1, options);
+  }
+
+  /** Becomes a member: resolves when the controller accepted. */
+  joinGroup(groupId: number): Promise<void> {
+    this.#assertOpen();
+    return this.#groups.join(groupId);
+  }
+
+  /** Stops being a member: resolves when the controller accepted. */
+  leaveGroup(groupId: number): Promise<void> {
+    this.#assertOpen();
+    return this.#groups.leave(groupId);
+  }
+
+  /** True once local delivery of the group is installed here (the group's routes reach this node). */
+  waitForLocalMembership(groupId: number, options: WaitOptions = {}): Promise<boolean> {
+    this.#assertOpen();
+    return this.#groups.waitForMembership(groupId, options);
+  }
+
+  /** A group by id, as far as this node knows. */
+  getGroup(groupId: number): GroupInfo | undefined {
+    return this.#groups.info(groupId);
+  }
+
+  /** Every group this node knows of. */
+  listGroups(): GroupInfo[] {
+    return this.#groups.list();
+  }
+
+  /** Subscribes to a group's payloads from its source. */
+  registerReceiverForGroup(args: ReceiverForGroupArgs): PacketReceiver {
+    this.#assertOpen();
+    const src = checkNode('srcNodeId', args.srcNodeId);
+    if (typeof args.groupIp !== 'string') throw new NextminiError('INVALID_ARGUMENT', 'groupIp must be a dotted address');
+    const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
+    const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
+    const key = groupFlowKey(args.groupIp, src, sp, dp);
+    if (this.#receivers.has(key)) throw new NextminiError('RECEIVER_EXISTS', `a receiver for group ${args.groupIp} from node ${src} port ${sp} to port ${dp} is already registered`);
+    const r = new PacketReceiver(`group ${args.groupIp} from node ${src}:${sp} -> :${dp}`, this.#cfg.channel_capacity, () => {
+      if (this.#receivers.get(key) === r) this.#receivers.delete(key);
+    });
+    this.#receivers.set(key, r);
+    return r;
+  }
+
+  /**
+   * Sends one payload to every member of a group along its tree (datagram multicast, not
+   * reliable; use sendData for lossless transfer). Only the group's source can send.
+   */
+  async sendToGroup(args: SendToGroupArgs): Promise<number> {
+    this.#assertOpen();
+    const group = this.#groups.resolve(args);
+    const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
+    const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
+    const tree = args.treeId ?? -1;
+    const bytes = args.frozen instanceof PacketView ? args.frozen.read() : asUint8(args.frozen);
+    return this.#engine.sendGroup(group, tree, sp, dp, bytes);
   }
 
   /** True once the controller reports every node connected with links up. Resolves at once if so. */
@@ -354,6 +493,7 @@ export class Dataplane {
     this.#control.close();
     for (const r of [...this.#receivers.values()]) r.close();
     this.#readyWaiters.wakeAll(false);
+    this.#groups.close();
     await this.#transport.close();
     this.#engine.close();
   }

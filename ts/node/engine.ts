@@ -131,6 +131,13 @@ export class Engine {
     return id;
   }
 
+  /** Sends one message down a group's tree (treeId < 0: the core picks one per flow). */
+  sendGroup(group: number, treeId: number, srcPort: number, dstPort: number, payload: Uint8Array): number {
+    const id = callCore(() => this.core.sendGroup(now(), group, treeId, srcPort, dstPort, payload));
+    this.drain();
+    return id;
+  }
+
   /** Carries out everything the core queued: transmits, events, and the next timer. */
   drain(): void {
     if (this.#closed) return;

@@ -46,3 +46,28 @@ export class Waiters {
     for (const e of [...this.#pending]) e.settle(value);
   }
 }
+
+/**
+ * Waiters on conditions over changing state: each waits for its own predicate; `recheck()`
+ * after every state change settles the ones whose predicate now holds.
+ */
+export class Conditions {
+  #waiting = new Set<{ pred: () => boolean; waiters: Waiters }>();
+
+  /** Resolves true at once when `pred` holds, else when a recheck finds it true; false on timeout. */
+  wait(pred: () => boolean, options: WaitOptions = {}): Promise<boolean> {
+    if (pred()) return Promise.resolve(true);
+    const entry = { pred, waiters: new Waiters() };
+    this.#waiting.add(entry);
+    return entry.waiters.wait(options).finally(() => this.#waiting.delete(entry));
+  }
+
+  recheck(): void {
+    for (const e of [...this.#waiting]) if (e.pred()) e.waiters.wakeAll(true);
+  }
+
+  /** Settles every waiter with false (e.g. on close). */
+  cancelAll(): void {
+    for (const e of [...this.#waiting]) e.waiters.wakeAll(false);
+  }
+}
