@@ -1,0 +1,40 @@
+// The seed's multicast example, transcribed to TypeScript, with the source and each receiver
+// in its own process, configured from TOML files as the seed does.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startController, type Controller } from 'nextmini';
+import { tempToml } from './harness.js';
+
+const script = (name: string) => fileURLToPath(new URL(`./seed/${name}`, import.meta.url));
+let controller: Controller | undefined;
+afterAll(async () => controller?.close());
+
+function run(file: string, config: string): { done: Promise<string>; kill: () => void } {
+  const child = spawn(process.execPath, [script(file), config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const done = new Promise<string>((resolve, reject) => {
+    child.on('exit', (code, signal) => (code === 0 || signal === 'SIGTERM' ? resolve(out) : reject(new Error(`${file} exited ${code}:\n${out}`))));
+  });
+  return { done, kill: () => child.kill('SIGTERM') };
+}
+
+describe("the seed's multicast example", () => {
+  it('source creates the group and routes (1,2),(2,3); receivers 2 and 3 join and receive', async () => {
+    controller = await startController({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 3 } } });
+    const toml = (id: number) => tempToml(`node${id}.toml`, `node_id = ${id}\ncontroller_addr = "${controller!.url}"\n`);
+    const receivers = [run('multicast-receiver.mjs', toml(2)), run('multicast-receiver.mjs', toml(3))];
+    const source = run('multicast-source.mjs', toml(1));
+    const outs = await Promise.all(receivers.map((r) => r.done));
+    source.kill();
+    const src = JSON.parse((await source.done).split('\n')[0]!);
+    expect(src).toMatchObject({ role: 'source', groupId: 1, groupIp: '239.255.0.1', srcNodeId: 1 });
+    for (const [i, out] of outs.entries()) {
+      const r = JSON.parse(out.trim().split('\n').pop()!);
+      expect(r).toMatchObject({ role: 'receiver', nodeId: i + 2, srcIp: '192.168.0.1', dstIp: '239.255.0.1' });
+      expect(r.text).toMatch(/^hello group #\d+$/);
+    }
+  });
+});
