@@ -32,6 +32,7 @@ export class WasmGroups {
 export class WasmNode {
     free(): void;
     [Symbol.dispose](): void;
+    cancelSession(now_ms: number, id: number): void;
     /**
      * Removes the emulation towards `neighbor`; its queued packets leave at once.
      */
@@ -62,7 +63,16 @@ export class WasmNode {
      * drops_loss, drops_queue, queue_depth, in_flight, measured_rate (bytes/s).
      */
     linkStats(): Float64Array;
-    constructor(node_id: number, mtu: number, max_payload_bytes: number, queue_capacity: number, max_mode: boolean, reassembly_timeout_ms: number);
+    constructor(node_id: number, mtu: number, max_payload_bytes: number, queue_capacity: number, max_mode: boolean, reassembly_timeout_ms: number, lossless: Float64Array | number[]);
+    /**
+     * Starts a lossless receive of exactly `expected_bytes` from `source`.
+     */
+    openReceiver(now_ms: number, source: number, group: boolean, dst: number, expected_bytes: number, chunk_size: number, src_port: number, dst_port: number): number;
+    /**
+     * Starts a lossless send to a group (`group`) or one node; returns the session id.
+     * `chunk_size` 0 = the configured default.
+     */
+    openSender(now_ms: number, group: boolean, dst: number, receivers: Uint32Array | number[], data: Uint8Array | number[], chunk_size: number, src_port: number, dst_port: number): number;
     /**
      * All queued events. A delivery is `{ u8 1, u8 kind, u32 src, u32 dst, u16 src_port,
      * u16 dst_port, u32 message_id, u32 total_len, u32 frag_count, u16 tree_id, u32 len, bytes }`.
@@ -85,6 +95,14 @@ export class WasmNode {
      */
     send(now_ms: number, dst_node: number, src_port: number, dst_port: number, payload: Uint8Array | number[]): number;
     /**
+     * How the session ended ("" while it runs); see `outcome_string`.
+     */
+    sessionOutcome(id: number): string;
+    /**
+     * `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames]`.
+     */
+    sessionProgress(id: number): Float64Array;
+    /**
      * Installs or changes the emulation of the link towards `neighbor` (see `link.rs` for
      * the parameter layout). Queued packets are kept.
      */
@@ -102,6 +120,10 @@ export class WasmNode {
      * Counter values in the order of `statNames()`.
      */
     stats(): Float64Array;
+    /**
+     * A completed receiver's bytes (moved out: a second call fails).
+     */
+    takeSessionData(id: number): Uint8Array;
 }
 
 export class WasmTopology {
@@ -227,6 +249,7 @@ export interface InitOutput {
     readonly wasmgroups_new: (a: number, b: number, c: number) => [number, number, number];
     readonly wasmgroups_setRoutes: (a: number, b: number, c: number, d: number, e: number) => [number, number, number, number];
     readonly wasmgroups_tableFor: (a: number, b: number) => [number, number];
+    readonly wasmnode_cancelSession: (a: number, b: number, c: number) => [number, number];
     readonly wasmnode_clearLink: (a: number, b: number, c: number) => [number, number];
     readonly wasmnode_groupRouteCount: (a: number, b: number) => number;
     readonly wasmnode_handleDatagrams: (a: number, b: number, c: number, d: number) => [number, number];
@@ -235,17 +258,22 @@ export interface InitOutput {
     readonly wasmnode_installRoutes: (a: number, b: number, c: number) => [number, number];
     readonly wasmnode_isLocalMember: (a: number, b: number) => number;
     readonly wasmnode_linkStats: (a: number) => [number, number];
-    readonly wasmnode_new: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
+    readonly wasmnode_new: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
+    readonly wasmnode_openReceiver: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => [number, number, number];
+    readonly wasmnode_openSender: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => [number, number, number];
     readonly wasmnode_pollEvents: (a: number) => [number, number];
     readonly wasmnode_pollTimeout: (a: number) => number;
     readonly wasmnode_pollTransmits: (a: number) => [number, number];
     readonly wasmnode_send: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
     readonly wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
+    readonly wasmnode_sessionOutcome: (a: number, b: number) => [number, number, number, number];
+    readonly wasmnode_sessionProgress: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_setLink: (a: number, b: number, c: number, d: number, e: number) => [number, number];
     readonly wasmnode_setMaxMode: (a: number, b: number) => void;
     readonly wasmnode_setPeers: (a: number, b: number, c: number) => void;
     readonly wasmnode_statNames: () => [number, number];
     readonly wasmnode_stats: (a: number) => [number, number];
+    readonly wasmnode_takeSessionData: (a: number, b: number) => [number, number, number, number];
     readonly wasmtopology_build: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
     readonly wasmtopology_computeRoutes: (a: number, b: number, c: number) => [number, number];
     readonly wasmtopology_edges: (a: number) => [number, number];

@@ -126,6 +126,16 @@ export class WasmNode {
         wasm.__wbg_wasmnode_free(ptr, 0);
     }
     /**
+     * @param {number} now_ms
+     * @param {number} id
+     */
+    cancelSession(now_ms, id) {
+        const ret = wasm.wasmnode_cancelSession(this.__wbg_ptr, now_ms, id);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
      * Removes the emulation towards `neighbor`; its queued packets leave at once.
      * @param {number} now_ms
      * @param {number} neighbor
@@ -216,15 +226,80 @@ export class WasmNode {
      * @param {number} queue_capacity
      * @param {boolean} max_mode
      * @param {number} reassembly_timeout_ms
+     * @param {Float64Array | number[]} lossless
      */
-    constructor(node_id, mtu, max_payload_bytes, queue_capacity, max_mode, reassembly_timeout_ms) {
-        const ret = wasm.wasmnode_new(node_id, mtu, max_payload_bytes, queue_capacity, max_mode, reassembly_timeout_ms);
+    constructor(node_id, mtu, max_payload_bytes, queue_capacity, max_mode, reassembly_timeout_ms, lossless) {
+        const val2 = +node_id;
+        const val3 = +mtu;
+        const val4 = +max_payload_bytes;
+        const val5 = +queue_capacity;
+        const val6 = +max_mode;
+        const val7 = +reassembly_timeout_ms;
+        const ptr0 = passArrayF64ToWasm0(lossless, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmnode_new(val2, val3, val4, val5, val6, val7, ptr0, len0);
         if (ret[2]) {
             throw takeFromExternrefTable0(ret[1]);
         }
         this.__wbg_ptr = ret[0];
         WasmNodeFinalization.register(this, this.__wbg_ptr, this);
         return this;
+    }
+    /**
+     * Starts a lossless receive of exactly `expected_bytes` from `source`.
+     * @param {number} now_ms
+     * @param {number} source
+     * @param {boolean} group
+     * @param {number} dst
+     * @param {number} expected_bytes
+     * @param {number} chunk_size
+     * @param {number} src_port
+     * @param {number} dst_port
+     * @returns {number}
+     */
+    openReceiver(now_ms, source, group, dst, expected_bytes, chunk_size, src_port, dst_port) {
+        const ret = wasm.wasmnode_openReceiver(this.__wbg_ptr, now_ms, source, group, dst, expected_bytes, chunk_size, src_port, dst_port);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return ret[0] >>> 0;
+    }
+    /**
+     * Starts a lossless send to a group (`group`) or one node; returns the session id.
+     * `chunk_size` 0 = the configured default.
+     * @param {number} now_ms
+     * @param {boolean} group
+     * @param {number} dst
+     * @param {Uint32Array | number[]} receivers
+     * @param {Uint8Array | number[]} data
+     * @param {number} chunk_size
+     * @param {number} src_port
+     * @param {number} dst_port
+     * @returns {number}
+     */
+    openSender(now_ms, group, dst, receivers, data, chunk_size, src_port, dst_port) {
+        const val3 = +now_ms;
+        const val4 = +group;
+        const val5 = +dst;
+        const val6 = +chunk_size;
+        const val7 = +src_port;
+        const val8 = +dst_port;
+        let ptr0, len0, ptr1, len1;
+        try {
+            ptr0 = passArray32ToWasm0(receivers, wasm.__wbindgen_malloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passArray8ToWasm0(data, wasm.__wbindgen_malloc);
+            len1 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
+            if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 4, 4); }
+            throw e;
+        }
+        const ret = wasm.wasmnode_openSender(this.__wbg_ptr, val3, val4, val5, ptr0, len0, ptr1, len1, val6, val7, val8);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return ret[0] >>> 0;
     }
     /**
      * All queued events. A delivery is `{ u8 1, u8 kind, u32 src, u32 dst, u16 src_port,
@@ -302,6 +377,43 @@ export class WasmNode {
         return ret[0] >>> 0;
     }
     /**
+     * How the session ended ("" while it runs); see `outcome_string`.
+     * @param {number} id
+     * @returns {string}
+     */
+    sessionOutcome(id) {
+        let deferred2_0;
+        let deferred2_1;
+        try {
+            const ret = wasm.wasmnode_sessionOutcome(this.__wbg_ptr, id);
+            var ptr1 = ret[0];
+            var len1 = ret[1];
+            if (ret[3]) {
+                ptr1 = 0; len1 = 0;
+                throw takeFromExternrefTable0(ret[2]);
+            }
+            deferred2_0 = ptr1;
+            deferred2_1 = len1;
+            return getStringFromWasm0(ptr1, len1);
+        } finally {
+            wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
+        }
+    }
+    /**
+     * `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames]`.
+     * @param {number} id
+     * @returns {Float64Array}
+     */
+    sessionProgress(id) {
+        const ret = wasm.wasmnode_sessionProgress(this.__wbg_ptr, id);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
+        return v1;
+    }
+    /**
      * Installs or changes the emulation of the link towards `neighbor` (see `link.rs` for
      * the parameter layout). Queued packets are kept.
      * @param {number} now_ms
@@ -351,6 +463,20 @@ export class WasmNode {
         const ret = wasm.wasmnode_stats(this.__wbg_ptr);
         var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
         wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
+        return v1;
+    }
+    /**
+     * A completed receiver's bytes (moved out: a second call fails).
+     * @param {number} id
+     * @returns {Uint8Array}
+     */
+    takeSessionData(id) {
+        const ret = wasm.wasmnode_takeSessionData(this.__wbg_ptr, id);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
         return v1;
     }
 }

@@ -9,7 +9,7 @@
 //! | 2      | 1    | flags          | all bits reserved, must be zero                   |
 //! | 3      | 1    | hop_limit      | decremented per forward; 0 is never forwarded      |
 //! | 4      | 4    | src_node       | originating node id                               |
-//! | 8      | 4    | dst            | node id (unicast) or group id (multicast)         |
+//! | 8      | 4    | dst            | node id, or group id for Multicast/LosslessGroup  |
 //! | 12     | 2    | src_port       |                                                   |
 //! | 14     | 2    | dst_port       |                                                   |
 //! | 16     | 4    | message_id     | per-source message counter                        |
@@ -39,8 +39,10 @@ pub enum PacketKind {
     Unicast = 0,
     /// Payload to a multicast group along a tree.
     Multicast = 1,
-    /// A lossless-session frame (its own sub-header lives in the payload).
+    /// A lossless-session frame to one node (its own sub-header lives in the payload).
     Lossless = 2,
+    /// A lossless-session frame to a multicast group, forwarded along the group's tree.
+    LosslessGroup = 3,
 }
 
 impl PacketKind {
@@ -49,6 +51,7 @@ impl PacketKind {
             0 => Some(PacketKind::Unicast),
             1 => Some(PacketKind::Multicast),
             2 => Some(PacketKind::Lossless),
+            3 => Some(PacketKind::LosslessGroup),
             _ => None,
         }
     }
@@ -298,7 +301,8 @@ mod tests {
             prop_oneof![
                 Just(PacketKind::Unicast),
                 Just(PacketKind::Multicast),
-                Just(PacketKind::Lossless)
+                Just(PacketKind::Lossless),
+                Just(PacketKind::LosslessGroup)
             ],
             any::<(u8, u32, u32, u16, u16, u32)>(),
             (1u32..1000, any::<u32>(), any::<u16>()),

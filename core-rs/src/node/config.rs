@@ -3,6 +3,7 @@
 
 use crate::error::{CoreError, ErrorCode};
 use crate::frag::ReassemblyConfig;
+use crate::lossless::LosslessConfig;
 use crate::wire::HEADER_LEN;
 use std::fmt;
 
@@ -23,6 +24,8 @@ pub struct NodeConfig {
     pub queue_capacity: usize,
     pub operating_mode: OperatingMode,
     pub reassembly_timeout_us: u64,
+    /// `[lossless_runtime_config]`.
+    pub lossless: LosslessConfig,
 }
 
 impl Default for NodeConfig {
@@ -34,6 +37,7 @@ impl Default for NodeConfig {
             queue_capacity: 65_536,
             operating_mode: OperatingMode::Normal,
             reassembly_timeout_us: 5_000_000,
+            lossless: LosslessConfig::default(),
         }
     }
 }

@@ -28,4 +28,6 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Delivery(Delivery),
+    /// Progress, completion or failure of a lossless session.
+    Lossless(crate::lossless::Event),
 }

@@ -22,6 +22,7 @@
 mod config;
 mod egress;
 mod event;
+mod lossless;
 mod multicast;
 mod stats;
 
@@ -33,6 +34,7 @@ pub use stats::{DropReason, NodeStats};
 use crate::error::{CoreError, ErrorCode};
 use crate::frag::{fragment, FragError, Reassembler, ReassemblyDrop};
 use crate::link::{LinkParamError, LinkParams, LinkStats};
+use crate::lossless::Endpoint;
 use crate::topology::{FlowKey, MulticastTable, RouteTable};
 use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
 use egress::{Egress, LinkDrop};
@@ -103,6 +105,7 @@ pub struct Node {
     egress: Egress,
     events: VecDeque<Event>,
     reassembler: Reassembler,
+    lossless: Endpoint,
     stats: NodeStats,
     /// Last expiry count seen from the reassembler, to count new expiries as drops.
     expired_seen: u64,
@@ -111,6 +114,15 @@ pub struct Node {
 impl Node {
     pub fn new(cfg: NodeConfig) -> Result<Node, NodeConfigError> {
         cfg.validate()?;
+        // Seeded from the node id: wire session ids differ between nodes, runs stay repeatable.
+        let seed = 0x6e65_7874_6d69_6e69 ^ u64::from(cfg.node_id);
+        let lossless =
+            Endpoint::new(cfg.node_id, cfg.mtu, cfg.lossless.clone(), seed).map_err(|e| {
+                NodeConfigError {
+                    key: "lossless_runtime_config",
+                    reason: e.to_string(),
+                }
+            })?;
         let reassembler = Reassembler::new(cfg.reassembly()).map_err(|e| NodeConfigError {
             key: "max_payload_bytes",
             reason: e.to_string(),
@@ -124,6 +136,7 @@ impl Node {
             egress: Egress::default(),
             events: VecDeque::new(),
             reassembler,
+            lossless,
             stats: NodeStats::default(),
             expired_seen: 0,
         })
@@ -267,7 +280,11 @@ impl Node {
             }
             PacketKind::Unicast => self.forward(now_us, &header, datagram),
             PacketKind::Multicast => self.handle_group_datagram(now_us, &header, datagram),
-            PacketKind::Lossless => self.stats.drop(DropReason::UnsupportedKind),
+            PacketKind::Lossless if header.dst == self.cfg.node_id => {
+                self.deliver_lossless(now_us, &header, lossless::frame_of(datagram))
+            }
+            PacketKind::Lossless => self.forward(now_us, &header, datagram),
+            PacketKind::LosslessGroup => self.handle_group_datagram(now_us, &header, datagram),
         }
     }
 
@@ -320,6 +337,8 @@ impl Node {
     }
 
     pub fn handle_timeout(&mut self, now_us: u64) {
+        self.lossless.handle_timeout(now_us);
+        self.pump_lossless(now_us);
         self.egress.pump(now_us);
         self.reassembler.handle_timeout(now_us);
         let expired = self.reassembler.stats().expired;
@@ -339,10 +358,14 @@ impl Node {
 
     /// The earliest time `handle_timeout` has work to do.
     pub fn poll_timeout(&self) -> Option<u64> {
-        match (self.reassembler.poll_timeout(), self.egress.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.reassembler.poll_timeout(),
+            self.egress.poll_timeout(),
+            self.lossless.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }
 

@@ -104,7 +104,7 @@ impl Node {
     }
 
     /// One copy per next hop; the last hop takes the original buffer.
-    fn fan_out(&mut self, now_us: u64, hops: &[u32], datagram: Vec<u8>) {
+    pub(super) fn fan_out(&mut self, now_us: u64, hops: &[u32], datagram: Vec<u8>) {
         if let Some((&last, rest)) = hops.split_last() {
             for &hop in rest {
                 self.transmit(now_us, hop, datagram.clone());
@@ -135,7 +135,11 @@ impl Node {
             }
         }
         if entry.local {
-            self.reassemble(now_us, h, &datagram[HEADER_LEN..]);
+            if h.kind == PacketKind::LosslessGroup {
+                self.deliver_lossless(now_us, h, &datagram[HEADER_LEN..]);
+            } else {
+                self.reassemble(now_us, h, &datagram[HEADER_LEN..]);
+            }
         }
     }
 }

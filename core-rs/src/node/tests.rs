@@ -457,3 +457,128 @@ fn multicast_fans_out_along_the_tree_once_per_member() {
     assert_eq!(at, vec![3, 5]);
     assert!(net[&4].stats().drops(DropReason::UnknownGroup) > 0);
 }
+
+/// Runs the network in virtual time until `done` holds or `limit_us` passes.
+fn run_until(
+    net: &mut BTreeMap<u32, Node>,
+    limit_us: u64,
+    mut done: impl FnMut(&BTreeMap<u32, Node>) -> bool,
+) -> u64 {
+    let mut now = 0u64;
+    while now <= limit_us {
+        loop {
+            let mut moved = false;
+            let ids: Vec<u32> = net.keys().copied().collect();
+            for id in ids {
+                while let Some(t) = net.get_mut(&id).unwrap().poll_transmit() {
+                    assert!(t.datagram.len() <= MTU);
+                    moved = true;
+                    if let Some(n) = net.get_mut(&t.next_hop) {
+                        n.handle_datagram(now, &t.datagram);
+                    }
+                }
+                while net.get_mut(&id).unwrap().poll_event().is_some() {}
+            }
+            if !moved {
+                break;
+            }
+        }
+        if done(net) {
+            return now;
+        }
+        let next = net
+            .values()
+            .filter_map(|n| n.poll_timeout())
+            .min()
+            .unwrap_or(now + 1_000);
+        now = next.max(now + 1);
+        for n in net.values_mut() {
+            n.handle_timeout(now);
+        }
+    }
+    panic!("not done within {limit_us} us of virtual time");
+}
+
+#[test]
+fn lossless_multicast_over_lossy_links_delivers_every_byte() {
+    use crate::groups::GroupState;
+    use crate::lossless::{Dest, Outcome, Ports};
+    use crate::topology::{custom, GroupPool, McTree};
+    use std::sync::Arc;
+    let topo = custom(3, &[(1, 2), (2, 3)]).unwrap();
+    let mut groups = GroupState::new(
+        topo,
+        GroupPool::new([239, 255, 0, 0], [255, 255, 0, 0]).unwrap(),
+    );
+    let gid = groups.create(1).unwrap().id;
+    groups.join(gid, 2).unwrap();
+    groups.join(gid, 3).unwrap();
+    groups
+        .set_routes(
+            1,
+            gid,
+            vec![McTree {
+                tree_id: 0,
+                edges: vec![(1, 2), (2, 3)],
+                weight: 1,
+            }],
+        )
+        .unwrap();
+    let mut net = BTreeMap::from([
+        (1, node(1, &[(2, 2), (3, 2)])),
+        (2, node(2, &[(1, 1), (3, 3)])),
+        (3, node(3, &[(1, 2), (2, 2)])),
+    ]);
+    for (id, n) in net.iter_mut() {
+        n.set_multicast(groups.table_for(*id));
+        // 5% loss on every egress link, in both directions.
+        for peer in [1u32, 2, 3].into_iter().filter(|p| p.abs_diff(*id) == 1) {
+            n.set_link(
+                0,
+                peer,
+                Some(LinkParams {
+                    loss: 0.05,
+                    seed: u64::from(*id * 10 + peer),
+                    ..LinkParams::default()
+                }),
+            )
+            .unwrap();
+        }
+    }
+    let data = Arc::new(payload(300_000));
+    let ports = Ports { src: 1, dst: 2 };
+    let r2 = net
+        .get_mut(&2)
+        .unwrap()
+        .open_receiver(0, 1, Dest::Group(gid), 300_000, None, ports)
+        .unwrap();
+    let r3 = net
+        .get_mut(&3)
+        .unwrap()
+        .open_receiver(0, 1, Dest::Group(gid), 300_000, None, ports)
+        .unwrap();
+    let s = net
+        .get_mut(&1)
+        .unwrap()
+        .open_sender(0, Dest::Group(gid), vec![2, 3], data.clone(), None, ports)
+        .unwrap();
+    run_until(&mut net, 60_000_000, |n| {
+        n[&1].lossless().outcome(s).is_some()
+    });
+    assert_eq!(net[&1].lossless().outcome(s), Some(Outcome::Completed));
+    for (id, r) in [(2, r2), (3, r3)] {
+        assert_eq!(
+            net.get_mut(&id).unwrap().take_session_data(r).unwrap(),
+            *data,
+            "receiver {id}"
+        );
+    }
+    assert!(
+        net[&1].stats().drops(DropReason::LinkLoss) + net[&2].stats().drops(DropReason::LinkLoss)
+            > 0
+    );
+    assert!(
+        net[&2].stats().packets_forwarded > 0,
+        "node 2 forwards the group frames to 3"
+    );
+}

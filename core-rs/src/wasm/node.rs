@@ -3,12 +3,73 @@
 use super::batch::{put_u16, put_u32, split};
 use super::link::link_params;
 use super::{js_error, micros};
+use crate::lossless::{
+    DataBucket, Dest, Event as LosslessEvent, LosslessConfig, Outcome, Ports, SessionId,
+};
 use crate::node::{DropReason, Event, GroupSendArgs, Node, NodeConfig, OperatingMode, SendArgs};
 use crate::topology::{MulticastTable, RouteTable};
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 /// Event type tags in `pollEvents()` output.
 const EVENT_DELIVERY: u8 = 1;
+/// `{ u8 2, u8 what (1 progress, 2 completed, 3 failed), u32 session }`.
+const EVENT_SESSION: u8 = 2;
+
+/// `[lossless_runtime_config]` as a Float64Array: default_chunk_size, ready_grace_ms,
+/// fec_enabled (0/1), fec_default_symbols_per_block, data_bucket rate (< 0: none),
+/// data_bucket bucket_size.
+fn lossless_config(v: &[f64]) -> LosslessConfig {
+    let d = LosslessConfig::default();
+    let at = |i: usize| v.get(i).copied().unwrap_or(-1.0);
+    let or = |i: usize, dflt: f64| if at(i) >= 0.0 { at(i) } else { dflt };
+    LosslessConfig {
+        default_chunk_size: or(0, f64::from(d.default_chunk_size)) as u32,
+        ready_grace_ms: or(1, d.ready_grace_ms as f64) as u64,
+        fec_enabled: if at(2) >= 0.0 {
+            at(2) > 0.0
+        } else {
+            d.fec_enabled
+        },
+        fec_default_symbols_per_block: or(3, f64::from(d.fec_default_symbols_per_block)) as u16,
+        data_bucket: (at(4) >= 0.0).then(|| DataBucket {
+            rate: at(4) as u64,
+            bucket_size: or(5, 65_536.0) as u64,
+        }),
+        ..d
+    }
+}
+
+fn dest(group: bool, id: u32) -> Dest {
+    if group {
+        Dest::Group(id)
+    } else {
+        Dest::Node(id)
+    }
+}
+
+/// A session's end as a stable string: "" while running, else `completed`, `timeout`,
+/// `cancelled`, `receiver_unreachable:<ids comma-separated>`,
+/// `size_mismatch:<expected>:<announced>`, `checksum_mismatch:<expected>:<computed>`.
+fn outcome_string(o: Option<Outcome>) -> String {
+    match o {
+        None => String::new(),
+        Some(Outcome::Completed) => "completed".into(),
+        Some(Outcome::Timeout) => "timeout".into(),
+        Some(Outcome::Cancelled) => "cancelled".into(),
+        Some(Outcome::ReceiverUnreachable(ids)) => {
+            let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+            format!("receiver_unreachable:{}", ids.join(","))
+        }
+        Some(Outcome::SizeMismatch {
+            expected,
+            announced,
+        }) => format!("size_mismatch:{expected}:{announced}"),
+        Some(Outcome::ChecksumMismatch { expected, computed }) => {
+            format!("checksum_mismatch:{expected}:{computed}")
+        }
+    }
+}
 
 #[wasm_bindgen]
 pub struct WasmNode {
@@ -25,6 +86,7 @@ impl WasmNode {
         queue_capacity: u32,
         max_mode: bool,
         reassembly_timeout_ms: f64,
+        lossless: &[f64],
     ) -> Result<WasmNode, JsError> {
         let cfg = NodeConfig {
             node_id,
@@ -37,6 +99,7 @@ impl WasmNode {
                 OperatingMode::Normal
             },
             reassembly_timeout_us: micros(reassembly_timeout_ms),
+            lossless: lossless_config(lossless),
         };
         Node::new(cfg)
             .map(|inner| WasmNode { inner })
@@ -94,6 +157,117 @@ impl WasmNode {
                     payload,
                 },
             )
+            .map_err(js_error)
+    }
+
+    /// Starts a lossless send to a group (`group`) or one node; returns the session id.
+    /// `chunk_size` 0 = the configured default.
+    #[wasm_bindgen(js_name = openSender)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_sender(
+        &mut self,
+        now_ms: f64,
+        group: bool,
+        dst: u32,
+        receivers: &[u32],
+        data: Vec<u8>,
+        chunk_size: u32,
+        src_port: u16,
+        dst_port: u16,
+    ) -> Result<u32, JsError> {
+        let chunk = (chunk_size > 0).then_some(chunk_size);
+        self.inner
+            .open_sender(
+                micros(now_ms),
+                dest(group, dst),
+                receivers.to_vec(),
+                Arc::new(data),
+                chunk,
+                Ports {
+                    src: src_port,
+                    dst: dst_port,
+                },
+            )
+            .map(|id| id.0)
+            .map_err(js_error)
+    }
+
+    /// Starts a lossless receive of exactly `expected_bytes` from `source`.
+    #[wasm_bindgen(js_name = openReceiver)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_receiver(
+        &mut self,
+        now_ms: f64,
+        source: u32,
+        group: bool,
+        dst: u32,
+        expected_bytes: f64,
+        chunk_size: u32,
+        src_port: u16,
+        dst_port: u16,
+    ) -> Result<u32, JsError> {
+        let chunk = (chunk_size > 0).then_some(chunk_size);
+        if !(expected_bytes.is_finite() && expected_bytes >= 0.0) {
+            return Err(JsError::new(
+                "INVALID_ARGUMENT|expectedBytes must be a whole number >= 1",
+            ));
+        }
+        self.inner
+            .open_receiver(
+                micros(now_ms),
+                source,
+                dest(group, dst),
+                expected_bytes as u64,
+                chunk,
+                Ports {
+                    src: src_port,
+                    dst: dst_port,
+                },
+            )
+            .map(|id| id.0)
+            .map_err(js_error)
+    }
+
+    /// `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames]`.
+    #[wasm_bindgen(js_name = sessionProgress)]
+    pub fn session_progress(&self, id: u32) -> Result<Vec<f64>, JsError> {
+        let p = self
+            .inner
+            .lossless()
+            .progress(SessionId(id))
+            .map_err(js_error)?;
+        Ok(vec![
+            p.bytes_total as f64,
+            p.bytes_done as f64,
+            f64::from(p.receivers_done),
+            p.retransmitted as f64,
+            p.repair_symbols as f64,
+            p.data_frames as f64,
+        ])
+    }
+
+    /// How the session ended ("" while it runs); see `outcome_string`.
+    #[wasm_bindgen(js_name = sessionOutcome)]
+    pub fn session_outcome(&self, id: u32) -> Result<String, JsError> {
+        self.inner
+            .lossless()
+            .progress(SessionId(id))
+            .map_err(js_error)?;
+        Ok(outcome_string(self.inner.lossless().outcome(SessionId(id))))
+    }
+
+    #[wasm_bindgen(js_name = cancelSession)]
+    pub fn cancel_session(&mut self, now_ms: f64, id: u32) -> Result<(), JsError> {
+        self.inner
+            .cancel_session(micros(now_ms), SessionId(id))
+            .map_err(js_error)
+    }
+
+    /// A completed receiver's bytes (moved out: a second call fails).
+    #[wasm_bindgen(js_name = takeSessionData)]
+    pub fn take_session_data(&mut self, id: u32) -> Result<Vec<u8>, JsError> {
+        self.inner
+            .take_session_data(SessionId(id))
             .map_err(js_error)
     }
 
@@ -207,6 +381,16 @@ impl WasmNode {
         let mut out = Vec::new();
         while let Some(ev) = self.inner.poll_event() {
             match ev {
+                Event::Lossless(ev) => {
+                    let (what, id) = match ev {
+                        LosslessEvent::Progress { id, .. } => (1u8, id),
+                        LosslessEvent::Completed { id } => (2, id),
+                        LosslessEvent::Failed { id, .. } => (3, id),
+                    };
+                    out.push(EVENT_SESSION);
+                    out.push(what);
+                    put_u32(&mut out, id.0);
+                }
                 Event::Delivery(d) => {
                     out.push(EVENT_DELIVERY);
                     out.push(d.kind as u8);
