@@ -18,7 +18,7 @@ const plan = (quick) => [
 const sizeLabel = (s) => (s >= MiB ? `${s / MiB} MiB` : `${s / KiB} KiB`);
 let portSeq = 20000;
 
-async function nextminiRep(cluster, { size, total, window, ackEvery }) {
+export async function nextminiRep(cluster, { size, total, window, ackEvery }) {
   const [sender, receiver] = cluster.procs;
   const count = Math.max(2, Math.round(total / size));
   const port = portSeq++;
@@ -34,7 +34,7 @@ async function nextminiRep(cluster, { size, total, window, ackEvery }) {
   };
 }
 
-async function rawUdpRep(raw, { size, total }, burst) {
+export async function rawUdpRep(raw, { size, total }, burst) {
   const [sender, receiver] = raw.procs;
   const bytes = Math.max(2, Math.round(total / size)) * size;
   const key = `u${portSeq++}`;
