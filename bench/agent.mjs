@@ -21,10 +21,14 @@ const u32 = (n) => {
 };
 const readU32 = (b) => new DataView(b.buffer, b.byteOffset, 4).getUint32(0);
 
+const payloads = new Map();
 function payloadOf(size) {
+  if (payloads.has(size)) return payloads.get(size);
   const b = new Uint8Array(size);
   for (let i = 0; i < size; i++) b[i] = (i * 31 + 7) & 255;
-  return PacketView.fromBuffer(b, { copy: false });
+  const v = PacketView.fromBuffer(b, { copy: false });
+  payloads.set(size, v);
+  return v;
 }
 
 const handlers = {
@@ -46,6 +50,11 @@ const handlers = {
     await Promise.all([...nodes.values()].map((d) => d.close()));
     nodes.clear();
     return true;
+  },
+
+  /** CLOCK_MONOTONIC in µs: the time base of --cpu-prof samples, to window a profile. */
+  async mono() {
+    return Number(process.hrtime.bigint() / 1000n);
   },
 
   async stats({ node }) {

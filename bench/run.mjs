@@ -125,7 +125,7 @@ async function main() {
       if (opts.profile && missed.length && sc.profile) {
         console.log(`   profiling ${missed.join(', ')}`);
         for (const p of await sc.profile(ctx, missed)) {
-          for (const role of p.roles) profiles.push({ scenario: sc.id, caseId: p.caseId, role, summary: summarizeProfiles(p.dir, role) });
+          p.roles.forEach((role, i) => profiles.push({ scenario: sc.id, caseId: p.caseId, role, summary: summarizeProfiles(p.dir, role, p.windows?.[i]) }));
         }
       }
     } catch (err) {

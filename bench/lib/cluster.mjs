@@ -40,6 +40,17 @@ export async function startCluster({ topology, protocol = 'udp', hosts, names, p
   }
 }
 
+/**
+ * Runs `fn` and returns, per process, the CLOCK_MONOTONIC window (µs) it ran in, so that a
+ * profile summary can leave out process start-up and set-up.
+ */
+export async function profiledWindow(procs, fn) {
+  const from = await Promise.all(procs.map((p) => p.call('mono')));
+  await fn();
+  const to = await Promise.all(procs.map((p) => p.call('mono')));
+  return procs.map((_, i) => [from[i], to[i]]);
+}
+
 /** Raw baseline processes (bench/raw-agent.mjs), no nextmini loaded. */
 export function startRaw(names) {
   const procs = names.map((name) => new Child(rawAgentPath, { name }));

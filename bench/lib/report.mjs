@@ -67,7 +67,7 @@ export function renderMarkdown(r) {
       L.push('No profile was written.', '');
       continue;
     }
-    L.push(`${p.summary.files} profile(s), ${fmt(p.summary.totalMs)} ms sampled, ${p.summary.idlePct.toFixed(1)}% idle. Self time, top ${p.summary.frames.length} frames (idle excluded; % of non-idle time):`, '');
+    L.push(`${p.summary.files} profile(s), ${p.summary.windowed ? 'measured transfer only' : 'whole process (start-up included)'}, ${fmt(p.summary.totalMs)} ms sampled, ${p.summary.idlePct.toFixed(1)}% idle. Self time, top ${p.summary.frames.length} frames (idle excluded; % of non-idle time):`, '');
     L.push('| Frame | Self ms | % busy |', '|---|---|---|');
     for (const f of p.summary.frames) L.push(`| \`${mdEsc(f.frame)}\` | ${fmt(f.selfMs)} | ${f.pctOfBusy.toFixed(1)}% |`);
     L.push('');
@@ -86,7 +86,7 @@ export function renderSvg(r) {
   let y = 40;
   const text = (x, yy, s, extra = '') => out.push(`<text x="${x}" y="${yy}" ${extra}>${esc(s)}</text>`);
   for (const sc of r.scenarios) {
-    y += 10;
+    y += 16;
     text(10, y, `${sc.number}. ${sc.title}`, 'font-weight="bold" font-size="14"');
     y += 18;
     if (sc.status !== 'ok') {

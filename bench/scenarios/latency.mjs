@@ -1,6 +1,6 @@
 // 2. Small-message round trips: 1 hop (full mesh of 2) and 2 hops (line 1 - 2 - 3, node 2
 // forwarding in its own process), against raw node:dgram ping-pong (and a raw relay for 2 hops).
-import { startCluster, startRaw, using } from '../lib/cluster.mjs';
+import { startCluster, startRaw, using, profiledWindow } from '../lib/cluster.mjs';
 import { summarize, quantile } from '../lib/stats.mjs';
 
 const SIZE = 64;
@@ -103,12 +103,10 @@ export default {
   async profile(ctx, caseIds) {
     if (!caseIds.some((id) => id.startsWith('1hop'))) return [];
     const dir = ctx.profileDirFor('latency-1hop');
-    await using(
+    const windows = await using(
       () => startCluster({ topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 2 } }, hosts: [[1], [2]], names: ['pinger', 'echoer'], profileDir: dir }),
-      async (cluster) => {
-        await nextminiRep(cluster, { pinger: cluster.procs[0], echoer: cluster.procs[1], pingNode: 1, echoNode: 2, count: ctx.quick ? 300 : 3000, warmup: 50 });
-      },
+      (cluster) => profiledWindow(cluster.procs, () => nextminiRep(cluster, { pinger: cluster.procs[0], echoer: cluster.procs[1], pingNode: 1, echoNode: 2, count: ctx.quick ? 1000 : 5000, warmup: 200 })),
     );
-    return [{ caseId: '1hop-p50', dir, roles: ['pinger', 'echoer'] }];
+    return [{ caseId: '1hop-p50', dir, roles: ['pinger', 'echoer'], windows }];
   },
 };

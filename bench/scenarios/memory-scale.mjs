@@ -41,7 +41,7 @@ export default {
           for (const p of raw.procs) idleRaw.push((await p.call('rss')).rss);
           await Promise.all([...cluster.procs, ...raw.procs].map((p) => p.call('rssStart', { everyMs: 5 })));
           await nextminiRep(cluster, transfer);
-          await rawUdpRep(raw, transfer, 16);
+          await rawUdpRep(raw, transfer, 8);
           const [s, r] = await Promise.all(cluster.procs.map((p) => p.call('rssStop')));
           const [rs, rr] = await Promise.all(raw.procs.map((p) => p.call('rssStop')));
           peakNm.sender.push(s);
