@@ -79,7 +79,7 @@ function judge(c) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const reps = opts.reps ?? (opts.quick ? 2 : 5);
+  const reps = opts.reps ?? (opts.quick ? 2 : 7);
   const started = performance.now();
   // Every loop below is bounded; this is the last word if something hangs anyway.
   const watchdogMs = opts.quick ? 150_000 : 20 * 60_000;

@@ -47,7 +47,7 @@ export default {
   title: `Latency, ${SIZE} B round trips`,
   hosting: 'one node per process over UDP links; 1 hop: full mesh of 2; 2 hops: line 1 - 2 - 3 with node 2 forwarding in its own process; sequential ping-pong, one message in flight',
   async run(ctx) {
-    const count = ctx.quick ? 200 : 3000;
+    const count = ctx.quick ? 200 : 5000;
     const warmup = ctx.quick ? 50 : 300;
     const out = [];
     // 1 hop.
