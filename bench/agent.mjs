@@ -1,0 +1,207 @@
+// A bench node process: hosts one or more nextmini Dataplanes and runs measurement loops
+// inside the process (the bench process only sends commands and collects results over IPC,
+// so IPC latency never enters a measurement). Imports the built package (dist/).
+import { Dataplane, PacketView } from '../dist/node.js';
+import { serve, wallMs } from './lib/proc.mjs';
+
+const nodes = new Map(); // nodeId -> Dataplane
+const jobs = new Map(); // key -> Promise of a background loop's result
+let rssPeak = 0;
+let rssTimer;
+
+const dp = (id) => {
+  const d = nodes.get(id);
+  if (!d) throw new Error(`no node ${id} in this process`);
+  return d;
+};
+const u32 = (n) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n >>> 0);
+  return b;
+};
+const readU32 = (b) => new DataView(b.buffer, b.byteOffset, 4).getUint32(0);
+
+const payloads = new Map();
+function payloadOf(size) {
+  if (payloads.has(size)) return payloads.get(size);
+  const b = new Uint8Array(size);
+  for (let i = 0; i < size; i++) b[i] = (i * 31 + 7) & 255;
+  const v = PacketView.fromBuffer(b, { copy: false });
+  payloads.set(size, v);
+  return v;
+}
+
+const handlers = {
+  /** Opens every config in parallel; returns how long it took. */
+  async open({ configs }) {
+    const t0 = wallMs();
+    const opened = await Promise.all(configs.map((c) => Dataplane.open(c, { connectTimeoutMs: 20_000 })));
+    for (const d of opened) nodes.set(d.nodeId, d);
+    return { ms: wallMs() - t0 };
+  },
+
+  /** Waits for TopologyReady on every hosted node; returns the wall time at which the last one saw it. */
+  async ready({ timeoutMs }) {
+    const ok = await Promise.all([...nodes.values()].map((d) => d.waitForTopologyReady({ timeoutMs })));
+    return { ok: ok.every(Boolean), at: wallMs() };
+  },
+
+  async closeAll() {
+    await Promise.all([...nodes.values()].map((d) => d.close()));
+    nodes.clear();
+    return true;
+  },
+
+  /** CLOCK_MONOTONIC in µs: the time base of --cpu-prof samples, to window a profile. */
+  async mono() {
+    return Number(process.hrtime.bigint() / 1000n);
+  },
+
+  async stats({ node }) {
+    return dp(node).stats();
+  },
+
+  async rss({ gc = true }) {
+    if (gc && globalThis.gc) globalThis.gc();
+    return process.memoryUsage();
+  },
+
+  /** Samples RSS every `everyMs` until rssStop; returns the peak. */
+  async rssStart({ everyMs = 10 }) {
+    rssPeak = process.memoryUsage.rss();
+    clearInterval(rssTimer);
+    rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), everyMs);
+    return true;
+  },
+  async rssStop() {
+    clearInterval(rssTimer);
+    return Math.max(rssPeak, process.memoryUsage.rss());
+  },
+
+  /**
+   * Receiver loop for a goodput run: counts deliveries of one flow until `count` arrived,
+   * the flow is idle for `idleMs`, or `deadlineMs` passes. Acks (a cumulative count, 4 B)
+   * go back to the source every `ackEvery` deliveries on port `ackPort`.
+   */
+  async armSink({ key, node, src, srcPort, dstPort, count, ackEvery, ackPort, firstWaitMs = 15_000, idleMs = 1000, deadlineMs = 60_000 }) {
+    const d = dp(node);
+    const rx = d.registerReceiverFromNode({ srcNodeId: src, srcPort, dstPort });
+    const deadline = wallMs() + deadlineMs;
+    const loop = (async () => {
+      let n = 0;
+      let bytes = 0;
+      let tFirst = NaN;
+      let tLast = NaN;
+      try {
+        while (n < count && wallMs() < deadline) {
+          const m = await rx.recv({ timeoutMs: n === 0 ? firstWaitMs : idleMs });
+          if (!m) break;
+          n++;
+          bytes += m.payload.length;
+          tLast = wallMs();
+          if (n === 1) tFirst = tLast;
+          if (n % ackEvery === 0 || n === count) await d.sendToNode({ dstNodeId: src, frozen: u32(n), srcPort: ackPort, dstPort: ackPort });
+        }
+      } finally {
+        rx.close();
+      }
+      return { messages: n, bytes, tFirst, tLast, receiverDropped: rx.dropped };
+    })();
+    jobs.set(key, loop);
+    return true;
+  },
+
+  async result({ key }) {
+    const j = jobs.get(key);
+    if (!j) throw new Error(`no job ${key}`);
+    jobs.delete(key);
+    return await j;
+  },
+
+  /**
+   * Source loop for a goodput run: sends `count` messages of `size` bytes with at most
+   * `window` messages unacknowledged. A window stalled for `stallMs` (a message or ack lost)
+   * is opened by one message and counted.
+   */
+  async source({ node, dst, srcPort, dstPort, count, size, window, ackPort, stallMs = 300, maxStalls = 50, deadlineMs = 60_000 }) {
+    const d = dp(node);
+    const acks = d.registerReceiverFromNode({ srcNodeId: dst, srcPort: ackPort, dstPort: ackPort });
+    const payload = payloadOf(size);
+    let sent = 0;
+    let acked = 0;
+    let forgiven = 0;
+    let stalls = 0;
+    const tStart = wallMs();
+    const deadline = tStart + deadlineMs;
+    try {
+      while (sent < count && wallMs() < deadline && stalls <= maxStalls) {
+        while (acks.pending > 0) acked = Math.max(acked, readU32((await acks.recv()).payload));
+        if (sent - acked - forgiven >= window) {
+          const a = await acks.recv({ timeoutMs: stallMs });
+          if (a) acked = Math.max(acked, readU32(a.payload));
+          else {
+            stalls++;
+            forgiven++;
+          }
+          continue;
+        }
+        await d.sendToNode({ dstNodeId: dst, frozen: payload, srcPort, dstPort });
+        sent++;
+      }
+    } finally {
+      acks.close();
+    }
+    return { sent, tStart, tEnd: wallMs(), stalls };
+  },
+
+  /** Echoes every delivery of a flow back to its source until `count` or idle. */
+  async armEcho({ key, node, peer, srcPort, dstPort, count, idleMs = 5000 }) {
+    const d = dp(node);
+    const rx = d.registerReceiverFromNode({ srcNodeId: peer, srcPort, dstPort });
+    const loop = (async () => {
+      let n = 0;
+      try {
+        while (n < count) {
+          const m = await rx.recv({ timeoutMs: idleMs });
+          if (!m) break;
+          n++;
+          await d.sendToNode({ dstNodeId: peer, frozen: m.frozenPayload, srcPort: dstPort, dstPort: srcPort });
+        }
+      } finally {
+        rx.close();
+      }
+      return { echoed: n };
+    })();
+    jobs.set(key, loop);
+    return true;
+  },
+
+  /** Sequential round trips of `size`-byte messages; returns RTTs in ms (after `warmup`). */
+  async ping({ node, peer, srcPort, dstPort, count, warmup, size, timeoutMs = 2000 }) {
+    const d = dp(node);
+    const rx = d.registerReceiverFromNode({ srcNodeId: peer, srcPort: dstPort, dstPort: srcPort });
+    const payload = payloadOf(size);
+    const rtts = [];
+    let lost = 0;
+    try {
+      for (let i = 0; i < warmup + count && lost < 20; i++) {
+        const t0 = performance.now();
+        await d.sendToNode({ dstNodeId: peer, frozen: payload, srcPort, dstPort });
+        const m = await rx.recv({ timeoutMs });
+        if (!m) {
+          lost++;
+          continue;
+        }
+        if (i >= warmup) rtts.push(performance.now() - t0);
+      }
+    } finally {
+      rx.close();
+    }
+    return { rtts, lost };
+  },
+};
+
+serve(handlers, async () => {
+  clearInterval(rssTimer);
+  await handlers.closeAll();
+});

@@ -1,0 +1,193 @@
+// A baseline process: raw node:dgram and node:net on 127.0.0.1, no nextmini. Same loop
+// shapes as agent.mjs so the two are measured the same way.
+import { createSocket } from 'node:dgram';
+import { createServer, connect } from 'node:net';
+import { serve, wallMs } from './lib/proc.mjs';
+
+// The same kernel buffer request as nextmini's UDP transport, so neither side gets more.
+const SOCKET_BUFFER = 8 * 1024 * 1024;
+const HOST = '127.0.0.1';
+
+let udp; // one UDP socket per process
+let onUdp = () => {};
+let server;
+const sockets = new Set();
+const jobs = new Map();
+let rssPeak = 0;
+let rssTimer;
+
+const handlers = {
+  async udpBind() {
+    udp = createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER, sendBufferSize: SOCKET_BUFFER });
+    await new Promise((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(0, HOST, resolve);
+    });
+    udp.on('message', (m, r) => onUdp(m, r));
+    udp.on('error', () => {});
+    return udp.address().port;
+  },
+
+  /** Counts datagrams until `expectedBytes` arrived or the socket is idle for `idleMs`. */
+  async udpArmSink({ key, expectedBytes, firstWaitMs = 15_000, idleMs = 500, deadlineMs = 60_000 }) {
+    jobs.set(
+      key,
+      sink(expectedBytes, firstWaitMs, idleMs, deadlineMs, (h) => (onUdp = h), (m) => m.length),
+    );
+    return true;
+  },
+
+  /** Sends `totalBytes` as `dgramSize`-byte datagrams in bursts of `burst`, yielding (setImmediate) between bursts. */
+  async udpSource({ port, totalBytes, dgramSize = 1400, burst = 16 }) {
+    const buf = Buffer.alloc(dgramSize, 0x5a);
+    let left = totalBytes;
+    let sent = 0;
+    let errors = 0;
+    const onSent = (err) => {
+      if (err) errors++;
+    };
+    const tStart = wallMs();
+    while (left > 0) {
+      for (let i = 0; i < burst && left > 0; i++) {
+        const n = Math.min(left, dgramSize);
+        udp.send(n === dgramSize ? buf : buf.subarray(0, n), port, HOST, onSent);
+        left -= n;
+        sent++;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    return { tStart, tEnd: wallMs(), datagrams: sent, errors };
+  },
+
+  async tcpListen() {
+    server = createServer((s) => {
+      s.setNoDelay(true);
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+      s.on('data', (c) => onTcp(c));
+    });
+    await new Promise((resolve) => server.listen(0, HOST, resolve));
+    return server.address().port;
+  },
+
+  async tcpArmSink({ key, expectedBytes, firstWaitMs = 15_000, idleMs = 1000, deadlineMs = 60_000 }) {
+    jobs.set(
+      key,
+      sink(expectedBytes, firstWaitMs, idleMs, deadlineMs, (h) => (onTcp = h), (c) => c.length),
+    );
+    return true;
+  },
+
+  /** Writes `count` messages of `size` bytes on one connection, honouring write() backpressure. */
+  async tcpSource({ port, count, size }) {
+    const s = connect({ host: HOST, port });
+    s.setNoDelay(true);
+    s.on('error', () => {});
+    await new Promise((resolve, reject) => {
+      s.once('connect', resolve);
+      s.once('error', reject);
+    });
+    const buf = Buffer.alloc(size, 0x5a);
+    const tStart = wallMs();
+    for (let i = 0; i < count; i++) {
+      if (!s.write(buf)) await new Promise((r) => s.once('drain', r));
+    }
+    const tEnd = wallMs();
+    await new Promise((r) => s.end(r));
+    return { tStart, tEnd };
+  },
+
+  /** Echoes every datagram to its sender. */
+  async udpEcho() {
+    onUdp = (m, r) => udp.send(m, r.port, r.address);
+    return true;
+  },
+
+  /** Forwards between two ports: from `a` to `b` and from anyone else to `a`. */
+  async udpRelay({ a, b }) {
+    onUdp = (m, r) => udp.send(m, r.port === a ? b : a, HOST);
+    return true;
+  },
+
+  async udpPing({ port, count, warmup, size, timeoutMs = 2000 }) {
+    const buf = Buffer.alloc(size, 0x5a);
+    const rtts = [];
+    let lost = 0;
+    for (let i = 0; i < warmup + count && lost < 20; i++) {
+      const t0 = performance.now();
+      const got = await new Promise((resolve) => {
+        const t = setTimeout(() => resolve(false), timeoutMs);
+        onUdp = () => {
+          clearTimeout(t);
+          resolve(true);
+        };
+        udp.send(buf, port, HOST);
+      });
+      if (!got) lost++;
+      else if (i >= warmup) rtts.push(performance.now() - t0);
+    }
+    onUdp = () => {};
+    return { rtts, lost };
+  },
+
+  async result({ key }) {
+    const j = jobs.get(key);
+    if (!j) throw new Error(`no job ${key}`);
+    jobs.delete(key);
+    return await j;
+  },
+
+  async rss({ gc = true }) {
+    if (gc && globalThis.gc) globalThis.gc();
+    return process.memoryUsage();
+  },
+  async rssStart({ everyMs = 10 }) {
+    rssPeak = process.memoryUsage.rss();
+    clearInterval(rssTimer);
+    rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), everyMs);
+    return true;
+  },
+  async rssStop() {
+    clearInterval(rssTimer);
+    return Math.max(rssPeak, process.memoryUsage.rss());
+  },
+};
+let onTcp = () => {};
+
+/**
+ * Counts arrivals (via `install(handler)`) until `expectedBytes`, `idleMs` without any after
+ * the first, `firstWaitMs` without a first one, or `deadlineMs` in all.
+ */
+function sink(expectedBytes, firstWaitMs, idleMs, deadlineMs, install, sizeOf) {
+  return new Promise((resolve) => {
+    let bytes = 0;
+    let arrivals = 0;
+    let tFirst = NaN;
+    let tLast = NaN;
+    const armed = wallMs();
+    const finish = () => {
+      clearInterval(check);
+      install(() => {});
+      resolve({ bytes, arrivals, tFirst, tLast });
+    };
+    const check = setInterval(() => {
+      const now = wallMs();
+      if (now - armed > deadlineMs || (arrivals === 0 ? now - armed > firstWaitMs : now - tLast > idleMs)) finish();
+    }, 20);
+    install((m) => {
+      bytes += sizeOf(m);
+      arrivals++;
+      tLast = wallMs();
+      if (arrivals === 1) tFirst = tLast;
+      if (bytes >= expectedBytes) finish();
+    });
+  });
+}
+
+serve(handlers, async () => {
+  clearInterval(rssTimer);
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => (server ? server.close(() => r()) : r()));
+  await new Promise((r) => (udp ? udp.close(() => r()) : r()));
+});

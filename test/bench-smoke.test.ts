@@ -1,0 +1,72 @@
+// Smoke run of the benchmark harness (`node bench/run.mjs --quick`): checks the shape of
+// its output, never its numbers' size (no timing assertions: this runs on shared machines).
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const runMjs = fileURLToPath(new URL('../bench/run.mjs', import.meta.url));
+const SCENARIOS = ['unicast-goodput', 'latency', 'lossless-multicast', 'core-microbench', 'memory-scale'];
+const PENDING = new Set(['lossless-multicast', 'core-microbench']);
+
+interface Series {
+  name: string;
+  kind: string;
+  median: number;
+  min: number;
+  max: number;
+}
+interface Case {
+  id: string;
+  series: Series[];
+}
+interface Scenario {
+  id: string;
+  status: string;
+  reason?: string;
+  error?: string;
+  cases?: Case[];
+}
+
+describe('bench harness, quick smoke run', () => {
+  it('writes json, md and svg covering every scenario', { timeout: 120_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'nextmini-bench-smoke-'));
+    try {
+      const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        execFile(process.execPath, [runMjs, '--quick', '--out', out], { timeout: 110_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` });
+        });
+      });
+      expect(code, output).toBe(0);
+      const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as { scenarios: Scenario[] };
+      expect(report.scenarios.map((s) => s.id).sort()).toEqual([...SCENARIOS].sort());
+      for (const s of report.scenarios) {
+        if (PENDING.has(s.id)) {
+          expect(s.status).toBe('pending');
+          expect(s.reason).toMatch(/pending: needs multicast\/lossless API/);
+          continue;
+        }
+        expect(s.status, `${s.id}: ${s.error ?? ''}`).toBe('ok');
+        expect(s.cases!.length).toBeGreaterThan(0);
+        for (const c of s.cases!) {
+          expect(c.series.length).toBeGreaterThan(0);
+          for (const x of c.series) {
+            for (const v of [x.median, x.min, x.max]) {
+              expect(Number.isFinite(v), `${s.id}/${c.id}/${x.name}`).toBe(true);
+              expect(v, `${s.id}/${c.id}/${x.name}`).toBeGreaterThan(0);
+            }
+          }
+        }
+      }
+      const md = readFileSync(join(out, 'latest.md'), 'utf8');
+      expect(md).toContain('| CPU |');
+      expect(md).toContain('| Node |');
+      expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(existsSync(join(out, 'latest.md'))).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
