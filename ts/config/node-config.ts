@@ -32,9 +32,24 @@ export interface NodeConfig {
   max_payload_bytes?: number;
   /** Incomplete messages older than this are dropped (counted). Default 5000. */
   reassembly_timeout_ms?: number;
+  /** Lossless sessions: FEC and pacing come only from here, never from call arguments. */
+  lossless_runtime_config?: LosslessRuntimeConfig;
 }
 
-export type ResolvedNodeConfig = Required<NodeConfig>;
+export interface LosslessRuntimeConfig {
+  /** Chunk size when a call gives none; clamped to what one datagram carries. Default 8500. */
+  default_chunk_size?: number;
+  /** How long the sender repeats its manifest waiting for receivers to report ready. Default 200. */
+  ready_grace_ms?: number;
+  /** Systematic RaptorQ repair for what receivers report missing. Default true. */
+  fec_enabled?: boolean;
+  /** Source symbols per RaptorQ block. Default 128. */
+  fec_default_symbols_per_block?: number;
+  /** Pacing of data frames: a token bucket (bytes/s, bytes). Default: adaptive from 125 MB/s. */
+  data_bucket?: { rate: number; bucket_size: number };
+}
+
+export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config'>> & { lossless_runtime_config: LosslessRuntimeConfig };
 
 export const NODE_DEFAULTS = {
   protocol: 'udp',
@@ -49,7 +64,7 @@ export const NODE_DEFAULTS = {
   operating_mode: 'normal',
   max_payload_bytes: 16 * 1024 * 1024,
   reassembly_timeout_ms: 5000,
-} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr'>;
+} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config'>;
 
 const log = logger('config');
 
@@ -71,11 +86,38 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     operating_mode: r.oneOf('operating_mode', ['normal', 'max'] as const, { default: NODE_DEFAULTS.operating_mode }),
     max_payload_bytes: r.int('max_payload_bytes', { min: 1, max: 1 << 30, default: NODE_DEFAULTS.max_payload_bytes }),
     reassembly_timeout_ms: r.int('reassembly_timeout_ms', { min: 1, max: 3_600_000, default: NODE_DEFAULTS.reassembly_timeout_ms }),
+    lossless_runtime_config: readLossless(r.table('lossless_runtime_config')),
   };
   controllerUrl(cfg.controller_addr); // validates
   const unknown = r.unknownKeys();
   if (unknown.length) log.warn(`${source}: unknown keys ignored: ${unknown.join(', ')}`);
   return cfg;
+}
+
+function readLossless(t: TableReader | undefined): LosslessRuntimeConfig {
+  if (!t) return {};
+  const out: LosslessRuntimeConfig = {};
+  if (t.has('default_chunk_size')) out.default_chunk_size = t.int('default_chunk_size', { min: 1, max: 65_535 });
+  if (t.has('ready_grace_ms')) out.ready_grace_ms = t.int('ready_grace_ms', { min: 0, max: 3_600_000 });
+  if (t.has('fec_enabled')) out.fec_enabled = t.bool('fec_enabled');
+  if (t.has('fec_default_symbols_per_block')) out.fec_default_symbols_per_block = t.int('fec_default_symbols_per_block', { min: 1, max: 56_403 });
+  const b = t.table('data_bucket');
+  if (b) out.data_bucket = { rate: b.int('rate', { min: 1 }), bucket_size: b.int('bucket_size', { min: 1 }) };
+  const unknown = t.unknownKeys();
+  if (unknown.length) log.warn(`${t.what}: unknown keys ignored: ${unknown.join(', ')}`);
+  return out;
+}
+
+/** The core's flat form of `[lossless_runtime_config]` (see core-rs/src/wasm/node.rs). */
+export function losslessCoreParams(c: LosslessRuntimeConfig): Float64Array {
+  return Float64Array.from([
+    c.default_chunk_size ?? -1,
+    c.ready_grace_ms ?? -1,
+    c.fec_enabled === undefined ? -1 : c.fec_enabled ? 1 : 0,
+    c.fec_default_symbols_per_block ?? -1,
+    c.data_bucket?.rate ?? -1,
+    c.data_bucket?.bucket_size ?? -1,
+  ]);
 }
 
 /** `host:port` or a ws(s) URL -> a ws(s) URL. */

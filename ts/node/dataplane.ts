@@ -1,7 +1,7 @@
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { PacketView, shareView, asUint8, type BytesLike } from '../packet.js';
-import { controllerUrl, resolveNodeConfig, type NodeConfig, type ResolvedNodeConfig } from '../config/node-config.js';
+import { controllerUrl, losslessCoreParams, resolveNodeConfig, type NodeConfig, type ResolvedNodeConfig } from '../config/node-config.js';
 import { loadTomlOrObject } from '../config/load.js';
 import { formatIpv4 } from '../config/reader.js';
 import { encode, type Snapshot } from '../control/messages.js';
@@ -10,6 +10,7 @@ import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
 import { PacketReceiver, type PayloadDelivery } from './receiver.js';
 import { Waiters, type WaitOptions } from './waiters.js';
 import { NodeGroups, type GroupInfo, type TreeRoutes } from './groups.js';
+import { NodeSessions, type ProgressEvent, type ReceiveDataArgs, type SendDataArgs, type SessionOutcome, type SessionProgress } from './sessions.js';
 import type { PeerAddr, Transport } from './transport.js';
 import { UdpTransport } from './transport-udp.js';
 import { TcpTransport } from './transport-tcp.js';
@@ -145,6 +146,7 @@ export class Dataplane {
   readonly #receivers = new Map<string, PacketReceiver>();
   readonly #readyWaiters = new Waiters();
   readonly #groups: NodeGroups;
+  readonly #sessions: NodeSessions;
   readonly #hostDrops = { no_receiver: 0, receiver_full: 0 };
   #userSpaceBase = 0;
   #ready = false;
@@ -157,6 +159,12 @@ export class Dataplane {
     this.#transport = transport;
     this.#control = control;
     this.#groups = new NodeGroups(control, engine);
+    this.#sessions = new NodeSessions(engine, this.#groups, {
+      nodeId: cfg.node_id,
+      userSpaceBase: () => this.#userSpaceBase,
+      clientPort: cfg.user_space_client_port,
+      serverPort: cfg.user_space_server_port,
+    });
   }
 
   /** Loads the config (a TOML path, or an object with the same keys), binds, joins the controller. */
@@ -171,7 +179,9 @@ export class Dataplane {
       queueCapacity: cfg.queue_capacity,
       maxMode: cfg.operating_mode === 'max',
       reassemblyTimeoutMs: cfg.reassembly_timeout_ms,
+      lossless: losslessCoreParams(cfg.lossless_runtime_config),
       onDelivery: (d) => dp?.deliverFromCore(d),
+      onSession: (what, id) => dp?.sessionEvent(what, id),
     });
     let transport: Transport;
     try {
@@ -265,6 +275,11 @@ export class Dataplane {
   /** @internal */
   applyGroups(groups: Snapshot['groups']): void {
     if (!this.#closed) this.#groups.applyDirectory(groups);
+  }
+
+  /** @internal */
+  sessionEvent(what: 1 | 2 | 3, id: number): void {
+    this.#sessions.onCoreEvent(what, id);
   }
 
   /** @internal */
@@ -437,6 +452,74 @@ export class Dataplane {
     return this.#engine.sendGroup(group, tree, sp, dp, bytes);
   }
 
+  /**
+   * Starts a lossless transfer of `buffer` to every node in `receiverIds`, over a group
+   * (`destIp` = the group's address, along its tree) or to one node (`destIp` = its
+   * user-space address). Returns the session id at once; wait with `losslessWait`.
+   */
+  sendData(args: SendDataArgs): number {
+    this.#assertOpen();
+    return this.#sessions.send(args);
+  }
+
+  /**
+   * Starts receiving exactly `expectedBytes` from `sourceNodeId`. Works whether it starts
+   * before or after the sender: the sender keeps announcing its manifest.
+   */
+  receiveData(args: ReceiveDataArgs): number {
+    this.#assertOpen();
+    return this.#sessions.receive(args);
+  }
+
+  /** `receiveData` as a Promise (the seed's receive_data_async). */
+  async receiveDataAsync(args: ReceiveDataArgs): Promise<number> {
+    return this.receiveData(args);
+  }
+
+  /**
+   * True once the session completed: on a sender, every receiver confirmed all bytes; on a
+   * receiver, all bytes are present and their checksum verified. False when it ended
+   * otherwise (see `sessionOutcome`) or on timeout, which leaves the session running.
+   */
+  losslessWait(sessionId: number, options: WaitOptions = {}): Promise<boolean> {
+    this.#assertOpen();
+    return this.#sessions.wait(sessionId, options);
+  }
+
+  /** Alias of `losslessWait` (the seed's lossless_wait_async). */
+  losslessWaitAsync(sessionId: number, options: WaitOptions = {}): Promise<boolean> {
+    return this.losslessWait(sessionId, options);
+  }
+
+  /** How a session ended, or null while it runs. Unknown id: UNKNOWN_SESSION. */
+  sessionOutcome(sessionId: number): SessionOutcome | null {
+    return this.#sessions.outcome(sessionId);
+  }
+
+  /** Bytes done, receivers done, retransmissions and repair symbols so far. */
+  sessionProgress(sessionId: number): SessionProgress {
+    return this.#sessions.progress(sessionId);
+  }
+
+  /** Calls `listener` as sessions progress (for progress bars); returns an unsubscribe function. */
+  onSessionProgress(listener: (e: ProgressEvent) => void): () => void {
+    return this.#sessions.onProgress(listener);
+  }
+
+  /** Stops a session; a sender tells its receivers. */
+  cancelSession(sessionId: number): void {
+    this.#assertOpen();
+    this.#sessions.cancel(sessionId);
+  }
+
+  /**
+   * A completed receive's bytes (exactly expectedBytes). Before completion: NOT_COMPLETE;
+   * unknown id: UNKNOWN_SESSION. With `consume: false` later calls return it again.
+   */
+  getDataBuffer(sessionId: number, options: { consume?: boolean } = {}): PacketView {
+    return this.#sessions.data(sessionId, options.consume ?? true);
+  }
+
   /** True once the controller reports every node connected with links up. Resolves at once if so. */
   waitForTopologyReady(options: WaitOptions = {}): Promise<boolean> {
     this.#assertOpen();
@@ -494,6 +577,7 @@ export class Dataplane {
     for (const r of [...this.#receivers.values()]) r.close();
     this.#readyWaiters.wakeAll(false);
     this.#groups.close();
+    this.#sessions.close();
     await this.#transport.close();
     this.#engine.close();
   }

@@ -41,7 +41,11 @@ export interface EngineOptions {
   queueCapacity: number;
   maxMode: boolean;
   reassemblyTimeoutMs: number;
+  /** `[lossless_runtime_config]` in the core's flat form. */
+  lossless: Float64Array;
   onDelivery(d: CoreDelivery): void;
+  /** A lossless session progressed (1), completed (2) or failed (3). */
+  onSession(what: 1 | 2 | 3, sessionId: number): void;
 }
 
 const now = (): number => performance.now();
@@ -57,14 +61,16 @@ export class Engine {
   #timerAt = Infinity;
   #closed = false;
   readonly #onDelivery: (d: CoreDelivery) => void;
+  readonly #onSession: (what: 1 | 2 | 3, id: number) => void;
   #emulated = new Set<number>();
   /** Transmits to a next hop whose address is unknown (counted, not fatal). */
   unknownPeerDrops = 0;
   static readonly statNames: string[] = WasmNode.statNames();
 
   constructor(o: EngineOptions) {
-    this.core = callCore(() => new WasmNode(o.nodeId, o.mtu, o.maxPayloadBytes, o.queueCapacity, o.maxMode, o.reassemblyTimeoutMs));
+    this.core = callCore(() => new WasmNode(o.nodeId, o.mtu, o.maxPayloadBytes, o.queueCapacity, o.maxMode, o.reassemblyTimeoutMs, o.lossless));
     this.#onDelivery = o.onDelivery;
+    this.#onSession = o.onSession;
   }
 
   attach(transport: Transport): void {
@@ -138,6 +144,13 @@ export class Engine {
     return id;
   }
 
+  /** Runs a core call that may queue work, then carries the work out. */
+  run<T>(fn: (core: WasmNode, nowMs: number) => T): T {
+    const r = callCore(() => fn(this.core, now()));
+    this.drain();
+    return r;
+  }
+
   /** Carries out everything the core queued: transmits, events, and the next timer. */
   drain(): void {
     if (this.#closed) return;
@@ -170,6 +183,11 @@ export class Engine {
     let o = 0;
     while (o < batch.length) {
       const type = view.getUint8(o);
+      if (type === 2) {
+        this.#onSession(view.getUint8(o + 1) as 1 | 2 | 3, view.getUint32(o + 2));
+        o += 6;
+        continue;
+      }
       if (type !== 1) throw new Error(`unknown core event type ${type}`);
       const len = view.getUint32(o + 28);
       const d: CoreDelivery = {

@@ -1,0 +1,211 @@
+// A node's lossless sessions: the seed's send_data / receive_data / lossless_wait /
+// get_data_buffer in TypeScript idiom, plus progress, outcomes and cancellation.
+import { NextminiError } from '../errors.js';
+import { PacketView, shareView } from '../packet.js';
+import { ipv4ToInt } from '../config/reader.js';
+import type { Engine } from './engine.js';
+import type { NodeGroups } from './groups.js';
+import { Conditions, type WaitOptions } from './waiters.js';
+
+export interface SendDataArgs {
+  /** The group the data goes to (optional when `destIp` names it, or for unicast). */
+  groupId?: number;
+  /** A group address, or a node's user-space address for a lossless unicast. */
+  destIp: string;
+  /** Every node that must confirm all bytes. */
+  receiverIds: number[];
+  buffer: PacketView;
+  /** Bytes per chunk (clamped to one datagram). Default: lossless_runtime_config.default_chunk_size (8500). */
+  chunkSize?: number;
+  srcPort?: number;
+  dstPort?: number;
+}
+
+export interface ReceiveDataArgs {
+  groupId?: number;
+  /** The group address, or this node's own user-space address for unicast. */
+  destIp: string;
+  sourceNodeId: number;
+  /** Exactly this many bytes; a sender announcing another size ends the session with size_mismatch. */
+  expectedBytes: number;
+  chunkSize?: number;
+  srcPort?: number;
+  dstPort?: number;
+}
+
+export interface SessionProgress {
+  bytesTotal: number;
+  /** Sender: bytes every live receiver confirmed. Receiver: bytes held. */
+  bytesDone: number;
+  /** Sender: receivers that confirmed everything. Receiver: 1 once complete. */
+  receiversDone: number;
+  /** Source chunks sent again after the first pass. */
+  retransmitted: number;
+  /** RaptorQ repair symbols sent (sender) or received (receiver). */
+  repairSymbols: number;
+}
+
+export type SessionOutcome =
+  | { status: 'completed' }
+  | { status: 'timeout' }
+  | { status: 'cancelled' }
+  | { status: 'receiver_unreachable'; receiverIds: number[] }
+  | { status: 'size_mismatch'; expectedBytes: number; announcedBytes: number }
+  | { status: 'checksum_mismatch' };
+
+export interface ProgressEvent {
+  sessionId: number;
+  progress: SessionProgress;
+  /** True on the last event of a session (completed or failed). */
+  done: boolean;
+}
+
+const SEND_KEYS = new Set(['groupId', 'destIp', 'receiverIds', 'buffer', 'chunkSize', 'srcPort', 'dstPort']);
+const RECV_KEYS = new Set(['groupId', 'destIp', 'sourceNodeId', 'expectedBytes', 'chunkSize', 'srcPort', 'dstPort']);
+
+function bad(message: string): NextminiError {
+  return new NextminiError('INVALID_ARGUMENT', message);
+}
+
+function checkKeys(call: string, args: object, allowed: Set<string>): void {
+  const unknown = Object.keys(args).filter((k) => !allowed.has(k));
+  if (unknown.length) {
+    throw bad(`${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (FEC and pacing come from the node's [lossless_runtime_config], not from calls)`);
+  }
+}
+
+function checkChunk(v: number | undefined): number {
+  if (v === undefined) return 0;
+  if (!Number.isInteger(v) || v < 1 || v > 65_535) throw bad(`chunkSize must be a whole number from 1 to 65535, got ${v}`);
+  return v;
+}
+
+export class NodeSessions {
+  readonly #conditions = new Conditions();
+  readonly #kept = new Map<number, PacketView>();
+  readonly #listeners = new Set<(e: ProgressEvent) => void>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly groups: NodeGroups,
+    private readonly me: { nodeId: number; userSpaceBase: () => number; clientPort: number; serverPort: number },
+  ) {}
+
+  /** @internal from the engine */
+  onCoreEvent(what: 1 | 2 | 3, id: number): void {
+    if (what !== 1) this.#conditions.recheck();
+    if (this.#listeners.size === 0) return;
+    let progress: SessionProgress;
+    try {
+      progress = this.progress(id);
+    } catch {
+      return;
+    }
+    for (const l of this.#listeners) l({ sessionId: id, progress, done: what !== 1 });
+  }
+
+  /** Resolves `destIp` to a group or a node. */
+  #dest(destIp: string, groupId: number | undefined): { group: boolean; id: number } {
+    if (typeof destIp !== 'string') throw bad('destIp must be a dotted address');
+    const addr = ipv4ToInt(destIp);
+    const gid = this.groups.idOfIp(destIp);
+    if (gid !== undefined) {
+      if (groupId !== undefined && groupId !== gid) throw bad(`destIp ${destIp} is group ${gid}, not group ${groupId}`);
+      return { group: true, id: gid };
+    }
+    if (groupId !== undefined && this.groups.info(groupId)) {
+      throw bad(`destIp ${destIp} is not the address of group ${groupId} (${this.groups.ipOf(groupId)})`);
+    }
+    const node = (addr - this.me.userSpaceBase()) >>> 0;
+    if (node >= 1 && node < 0x1000_0000) return { group: false, id: node };
+    throw new NextminiError('UNKNOWN_GROUP', `destIp ${destIp} is neither a known group nor a node's user-space address`);
+  }
+
+  send(args: SendDataArgs): number {
+    checkKeys('sendData', args, SEND_KEYS);
+    if (!Array.isArray(args.receiverIds) || args.receiverIds.length === 0) throw bad('sendData needs at least one receiver in receiverIds');
+    if (!args.receiverIds.every((r) => Number.isInteger(r) && r >= 1)) throw bad('receiverIds must be node ids >= 1');
+    if (!(args.buffer instanceof PacketView)) throw bad('buffer must be a PacketView (e.g. new PacketView(bytes) or builder.freeze())');
+    if (args.buffer.length === 0) throw bad('sendData needs a non-empty buffer');
+    const chunk = checkChunk(args.chunkSize);
+    const d = this.#dest(args.destIp, args.groupId);
+    if (!d.group && (args.receiverIds.length !== 1 || args.receiverIds[0] !== d.id)) {
+      throw bad(`a lossless unicast to node ${d.id} (${args.destIp}) must list exactly that node in receiverIds`);
+    }
+    const sp = args.srcPort ?? this.me.clientPort;
+    const dp = args.dstPort ?? this.me.serverPort;
+    return this.engine.run((core, now) => core.openSender(now, d.group, d.id, Uint32Array.from(args.receiverIds), args.buffer.read(), chunk, sp, dp));
+  }
+
+  receive(args: ReceiveDataArgs): number {
+    checkKeys('receiveData', args, RECV_KEYS);
+    if (!Number.isInteger(args.sourceNodeId) || args.sourceNodeId < 1) throw bad(`sourceNodeId must be a node id >= 1, got ${args.sourceNodeId}`);
+    if (!Number.isSafeInteger(args.expectedBytes) || args.expectedBytes < 1) throw bad(`expectedBytes must be a whole number >= 1, got ${args.expectedBytes}`);
+    const chunk = checkChunk(args.chunkSize);
+    const d = this.#dest(args.destIp, args.groupId);
+    if (!d.group && d.id !== this.me.nodeId) throw bad(`a unicast receive must name this node's own address, not node ${d.id}'s`);
+    const sp = args.srcPort ?? this.me.clientPort;
+    const dp = args.dstPort ?? this.me.serverPort;
+    return this.engine.run((core, now) => core.openReceiver(now, args.sourceNodeId, d.group, d.id, args.expectedBytes, chunk, sp, dp));
+  }
+
+  progress(id: number): SessionProgress {
+    const v = this.engine.run((core) => core.sessionProgress(id));
+    return { bytesTotal: v[0]!, bytesDone: v[1]!, receiversDone: v[2]!, retransmitted: v[3]!, repairSymbols: v[4]! };
+  }
+
+  outcome(id: number): SessionOutcome | null {
+    const s = this.engine.run((core) => core.sessionOutcome(id));
+    if (s === '') return null;
+    const [status, a, b] = s.split(':');
+    switch (status) {
+      case 'receiver_unreachable':
+        return { status, receiverIds: (a ?? '').split(',').filter(Boolean).map(Number) };
+      case 'size_mismatch':
+        return { status, expectedBytes: Number(a), announcedBytes: Number(b) };
+      case 'completed':
+      case 'timeout':
+      case 'cancelled':
+      case 'checksum_mismatch':
+        return { status };
+      default:
+        throw new NextminiError('INTERNAL', `unknown session outcome ${s}`);
+    }
+  }
+
+  async wait(id: number, options: WaitOptions): Promise<boolean> {
+    this.outcome(id); // UNKNOWN_SESSION for an id this node never issued
+    const ended = await this.#conditions.wait(() => this.outcome(id) !== null, options);
+    return ended && this.outcome(id)?.status === 'completed';
+  }
+
+  cancel(id: number): void {
+    this.engine.run((core, now) => core.cancelSession(now, id));
+    this.#conditions.recheck();
+  }
+
+  data(id: number, consume: boolean): PacketView {
+    const kept = this.#kept.get(id);
+    if (kept) {
+      if (consume) this.#kept.delete(id);
+      return kept;
+    }
+    const o = this.outcome(id);
+    if (o === null || o.status !== 'completed') {
+      throw new NextminiError('NOT_COMPLETE', `session ${id} has not completed${o ? ` (it ended: ${o.status})` : ''}; wait with losslessWait first`);
+    }
+    const view = shareView(this.engine.run((core) => core.takeSessionData(id)));
+    if (!consume) this.#kept.set(id, view);
+    return view;
+  }
+
+  onProgress(listener: (e: ProgressEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  close(): void {
+    this.#conditions.cancelAll();
+    this.#listeners.clear();
+  }
+}
