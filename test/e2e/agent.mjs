@@ -31,6 +31,30 @@ const handlers = {
     const { payload, frozenPayload, flowId, ...meta } = d;
     return { ...meta, flowId: flowId.toString(), length: payload.length, frozenLength: frozenPayload.length, sha256: sha(payload) };
   },
+  async sendData({ groupId, destIp, receiverIds, size, seed }) {
+    const data = payloadFor(size, seed);
+    return { sessionId: dp.sendData({ groupId, destIp, receiverIds, buffer: PacketView.fromBuffer(data, { copy: false }) }), sha256: sha(data) };
+  },
+  async receiveData(args) {
+    return dp.receiveData(args);
+  },
+  async losslessWait({ sessionId, timeoutMs }) {
+    const ok = await dp.losslessWait(sessionId, { timeoutMs });
+    return { ok, outcome: dp.sessionOutcome(sessionId), progress: dp.sessionProgress(sessionId) };
+  },
+  async dataSha({ sessionId }) {
+    const v = dp.getDataBuffer(sessionId);
+    return { length: v.length, sha256: sha(v.read()) };
+  },
+  async createGroup({ label, edges }) {
+    const g = await dp.createGroup(label);
+    await dp.setGroupRoutes(g.groupId, edges);
+    return g;
+  },
+  async joinGroup({ groupId }) {
+    await dp.joinGroup(groupId);
+    return dp.waitForLocalMembership(groupId, { timeoutMs: 10_000 });
+  },
   async stats() {
     return dp.stats();
   },

@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startController, type Controller } from 'nextmini';
 import { tempToml } from './harness.js';
+import { createHash } from 'node:crypto';
+import { payloadFor } from './payload.mjs';
 
 const script = (name: string) => fileURLToPath(new URL(`./seed/${name}`, import.meta.url));
 let controller: Controller | undefined;
@@ -20,6 +22,25 @@ function run(file: string, config: string): { done: Promise<string>; kill: () =>
   });
   return { done, kill: () => child.kill('SIGTERM') };
 }
+
+describe("the seed's lossless example", () => {
+  it('source 1 sends 1 MB along 1 -> 2 -> 3; receivers 2 and 3 get every byte', async () => {
+    const c = await startController({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 3 } } });
+    try {
+      const toml = (id: number) => tempToml(`node${id}.toml`, `node_id = ${id}\ncontroller_addr = "${c.url}"\n[lossless_runtime_config]\nfec_enabled = true\n`);
+      const receivers = [run('lossless-receiver.mjs', toml(2)), run('lossless-receiver.mjs', toml(3))];
+      const source = run('lossless-source.mjs', toml(1));
+      const [out2, out3, outSrc] = await Promise.all([...receivers.map((r) => r.done), source.done]);
+      expect(JSON.parse(outSrc!.trim())).toEqual({ role: 'source', groupId: 1, groupIp: '239.255.0.1', completed: true });
+      const expected = createHash('sha256').update(payloadFor(1_024_000, 2024)).digest('hex');
+      for (const [i, out] of [out2!, out3!].entries()) {
+        expect(JSON.parse(out.trim())).toEqual({ role: 'receiver', nodeId: i + 2, length: 1_024_000, sha256: expected });
+      }
+    } finally {
+      await c.close();
+    }
+  });
+});
 
 describe("the seed's multicast example", () => {
   it('source creates the group and routes (1,2),(2,3); receivers 2 and 3 join and receive', async () => {
