@@ -28,8 +28,9 @@ const handlers = {
   async recv({ key, timeoutMs }) {
     const d = await receivers.get(key).recv({ timeoutMs });
     if (!d) return null;
-    const { payload, frozenPayload, flowId, ...meta } = d;
-    return { ...meta, flowId: flowId.toString(), length: payload.length, frozenLength: frozenPayload.length, sha256: sha(payload) };
+    const { srcNodeId, srcIp, dstIp, srcPort, dstPort, messageId, totalLen, fragmentCount } = d;
+    const meta = { srcNodeId, srcIp, dstIp, srcPort, dstPort, messageId, totalLen, fragmentCount };
+    return { ...meta, flowId: d.flowId.toString(), length: d.payload.length, frozenLength: d.frozenPayload.length, sha256: sha(d.payload) };
   },
   async sendData({ groupId, destIp, receiverIds, size, seed }) {
     const data = payloadFor(size, seed);

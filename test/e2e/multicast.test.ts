@@ -124,6 +124,22 @@ describe('multicast', () => {
     expect(nodes[4]!.listGroups().map((x) => x.label).sort()).toEqual(['a', 'b']);
   });
 
+  it('a forwarder that closes right after its own delivery still passes on what it forwarded', async () => {
+    const nodes = await network({ port: 0, topology: { n_nodes: 3, edges: [[1, 2], [2, 3]] } }, 3);
+    const g = await nodes[0]!.createGroup('relay');
+    await nodes[0]!.setGroupRoutes(g.groupId, [[1, 2], [2, 3]]);
+    for (const m of [2, 3]) {
+      await nodes[m - 1]!.joinGroup(g.groupId);
+      expect(await nodes[m - 1]!.waitForLocalMembership(g.groupId, { timeoutMs: 5000 })).toBe(true);
+    }
+    const at2 = nodes[1]!.registerReceiverForGroup({ srcNodeId: 1, groupIp: g.groupIp });
+    const at3 = nodes[2]!.registerReceiverForGroup({ srcNodeId: 1, groupIp: g.groupIp });
+    const closed = at2.recv({ timeoutMs: 5000 }).then(() => nodes[1]!.close());
+    await nodes[0]!.sendToGroup({ groupId: g.groupId, frozen: Uint8Array.of(5) });
+    await closed;
+    expect((await at3.recv({ timeoutMs: 3000 }))?.payload).toEqual(Uint8Array.of(5));
+  });
+
   it('several trees per group, chosen by the sender', async () => {
     const nodes = await network({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 3 } } }, 3);
     const g = await nodes[0]!.createGroup('multi');

@@ -1,6 +1,6 @@
 // The seed's multicast example, transcribed to TypeScript, with the source and each receiver
 // in its own process, configured from TOML files as the seed does.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startController, type Controller } from 'nextmini';
@@ -12,16 +12,27 @@ const script = (name: string) => fileURLToPath(new URL(`./seed/${name}`, import.
 let controller: Controller | undefined;
 afterAll(async () => controller?.close());
 
+/** Runs a seed script; `done` resolves with its JSON result line (or its output when it exits). */
 function run(file: string, config: string): { done: Promise<string>; kill: () => void } {
   const child = spawn(process.execPath, [script(file), config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const done = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{"role"'));
+      if (line) resolve(line);
+    });
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
     child.on('exit', (code, signal) => (code === 0 || signal === 'SIGTERM' ? resolve(out) : reject(new Error(`${file} exited ${code}:\n${out}`))));
   });
+  stop.push(() => child.kill('SIGTERM'));
   return { done, kill: () => child.kill('SIGTERM') };
 }
+
+const stop: (() => void)[] = [];
+afterEach(() => {
+  for (const s of stop.splice(0)) s();
+});
 
 describe("the seed's lossless example", () => {
   it('source 1 sends 1 MB along 1 -> 2 -> 3; receivers 2 and 3 get every byte', async () => {
@@ -50,10 +61,10 @@ describe("the seed's multicast example", () => {
     const source = run('multicast-source.mjs', toml(1));
     const outs = await Promise.all(receivers.map((r) => r.done));
     source.kill();
-    const src = JSON.parse((await source.done).split('\n')[0]!);
+    const src = JSON.parse(await source.done);
     expect(src).toMatchObject({ role: 'source', groupId: 1, groupIp: '239.255.0.1', srcNodeId: 1 });
     for (const [i, out] of outs.entries()) {
-      const r = JSON.parse(out.trim().split('\n').pop()!);
+      const r = JSON.parse(out);
       expect(r).toMatchObject({ role: 'receiver', nodeId: i + 2, srcIp: '192.168.0.1', dstIp: '239.255.0.1' });
       expect(r.text).toMatch(/^hello group #\d+$/);
     }

@@ -48,6 +48,9 @@ export class Controller {
   readonly #groupLabels = new Map<number, string>();
   #ready = false;
   #closed = false;
+  /** Nodes owed a fresh snapshot; sent once per event-loop turn however many joins happened. */
+  readonly #dirty = new Set<number>();
+  #flushScheduled = false;
   /** The WebSocket URL nodes connect to (`controller_addr`). */
   readonly url: string;
 
@@ -228,9 +231,29 @@ export class Controller {
     const member: Member = { ws, hello, generation: 0, linksUpGeneration: -1 };
     this.#members.set(id, member);
     log.info(`node ${id} joined from ${hello.dataHost}:${hello.dataPort} (${hello.protocol})`);
-    // Everyone's peer list changed: a full snapshot to each (joins are rare; snapshots small).
-    for (const m of this.#members.values()) this.#sendSnapshot(m);
+    // The joiner needs everything; in normal mode the others only ever transmit to their
+    // neighbours, so only the joiner's neighbours (and max-mode nodes, which reach everyone
+    // directly) need its address.
+    this.#markDirty(id);
+    for (const n of this.#topo.neighbors(id)) this.#markDirty(n);
+    for (const [n, mode] of this.#cfg.operatingModes) if (mode === 'max') this.#markDirty(n);
     return member;
+  }
+
+  #markDirty(id: number): void {
+    if (!this.#members.has(id)) return;
+    this.#dirty.add(id);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      if (this.#closed) return;
+      for (const n of this.#dirty) {
+        const m = this.#members.get(n);
+        if (m) this.#sendSnapshot(m);
+      }
+      this.#dirty.clear();
+    });
   }
 
   #sendSnapshot(m: Member): void {

@@ -104,6 +104,8 @@ export interface DropCounts {
   send_error: number;
   /** A TCP peer broke the length framing and was disconnected. */
   link_framing: number;
+  /** A socket's send backlog exceeded its hard limit (64 MiB). */
+  link_backlog: number;
 }
 
 export interface DataplaneStats {
@@ -121,6 +123,48 @@ export interface DataplaneStats {
 }
 
 const flowKey = (src: number, sp: number, dp: number): string => `${src}:${sp}:${dp}`;
+
+/**
+ * A delivery whose derived fields (addresses as strings, the BigInt flow id, the PacketView)
+ * are computed on first use: most applications read the payload and little else.
+ */
+class Delivery implements PayloadDelivery {
+  readonly payload: Uint8Array;
+  readonly srcNodeId: number;
+  readonly srcPort: number;
+  readonly dstPort: number;
+  readonly messageId: number;
+  readonly totalLen: number;
+  readonly fragmentCount: number;
+  readonly #dst: number;
+  readonly #base: number;
+  readonly #groupIp: string | undefined;
+
+  constructor(d: CoreDelivery, userSpaceBase: number, groupIp: string | undefined) {
+    this.payload = d.payload;
+    this.srcNodeId = d.srcNode;
+    this.srcPort = d.srcPort;
+    this.dstPort = d.dstPort;
+    this.messageId = d.messageId;
+    this.totalLen = d.totalLen;
+    this.fragmentCount = d.fragCount;
+    this.#dst = d.dst;
+    this.#base = userSpaceBase;
+    this.#groupIp = groupIp;
+  }
+  get frozenPayload(): PacketView {
+    return shareView(this.payload);
+  }
+  get flowId(): bigint {
+    return flowId(this.srcNodeId, this.srcPort, this.dstPort);
+  }
+  get srcIp(): string {
+    return formatIpv4((this.#base + this.srcNodeId) >>> 0);
+  }
+  get dstIp(): string {
+    return this.#groupIp ?? formatIpv4((this.#base + this.#dst) >>> 0);
+  }
+}
 const groupFlowKey = (groupIp: string, src: number, sp: number, dp: number): string => `g${groupIp}:${src}:${sp}:${dp}`;
 const flowId = (src: number, sp: number, dp: number): bigint => (BigInt(src) << 32n) | (BigInt(sp) << 16n) | BigInt(dp);
 
@@ -239,6 +283,7 @@ export class Dataplane {
     const peers = new Map<number, PeerAddr>();
     for (const p of s.peers) if (p.nodeId !== this.nodeId) peers.set(p.nodeId, { host: p.host, port: p.port });
     this.#engine.setPeers(peers);
+    log.debug(`node ${this.nodeId}: snapshot ${s.generation}, peers ${[...peers].map(([n, p]) => `${n}@${p.port}`).join(' ')}`);
     const neighbors = s.neighbors.map((n) => peers.get(n));
     if (s.topologyReady) this.markReady();
     if (neighbors.every((p) => p !== undefined)) {
@@ -299,20 +344,7 @@ export class Dataplane {
       return;
     }
     const before = r.dropped;
-    const frozenPayload = shareView(d.payload);
-    const delivery: PayloadDelivery = {
-      payload: d.payload,
-      frozenPayload,
-      flowId: flowId(d.srcNode, d.srcPort, d.dstPort),
-      srcNodeId: d.srcNode,
-      srcIp: formatIpv4((this.#userSpaceBase + d.srcNode) >>> 0),
-      dstIp: groupIp ?? formatIpv4((this.#userSpaceBase + d.dst) >>> 0),
-      srcPort: d.srcPort,
-      dstPort: d.dstPort,
-      messageId: d.messageId,
-      totalLen: d.totalLen,
-      fragmentCount: d.fragCount,
-    };
+    const delivery = new Delivery(d, this.#userSpaceBase, groupIp);
     r.push(delivery);
     this.#hostDrops.receiver_full += r.dropped - before;
   }
@@ -348,6 +380,11 @@ export class Dataplane {
     const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
     const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
     const bytes = args.frozen instanceof PacketView ? args.frozen.read() : asUint8(args.frozen);
+    // Backpressure from the sockets: wait while too much is already queued in them.
+    for (let w = this.#transport.whenWritable(); w; w = this.#transport.whenWritable()) {
+      await w;
+      this.#assertOpen();
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         return this.#engine.send(dst, sp, dp, bytes);
@@ -549,12 +586,13 @@ export class Dataplane {
     const core: Record<string, number> = {};
     for (const [k, v] of Object.entries(raw)) if (k.startsWith('drop.')) core[k.slice(5)] = v;
     const drops = {
-      ...(core as Omit<DropCounts, 'no_receiver' | 'receiver_full' | 'unknown_peer' | 'send_error' | 'link_framing'>),
+      ...(core as Omit<DropCounts, 'no_receiver' | 'receiver_full' | 'unknown_peer' | 'send_error' | 'link_framing' | 'link_backlog'>),
       no_receiver: this.#hostDrops.no_receiver,
       receiver_full: this.#hostDrops.receiver_full,
       unknown_peer: this.#engine.unknownPeerDrops,
       send_error: this.#transport.stats.sendErrors,
       link_framing: this.#transport.stats.framingErrors,
+      link_backlog: this.#transport.stats.backlogDrops,
     };
     return {
       messagesSent: raw.messagesSent ?? 0,

@@ -101,15 +101,19 @@ export class Engine {
     return out;
   }
 
-  /** Called by the transport for every datagram; batched into one core call per I/O turn. */
+  /**
+   * Called by the transports for every datagram. Datagrams that arrive in one synchronous
+   * run (a recvmmsg batch, or several frames in one TCP chunk) become one core call, made
+   * from a microtask so no event-loop turn is lost. No copy here: both transports hand us
+   * memory that is not reused (a fresh Buffer per UDP message or TCP chunk).
+   */
   onDatagram = (datagram: Uint8Array): void => {
     if (this.#closed) return;
-    // Copy: Node reuses receive buffers, and the batch outlives this callback.
-    this.#inbound.push(datagram.slice());
+    this.#inbound.push(datagram);
     this.#inboundBytes += 4 + datagram.length;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(this.#flush);
+      queueMicrotask(this.#flush);
     }
   };
 

@@ -1,6 +1,6 @@
 import { createServer, connect as dial, type Server, type Socket } from 'node:net';
 import { NextminiError } from '../errors.js';
-import { peerKey, type DatagramHandler, type PeerAddr, type Transport, type TransportStats } from './transport.js';
+import { peerKey, SEND_HARD_LIMIT, SEND_HIGH_WATER, type DatagramHandler, type PeerAddr, type Transport, type TransportStats } from './transport.js';
 
 // Frames on a TCP link: u32 big-endian length, then one datagram. The bound keeps a hostile
 // or broken peer from making us buffer without limit.
@@ -63,8 +63,11 @@ class FrameSplitter {
  */
 export class TcpTransport implements Transport {
   readonly protocol = 'tcp' as const;
-  readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0 };
+  readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0, backlogDrops: 0 };
   readonly local: PeerAddr;
+  /** Datagrams waiting for this microtask's coalesced write, per peer. */
+  #pending = new Map<string, { peer: PeerAddr; datagrams: Uint8Array[]; bytes: number }>();
+  #flushQueued = false;
   #server: Server;
   #out = new Map<string, { socket: Socket; ready: Promise<void> }>();
   #inbound = new Set<Socket>();
@@ -122,14 +125,61 @@ export class TcpTransport implements Transport {
     return link;
   }
 
+  /**
+   * Queues a datagram; all datagrams queued in one synchronous run go out as one write per
+   * peer (length-prefixed frames in one buffer), which saves a syscall pair per datagram.
+   */
   send(peer: PeerAddr, datagram: Uint8Array): void {
     if (this.#closed) return;
-    const { socket } = this.#link(peer);
-    const head = new Uint8Array(4);
-    new DataView(head.buffer).setUint32(0, datagram.length);
-    // Two writes, not a concatenation: node batches them on the socket anyway (cork-free).
-    socket.write(head);
-    socket.write(datagram);
+    const key = peerKey(peer);
+    const link = this.#out.get(key);
+    if (link && link.socket.writableLength > SEND_HARD_LIMIT) {
+      this.stats.backlogDrops++;
+      return;
+    }
+    let q = this.#pending.get(key);
+    if (!q) {
+      q = { peer, datagrams: [], bytes: 0 };
+      this.#pending.set(key, q);
+    }
+    q.datagrams.push(datagram);
+    q.bytes += 4 + datagram.length;
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flushWrites);
+    }
+  }
+
+  #flushWrites = (): void => {
+    this.#flushQueued = false;
+    for (const { peer, datagrams, bytes } of this.#pending.values()) {
+      const buf = new Uint8Array(bytes);
+      const view = new DataView(buf.buffer);
+      let o = 0;
+      for (const d of datagrams) {
+        view.setUint32(o, d.length);
+        buf.set(d, o + 4);
+        o += 4 + d.length;
+      }
+      this.#link(peer).socket.write(buf);
+    }
+    this.#pending.clear();
+  };
+
+  /** Bytes waiting in our outbound sockets. */
+  #backlog(): number {
+    let n = 0;
+    for (const { socket } of this.#out.values()) n += socket.writableLength;
+    return n;
+  }
+
+  whenWritable(): Promise<void> | null {
+    if (this.#backlog() <= SEND_HIGH_WATER) return null;
+    const busy = [...this.#out.values()].filter((l) => l.socket.writableLength > 0 && !l.socket.destroyed);
+    return Promise.race(busy.map((l) => new Promise<void>((resolve) => {
+      l.socket.once('drain', () => resolve());
+      l.socket.once('close', () => resolve());
+    }))).then(() => (this.#backlog() > SEND_HIGH_WATER ? this.whenWritable() ?? undefined : undefined));
   }
 
   async connect(peers: PeerAddr[]): Promise<void> {
@@ -147,9 +197,26 @@ export class TcpTransport implements Transport {
     await Promise.all(attempts);
   }
 
+  /** Flushes queued writes and ends outbound links gracefully (up to 1 s), then closes. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const { socket } of this.#out.values()) socket.destroy();
+    if (this.#flushQueued) this.#flushWrites();
+    await Promise.all(
+      [...this.#out.values()].map(
+        ({ socket }) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 1000);
+            socket.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            socket.end();
+          }),
+      ),
+    );
     for (const s of this.#inbound) s.destroy();
     this.#out.clear();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));

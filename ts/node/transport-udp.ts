@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { NextminiError } from '../errors.js';
-import type { DatagramHandler, PeerAddr, Transport, TransportStats } from './transport.js';
+import { SEND_HARD_LIMIT, SEND_HIGH_WATER, type DatagramHandler, type PeerAddr, type Transport, type TransportStats } from './transport.js';
 
 // Large kernel buffers: a node receives bursts from several neighbours at once, and the
 // default ~200 KiB drops a good part of any burst on loopback.
@@ -8,7 +8,7 @@ const SOCKET_BUFFER = 8 * 1024 * 1024;
 
 export class UdpTransport implements Transport {
   readonly protocol = 'udp' as const;
-  readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0 };
+  readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0, backlogDrops: 0 };
   #socket: Socket;
   local: PeerAddr;
 
@@ -31,16 +31,47 @@ export class UdpTransport implements Transport {
     return t;
   }
 
+  /** Sends handed to dgram whose callback has not run yet (dgram sends asynchronously). */
+  #inFlight = 0;
+  #idle: (() => void) | undefined;
+
+  #onSent = (err: Error | null): void => {
+    if (err) this.stats.sendErrors++;
+    if (--this.#inFlight === 0) this.#idle?.();
+  };
+
   send(peer: PeerAddr, datagram: Uint8Array): void {
-    this.#socket.send(datagram, peer.port, peer.host, (err) => {
-      if (err) this.stats.sendErrors++;
+    if (this.#socket.getSendQueueSize() > SEND_HARD_LIMIT) {
+      this.stats.backlogDrops++;
+      return;
+    }
+    this.#inFlight++;
+    this.#socket.send(datagram, peer.port, peer.host, this.#onSent);
+  }
+
+  whenWritable(): Promise<void> | null {
+    if (this.#socket.getSendQueueSize() <= SEND_HIGH_WATER) return null;
+    // dgram has no 'drain' event: poll the queue once per event-loop turn until it empties.
+    return new Promise((resolve) => {
+      const check = () => (this.#socket.getSendQueueSize() <= SEND_HIGH_WATER / 2 ? resolve() : setImmediate(check));
+      setImmediate(check);
     });
   }
 
   async connect(): Promise<void> {}
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
+  /** Lets sends already handed to dgram go out (up to 1 s), then closes the socket. */
+  async close(): Promise<void> {
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.#idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await new Promise<void>((resolve) => {
       try {
         this.#socket.close(() => resolve());
       } catch {

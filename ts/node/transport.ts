@@ -8,7 +8,14 @@ export interface PeerAddr {
 export interface TransportStats {
   sendErrors: number;
   framingErrors: number;
+  /** Datagrams dropped because a peer's send backlog exceeded the hard limit. */
+  backlogDrops: number;
 }
+
+/** Above this many bytes waiting in sockets, local sends wait (backpressure). */
+export const SEND_HIGH_WATER = 8 * 1024 * 1024;
+/** Above this, datagrams (e.g. forwarded ones, which cannot wait) are dropped and counted. */
+export const SEND_HARD_LIMIT = 64 * 1024 * 1024;
 
 export interface Transport {
   readonly protocol: 'udp' | 'tcp';
@@ -16,6 +23,8 @@ export interface Transport {
   readonly stats: TransportStats;
   /** Fire and forget; failures are counted, never thrown (UDP semantics for both). */
   send(peer: PeerAddr, datagram: Uint8Array): void;
+  /** Resolves when the send backlog is below SEND_HIGH_WATER; null when it already is. */
+  whenWritable(): Promise<void> | null;
   /** Establishes links to these peers (TCP dials; UDP has nothing to do). */
   connect(peers: PeerAddr[]): Promise<void>;
   close(): Promise<void>;

@@ -33,4 +33,5 @@ await waitForSession();
 
 const payload = dpDst.getDataBuffer(recvSid, { consume: true });
 console.log(JSON.stringify({ role: 'receiver', nodeId: dpDst.nodeId, length: payload.length, sha256: createHash('sha256').update(payload.read()).digest('hex') }));
-await dpDst.close();
+// Stay up: this node may forward for others. The test stops us once everyone reported.
+process.once('SIGTERM', () => dpDst.close().then(() => process.exit(0)));

@@ -24,4 +24,5 @@ if (delivery === null) {
 } else {
   console.log(JSON.stringify({ role: 'receiver', nodeId: dp.nodeId, srcIp: delivery.srcIp, dstIp: delivery.dstIp, text: new TextDecoder().decode(delivery.payload) }));
 }
-await dp.close();
+// Stay up: this node may forward for others. The test stops us once everyone reported.
+process.once('SIGTERM', () => dp.close().then(() => process.exit(0)));
