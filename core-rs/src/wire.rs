@@ -135,6 +135,32 @@ impl CoreError for WireError {
 }
 
 impl Header {
+    /// A header for a message this node originates: one fragment, empty, default hop limit.
+    /// Fragmenting (or `datagram`) fills in the lengths.
+    pub fn originate(
+        kind: PacketKind,
+        src_node: u32,
+        dst: u32,
+        src_port: u16,
+        dst_port: u16,
+    ) -> Header {
+        Header {
+            kind,
+            hop_limit: DEFAULT_HOP_LIMIT,
+            src_node,
+            dst,
+            src_port,
+            dst_port,
+            message_id: 0,
+            frag_index: 0,
+            frag_count: 1,
+            total_len: 0,
+            session_id: 0,
+            tree_id: 0,
+            payload_len: 0,
+        }
+    }
+
     /// Writes the header into the first [`HEADER_LEN`] bytes of `out`.
     pub fn encode_into(&self, out: &mut [u8]) -> Result<(), WireError> {
         if out.len() < HEADER_LEN {

@@ -7,7 +7,7 @@ use crate::lossless::{
     Dest, Endpoint, LosslessError, Ports, ReceiverConfig, SenderConfig, SessionId,
 };
 use crate::topology::FlowKey;
-use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
+use crate::wire::{Header, PacketKind, HEADER_LEN};
 use std::sync::Arc;
 
 impl Node {
@@ -103,19 +103,10 @@ impl Node {
             return self.stats.drop(DropReason::TooLarge);
         };
         let mut h = Header {
-            kind,
-            hop_limit: DEFAULT_HOP_LIMIT,
-            src_node: me,
-            dst,
-            src_port: 0,
-            dst_port: 0,
-            message_id: 0,
-            frag_index: 0,
-            frag_count: 1,
             total_len: u32::from(len),
             session_id,
-            tree_id: 0,
             payload_len: len,
+            ..Header::originate(kind, me, dst, 0, 0)
         };
         self.stats.packets_sent += 1;
         match dest {

@@ -36,7 +36,7 @@ use crate::frag::{fragment, FragError, Reassembler, ReassemblyDrop};
 use crate::link::{LinkParamError, LinkParams, LinkStats};
 use crate::lossless::Endpoint;
 use crate::topology::{FlowKey, MulticastTable, RouteTable};
-use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
+use crate::wire::{Header, PacketKind, HEADER_LEN};
 use egress::{Egress, LinkDrop};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
@@ -210,19 +210,14 @@ impl Node {
         let me = self.cfg.node_id;
         let message_id = self.next_message_id;
         let template = Header {
-            kind: PacketKind::Unicast,
-            hop_limit: DEFAULT_HOP_LIMIT,
-            src_node: me,
-            dst: args.dst_node,
-            src_port: args.src_port,
-            dst_port: args.dst_port,
             message_id,
-            frag_index: 0,
-            frag_count: 1,
-            total_len: 0,
-            session_id: 0,
-            tree_id: 0,
-            payload_len: 0,
+            ..Header::originate(
+                PacketKind::Unicast,
+                me,
+                args.dst_node,
+                args.src_port,
+                args.dst_port,
+            )
         };
         let frags = fragment(
             &template,

@@ -4,7 +4,7 @@
 use super::{DropReason, Node, SendError};
 use crate::frag::fragment;
 use crate::topology::{FlowKey, McEntry, MulticastTable};
-use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
+use crate::wire::{Header, PacketKind, HEADER_LEN};
 
 /// What the application asks to send to a group.
 #[derive(Debug, Clone, Copy)]
@@ -61,19 +61,15 @@ impl Node {
             .ok_or(SendError::NoGroupRoute { group: args.group })?;
         let message_id = self.next_message_id;
         let template = Header {
-            kind: PacketKind::Multicast,
-            hop_limit: DEFAULT_HOP_LIMIT,
-            src_node: me,
-            dst: args.group,
-            src_port: args.src_port,
-            dst_port: args.dst_port,
             message_id,
-            frag_index: 0,
-            frag_count: 1,
-            total_len: 0,
-            session_id: 0,
             tree_id,
-            payload_len: 0,
+            ..Header::originate(
+                PacketKind::Multicast,
+                me,
+                args.group,
+                args.src_port,
+                args.dst_port,
+            )
         };
         let frags = fragment(
             &template,
