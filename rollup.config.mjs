@@ -54,6 +54,9 @@ function copyDeclarations() {
         recursive: true,
         filter: (src) => !src.endsWith('.js'),
       });
+      // Some declarations refer to the generated glue's types (../../wasm/nextmini_core.js).
+      mkdirSync(join(root, 'dist', 'wasm'), { recursive: true });
+      cpSync(join(root, 'wasm', 'nextmini_core.d.ts'), join(root, 'dist', 'wasm', 'nextmini_core.d.ts'));
     },
   };
 }

@@ -1,3 +1,6 @@
+/// <reference lib="esnext.disposable" preserve="true" />
+// (Dataplane, Controller and the wasm classes implement Symbol.asyncDispose / Symbol.dispose;
+// the reference makes that type-check for consumers whose own lib setting lacks it.)
 // Entry for Node, Deno and Bun: the core loads synchronously at import.
 import './core/load-node.js';
 

@@ -38,7 +38,37 @@ function runSmoke(cmd: string, args: string[]): { failures: string[]; bytes: str
 
 const EXPECTED_PREFIX = '1,0,0,32,0,0,0,1,0,0,1,2';
 
+// A consumer's program against the installed package, type-checked strictly without
+// skipLibCheck: every shipped declaration must resolve and the public API must type.
+const CONSUMER = `
+import { Dataplane, PacketBuilder, PacketView, NextminiError, startController, type PayloadDelivery, type GroupInfo, type LinkCounters, type SessionOutcome } from 'nextmini';
+import { init as initBrowser, decodeHeader } from 'nextmini/browser';
+export async function main(): Promise<number> {
+  await initBrowser();
+  const c = await startController({ port: 0, topology: { n_nodes: 2, edges: [[1, 2]] } });
+  const dp = await Dataplane.open({ node_id: 1, controller_addr: c.url });
+  const b = new PacketBuilder({ size: 16 });
+  b.write('x');
+  const v: PacketView = b.freeze();
+  const r = dp.registerReceiverFromNode({ srcNodeId: 2 });
+  const d: PayloadDelivery | null = await r.recv({ timeoutMs: 1 });
+  const g: GroupInfo = await dp.createGroup('g');
+  const links: LinkCounters[] = dp.stats().links;
+  const o: SessionOutcome | null = dp.sessionOutcome(dp.sendData({ destIp: g.groupIp, receiverIds: [2], buffer: v }));
+  const e = new NextminiError('CLOSED', 'x');
+  return (d?.totalLen ?? 0) + links.length + (o ? 1 : 0) + e.code.length + decodeHeader(new Uint8Array(40)).payloadLen;
+}
+`;
+
 describe('the packed tarball in every runtime', () => {
+  it('TypeScript: the shipped declarations type-check a consumer strictly (no skipLibCheck)', () => {
+    writeFileSync(join(project, 'consumer.ts'), CONSUMER);
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2023', 'DOM'], types: [] }, files: ['consumer.ts'] }));
+    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: project, encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   it('Node', () => {
     const r = runSmoke(process.execPath, ['smoke.mjs']);
     expect(r.failures).toEqual([]);
