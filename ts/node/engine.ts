@@ -104,8 +104,9 @@ export class Engine {
   /**
    * Called by the transports for every datagram. Datagrams that arrive in one synchronous
    * run (a recvmmsg batch, or several frames in one TCP chunk) become one core call, made
-   * from a microtask so no event-loop turn is lost. No copy here: both transports hand us
-   * memory that is not reused (a fresh Buffer per UDP message or TCP chunk).
+   * from a microtask so no event-loop turn is lost. No copy here: the transports hand us
+   * memory that is not reused (a fresh Buffer per UDP message or TCP chunk, a fresh
+   * ArrayBuffer per relay message).
    */
   onDatagram = (datagram: Uint8Array): void => {
     if (this.#closed) return;
@@ -178,7 +179,7 @@ export class Engine {
         this.unknownPeerDrops++;
         continue;
       }
-      this.#transport.send(peer, datagram);
+      this.#transport.send(peer, datagram, hop);
     }
   }
 
