@@ -67,6 +67,7 @@ export class Controller {
   readonly #http: Server;
   readonly #server: WebSocketServer;
   readonly #relayServer: WebSocketServer;
+  readonly #replacedRelays = new WeakSet<WebSocket>();
   readonly #relayCounters = { framesForwarded: 0, bytesForwarded: 0, dropsUnknownNode: 0, dropsBackpressure: 0, dropsMalformed: 0, bindsRejected: 0 };
   readonly #members = new Map<number, Member>();
   readonly #expected: Set<number>;
@@ -276,7 +277,9 @@ export class Controller {
     const tokenTimer = setTimeout(() => refuse('no relay token in time'), HELLO_TIMEOUT_MS);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (bound) {
-        if (bound.relay === ws) this.#relayFrame(bound.hello.nodeId, data);
+        // Frames the node sent before it left still go out while the connection closes; a
+        // connection replaced by a newer one for the same node is silent.
+        if (!this.#replacedRelays.has(ws)) this.#relayFrame(bound.hello.nodeId, data);
         return;
       }
       if (ws.readyState !== ws.OPEN) return;
@@ -285,7 +288,10 @@ export class Controller {
       if (!isBinary || !m || m.hello.protocol !== 'relay' || !m.hello.relayToken || data.toString('latin1') !== m.hello.relayToken) {
         return refuse(`node ${nodeParam} has not said hello as a relay node with this token`);
       }
-      if (m.relay && m.relay !== ws) m.relay.close(4003, 'replaced by a new relay connection');
+      if (m.relay && m.relay !== ws) {
+        this.#replacedRelays.add(m.relay);
+        m.relay.close(4003, 'replaced by a new relay connection');
+      }
       m.relay = ws;
       bound = m;
       log.info(`node ${id} bound its relay connection`);

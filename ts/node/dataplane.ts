@@ -265,6 +265,8 @@ export class Dataplane {
     dp = new Dataplane(cfg, engine, transport, control);
     try {
       await control.start(options.connectTimeoutMs ?? 30_000);
+      // The relay binds once the controller admitted the node; sends work when open() resolves.
+      await transport.connect([]);
     } catch (err) {
       await dp.close();
       throw err;
@@ -311,6 +313,11 @@ export class Dataplane {
         },
         (err: unknown) => log.warn(`links not up: ${(err as Error).message}`),
       );
+    } else {
+      // Some neighbours are not there yet: no links-up, but the transport's own connectivity
+      // comes up now (the relay binds; UDP and TCP have nothing to do for no peers), so traffic
+      // to the neighbours that are there flows as it does over UDP.
+      this.#transport.connect([]).catch((err: unknown) => log.warn(`transport not up: ${(err as Error).message}`));
     }
   }
 
