@@ -65,7 +65,11 @@ export class Engine {
   #emulated = new Set<number>();
   /** Transmits to a next hop whose address is unknown (counted, not fatal). */
   unknownPeerDrops = 0;
-  static readonly statNames: string[] = WasmNode.statNames();
+  static #statNames: string[] | undefined;
+  /** The core's counter names; read on first use, since browsers load the core only in init(). */
+  static get statNames(): string[] {
+    return (Engine.#statNames ??= WasmNode.statNames());
+  }
 
   constructor(o: EngineOptions) {
     this.core = callCore(() => new WasmNode(o.nodeId, o.mtu, o.maxPayloadBytes, o.queueCapacity, o.maxMode, o.reassemblyTimeoutMs, o.lossless));
