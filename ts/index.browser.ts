@@ -1,6 +1,17 @@
 /// <reference lib="esnext.disposable" preserve="true" />
-// (Dataplane, Controller and the wasm classes implement Symbol.asyncDispose / Symbol.dispose;
-// the reference makes that type-check for consumers whose own lib setting lacks it.)
-// Entry for browsers and bundlers: call `await init()` before using the core.
+// (Dataplane and the wasm classes implement Symbol.asyncDispose / Symbol.dispose; the
+// reference makes that type-check for consumers whose own lib setting lacks it.)
+// Entry for browsers and bundlers: call `await init()` before using the core. Nodes here use
+// the relay transport (datagrams over a WebSocket through the controller); configs are objects.
+import './node/host-browser.js';
+
 export * from './common.js';
 export { init, type WasmSource } from './core/load-browser.js';
+export { Dataplane, type OpenOptions, type SendToNodeArgs, type ReceiverFromNodeArgs, type NetworkInfo, type DataplaneStats, type DropCounts, type SendToGroupArgs, type ReceiverForGroupArgs } from './node/dataplane.js';
+export { PacketReceiver, type PayloadDelivery, type RecvOptions } from './node/receiver.js';
+export type { WaitOptions } from './node/waiters.js';
+export type { GroupInfo, TreeRoutes } from './node/groups.js';
+export type { SendDataArgs, ReceiveDataArgs, SessionOutcome, SessionProgress, ProgressEvent } from './node/sessions.js';
+export type { LosslessRuntimeConfig, NodeConfig } from './config/node-config.js';
+export type { LinkCounters } from './node/engine.js';
+export { setLogLevel, type LogLevel } from './log.js';

@@ -3,6 +3,7 @@
 // the reference makes that type-check for consumers whose own lib setting lacks it.)
 // Entry for Node, Deno and Bun: the core loads synchronously at import.
 import './core/load-node.js';
+import './node/host-node.js';
 
 export * from './common.js';
 export { Dataplane, type OpenOptions, type SendToNodeArgs, type ReceiverFromNodeArgs, type NetworkInfo, type DataplaneStats, type DropCounts, type SendToGroupArgs, type ReceiverForGroupArgs } from './node/dataplane.js';

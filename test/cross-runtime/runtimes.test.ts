@@ -2,27 +2,14 @@
 // Node, Deno, Bun and headless Chromium. Each runtime is its own test, so a broken import in
 // any one of them fails by name.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { bin, chromiumPath, CHROMIUM_ARGS, packedProject, serveStatic } from './project.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const here = fileURLToPath(new URL('.', import.meta.url));
-const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 let project = '';
 
 beforeAll(() => {
-  project = mkdtempSync(join(tmpdir(), 'nextmini-smoke-'));
-  // dist/ is already built by `npm test`; skip prepack's rebuild.
-  execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', project], { cwd: root, stdio: 'pipe' });
-  const tarball = readdirSync(project).find((f) => f.endsWith('.tgz'));
-  if (!tarball) throw new Error('npm pack produced no tarball');
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'smoke', private: true, type: 'module', dependencies: { nextmini: `file:./${tarball}` } }));
-  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: project, stdio: 'pipe' });
-  for (const f of ['checks.mjs', 'smoke.mjs', 'index.html']) copyFileSync(join(here, f), join(project, f));
+  project = packedProject(['cross-runtime/checks.mjs', 'cross-runtime/smoke.mjs', 'cross-runtime/index.html']);
 });
 
 afterAll(() => {
@@ -89,23 +76,8 @@ describe('the packed tarball in every runtime', () => {
 
   it('headless Chromium (browser entry, await init())', async () => {
     const { chromium } = await import('playwright-core');
-    const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
-    const server: Server = createServer((req, res) => {
-      const path = join(project, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-      try {
-        const body = readFileSync(path.endsWith('/') ? join(path, 'index.html') : path);
-        res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
-        res.end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    const port = (server.address() as { port: number }).port;
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--no-first-run'],
-    });
+    const { server, port } = await serveStatic(project);
+    const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

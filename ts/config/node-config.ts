@@ -8,8 +8,11 @@ export interface NodeConfig {
   node_id: number;
   /** The controller, as `host:port` or a `ws://` / `wss://` URL. */
   controller_addr: string;
-  /** Link protocol between nodes. Default "udp". */
-  protocol?: 'udp' | 'tcp';
+  /**
+   * Link protocol between nodes: "udp", "tcp", or "relay" (datagrams over a WebSocket through
+   * the controller; the only one in browsers). Default "udp" (browsers: "relay").
+   */
+  protocol?: 'udp' | 'tcp' | 'relay';
   /** Address the data socket binds to. Default "127.0.0.1". */
   private_network_addr?: string;
   /** Port the data socket binds to; 0 picks a free one. Default 0. */
@@ -74,7 +77,7 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
   const cfg: ResolvedNodeConfig = {
     node_id: r.int('node_id', { min: 1, max: 0xffff_fffe }),
     controller_addr: r.str('controller_addr'),
-    protocol: r.oneOf('protocol', ['udp', 'tcp'] as const, { default: NODE_DEFAULTS.protocol }),
+    protocol: r.oneOf('protocol', ['udp', 'tcp', 'relay'] as const, { default: NODE_DEFAULTS.protocol }),
     private_network_addr: r.str('private_network_addr', { default: NODE_DEFAULTS.private_network_addr }),
     private_network_port: r.int('private_network_port', { min: 0, max: 65535, default: NODE_DEFAULTS.private_network_port }),
     mtu: r.int('mtu', { min: 128, max: 65_535, default: NODE_DEFAULTS.mtu }),

@@ -2,7 +2,8 @@
 import { NextminiError } from '../errors.js';
 import { frame, openFrame, CONTROL_VERSION, type Reader, type Writer } from './codec.js';
 
-export type Protocol = 'udp' | 'tcp';
+export type Protocol = 'udp' | 'tcp' | 'relay';
+const PROTOCOLS: Protocol[] = ['udp', 'tcp', 'relay'];
 export type OperatingMode = 'normal' | 'max';
 
 export interface PeerAddress {
@@ -18,6 +19,11 @@ export interface Hello {
   protocol: Protocol;
   dataHost: string;
   dataPort: number;
+  /**
+   * Relay nodes only: a secret the node proves on its relay connection, so that no other
+   * connection can bind this node id. Encoded only with protocol "relay".
+   */
+  relayToken?: string;
 }
 
 /** Controller -> node: refusal, then the controller closes the connection. */
@@ -140,7 +146,8 @@ export function encode(m: ControlMessage): Uint8Array {
   const w = frame(TYPE[m.t]);
   switch (m.t) {
     case 'hello':
-      w.u32(m.nodeId).u8(m.protocol === 'tcp' ? 1 : 0).str(m.dataHost).u16(m.dataPort);
+      w.u32(m.nodeId).u8(PROTOCOLS.indexOf(m.protocol)).str(m.dataHost).u16(m.dataPort);
+      if (m.protocol === 'relay') w.str(m.relayToken ?? '');
       break;
     case 'reject':
       w.u8(REJECT_CODES.indexOf(m.code)).str(m.message);
@@ -187,9 +194,15 @@ export function decode(bytes: Uint8Array): ControlMessage {
   }
   let m: ControlMessage;
   switch (type) {
-    case TYPE.hello:
-      m = { t: 'hello', nodeId: r.u32(), protocol: r.u8() === 1 ? 'tcp' : 'udp', dataHost: r.str(), dataPort: r.u16() };
+    case TYPE.hello: {
+      const nodeId = r.u32();
+      const protocol = PROTOCOLS[r.u8()];
+      if (!protocol) throw new NextminiError('MALFORMED_PACKET', 'unknown link protocol in hello');
+      const hello: Hello = { t: 'hello', nodeId, protocol, dataHost: r.str(), dataPort: r.u16() };
+      if (protocol === 'relay') hello.relayToken = r.str();
+      m = hello;
       break;
+    }
     case TYPE.reject: {
       const code = REJECT_CODES[r.u8()];
       if (!code) throw new NextminiError('MALFORMED_PACKET', 'unknown reject code');

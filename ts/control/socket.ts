@@ -1,11 +1,14 @@
 // A WebSocket that works in every runtime: the platform's own where there is one (browsers,
-// Deno, Bun, Node >= 22), the `ws` package otherwise (Node 20).
-import { WebSocket as WsWebSocket } from 'ws';
+// Deno, Bun, Node >= 22), otherwise a constructor the entry injects (the `ws` package on
+// Node 20). Nothing here imports a node-only module, so browsers can bundle it.
+import { NextminiError } from '../errors.js';
 
 export interface MessageSocket {
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
   readonly readyState: number;
+  /** Bytes queued by send() and not yet handed to the network. */
+  readonly bufferedAmount: number;
 }
 
 export interface SocketHandlers {
@@ -18,6 +21,7 @@ export interface SocketHandlers {
 type AnySocket = {
   binaryType: string;
   readyState: number;
+  bufferedAmount: number;
   send(d: Uint8Array): void;
   close(code?: number, reason?: string): void;
   onopen: unknown;
@@ -26,9 +30,19 @@ type AnySocket = {
   onerror: unknown;
 };
 
+export type WebSocketConstructor = new (url: string) => unknown;
+
+let fallback: WebSocketConstructor | undefined;
+
+/** Used only where the runtime has no global WebSocket (Node 20). */
+export function setWebSocketFallback(ctor: WebSocketConstructor): void {
+  fallback = ctor;
+}
+
 export function openSocket(url: string, h: SocketHandlers): MessageSocket {
-  const Native = (globalThis as { WebSocket?: new (url: string) => AnySocket }).WebSocket;
-  const ws: AnySocket = Native ? new Native(url) : (new WsWebSocket(url) as unknown as AnySocket);
+  const Ctor = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ?? fallback;
+  if (!Ctor) throw new NextminiError('CONTROLLER_UNREACHABLE', 'this runtime has no WebSocket implementation');
+  const ws = new Ctor(url) as AnySocket;
   ws.binaryType = 'arraybuffer';
   ws.onopen = () => h.onOpen();
   ws.onmessage = (ev: { data: unknown }) => {

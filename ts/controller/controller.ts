@@ -1,5 +1,7 @@
 // The controller: owns the topology and routes, admits nodes, hands each one a snapshot of
 // what it needs, and announces TopologyReady once every node is connected with links up.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WasmGroups, WasmTopology } from '../../wasm/nextmini_core.js';
 import { callCore, NextminiError } from '../errors.js';
@@ -11,14 +13,36 @@ import { checkLinkParams, fromInput, isNeutral, toCoreParams, type LinkParamsCon
 import { CONTROL_VERSION } from '../control/codec.js';
 
 const log = logger('controller');
-/** A connection must say hello within this time. */
+/** A connection must say hello within this time (and a relay connection present its token). */
 const HELLO_TIMEOUT_MS = 10_000;
+/** Largest relay frame: a u32 node id and one datagram (an MTU is at most 65 535). */
+const RELAY_MAX_FRAME = 4 + 65_535;
+/** Above this many bytes queued towards a relay node, frames for it are dropped and counted. */
+const RELAY_BUFFER_LIMIT = 8 * 1024 * 1024;
 
 interface Member {
   ws: WebSocket;
   hello: Hello;
   generation: number;
   linksUpGeneration: number;
+  /** The bound relay connection of a relay node. */
+  relay?: WebSocket;
+}
+
+/** What the relay did: frames forwarded between relay nodes and frames dropped, by reason. */
+export interface RelayStatus {
+  /** Relay nodes with a bound relay connection. */
+  bound: number[];
+  framesForwarded: number;
+  bytesForwarded: number;
+  /** A frame for a node that has no relay connection (unknown, gone, or not a relay node). */
+  dropsUnknownNode: number;
+  /** A frame for a node whose relay connection had more than 8 MiB queued. */
+  dropsBackpressure: number;
+  /** A frame shorter than its u32 node id. */
+  dropsMalformed: number;
+  /** Relay connections refused: no such relay node, wrong token, or no token in time. */
+  bindsRejected: number;
 }
 
 export interface SetLinkArgs extends LinkParamsInput {
@@ -34,12 +58,17 @@ export interface ControllerStatus {
   expected: number[];
   connected: number[];
   topologyReady: boolean;
+  relay: RelayStatus;
 }
 
 export class Controller {
   readonly #cfg: ResolvedControllerConfig;
   readonly #topo: WasmTopology;
+  readonly #http: Server;
   readonly #server: WebSocketServer;
+  readonly #relayServer: WebSocketServer;
+  readonly #replacedRelays = new WeakSet<WebSocket>();
+  readonly #relayCounters = { framesForwarded: 0, bytesForwarded: 0, dropsUnknownNode: 0, dropsBackpressure: 0, dropsMalformed: 0, bindsRejected: 0 };
   readonly #members = new Map<number, Member>();
   readonly #expected: Set<number>;
   /** Emulation per directed link, keyed "src>dst"; absent = none. */
@@ -54,15 +83,26 @@ export class Controller {
   /** The WebSocket URL nodes connect to (`controller_addr`). */
   readonly url: string;
 
-  private constructor(cfg: ResolvedControllerConfig, topo: WasmTopology, server: WebSocketServer, url: string) {
+  private constructor(cfg: ResolvedControllerConfig, topo: WasmTopology, http: Server, url: string) {
     this.#cfg = cfg;
     this.#topo = topo;
-    this.#server = server;
+    this.#http = http;
     this.url = url;
     this.#expected = new Set(topo.nodeIds());
     this.#groups = callCore(() => new WasmGroups(topo, cfg.multicastPoolBase, cfg.multicastPoolMask));
     this.#initLinks();
-    server.on('connection', (ws) => this.#accept(ws));
+    // One port, two endpoints: `/relay` carries relay nodes' datagrams, anything else is the
+    // control protocol (as before). Each has its own frame size bound.
+    this.#server = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+    this.#relayServer = new WebSocketServer({ noServer: true, maxPayload: RELAY_MAX_FRAME });
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'ws://controller');
+      if (url.pathname.replace(/\/+$/, '').endsWith('/relay')) {
+        this.#relayServer.handleUpgrade(req, socket, head, (ws) => this.#acceptRelay(ws, url.searchParams.get('node')));
+      } else {
+        this.#server.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+      }
+    });
   }
 
   #isLink(src: number, dst: number): boolean {
@@ -137,11 +177,15 @@ export class Controller {
         throw err;
       }
     }
-    const server = new WebSocketServer({ host: cfg.host, port: cfg.port, maxPayload: 64 * 1024 * 1024 });
+    const server = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' });
+      res.end('nextmini controller: connect with a WebSocket\n');
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('listening', () => resolve());
         server.once('error', (err) => reject(new NextminiError('CONFIG_INVALID', `controller cannot listen on ${cfg.host}:${cfg.port}: ${err.message}`, { cause: err })));
+        server.listen(cfg.port, cfg.host);
       });
     } catch (err) {
       topo.free();
@@ -162,7 +206,13 @@ export class Controller {
   }
 
   status(): ControllerStatus {
-    return { expected: [...this.#expected], connected: [...this.#members.keys()].sort((a, b) => a - b), topologyReady: this.#ready };
+    const bound = [...this.#members.values()].filter((m) => m.relay).map((m) => m.hello.nodeId);
+    return {
+      expected: [...this.#expected],
+      connected: [...this.#members.keys()].sort((a, b) => a - b),
+      topologyReady: this.#ready,
+      relay: { bound: bound.sort((a, b) => a - b), ...this.#relayCounters },
+    };
   }
 
   get topologyReady(): boolean {
@@ -202,10 +252,79 @@ export class Controller {
       clearTimeout(helloTimer);
       if (member && this.#members.get(member.hello.nodeId) === member) {
         this.#members.delete(member.hello.nodeId);
+        // A relay connection lives no longer than its node's membership.
+        member.relay?.close(4003, 'node left');
+        member.relay = undefined;
         log.info(`node ${member.hello.nodeId} disconnected`);
       }
     });
     ws.on('error', () => {});
+  }
+
+  /**
+   * A relay connection: its first frame must be the token its node announced in hello (only a
+   * member that said hello with protocol "relay" has one); then every frame {u32 dst}{datagram}
+   * goes to dst's relay connection as {u32 src}{datagram}.
+   */
+  #acceptRelay(ws: WebSocket, nodeParam: string | null): void {
+    const id = nodeParam !== null && /^\d{1,10}$/.test(nodeParam) ? Number(nodeParam) : NaN;
+    let bound: Member | undefined;
+    const refuse = (reason: string) => {
+      this.#relayCounters.bindsRejected++;
+      log.warn(`refusing a relay connection for node ${nodeParam}: ${reason}`);
+      ws.close(4003, reason.slice(0, 120));
+    };
+    const tokenTimer = setTimeout(() => refuse('no relay token in time'), HELLO_TIMEOUT_MS);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (bound) {
+        // Frames the node sent before it left still go out while the connection closes; a
+        // connection replaced by a newer one for the same node is silent.
+        if (!this.#replacedRelays.has(ws)) this.#relayFrame(bound.hello.nodeId, data);
+        return;
+      }
+      if (ws.readyState !== ws.OPEN) return;
+      clearTimeout(tokenTimer);
+      const m = this.#members.get(id);
+      if (!isBinary || !m || m.hello.protocol !== 'relay' || !m.hello.relayToken || data.toString('latin1') !== m.hello.relayToken) {
+        return refuse(`node ${nodeParam} has not said hello as a relay node with this token`);
+      }
+      if (m.relay && m.relay !== ws) {
+        this.#replacedRelays.add(m.relay);
+        m.relay.close(4003, 'replaced by a new relay connection');
+      }
+      m.relay = ws;
+      bound = m;
+      log.info(`node ${id} bound its relay connection`);
+      ws.send(new Uint8Array(4)); // {u32 0}: bound
+    });
+    ws.on('close', () => {
+      clearTimeout(tokenTimer);
+      if (bound && bound.relay === ws) bound.relay = undefined;
+    });
+    ws.on('error', () => {});
+  }
+
+  #relayFrame(src: number, data: Buffer): void {
+    const c = this.#relayCounters;
+    if (data.length < 4) {
+      c.dropsMalformed++;
+      return;
+    }
+    const dst = data.readUInt32BE(0);
+    const to = this.#members.get(dst)?.relay;
+    if (!to || to.readyState !== to.OPEN) {
+      c.dropsUnknownNode++;
+      return;
+    }
+    if (to.bufferedAmount > RELAY_BUFFER_LIMIT) {
+      c.dropsBackpressure++;
+      return;
+    }
+    // The frame's bytes are this message's own: rewrite the prefix in place, no copy.
+    data.writeUInt32BE(src, 0);
+    to.send(data, { binary: true });
+    c.framesForwarded++;
+    c.bytesForwarded += data.length - 4;
   }
 
   #reject(ws: WebSocket, code: Reject['code'], message: string): void {
@@ -347,7 +466,12 @@ export class Controller {
     this.#closed = true;
     for (const m of this.#members.values()) m.ws.terminate();
     this.#members.clear();
+    for (const ws of this.#relayServer.clients) ws.terminate();
+    for (const ws of this.#server.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.#relayServer.close(() => resolve()));
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#http.closeAllConnections?.();
+    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
     this.#groups.free();
     this.#topo.free();
   }

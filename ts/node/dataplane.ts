@@ -2,7 +2,6 @@ import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { PacketView, shareView, asUint8, type BytesLike } from '../packet.js';
 import { controllerUrl, losslessCoreParams, resolveNodeConfig, type NodeConfig, type ResolvedNodeConfig } from '../config/node-config.js';
-import { loadTomlOrObject } from '../config/load.js';
 import { formatIpv4 } from '../config/reader.js';
 import { encode, type Snapshot } from '../control/messages.js';
 import { ControlClient } from './control-client.js';
@@ -12,8 +11,8 @@ import { Waiters, type WaitOptions } from './waiters.js';
 import { NodeGroups, type GroupInfo, type TreeRoutes } from './groups.js';
 import { NodeSessions, type ProgressEvent, type ReceiveDataArgs, type SendDataArgs, type SessionOutcome, type SessionProgress } from './sessions.js';
 import type { PeerAddr, Transport } from './transport.js';
-import { UdpTransport } from './transport-udp.js';
-import { TcpTransport } from './transport-tcp.js';
+import { currentHost, loadNodeTable, transportFor } from './host.js';
+import { assertCoreReady } from '../core/state.js';
 
 const log = logger('node');
 
@@ -66,7 +65,7 @@ export interface NetworkInfo {
   userSpaceAddr: string;
   privateNetworkAddr: string;
   privateNetworkPort: number;
-  protocol: 'udp' | 'tcp';
+  protocol: 'udp' | 'tcp' | 'relay';
   mtu: number;
   operatingMode: 'normal' | 'max';
 }
@@ -102,7 +101,7 @@ export interface DropCounts {
   unknown_peer: number;
   /** The socket refused a send. */
   send_error: number;
-  /** A TCP peer broke the length framing and was disconnected. */
+  /** A TCP peer broke the length framing and was disconnected (or a relay frame was too short). */
   link_framing: number;
   /** A socket's send backlog exceeded its hard limit (64 MiB). */
   link_backlog: number;
@@ -211,10 +210,17 @@ export class Dataplane {
     });
   }
 
-  /** Loads the config (a TOML path, or an object with the same keys), binds, joins the controller. */
+  /**
+   * Loads the config (a TOML path, or an object with the same keys; browsers: an object only),
+   * binds, joins the controller.
+   */
   static async open(config: string | NodeConfig, options: OpenOptions = {}): Promise<Dataplane> {
-    const table = await loadTomlOrObject('node config', config);
-    const cfg = resolveNodeConfig(table, typeof config === 'string' ? config : 'node config');
+    assertCoreReady();
+    const table = await loadNodeTable(config);
+    const host = currentHost();
+    const withDefault = table && typeof table === 'object' && !Array.isArray(table) && table.protocol === undefined ? { ...table, protocol: host.defaultProtocol } : table;
+    const cfg = resolveNodeConfig(withDefault, typeof config === 'string' ? config : 'node config');
+    const bind = transportFor(cfg.protocol);
     let dp: Dataplane | undefined;
     const engine = new Engine({
       nodeId: cfg.node_id,
@@ -229,8 +235,13 @@ export class Dataplane {
     });
     let transport: Transport;
     try {
-      const bind = cfg.protocol === 'tcp' ? TcpTransport.bind : UdpTransport.bind;
-      transport = await bind(cfg.private_network_addr, cfg.private_network_port, engine.onDatagram);
+      transport = await bind({
+        host: cfg.private_network_addr,
+        port: cfg.private_network_port,
+        nodeId: cfg.node_id,
+        controllerUrl: controllerUrl(cfg.controller_addr),
+        onDatagram: engine.onDatagram,
+      });
     } catch (err) {
       engine.close();
       throw err;
@@ -238,7 +249,13 @@ export class Dataplane {
     engine.attach(transport);
     const control = new ControlClient({
       url: controllerUrl(cfg.controller_addr),
-      hello: { nodeId: cfg.node_id, protocol: cfg.protocol, dataHost: transport.local.host, dataPort: transport.local.port },
+      hello: {
+        nodeId: cfg.node_id,
+        protocol: cfg.protocol,
+        dataHost: transport.local.host,
+        dataPort: transport.local.port,
+        ...(transport.relayToken ? { relayToken: transport.relayToken } : {}),
+      },
       onSnapshot: (s) => dp?.applySnapshot(s),
       onTopologyReady: () => dp?.markReady(),
       onLinks: (links) => dp?.applyLinks(links),
@@ -248,6 +265,8 @@ export class Dataplane {
     dp = new Dataplane(cfg, engine, transport, control);
     try {
       await control.start(options.connectTimeoutMs ?? 30_000);
+      // The relay binds once the controller admitted the node; sends work when open() resolves.
+      await transport.connect([]);
     } catch (err) {
       await dp.close();
       throw err;
@@ -294,6 +313,11 @@ export class Dataplane {
         },
         (err: unknown) => log.warn(`links not up: ${(err as Error).message}`),
       );
+    } else {
+      // Some neighbours are not there yet: no links-up, but the transport's own connectivity
+      // comes up now (the relay binds; UDP and TCP have nothing to do for no peers), so traffic
+      // to the neighbours that are there flows as it does over UDP.
+      this.#transport.connect([]).catch((err: unknown) => log.warn(`transport not up: ${(err as Error).message}`));
     }
   }
 

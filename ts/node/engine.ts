@@ -65,7 +65,11 @@ export class Engine {
   #emulated = new Set<number>();
   /** Transmits to a next hop whose address is unknown (counted, not fatal). */
   unknownPeerDrops = 0;
-  static readonly statNames: string[] = WasmNode.statNames();
+  static #statNames: string[] | undefined;
+  /** The core's counter names; read on first use, since browsers load the core only in init(). */
+  static get statNames(): string[] {
+    return (Engine.#statNames ??= WasmNode.statNames());
+  }
 
   constructor(o: EngineOptions) {
     this.core = callCore(() => new WasmNode(o.nodeId, o.mtu, o.maxPayloadBytes, o.queueCapacity, o.maxMode, o.reassemblyTimeoutMs, o.lossless));
@@ -104,8 +108,9 @@ export class Engine {
   /**
    * Called by the transports for every datagram. Datagrams that arrive in one synchronous
    * run (a recvmmsg batch, or several frames in one TCP chunk) become one core call, made
-   * from a microtask so no event-loop turn is lost. No copy here: both transports hand us
-   * memory that is not reused (a fresh Buffer per UDP message or TCP chunk).
+   * from a microtask so no event-loop turn is lost. No copy here: the transports hand us
+   * memory that is not reused (a fresh Buffer per UDP message or TCP chunk, a fresh
+   * ArrayBuffer per relay message).
    */
   onDatagram = (datagram: Uint8Array): void => {
     if (this.#closed) return;
@@ -178,7 +183,7 @@ export class Engine {
         this.unknownPeerDrops++;
         continue;
       }
-      this.#transport.send(peer, datagram);
+      this.#transport.send(peer, datagram, hop);
     }
   }
 

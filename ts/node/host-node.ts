@@ -1,0 +1,21 @@
+// Installs what Node, Deno and Bun offer a dataplane: UDP, TCP and relay links, TOML config
+// files, and the `ws` package as the WebSocket where the runtime has none (Node 20).
+import { WebSocket as WsWebSocket } from 'ws';
+import { loadTomlOrObject } from '../config/load.js';
+import { setWebSocketFallback } from '../control/socket.js';
+import { installHost } from './host.js';
+import { RelayTransport } from './transport-relay.js';
+import { TcpTransport } from './transport-tcp.js';
+import { UdpTransport } from './transport-udp.js';
+
+setWebSocketFallback(WsWebSocket);
+installHost({
+  runtime: 'this runtime',
+  defaultProtocol: 'udp',
+  transports: {
+    udp: (c) => UdpTransport.bind(c.host, c.port, c.onDatagram),
+    tcp: (c) => TcpTransport.bind(c.host, c.port, c.onDatagram),
+    relay: (c) => RelayTransport.open(c),
+  },
+  loadConfig: (what, path) => loadTomlOrObject(what, path),
+});
