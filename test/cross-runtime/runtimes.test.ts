@@ -3,9 +3,12 @@
 // any one of them fails by name.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bin, chromiumPath, CHROMIUM_ARGS, packedProject, serveStatic } from './project.js';
 
+const root = fileURLToPath(new URL('../../', import.meta.url));
 let project = '';
 
 beforeAll(() => {
