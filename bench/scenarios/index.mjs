@@ -4,6 +4,7 @@
 import unicastGoodput from './unicast-goodput.mjs';
 import latency from './latency.mjs';
 import memoryScale from './memory-scale.mjs';
-import { losslessMulticast, coreMicro } from './pending.mjs';
+import coreMicro from './core-microbench.mjs';
+import { losslessMulticast } from './pending.mjs';
 
 export const scenarios = [unicastGoodput, latency, losslessMulticast, coreMicro, memoryScale].sort((a, b) => a.number - b.number);
