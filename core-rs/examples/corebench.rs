@@ -37,7 +37,9 @@ fn time(runs: usize, ops: f64, mut f: impl FnMut() -> u32) -> f64 {
 }
 
 fn block() -> Vec<u8> {
-    (0..K * u32::from(SYMBOL)).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+    (0..K * u32::from(SYMBOL))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
 }
 
 fn main() {
@@ -56,12 +58,17 @@ fn main() {
 
     let frags = bench::message_fragments(1 << 20, 1400);
     let msgs = 8 * scale;
-    let reasm_ns = 1e9 * time(runs, f64::from(msgs) * frags.len() as f64, || bench::reassembly_loop(&frags, msgs));
+    let reasm_ns = 1e9
+        * time(runs, f64::from(msgs) * frags.len() as f64, || {
+            bench::reassembly_loop(&frags, msgs)
+        });
 
     let b = block();
     let plan = bench::encoding_plan(K as u16);
     let iters = 10 * scale;
-    let enc_s = time(runs, f64::from(iters), || bench::raptorq_encode_loop(&b, SYMBOL, REPAIR, iters, &plan));
+    let enc_s = time(runs, f64::from(iters), || {
+        bench::raptorq_encode_loop(&b, SYMBOL, REPAIR, iters, &plan)
+    });
 
     // Decode input: every source symbol but LOST of them (spread over the block), plus REPAIR repair symbols.
     let t = usize::from(SYMBOL);
@@ -76,7 +83,9 @@ fn main() {
     }
     symbols.extend_from_slice(&bench::raptorq_repair(&b, SYMBOL, 0, REPAIR));
     esis.extend(K..K + REPAIR);
-    let dec_s = time(runs, f64::from(iters), || bench::raptorq_decode_loop(&symbols, &esis, K, SYMBOL, iters));
+    let dec_s = time(runs, f64::from(iters), || {
+        bench::raptorq_decode_loop(&symbols, &esis, K, SYMBOL, iters)
+    });
 
     let block_mb = b.len() as f64 / 1e6;
     let out = [

@@ -63,7 +63,12 @@ pub fn route_table(destinations: u32, ecmp: u32) -> RouteTable {
 pub fn route_loop(table: &RouteTable, destinations: u32, iterations: u32) -> u32 {
     let mut acc = 0u32;
     for i in 0..iterations {
-        let flow = FlowKey::new(1000 + (i & 7), 1 + i % destinations, i as u16, (i >> 16) as u16);
+        let flow = FlowKey::new(
+            1000 + (i & 7),
+            1 + i % destinations,
+            i as u16,
+            (i >> 16) as u16,
+        );
         match table.select(black_box(&flow)) {
             Some(h) => acc = acc.wrapping_mul(31).wrapping_add(h),
             None => return 0,
@@ -92,7 +97,11 @@ pub fn message_fragments(message_bytes: u32, mtu: u32) -> Vec<(Header, Vec<u8>)>
     };
     match fragment(&template, &payload, mtu as usize, usize::MAX) {
         Ok(frags) => frags
-            .filter_map(|d| Header::decode(&d).ok().map(|h| (h, d[HEADER_LEN..].to_vec())))
+            .filter_map(|d| {
+                Header::decode(&d)
+                    .ok()
+                    .map(|h| (h, d[HEADER_LEN..].to_vec()))
+            })
             .collect(),
         Err(_) => Vec::new(),
     }
@@ -112,9 +121,9 @@ pub fn reassembly_loop(frags: &[(Header, Vec<u8>)], messages: u32) -> u32 {
             h.message_id = m + 1;
             match r.handle(u64::from(m), &h, piece) {
                 Ok(Some(msg)) => {
-                    acc = acc
-                        .wrapping_mul(31)
-                        .wrapping_add(msg.data.len() as u32 ^ u32::from(msg.data[msg.data.len() / 2]));
+                    acc = acc.wrapping_mul(31).wrapping_add(
+                        msg.data.len() as u32 ^ u32::from(msg.data[msg.data.len() / 2]),
+                    );
                     done = true;
                 }
                 Ok(None) => {}
@@ -154,7 +163,9 @@ pub fn raptorq_encode_loop(
         let enc = SourceBlockEncoder::with_encoding_plan(0, &oti, block, plan);
         for p in enc.repair_packets(i % 4, repair) {
             let d = p.data();
-            acc = acc.wrapping_mul(31).wrapping_add(u32::from(d[0]) ^ u32::from(d[d.len() - 1]));
+            acc = acc
+                .wrapping_mul(31)
+                .wrapping_add(u32::from(d[0]) ^ u32::from(d[d.len() - 1]));
         }
     }
     acc | 1
