@@ -80,7 +80,7 @@ const series = (name, kind, reps) => ({
   name,
   kind,
   ...summarize(reps.map((r) => r.value)),
-  ...(reps.some((r) => r.failed) ? { lost: reps.reduce((a, r) => a + r.failed, 0) } : {}),
+  ...(reps.some((r) => r.failed) ? { failedReps: reps.reduce((a, r) => a + r.failed, 0) } : {}),
 });
 const med = (reps, k) => summarize(reps.map((r) => r[k] ?? NaN)).median;
 
