@@ -3,6 +3,7 @@
 // so IPC latency never enters a measurement). Imports the built package (dist/).
 import { Dataplane, PacketView } from '../dist/node.js';
 import { serve, wallMs } from './lib/proc.mjs';
+import { payload as payloadFor, sha256 } from './lib/payload.mjs';
 
 const nodes = new Map(); // nodeId -> Dataplane
 const jobs = new Map(); // key -> Promise of a background loop's result
@@ -200,6 +201,65 @@ const handlers = {
     return { rtts, lost };
   },
 };
+
+// ---- lossless sessions (scenario 3) ----
+Object.assign(handlers, {
+  /** Creates a group on `node` (the source) and installs its tree. */
+  async lxGroup({ node, label, edges }) {
+    const d = dp(node);
+    const g = await d.createGroup(label);
+    await d.setGroupRoutes(g.groupId, edges);
+    await d.waitForGroupRoutes(g.groupId, g.srcNodeId, { timeoutMs: 30_000 });
+    return { groupId: g.groupId, groupIp: g.groupIp };
+  },
+
+  async lxJoin({ node, groupId }) {
+    const d = dp(node);
+    await d.joinGroup(groupId);
+    return d.waitForLocalMembership(groupId, { timeoutMs: 30_000 });
+  },
+
+  /**
+   * Arms a lossless receive; the background job records the wall time at which the SDK
+   * reported completion, then (outside that time) hashes the buffer and releases it.
+   */
+  async lxArmReceive({ key, node, groupId, destIp, sourceNodeId, expectedBytes, timeoutMs = 60_000 }) {
+    const d = dp(node);
+    const rid = d.receiveData({ ...(groupId !== undefined ? { groupId } : {}), destIp, sourceNodeId, expectedBytes });
+    jobs.set(
+      key,
+      (async () => {
+        const ok = await d.losslessWait(rid, { timeoutMs });
+        const tDone = wallMs();
+        if (!ok) return { ok, tDone, outcome: d.sessionOutcome(rid), sha256: null };
+        const v = d.getDataBuffer(rid);
+        return { ok, tDone, outcome: d.sessionOutcome(rid), length: v.length, sha256: sha256(v.read()) };
+      })(),
+    );
+    return true;
+  },
+
+  /** Starts every session in `sessions` at once on one buffer; waits for all of them. */
+  async lxSend({ node, sessions, size, seed, timeoutMs = 60_000 }) {
+    const d = dp(node);
+    const p = payloadFor(size, seed);
+    const buffer = PacketView.fromBuffer(p.bytes, { copy: false });
+    const tStart = wallMs();
+    const sids = sessions.map((s) => d.sendData({ ...s, buffer }));
+    const oks = await Promise.all(sids.map((sid) => d.losslessWait(sid, { timeoutMs })));
+    const tEnd = wallMs();
+    const progress = sids.map((sid) => d.sessionProgress(sid));
+    return {
+      tStart,
+      tEnd,
+      ok: oks.every(Boolean),
+      outcomes: sids.map((sid) => d.sessionOutcome(sid)),
+      sha256: p.sha256,
+      repairSymbols: progress.reduce((a, x) => a + (x.repairSymbols ?? 0), 0),
+      retransmitted: progress.reduce((a, x) => a + (x.retransmitted ?? 0), 0),
+    };
+  },
+});
 
 serve(handlers, async () => {
   clearInterval(rssTimer);

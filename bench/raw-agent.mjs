@@ -3,6 +3,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer, connect } from 'node:net';
 import { serve, wallMs } from './lib/proc.mjs';
+import { payload as payloadFor, sha256 } from './lib/payload.mjs';
 
 // The same kernel buffer request as nextmini's UDP transport, so neither side gets more.
 const SOCKET_BUFFER = 8 * 1024 * 1024;
@@ -96,6 +97,59 @@ const handlers = {
     const tEnd = wallMs();
     await new Promise((r) => s.end(r));
     return { tStart, tEnd };
+  },
+
+  /**
+   * Receives one transfer of `expectedBytes` into a buffer allocated up front (as a lossless
+   * receiver does); the time of the last byte is recorded before hashing it.
+   */
+  async tcpArmBuffer({ key, expectedBytes, deadlineMs = 120_000 }) {
+    const buf = new Uint8Array(expectedBytes);
+    let at = 0;
+    jobs.set(
+      key,
+      new Promise((resolve) => {
+        const finish = (tDone) => {
+          clearTimeout(timer);
+          onTcp = () => {};
+          resolve({ ok: at === expectedBytes, tDone, length: at, sha256: at === expectedBytes ? sha256(buf) : null });
+        };
+        const timer = setTimeout(() => finish(wallMs()), deadlineMs);
+        onTcp = (c) => {
+          const n = Math.min(c.length, expectedBytes - at);
+          buf.set(n === c.length ? c : c.subarray(0, n), at);
+          at += n;
+          if (at === expectedBytes) finish(wallMs());
+        };
+      }),
+    );
+    return true;
+  },
+
+  /** Sends one payload to every port in `ports` at once, one connection each, with write() backpressure. */
+  async tcpFanout({ ports, size, seed, chunk = 1 << 20 }) {
+    const p = payloadFor(size, seed);
+    const socks = await Promise.all(
+      ports.map(
+        (port) =>
+          new Promise((resolve, reject) => {
+            const s = connect({ host: HOST, port });
+            s.setNoDelay(true);
+            s.once('connect', () => resolve(s));
+            s.once('error', reject);
+          }),
+      ),
+    );
+    const tStart = wallMs();
+    await Promise.all(
+      socks.map(async (s) => {
+        for (let off = 0; off < size; off += chunk) {
+          if (!s.write(p.bytes.subarray(off, Math.min(size, off + chunk)))) await new Promise((r) => s.once('drain', r));
+        }
+        await new Promise((r) => s.end(r));
+      }),
+    );
+    return { tStart, tEnd: wallMs(), sha256: p.sha256 };
   },
 
   /** Echoes every datagram to its sender. */

@@ -65,6 +65,17 @@ function judge(c) {
         ? `${(100 * r).toFixed(0)}% of the baseline (goal ≥ ${(100 * c.goal.minRatio).toFixed(0)}%)`
         : `${(100 * r).toFixed(0)}% of the baseline, goal ≥ ${(100 * c.goal.minRatio).toFixed(0)}%: short by ${(100 * (c.goal.minRatio - r)).toFixed(0)} points (needs ${(c.goal.minRatio / r).toFixed(2)}× its current goodput)`,
     };
+  } else if (c.goal.minSpeedup !== undefined) {
+    // Lower is better (a time): speed-up = baseline / nextmini.
+    const x = 1 / r;
+    const met = x >= c.goal.minSpeedup;
+    c.goal = {
+      ...c.goal,
+      met,
+      verdict: met
+        ? `${x.toFixed(2)}× faster than the baseline (goal ≥ ${c.goal.minSpeedup}×)`
+        : `${x.toFixed(2)}× faster than the baseline, goal ≥ ${c.goal.minSpeedup}×: short by ${(c.goal.minSpeedup - x).toFixed(2)}× (needs to be ${(c.goal.minSpeedup / x).toFixed(2)}× faster)`,
+    };
   } else if (c.goal.maxRatio !== undefined) {
     const met = r <= c.goal.maxRatio;
     c.goal = {
@@ -82,7 +93,8 @@ async function main() {
   const reps = opts.reps ?? (opts.quick ? 2 : 7);
   const started = performance.now();
   // Every loop below is bounded; this is the last word if something hangs anyway.
-  const watchdogMs = opts.quick ? 150_000 : 20 * 60_000;
+  // Quick mode may first build the native corebench example (scenario 4), ~30 s.
+  const watchdogMs = opts.quick ? 240_000 : 20 * 60_000;
   const watchdog = setTimeout(() => {
     console.error(`bench: watchdog: still running after ${watchdogMs / 1000} s, giving up`);
     killAll();
@@ -118,7 +130,7 @@ async function main() {
       cases.forEach(judge);
       results.push({ ...base, status: 'ok', hosting: sc.hosting, seconds: (performance.now() - t0) / 1000, cases });
       for (const c of cases) {
-        const cells = c.series.map((s) => `${s.name.split(' (')[0]} ${s.median.toFixed(1)}`).join(' vs ');
+        const cells = c.series.map((s) => `${s.name.split(" (")[0]} ${Number.isFinite(s.median) ? +s.median.toPrecision(4) : "–"}`).join(' vs ');
         console.log(`   ${c.label}: ${cells} ${c.unit}${Number.isFinite(c.ratio) ? `, ratio ${c.ratio.toFixed(2)}` : ''}${c.goal ? (c.goal.met ? ' (goal met)' : ' (GOAL MISSED)') : ''}`);
       }
       const missed = cases.filter((c) => c.goal && !c.goal.met).map((c) => c.id);

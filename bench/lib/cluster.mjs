@@ -6,12 +6,13 @@ import { Child, agentPath, rawAgentPath, wallMs } from './proc.mjs';
 setLogLevel(process.env.NEXTMINI_LOG ?? 'error');
 
 /**
- * hosts: node ids per process, e.g. [[1], [2]] or [[1..25], [26..50], ...].
+ * hosts: node ids per process, e.g. [[1], [2]] or [[1..25], [26..50], ...]. controllerExtra:
+ * more controller config (link emulation: link_defaults, links).
  * Returns once every node saw TopologyReady; `readyMs` is from the first open command to the
  * last node seeing TopologyReady (controller and processes already up and loaded).
  */
-export async function startCluster({ topology, protocol = 'udp', hosts, names, profileDir, readyTimeoutMs = 60_000, nodeExtra = {} }) {
-  const controller = await startController({ port: 0, topology });
+export async function startCluster({ topology, protocol = 'udp', hosts, names, profileDir, readyTimeoutMs = 60_000, nodeExtra = {}, controllerExtra = {} }) {
+  const controller = await startController({ port: 0, topology, ...controllerExtra });
   const procs = hosts.map((_, i) => new Child(agentPath, { name: names?.[i] ?? `node-host-${i + 1}`, profileDir }));
   const cluster = {
     controller,

@@ -13,6 +13,7 @@ function extras(s) {
   const x = [];
   if (s.lossPct > 0) x.push(`loss in ${s.lossyReps ?? '?'} of the reps, up to ${s.lossPct.toFixed(1)}%, median ${(s.lossPctMedian ?? 0).toFixed(1)}%`);
   if (s.lost > 0) x.push(`${s.lost} lost`);
+  if (s.failedReps > 0) x.push(`${s.failedReps} failed rep${s.failedReps > 1 ? 's' : ''} left out`);
   if (s.windowStalls > 0) x.push(`${s.windowStalls} window stalls`);
   return x.length ? ` [${x.join(', ')}]` : '';
 }
@@ -35,10 +36,11 @@ export function renderMarkdown(r) {
     }
     for (const c of sc.cases) {
       const nm = c.series.find((s) => s.kind === 'nextmini');
-      const bl = c.series.find((s) => s.kind === 'baseline');
+      // The first baseline gives the ratio; further baselines and variants follow it in the cell.
+      const others = c.series.filter((s) => s !== nm);
       const goal = c.goal ? `${c.goal.met ? 'met' : '**missed**'}: ${mdEsc(c.goal.verdict)}` : '';
       L.push(
-        `| ${sc.number} | ${mdEsc(sc.title)} | ${mdEsc(c.label)} | ${c.unit} | ${cell(nm)}${extras(nm ?? {})} | ${bl ? `${cell(bl)}${extras(bl)}<br>${mdEsc(bl.name)}` : '–'} | ${Number.isFinite(c.ratio) ? `${c.ratio.toFixed(2)}×` : '–'} | ${goal} |`,
+        `| ${sc.number} | ${mdEsc(sc.title)} | ${mdEsc(c.label)} | ${c.unit} | ${cell(nm)}${extras(nm ?? {})} | ${others.length ? others.map((b) => `${cell(b)}${extras(b)}<br>${mdEsc(b.name)}`).join('<br>') : '–'} | ${Number.isFinite(c.ratio) ? `${c.ratio.toFixed(2)}×` : '–'} | ${goal} |`,
       );
     }
   }

@@ -10,6 +10,7 @@
 //!   core and drained by the host after the call returns).
 
 pub mod batch;
+pub mod bench;
 mod controller;
 mod groups;
 mod header;
