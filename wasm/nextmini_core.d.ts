@@ -179,6 +179,23 @@ export class WireHeader {
     treeId: number;
 }
 
+export function benchHeader(iterations: number): number;
+
+export function benchRaptorqDecode(symbols: Uint8Array | number[], esis: Uint32Array | number[], k: number, symbol_size: number, iterations: number): number;
+
+/**
+ * Encoder construction (with a pre-built plan, made outside the loop) plus `repair`
+ * repair symbols, `iterations` times; the block crosses the boundary once.
+ */
+export function benchRaptorqEncode(block: Uint8Array | number[], symbol_size: number, repair: number, iterations: number): number;
+
+/**
+ * Returns `[checksum, fragments per message]`.
+ */
+export function benchReassembly(message_bytes: number, mtu: number, messages: number): Uint32Array;
+
+export function benchRoute(destinations: number, ecmp: number, iterations: number): number;
+
 /**
  * Decodes and validates a datagram's header.
  */
@@ -189,6 +206,12 @@ export function decodeHeader(datagram: Uint8Array | number[]): WireHeader;
  * `total_len` are taken from the payload. Fails on an unknown kind.
  */
 export function encodeDatagram(h: WireHeader, payload: Uint8Array | number[]): Uint8Array;
+
+/**
+ * Repair symbols of a block, concatenated (to build decode inputs, or to measure the cost
+ * of handing repair symbols to JS).
+ */
+export function raptorqRepairSymbols(block: Uint8Array | number[], symbol_size: number, first: number, count: number): Uint8Array;
 
 /**
  * Validates a parameter set with the core's rules; the error names the offending key.
@@ -239,8 +262,14 @@ export interface InitOutput {
     readonly __wbg_wasmnode_free: (a: number, b: number) => void;
     readonly __wbg_wasmtopology_free: (a: number, b: number) => void;
     readonly __wbg_wireheader_free: (a: number, b: number) => void;
+    readonly benchHeader: (a: number) => number;
+    readonly benchRaptorqDecode: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => number;
+    readonly benchRaptorqEncode: (a: number, b: number, c: number, d: number, e: number) => number;
+    readonly benchReassembly: (a: number, b: number, c: number) => [number, number];
+    readonly benchRoute: (a: number, b: number, c: number) => number;
     readonly decodeHeader: (a: number, b: number) => [number, number, number];
     readonly encodeDatagram: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly raptorqRepairSymbols: (a: number, b: number, c: number, d: number, e: number) => [number, number];
     readonly validateLinkParams: (a: number, b: number) => [number, number];
     readonly wasmgroups_create: (a: number, b: number) => [number, number, number, number];
     readonly wasmgroups_directory: (a: number) => [number, number];

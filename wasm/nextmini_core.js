@@ -788,6 +788,86 @@ export class WireHeader {
 if (Symbol.dispose) WireHeader.prototype[Symbol.dispose] = WireHeader.prototype.free;
 
 /**
+ * @param {number} iterations
+ * @returns {number}
+ */
+export function benchHeader(iterations) {
+    const ret = wasm.benchHeader(iterations);
+    return ret >>> 0;
+}
+
+/**
+ * @param {Uint8Array | number[]} symbols
+ * @param {Uint32Array | number[]} esis
+ * @param {number} k
+ * @param {number} symbol_size
+ * @param {number} iterations
+ * @returns {number}
+ */
+export function benchRaptorqDecode(symbols, esis, k, symbol_size, iterations) {
+    const val3 = +k;
+    const val4 = +symbol_size;
+    const val5 = +iterations;
+    let ptr0, len0, ptr1, len1;
+    try {
+        ptr0 = passArray8ToWasm0(symbols, wasm.__wbindgen_malloc);
+        len0 = WASM_VECTOR_LEN;
+        ptr1 = passArray32ToWasm0(esis, wasm.__wbindgen_malloc);
+        len1 = WASM_VECTOR_LEN;
+    } catch (e) {
+        if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 4, 4); }
+        if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+        throw e;
+    }
+    const ret = wasm.benchRaptorqDecode(ptr0, len0, ptr1, len1, val3, val4, val5);
+    return ret >>> 0;
+}
+
+/**
+ * Encoder construction (with a pre-built plan, made outside the loop) plus `repair`
+ * repair symbols, `iterations` times; the block crosses the boundary once.
+ * @param {Uint8Array | number[]} block
+ * @param {number} symbol_size
+ * @param {number} repair
+ * @param {number} iterations
+ * @returns {number}
+ */
+export function benchRaptorqEncode(block, symbol_size, repair, iterations) {
+    const val2 = +symbol_size;
+    const val3 = +repair;
+    const val4 = +iterations;
+    const ptr0 = passArray8ToWasm0(block, wasm.__wbindgen_malloc);
+    const len0 = WASM_VECTOR_LEN;
+    const ret = wasm.benchRaptorqEncode(ptr0, len0, val2, val3, val4);
+    return ret >>> 0;
+}
+
+/**
+ * Returns `[checksum, fragments per message]`.
+ * @param {number} message_bytes
+ * @param {number} mtu
+ * @param {number} messages
+ * @returns {Uint32Array}
+ */
+export function benchReassembly(message_bytes, mtu, messages) {
+    const ret = wasm.benchReassembly(message_bytes, mtu, messages);
+    var v1 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+    wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+    return v1;
+}
+
+/**
+ * @param {number} destinations
+ * @param {number} ecmp
+ * @param {number} iterations
+ * @returns {number}
+ */
+export function benchRoute(destinations, ecmp, iterations) {
+    const ret = wasm.benchRoute(destinations, ecmp, iterations);
+    return ret >>> 0;
+}
+
+/**
  * Decodes and validates a datagram's header.
  * @param {Uint8Array | number[]} datagram
  * @returns {WireHeader}
@@ -820,6 +900,27 @@ export function encodeDatagram(h, payload) {
     var v2 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
     wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
     return v2;
+}
+
+/**
+ * Repair symbols of a block, concatenated (to build decode inputs, or to measure the cost
+ * of handing repair symbols to JS).
+ * @param {Uint8Array | number[]} block
+ * @param {number} symbol_size
+ * @param {number} first
+ * @param {number} count
+ * @returns {Uint8Array}
+ */
+export function raptorqRepairSymbols(block, symbol_size, first, count) {
+    const val2 = +symbol_size;
+    const val3 = +first;
+    const val4 = +count;
+    const ptr0 = passArray8ToWasm0(block, wasm.__wbindgen_malloc);
+    const len0 = WASM_VECTOR_LEN;
+    const ret = wasm.raptorqRepairSymbols(ptr0, len0, val2, val3, val4);
+    var v5 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+    wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+    return v5;
 }
 
 /**
