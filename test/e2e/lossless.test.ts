@@ -101,7 +101,7 @@ describe('lossless sessions', () => {
   });
 
   it('a receiver that never shows up ends the sender with receiver_unreachable naming it; the others complete', async () => {
-    const nodes = await network(3);
+    const nodes = await network(3, {}, { lossless_runtime_config: { unreachable_timeout_ms: 2000 } });
     const g = await group(nodes, [[1, 2], [1, 3]], [2, 3]);
     const data = payloadFor(100_000, 4);
     const r2 = nodes[1]!.receiveData({ groupId: g.groupId, destIp: g.groupIp, sourceNodeId: 1, expectedBytes: data.length });

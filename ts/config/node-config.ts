@@ -50,6 +50,10 @@ export interface LosslessRuntimeConfig {
   fec_default_symbols_per_block?: number;
   /** Pacing of data frames: a token bucket (bytes/s, bytes). Default: adaptive from 125 MB/s. */
   data_bucket?: { rate: number; bucket_size: number };
+  /** A sender gives up on a receiver silent this long (and for 8 status rounds). Default 10000. */
+  unreachable_timeout_ms?: number;
+  /** A receiver gives up after hearing nothing valid from its sender this long. Default 30000. */
+  idle_timeout_ms?: number;
 }
 
 export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config'>> & { lossless_runtime_config: LosslessRuntimeConfig };
@@ -106,6 +110,8 @@ function readLossless(t: TableReader | undefined): LosslessRuntimeConfig {
   if (t.has('fec_default_symbols_per_block')) out.fec_default_symbols_per_block = t.int('fec_default_symbols_per_block', { min: 1, max: 56_403 });
   const b = t.table('data_bucket');
   if (b) out.data_bucket = { rate: b.int('rate', { min: 1 }), bucket_size: b.int('bucket_size', { min: 1 }) };
+  if (t.has('unreachable_timeout_ms')) out.unreachable_timeout_ms = t.int('unreachable_timeout_ms', { min: 1, max: 86_400_000 });
+  if (t.has('idle_timeout_ms')) out.idle_timeout_ms = t.int('idle_timeout_ms', { min: 1, max: 86_400_000 });
   const unknown = t.unknownKeys();
   if (unknown.length) log.warn(`${t.what}: unknown keys ignored: ${unknown.join(', ')}`);
   return out;
@@ -120,6 +126,8 @@ export function losslessCoreParams(c: LosslessRuntimeConfig): Float64Array {
     c.fec_default_symbols_per_block ?? -1,
     c.data_bucket?.rate ?? -1,
     c.data_bucket?.bucket_size ?? -1,
+    c.unreachable_timeout_ms ?? -1,
+    c.idle_timeout_ms ?? -1,
   ]);
 }
 

@@ -48,8 +48,10 @@ impl Default for LosslessConfig {
             fec_enabled: true,
             fec_default_symbols_per_block: 128,
             data_bucket: None,
-            max_silent_rounds: 5,
-            unreachable_timeout_ms: 3_000,
+            // Conservative: a busy receiver process at 5% loss was seen silent for several
+            // rounds and ~3 s while still healthy; giving up on it is worse than waiting.
+            max_silent_rounds: 8,
+            unreachable_timeout_ms: 10_000,
             idle_timeout_ms: 30_000,
         }
     }

@@ -18,7 +18,7 @@ const EVENT_SESSION: u8 = 2;
 
 /// `[lossless_runtime_config]` as a Float64Array: default_chunk_size, ready_grace_ms,
 /// fec_enabled (0/1), fec_default_symbols_per_block, data_bucket rate (< 0: none),
-/// data_bucket bucket_size.
+/// data_bucket bucket_size, unreachable_timeout_ms, idle_timeout_ms. Negative = default.
 fn lossless_config(v: &[f64]) -> LosslessConfig {
     let d = LosslessConfig::default();
     let at = |i: usize| v.get(i).copied().unwrap_or(-1.0);
