@@ -6,7 +6,7 @@
 // Every scenario runs against its baselines in the same run, interleaved repetition by
 // repetition; the report gives median and min–max, and the ratio to the baseline.
 // Writes DIR/latest.json, DIR/latest.md and DIR/latest.svg (DIR defaults to bench/results).
-import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +17,10 @@ import { renderMarkdown, renderSvg } from './lib/report.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+const DEFAULT_OUT = join(here, 'results');
 
 function parseArgs(argv) {
-  const o = { quick: false, only: null, out: join(here, 'results'), profile: false, reps: null };
+  const o = { quick: false, only: null, out: DEFAULT_OUT, profile: false, reps: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -166,9 +167,34 @@ async function main() {
   writeFileSync(join(opts.out, 'latest.json'), JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
   writeFileSync(join(opts.out, 'latest.md'), renderMarkdown(report));
   writeFileSync(join(opts.out, 'latest.svg'), renderSvg(report));
+  if (!opts.quick && resolve(opts.out) === resolve(DEFAULT_OUT)) updateReadme(report, renderMarkdown(report));
   if (profileRoot) rmSync(profileRoot, { recursive: true, force: true });
   console.log(`\nwrote ${join(opts.out, 'latest.{json,md,svg}')} in ${report.meta.durationS.toFixed(1)} s`);
   return results.some((r) => r.status === 'error') ? 1 : 0;
+}
+
+/**
+ * The README shows the latest results table: a full run into bench/results rewrites the part
+ * between the bench markers (and nothing else), so the README never shows stale numbers.
+ */
+function updateReadme(report, md) {
+  const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  let text;
+  try {
+    text = readFileSync(readme, 'utf8');
+  } catch {
+    return;
+  }
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return;
+  const table = md.split('\n').filter((l) => l.startsWith('|') && !l.startsWith('| Machine') && !/^\| (CPU|Cores|Total memory|Node|Platform|Date|Mode|Run time) \|/.test(l) && l !== '|---|---|');
+  const m = report.meta.machine;
+  const head = `Measured ${m.date.slice(0, 10)} by \`${report.meta.command}\` on ${m.cpu}, ${m.cores} cores, Node ${m.node}, in ${report.meta.durationS.toFixed(0)} s. Median (min–max); ratio = nextmini / baseline.`;
+  writeFileSync(readme, `${text.slice(0, a + start.length)}\n${head}\n\n${table.join('\n')}\n${text.slice(b)}`);
+  console.log('updated the results table in README.md');
 }
 
 process.on('unhandledRejection', (err) => {
