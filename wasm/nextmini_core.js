@@ -302,6 +302,17 @@ export class WasmNode {
         return ret[0] >>> 0;
     }
     /**
+     * Everything the host must do after a call, in one crossing: `{ f64 deadline_ms (-1 =
+     * none), u32 transmit_bytes, transmits (as pollTransmits), events (as pollEvents) }`.
+     * @returns {Uint8Array}
+     */
+    pollAll() {
+        const ret = wasm.wasmnode_pollAll(this.__wbg_ptr);
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        return v1;
+    }
+    /**
      * All queued events. A delivery is `{ u8 1, u8 kind, u32 src, u32 dst, u16 src_port,
      * u16 dst_port, u32 message_id, u32 total_len, u32 frag_count, u16 tree_id, u32 len, bytes }`.
      * @returns {Uint8Array}

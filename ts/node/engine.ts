@@ -163,11 +163,15 @@ export class Engine {
   /** Carries out everything the core queued: transmits, events, and the next timer. */
   drain(): void {
     if (this.#closed) return;
-    const tx = this.core.pollTransmits();
-    if (tx.length) this.#transmit(tx);
-    const ev = this.core.pollEvents();
-    if (ev.length) this.#dispatch(ev);
-    this.#arm(this.core.pollTimeout());
+    // One crossing: { f64 deadline, u32 transmit bytes, transmits, events } (see pollAll).
+    const all = this.core.pollAll();
+    const view = new DataView(all.buffer, all.byteOffset, all.byteLength);
+    const deadline = view.getFloat64(0);
+    const txEnd = 12 + view.getUint32(8);
+    if (txEnd > 12) this.#transmit(all.subarray(12, txEnd));
+    // Arm before dispatching: listeners may call into the core, and their drains re-arm.
+    this.#arm(deadline);
+    if (all.length > txEnd) this.#dispatch(all.subarray(txEnd));
   }
 
   #transmit(batch: Uint8Array): void {

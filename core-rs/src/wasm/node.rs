@@ -362,15 +362,25 @@ impl WasmNode {
         self.inner.handle_timeout(micros(now_ms));
     }
 
+    /// Everything the host must do after a call, in one crossing: `{ f64 deadline_ms (-1 =
+    /// none), u32 transmit_bytes, transmits (as pollTransmits), events (as pollEvents) }`.
+    #[wasm_bindgen(js_name = pollAll)]
+    pub fn poll_all(&mut self) -> Vec<u8> {
+        let mut out = vec![0u8; 12];
+        self.write_transmits(&mut out);
+        let tx_len = (out.len() - 12) as u32;
+        self.write_events(&mut out);
+        // The deadline after draining: events never move it, transmits may have.
+        out[0..8].copy_from_slice(&self.poll_timeout().to_be_bytes());
+        out[8..12].copy_from_slice(&tx_len.to_be_bytes());
+        out
+    }
+
     /// All queued transmits: repeated `{ u32 next_hop, u32 len, bytes }`.
     #[wasm_bindgen(js_name = pollTransmits)]
     pub fn poll_transmits(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
-        while let Some(t) = self.inner.poll_transmit() {
-            put_u32(&mut out, t.next_hop);
-            put_u32(&mut out, t.datagram.len() as u32);
-            out.extend_from_slice(&t.datagram);
-        }
+        self.write_transmits(&mut out);
         out
     }
 
@@ -379,6 +389,21 @@ impl WasmNode {
     #[wasm_bindgen(js_name = pollEvents)]
     pub fn poll_events(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
+        self.write_events(&mut out);
+        out
+    }
+}
+
+impl WasmNode {
+    fn write_transmits(&mut self, out: &mut Vec<u8>) {
+        while let Some(t) = self.inner.poll_transmit() {
+            put_u32(out, t.next_hop);
+            put_u32(out, t.datagram.len() as u32);
+            out.extend_from_slice(&t.datagram);
+        }
+    }
+
+    fn write_events(&mut self, out: &mut Vec<u8>) {
         while let Some(ev) = self.inner.poll_event() {
             match ev {
                 Event::Lossless(ev) => {
@@ -389,27 +414,29 @@ impl WasmNode {
                     };
                     out.push(EVENT_SESSION);
                     out.push(what);
-                    put_u32(&mut out, id.0);
+                    put_u32(out, id.0);
                 }
                 Event::Delivery(d) => {
                     out.push(EVENT_DELIVERY);
                     out.push(d.kind as u8);
-                    put_u32(&mut out, d.src_node);
-                    put_u32(&mut out, d.dst);
-                    put_u16(&mut out, d.src_port);
-                    put_u16(&mut out, d.dst_port);
-                    put_u32(&mut out, d.message_id);
-                    put_u32(&mut out, d.total_len);
-                    put_u32(&mut out, d.frag_count);
-                    put_u16(&mut out, d.tree_id);
-                    put_u32(&mut out, d.payload.len() as u32);
+                    put_u32(out, d.src_node);
+                    put_u32(out, d.dst);
+                    put_u16(out, d.src_port);
+                    put_u16(out, d.dst_port);
+                    put_u32(out, d.message_id);
+                    put_u32(out, d.total_len);
+                    put_u32(out, d.frag_count);
+                    put_u16(out, d.tree_id);
+                    put_u32(out, d.payload.len() as u32);
                     out.extend_from_slice(&d.payload);
                 }
             }
         }
-        out
     }
+}
 
+#[wasm_bindgen]
+impl WasmNode {
     /// Next deadline in host milliseconds, or -1 when no timer is needed.
     #[wasm_bindgen(js_name = pollTimeout)]
     pub fn poll_timeout(&self) -> f64 {
