@@ -25,6 +25,23 @@ pub struct Delivery {
     pub payload: Vec<u8>,
 }
 
+impl From<crate::frag::Reassembled> for Delivery {
+    fn from(m: crate::frag::Reassembled) -> Self {
+        Delivery {
+            kind: m.kind,
+            src_node: m.src_node,
+            dst: m.dst,
+            src_port: m.src_port,
+            dst_port: m.dst_port,
+            message_id: m.message_id,
+            total_len: m.total_len,
+            frag_count: m.frag_count,
+            tree_id: m.tree_id,
+            payload: m.data,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Delivery(Delivery),

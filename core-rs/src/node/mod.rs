@@ -32,7 +32,7 @@ pub use multicast::GroupSendArgs;
 pub use stats::{DropReason, NodeStats};
 
 use crate::error::{CoreError, ErrorCode};
-use crate::frag::{fragment, FragError, Reassembler, ReassemblyDrop};
+use crate::frag::{fragment, FragError, Fragments, Reassembler, ReassemblyDrop};
 use crate::link::{LinkParamError, LinkParams, LinkStats};
 use crate::lossless::Endpoint;
 use crate::topology::{FlowKey, MulticastTable, RouteTable};
@@ -219,13 +219,7 @@ impl Node {
                 args.dst_port,
             )
         };
-        let frags = fragment(
-            &template,
-            args.payload,
-            self.cfg.mtu,
-            self.cfg.max_payload_bytes,
-        )
-        .map_err(SendError::Fragment)?;
+        let frags = self.fragments(&template, args.payload)?;
         if args.dst_node == me {
             // Loopback: no link involved, deliver the whole payload at once.
             self.advance_message_id();
@@ -256,6 +250,16 @@ impl Node {
             self.transmit(now_us, next_hop, datagram);
         }
         Ok(message_id)
+    }
+
+    /// Splits a message into datagrams that fit this node's MTU.
+    fn fragments<'p>(
+        &self,
+        template: &Header,
+        payload: &'p [u8],
+    ) -> Result<Fragments<'p>, SendError> {
+        fragment(template, payload, self.cfg.mtu, self.cfg.max_payload_bytes)
+            .map_err(SendError::Fragment)
     }
 
     fn advance_message_id(&mut self) {
@@ -302,18 +306,7 @@ impl Node {
 
     fn reassemble(&mut self, now_us: u64, h: &Header, payload: &[u8]) {
         match self.reassembler.handle(now_us, h, payload) {
-            Ok(Some(m)) => self.deliver(Delivery {
-                kind: m.kind,
-                src_node: m.src_node,
-                dst: m.dst,
-                src_port: m.src_port,
-                dst_port: m.dst_port,
-                message_id: m.message_id,
-                total_len: m.total_len,
-                frag_count: m.frag_count,
-                tree_id: m.tree_id,
-                payload: m.data,
-            }),
+            Ok(Some(m)) => self.deliver(m.into()),
             Ok(None) => {}
             Err(ReassemblyDrop::TooLarge { .. }) => self.stats.drop(DropReason::TooLarge),
             Err(ReassemblyDrop::Inconsistent(_)) => {

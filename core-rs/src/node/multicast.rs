@@ -2,7 +2,6 @@
 //! (one copy per next hop), and local delivery where this node is a member.
 
 use super::{DropReason, Node, SendError};
-use crate::frag::fragment;
 use crate::topology::{FlowKey, McEntry, MulticastTable};
 use crate::wire::{Header, PacketKind, HEADER_LEN};
 
@@ -71,13 +70,7 @@ impl Node {
                 args.dst_port,
             )
         };
-        let frags = fragment(
-            &template,
-            args.payload,
-            self.cfg.mtu,
-            self.cfg.max_payload_bytes,
-        )
-        .map_err(SendError::Fragment)?;
+        let frags = self.fragments(&template, args.payload)?;
         let needed = frags.len() * entry.next_hops.len();
         let free = self.cfg.queue_capacity.saturating_sub(self.egress.queued());
         if needed > free {
