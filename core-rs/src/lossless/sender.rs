@@ -99,6 +99,12 @@ pub(crate) struct Sender {
     pacer: Pacer,
     srtt: Option<u64>,
     status_sent_at: u64,
+    /// When recent rounds' status requests went out, so a late answer still measures the
+    /// round trip (without it, a path slower than the initial wait never yields a sample).
+    round_sent: VecDeque<(u32, u64)>,
+    /// Doublings of the status wait after rounds in which a receiver that had answered
+    /// before stayed silent: the wait grows until answers fit in it.
+    wait_shift: u32,
     idle_rounds: u32,
     pass_started_at: u64,
     pass_symbols: u64,
@@ -140,6 +146,8 @@ impl Sender {
             pacer,
             srtt: None,
             status_sent_at: now,
+            round_sent: VecDeque::new(),
+            wait_shift: 0,
             idle_rounds: 0,
             pass_started_at: now,
             pass_symbols: 0,
@@ -175,10 +183,18 @@ impl Sender {
     }
 
     fn status_wait(&self) -> u64 {
-        match self.srtt {
+        let base = match self.srtt {
             None => INITIAL_STATUS_WAIT,
-            Some(s) => (3 * s + 5 * MS).clamp(MIN_STATUS_WAIT, MAX_STATUS_WAIT),
-        }
+            Some(s) => 3 * s + 5 * MS,
+        };
+        (base << self.wait_shift).clamp(MIN_STATUS_WAIT, MAX_STATUS_WAIT)
+    }
+
+    fn sample_rtt(&mut self, sample: u64) {
+        self.srtt = Some(match self.srtt {
+            None => sample,
+            Some(s) => (7 * s + sample) / 8,
+        });
     }
 
     pub fn next_deadline(&self) -> Option<u64> {
@@ -237,16 +253,18 @@ impl Sender {
         }
         if n.round != self.round || !matches!(self.phase, Phase::Awaiting { .. }) {
             io.counters.stale += 1;
+            // Too late for its round, but it still tells how long a round trip takes.
+            if n.part == 0 {
+                if let Some(&(_, sent)) = self.round_sent.iter().find(|(r, _)| *r == n.round) {
+                    self.sample_rtt(now.saturating_sub(sent));
+                }
+            }
             return;
         }
-        let peer = self.peers.get_mut(&from).expect("checked by caller");
-        if peer.report.is_none() {
-            let sample = now.saturating_sub(self.status_sent_at);
-            self.srtt = Some(match self.srtt {
-                None => sample,
-                Some(s) => (7 * s + sample) / 8,
-            });
+        if self.peers.get(&from).is_some_and(|p| p.report.is_none()) {
+            self.sample_rtt(now.saturating_sub(self.status_sent_at));
         }
+        let peer = self.peers.get_mut(&from).expect("checked by caller");
         let report = peer.report.get_or_insert_with(Report::default);
         if report.parts != n.parts {
             *report = Report {
@@ -429,6 +447,10 @@ impl Sender {
         }
         self.emit(io, Frame::StatusRequest { round: self.round }.encode());
         self.status_sent_at = now;
+        if self.round_sent.len() == 8 {
+            self.round_sent.pop_front();
+        }
+        self.round_sent.push_back((self.round, now));
         self.phase = Phase::Awaiting {
             deadline: now + self.status_wait(),
         };
@@ -440,6 +462,15 @@ impl Sender {
             self.params.unreachable_timeout_us,
         );
         let started = self.started_at;
+        let known_silent = self
+            .peers
+            .values()
+            .any(|p| p.pending() && p.first_heard.is_some() && p.report.is_none());
+        self.wait_shift = if known_silent {
+            (self.wait_shift + 1).min(6)
+        } else {
+            0
+        };
         for p in self.peers.values_mut().filter(|p| p.pending()) {
             if p.report.is_some() {
                 p.silent_rounds = 0;

@@ -582,3 +582,53 @@ fn lossless_multicast_over_lossy_links_delivers_every_byte() {
         "node 2 forwards the group frames to 3"
     );
 }
+
+/// Lossless unicast between two nodes over links with `delay_us` and `loss` each way.
+fn lossless_over(delay_us: u64, loss: f64, len: usize) -> (Option<crate::lossless::Outcome>, u64) {
+    use crate::lossless::{Dest, Ports};
+    use std::sync::Arc;
+    let mut net = BTreeMap::from([(1, node(1, &[(2, 2)])), (2, node(2, &[(1, 1)]))]);
+    for (me, peer) in [(1u32, 2u32), (2, 1)] {
+        let p = LinkParams {
+            delay_us,
+            loss,
+            seed: u64::from(me),
+            ..LinkParams::default()
+        };
+        net.get_mut(&me)
+            .unwrap()
+            .set_link(0, peer, Some(p))
+            .unwrap();
+    }
+    let data = Arc::new(payload(len));
+    let ports = Ports { src: 1, dst: 2 };
+    let r = net
+        .get_mut(&2)
+        .unwrap()
+        .open_receiver(0, 1, Dest::Node(2), len as u64, None, ports)
+        .unwrap();
+    let s = net
+        .get_mut(&1)
+        .unwrap()
+        .open_sender(0, Dest::Node(2), vec![2], data.clone(), None, ports)
+        .unwrap();
+    let at = run_until(&mut net, 120_000_000, |n| {
+        n[&1].lossless().outcome(s).is_some()
+    });
+    let got = net.get_mut(&2).unwrap().take_session_data(r).ok();
+    assert!(got.as_deref().is_none_or(|g| g == data.as_slice()));
+    (net[&1].lossless().outcome(s), at)
+}
+
+#[test]
+fn lossless_completes_over_long_lossy_links() {
+    use crate::lossless::Outcome;
+    for (delay_ms, loss) in [(0, 0.01), (50, 0.005), (50, 0.05), (300, 0.005)] {
+        let (outcome, at) = lossless_over(delay_ms * 1000, loss, 500_000);
+        assert_eq!(
+            outcome,
+            Some(Outcome::Completed),
+            "delay {delay_ms} ms, loss {loss}: ended at {at} us"
+        );
+    }
+}
