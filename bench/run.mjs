@@ -190,7 +190,11 @@ function updateReadme(report, md) {
   const a = text.indexOf(start);
   const b = text.indexOf(end);
   if (a < 0 || b < a) return;
-  const table = md.split('\n').filter((l) => l.startsWith('|') && !l.startsWith('| Machine') && !/^\| (CPU|Cores|Total memory|Node|Platform|Date|Mode|Run time) \|/.test(l) && l !== '|---|---|');
+  // Only the results table: the first one whose header starts with "| # |".
+  const lines = md.split('\n');
+  const first = lines.findIndex((l) => l.startsWith('| # |'));
+  const table = [];
+  for (let i = first; i >= 0 && i < lines.length && lines[i].startsWith('|'); i++) table.push(lines[i]);
   const m = report.meta.machine;
   const head = `Measured ${m.date.slice(0, 10)} by \`${report.meta.command}\` on ${m.cpu}, ${m.cores} cores, Node ${m.node}, in ${report.meta.durationS.toFixed(0)} s. Median (min–max); ratio = nextmini / baseline.`;
   writeFileSync(readme, `${text.slice(0, a + start.length)}\n${head}\n\n${table.join('\n')}\n${text.slice(b)}`);

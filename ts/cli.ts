@@ -5,7 +5,8 @@ import { main } from './cli/main.js';
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    const code = (err as { code?: unknown })?.code;
+    console.error(err instanceof Error ? `${err.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${err.message}` : String(err));
     process.exit(1);
   },
 );

@@ -10,8 +10,9 @@ function envLevel(): LogLevel {
 
 let level: LogLevel = envLevel();
 
-export function setLogLevel(l: LogLevel): void {
-  level = l;
+/** Sets the level; an unknown name is ignored (the level stays as it was). */
+export function setLogLevel(l: LogLevel | string): void {
+  if (l in ORDER) level = l as LogLevel;
 }
 
 function emit(l: LogLevel, scope: string, msg: string): void {

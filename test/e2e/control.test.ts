@@ -206,6 +206,20 @@ describe('hostile input on the data port', () => {
   });
 });
 
+describe('option names', () => {
+  it('a misspelt option is INVALID_ARGUMENT, not silently ignored', async () => {
+    const c = await controller();
+    const n1 = await open({ node_id: 1, controller_addr: c.url });
+    const typo = { timeout: 5 } as never;
+    expect(await codeOf(n1.waitForTopologyReady(typo))).toMatch(/^INVALID_ARGUMENT: waitForTopologyReady: unknown option timeout \(known: timeoutMs, signal\)/);
+    expect(await codeOf(n1.sendToNode({ dstNodeId: 2, frozen: Uint8Array.of(1), bogus: 1 } as never))).toMatch(/^INVALID_ARGUMENT: sendToNode: unknown option bogus/);
+    expect(() => n1.registerReceiverFromNode({ srcNodeId: 2, srcport: 5 } as never)).toThrow(/unknown option srcport/);
+    const rx = n1.registerReceiverFromNode({ srcNodeId: 2 });
+    expect(await codeOf(rx.recv(typo))).toMatch(/^INVALID_ARGUMENT: recv: unknown option timeout/);
+    expect(() => c.setLink({ srcNodeId: 1, dstNodeId: 2, lose: 0.1 } as never)).toThrow(/setLink: unknown option lose/);
+  });
+});
+
 describe('operating modes', () => {
   it('max mode sends straight to the destination, bypassing the forwarder', async () => {
     const c = await controller({ nodes: [{ node_id: 1, operating_mode: 'max' }] });

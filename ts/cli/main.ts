@@ -22,9 +22,8 @@ function requireConfig(flags: Map<string, string | true>, cmd: string): string {
 export async function main(args: string[]): Promise<number> {
   const [cmd, ...rest] = args;
   const { flags } = parseFlags(rest);
-  process.env.NEXTMINI_LOG ??= 'info';
   const { setLogLevel } = await import('../log.js');
-  setLogLevel(process.env.NEXTMINI_LOG as 'info');
+  setLogLevel(process.env.NEXTMINI_LOG ?? 'info');
   switch (cmd) {
     case 'demo':
       return runDemo(flags);

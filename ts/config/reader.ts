@@ -130,3 +130,13 @@ export function ipv4ToInt(s: string): number {
   if (!p) throw new NextminiError('INVALID_ARGUMENT', `not a dotted IPv4 address: ${JSON.stringify(s)}`);
   return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
 }
+
+/** Runs a config resolver; errors about a file's content also name the file. */
+export function withConfigFile<T>(config: unknown, resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (err) {
+    if (typeof config === 'string' && err instanceof NextminiError) throw new NextminiError(err.code, `${err.message} (in ${config})`, { cause: err });
+    throw err;
+  }
+}

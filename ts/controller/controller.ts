@@ -6,6 +6,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { WasmGroups, WasmTopology } from '../../wasm/nextmini_core.js';
 import { callCore, NextminiError } from '../errors.js';
 import { logger } from '../log.js';
+import { withConfigFile } from '../config/reader.js';
+import { checkOptions } from '../options.js';
 import { loadTomlOrObject } from '../config/load.js';
 import { resolveControllerConfig, type ControllerConfig, type ResolvedControllerConfig } from '../config/controller-config.js';
 import { decode, encode, frameVersion, type GroupDirEntry, type GroupOp, type Hello, type LinkEntry, type Reject } from '../control/messages.js';
@@ -143,6 +145,7 @@ export class Controller {
    * values unless `replace` is set.
    */
   setLink(args: SetLinkArgs): void {
+    checkOptions('setLink', args, ['srcNodeId', 'dstNodeId', 'bidirectional', 'replace', 'rate', 'bucketSize', 'delayMs', 'jitterMs', 'reorder', 'loss', 'lossBurst', 'queueLimitPackets', 'seed']);
     const { srcNodeId: src, dstNodeId: dst, bidirectional, replace, ...input } = args;
     const dirs: [number, number][] = bidirectional ? [[src, dst], [dst, src]] : [[src, dst]];
     for (const [a, b] of dirs) {
@@ -166,7 +169,7 @@ export class Controller {
   /** @internal use startController() */
   static async start(config: string | ControllerConfig): Promise<Controller> {
     const table = await loadTomlOrObject('controller config', config);
-    const cfg = resolveControllerConfig(table, typeof config === 'string' ? config : 'controller config');
+    const cfg = withConfigFile(config, () => resolveControllerConfig(table, 'controller config'));
     const t = cfg.topology;
     const topo = callCore(() => WasmTopology.build(t.kind, t.a, t.b, Uint32Array.from(t.edges)));
     if (cfg.explicitRoutes.length) {

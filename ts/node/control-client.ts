@@ -29,6 +29,7 @@ export class ControlClient {
   #socket: MessageSocket | undefined;
   #closed = false;
   #attempt = 0;
+  #everConnected = false;
   #first: { resolve(): void; reject(e: unknown): void } | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #nextReq = 1;
@@ -63,6 +64,7 @@ export class ControlClient {
     const socket = openSocket(this.o.url, {
       onOpen: () => {
         this.#attempt = 0;
+        this.#everConnected = true;
         socket.send(encode({ t: 'hello', ...this.o.hello }));
       },
       onMessage: (data) => this.#onMessage(socket, data),
@@ -127,7 +129,8 @@ export class ControlClient {
   #onClose(socket: MessageSocket): void {
     if (socket !== this.#socket || this.#closed) return;
     const delay = backoff(this.#attempt++);
-    log.info(`controller connection lost; reconnecting in ${delay} ms`);
+    if (this.#everConnected) log.info(`controller connection lost; reconnecting in ${delay} ms`);
+    else log.info(`cannot reach the controller at ${this.o.url} yet; retrying in ${delay} ms`);
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
   }
 

@@ -2,7 +2,8 @@ import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { PacketView, shareView, asUint8, type BytesLike } from '../packet.js';
 import { controllerUrl, losslessCoreParams, resolveNodeConfig, type NodeConfig, type ResolvedNodeConfig } from '../config/node-config.js';
-import { formatIpv4 } from '../config/reader.js';
+import { formatIpv4, withConfigFile } from '../config/reader.js';
+import { checkOptions, WAIT_KEYS } from '../options.js';
 import { encode, type Snapshot } from '../control/messages.js';
 import { ControlClient } from './control-client.js';
 import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
@@ -219,7 +220,7 @@ export class Dataplane {
     const table = await loadNodeTable(config);
     const host = currentHost();
     const withDefault = table && typeof table === 'object' && !Array.isArray(table) && table.protocol === undefined ? { ...table, protocol: host.defaultProtocol } : table;
-    const cfg = resolveNodeConfig(withDefault, typeof config === 'string' ? config : 'node config');
+    const cfg = withConfigFile(config, () => resolveNodeConfig(withDefault, 'node config'));
     const bind = transportFor(cfg.protocol);
     let dp: Dataplane | undefined;
     const engine = new Engine({
@@ -380,6 +381,7 @@ export class Dataplane {
   /** Subscribes to one flow (source node, source port, destination port). */
   registerReceiverFromNode(args: ReceiverFromNodeArgs): PacketReceiver {
     this.#assertOpen();
+    checkOptions('registerReceiverFromNode', args, ['srcNodeId', 'srcPort', 'dstPort']);
     const src = checkNode('srcNodeId', args.srcNodeId);
     const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
     const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
@@ -400,6 +402,7 @@ export class Dataplane {
    */
   async sendToNode(args: SendToNodeArgs): Promise<number> {
     this.#assertOpen();
+    checkOptions('sendToNode', args, ['dstNodeId', 'frozen', 'srcPort', 'dstPort']);
     const dst = checkNode('dstNodeId', args.dstNodeId);
     const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
     const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
@@ -422,7 +425,7 @@ export class Dataplane {
   }
 
   /** Creates a multicast group with this node as its source; resolves once the controller assigned it. */
-  createGroup(label: string): Promise<GroupInfo> {
+  async createGroup(label: string): Promise<GroupInfo> {
     this.#assertOpen();
     return this.#groups.create(label);
   }
@@ -431,45 +434,48 @@ export class Dataplane {
    * The group this node created most recently (for code written against the seed's two-step
    * create_group / group_is_ready pattern); waits for a createGroup in flight. Null on timeout.
    */
-  groupIsReady(options: WaitOptions = {}): Promise<GroupInfo | null> {
+  async groupIsReady(options: WaitOptions = {}): Promise<GroupInfo | null> {
     this.#assertOpen();
+    checkOptions('groupIsReady', options, WAIT_KEYS);
     return this.#groups.groupIsReady(options);
   }
 
   /** Installs the group's default tree (tree 0). Only the group's source may. */
-  setGroupRoutes(groupId: number, edges: [number, number][]): Promise<void> {
+  async setGroupRoutes(groupId: number, edges: [number, number][]): Promise<void> {
     this.#assertOpen();
     return this.#groups.setRoutes(groupId, [{ treeId: 0, edges, weight: 1 }]);
   }
 
   /** Installs several trees for a group (tree 0 is the default and must be among them). */
-  setGroupRoutesMulti(groupId: number, trees: TreeRoutes[]): Promise<void> {
+  async setGroupRoutesMulti(groupId: number, trees: TreeRoutes[]): Promise<void> {
     this.#assertOpen();
     return this.#groups.setRoutes(groupId, trees);
   }
 
   /** True once this node holds at least `minRoutes` entries (trees) for the group. */
-  waitForGroupRoutes(groupId: number, srcNodeId: number, options: WaitOptions & { minRoutes?: number } = {}): Promise<boolean> {
+  async waitForGroupRoutes(groupId: number, srcNodeId: number, options: WaitOptions & { minRoutes?: number } = {}): Promise<boolean> {
     this.#assertOpen();
+    checkOptions('waitForGroupRoutes', options, [...WAIT_KEYS, 'minRoutes']);
     checkNode('srcNodeId', srcNodeId);
     return this.#groups.waitForRoutes(groupId, options.minRoutes ?? 1, options);
   }
 
   /** Becomes a member: resolves when the controller accepted. */
-  joinGroup(groupId: number): Promise<void> {
+  async joinGroup(groupId: number): Promise<void> {
     this.#assertOpen();
     return this.#groups.join(groupId);
   }
 
   /** Stops being a member: resolves when the controller accepted. */
-  leaveGroup(groupId: number): Promise<void> {
+  async leaveGroup(groupId: number): Promise<void> {
     this.#assertOpen();
     return this.#groups.leave(groupId);
   }
 
   /** True once local delivery of the group is installed here (the group's routes reach this node). */
-  waitForLocalMembership(groupId: number, options: WaitOptions = {}): Promise<boolean> {
+  async waitForLocalMembership(groupId: number, options: WaitOptions = {}): Promise<boolean> {
     this.#assertOpen();
+    checkOptions('waitForLocalMembership', options, WAIT_KEYS);
     return this.#groups.waitForMembership(groupId, options);
   }
 
@@ -486,6 +492,7 @@ export class Dataplane {
   /** Subscribes to a group's payloads from its source. */
   registerReceiverForGroup(args: ReceiverForGroupArgs): PacketReceiver {
     this.#assertOpen();
+    checkOptions('registerReceiverForGroup', args, ['srcNodeId', 'groupIp', 'srcPort', 'dstPort']);
     const src = checkNode('srcNodeId', args.srcNodeId);
     if (typeof args.groupIp !== 'string') throw new NextminiError('INVALID_ARGUMENT', 'groupIp must be a dotted address');
     const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
@@ -505,6 +512,7 @@ export class Dataplane {
    */
   async sendToGroup(args: SendToGroupArgs): Promise<number> {
     this.#assertOpen();
+    checkOptions('sendToGroup', args, ['groupId', 'groupIp', 'frozen', 'srcPort', 'dstPort', 'treeId']);
     const group = this.#groups.resolve(args);
     const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
     const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
@@ -542,13 +550,14 @@ export class Dataplane {
    * receiver, all bytes are present and their checksum verified. False when it ended
    * otherwise (see `sessionOutcome`) or on timeout, which leaves the session running.
    */
-  losslessWait(sessionId: number, options: WaitOptions = {}): Promise<boolean> {
+  async losslessWait(sessionId: number, options: WaitOptions = {}): Promise<boolean> {
     this.#assertOpen();
+    checkOptions('losslessWait', options, WAIT_KEYS);
     return this.#sessions.wait(sessionId, options);
   }
 
   /** Alias of `losslessWait` (the seed's lossless_wait_async). */
-  losslessWaitAsync(sessionId: number, options: WaitOptions = {}): Promise<boolean> {
+  async losslessWaitAsync(sessionId: number, options: WaitOptions = {}): Promise<boolean> {
     return this.losslessWait(sessionId, options);
   }
 
@@ -578,12 +587,14 @@ export class Dataplane {
    * unknown id: UNKNOWN_SESSION. With `consume: false` later calls return it again.
    */
   getDataBuffer(sessionId: number, options: { consume?: boolean } = {}): PacketView {
+    checkOptions('getDataBuffer', options, ['consume']);
     return this.#sessions.data(sessionId, options.consume ?? true);
   }
 
   /** True once the controller reports every node connected with links up. Resolves at once if so. */
-  waitForTopologyReady(options: WaitOptions = {}): Promise<boolean> {
+  async waitForTopologyReady(options: WaitOptions = {}): Promise<boolean> {
     this.#assertOpen();
+    checkOptions('waitForTopologyReady', options, WAIT_KEYS);
     if (this.#ready) return Promise.resolve(true);
     return this.#readyWaiters.wait(options);
   }

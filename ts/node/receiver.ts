@@ -1,4 +1,5 @@
 import { NextminiError } from '../errors.js';
+import { checkOptions, WAIT_KEYS } from '../options.js';
 import type { PacketView } from '../packet.js';
 
 /** One message delivered to this node. */
@@ -90,6 +91,11 @@ export class PacketReceiver implements AsyncIterable<PayloadDelivery> {
    * and empty, and with ABORTED when `signal` aborts.
    */
   recv(options: RecvOptions = {}): Promise<PayloadDelivery | null> {
+    try {
+      checkOptions('recv', options, WAIT_KEYS);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const next = this.#queue.shift();
     if (next) return Promise.resolve(next);
     if (this.#closed) return Promise.reject(new NextminiError('CLOSED', `receiver ${this.description} is closed`));

@@ -1,6 +1,7 @@
 // A node's lossless sessions: the seed's send_data / receive_data / lossless_wait /
 // get_data_buffer in TypeScript idiom, plus progress, outcomes and cancellation.
 import { NextminiError } from '../errors.js';
+import { checkOptions } from '../options.js';
 import { PacketView, shareView } from '../packet.js';
 import { ipv4ToInt } from '../config/reader.js';
 import type { Engine } from './engine.js';
@@ -60,17 +61,18 @@ export interface ProgressEvent {
   done: boolean;
 }
 
-const SEND_KEYS = new Set(['groupId', 'destIp', 'receiverIds', 'buffer', 'chunkSize', 'srcPort', 'dstPort']);
-const RECV_KEYS = new Set(['groupId', 'destIp', 'sourceNodeId', 'expectedBytes', 'chunkSize', 'srcPort', 'dstPort']);
+const SEND_KEYS = ['groupId', 'destIp', 'receiverIds', 'buffer', 'chunkSize', 'srcPort', 'dstPort'] as const;
+const RECV_KEYS = ['groupId', 'destIp', 'sourceNodeId', 'expectedBytes', 'chunkSize', 'srcPort', 'dstPort'] as const;
 
 function bad(message: string): NextminiError {
   return new NextminiError('INVALID_ARGUMENT', message);
 }
 
-function checkKeys(call: string, args: object, allowed: Set<string>): void {
-  const unknown = Object.keys(args).filter((k) => !allowed.has(k));
-  if (unknown.length) {
-    throw bad(`${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (FEC and pacing come from the node's [lossless_runtime_config], not from calls)`);
+function checkKeys(call: string, args: object, allowed: readonly string[]): void {
+  try {
+    checkOptions(call, args, allowed);
+  } catch (err) {
+    throw bad(`${(err as Error).message}; FEC and pacing come from the node's [lossless_runtime_config], not from calls`);
   }
 }
 

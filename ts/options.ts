@@ -1,0 +1,20 @@
+import { NextminiError } from './errors.js';
+
+/**
+ * Rejects option names a call does not know. TypeScript already flags them at compile time;
+ * this catches them in plain JavaScript, where a typo (`timeout` for `timeoutMs`) would
+ * otherwise be ignored silently.
+ */
+export function checkOptions(call: string, options: object | undefined, allowed: readonly string[]): void {
+  if (options === undefined || options === null) return;
+  if (typeof options !== 'object') throw new NextminiError('INVALID_ARGUMENT', `${call}: options must be an object`);
+  const unknown = Object.keys(options).filter((k) => !allowed.includes(k));
+  if (unknown.length) {
+    throw new NextminiError(
+      'INVALID_ARGUMENT',
+      `${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${allowed.join(', ')})`,
+    );
+  }
+}
+
+export const WAIT_KEYS = ['timeoutMs', 'signal'] as const;
