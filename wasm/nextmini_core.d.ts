@@ -75,22 +75,10 @@ export class WasmNode {
     openSender(now_ms: number, group: boolean, dst: number, receivers: Uint32Array | number[], data: Uint8Array | number[], chunk_size: number, src_port: number, dst_port: number): number;
     /**
      * Everything the host must do after a call, in one crossing: `{ f64 deadline_ms (-1 =
-     * none), u32 transmit_bytes, transmits (as pollTransmits), events (as pollEvents) }`.
+     * none), u32 transmit_bytes, transmits, events }` (formats at `write_transmits` and
+     * `write_events`).
      */
     pollAll(): Uint8Array;
-    /**
-     * All queued events. A delivery is `{ u8 1, u8 kind, u32 src, u32 dst, u16 src_port,
-     * u16 dst_port, u32 message_id, u32 total_len, u32 frag_count, u16 tree_id, u32 len, bytes }`.
-     */
-    pollEvents(): Uint8Array;
-    /**
-     * Next deadline in host milliseconds, or -1 when no timer is needed.
-     */
-    pollTimeout(): number;
-    /**
-     * All queued transmits: repeated `{ u32 next_hop, u32 len, bytes }`.
-     */
-    pollTransmits(): Uint8Array;
     /**
      * Sends one message to a group along its tree (`tree` < 0: chosen per flow).
      */
@@ -296,9 +284,6 @@ export interface InitOutput {
     readonly wasmnode_openReceiver: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => [number, number, number];
     readonly wasmnode_openSender: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => [number, number, number];
     readonly wasmnode_pollAll: (a: number) => [number, number];
-    readonly wasmnode_pollEvents: (a: number) => [number, number];
-    readonly wasmnode_pollTimeout: (a: number) => number;
-    readonly wasmnode_pollTransmits: (a: number) => [number, number];
     readonly wasmnode_send: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
     readonly wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
     readonly wasmnode_sessionOutcome: (a: number, b: number) => [number, number, number, number];

@@ -303,40 +303,12 @@ export class WasmNode {
     }
     /**
      * Everything the host must do after a call, in one crossing: `{ f64 deadline_ms (-1 =
-     * none), u32 transmit_bytes, transmits (as pollTransmits), events (as pollEvents) }`.
+     * none), u32 transmit_bytes, transmits, events }` (formats at `write_transmits` and
+     * `write_events`).
      * @returns {Uint8Array}
      */
     pollAll() {
         const ret = wasm.wasmnode_pollAll(this.__wbg_ptr);
-        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
-        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
-        return v1;
-    }
-    /**
-     * All queued events. A delivery is `{ u8 1, u8 kind, u32 src, u32 dst, u16 src_port,
-     * u16 dst_port, u32 message_id, u32 total_len, u32 frag_count, u16 tree_id, u32 len, bytes }`.
-     * @returns {Uint8Array}
-     */
-    pollEvents() {
-        const ret = wasm.wasmnode_pollEvents(this.__wbg_ptr);
-        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
-        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
-        return v1;
-    }
-    /**
-     * Next deadline in host milliseconds, or -1 when no timer is needed.
-     * @returns {number}
-     */
-    pollTimeout() {
-        const ret = wasm.wasmnode_pollTimeout(this.__wbg_ptr);
-        return ret;
-    }
-    /**
-     * All queued transmits: repeated `{ u32 next_hop, u32 len, bytes }`.
-     * @returns {Uint8Array}
-     */
-    pollTransmits() {
-        const ret = wasm.wasmnode_pollTransmits(this.__wbg_ptr);
         var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
         wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
         return v1;

@@ -60,9 +60,6 @@ export const wasmnode_new: (a: number, b: number, c: number, d: number, e: numbe
 export const wasmnode_openReceiver: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => [number, number, number];
 export const wasmnode_openSender: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => [number, number, number];
 export const wasmnode_pollAll: (a: number) => [number, number];
-export const wasmnode_pollEvents: (a: number) => [number, number];
-export const wasmnode_pollTimeout: (a: number) => number;
-export const wasmnode_pollTransmits: (a: number) => [number, number];
 export const wasmnode_send: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
 export const wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
 export const wasmnode_sessionOutcome: (a: number, b: number) => [number, number, number, number];

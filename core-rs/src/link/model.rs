@@ -252,6 +252,12 @@ impl<T> LinkModel<T> {
     }
 
     /// Counters as of the latest call.
+    /// Packets held by the link: waiting for the rate limiter or in delay. Cheap (no rate
+    /// computation), for hot paths that only need the count.
+    pub fn held(&self) -> usize {
+        self.waiting.len() + self.in_flight.len()
+    }
+
     pub fn stats(&self) -> LinkStats {
         LinkStats {
             bytes_sent: self.bytes_sent,

@@ -90,12 +90,7 @@ impl Egress {
 
     /// Datagrams held anywhere in the egress: ready, queued at a rate limiter, or in delay.
     pub fn queued(&self) -> usize {
-        self.ready.len()
-            + self
-                .models
-                .values()
-                .map(|m| m.stats().queue_depth + m.stats().in_flight)
-                .sum::<usize>()
+        self.ready.len() + self.models.values().map(LinkModel::held).sum::<usize>()
     }
 
     pub fn link_stats(&self) -> impl Iterator<Item = (u32, LinkStats)> + '_ {

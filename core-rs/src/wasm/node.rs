@@ -11,7 +11,7 @@ use crate::topology::{MulticastTable, RouteTable};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
-/// Event type tags in `pollEvents()` output.
+/// Event type tags in the events part of `pollAll()` output.
 const EVENT_DELIVERY: u8 = 1;
 /// `{ u8 2, u8 what (1 progress, 2 completed, 3 failed), u32 session }`.
 const EVENT_SESSION: u8 = 2;
@@ -363,7 +363,8 @@ impl WasmNode {
     }
 
     /// Everything the host must do after a call, in one crossing: `{ f64 deadline_ms (-1 =
-    /// none), u32 transmit_bytes, transmits (as pollTransmits), events (as pollEvents) }`.
+    /// none), u32 transmit_bytes, transmits, events }` (formats at `write_transmits` and
+    /// `write_events`).
     #[wasm_bindgen(js_name = pollAll)]
     pub fn poll_all(&mut self) -> Vec<u8> {
         let mut out = vec![0u8; 12];
@@ -371,30 +372,21 @@ impl WasmNode {
         let tx_len = (out.len() - 12) as u32;
         self.write_events(&mut out);
         // The deadline after draining: events never move it, transmits may have.
-        out[0..8].copy_from_slice(&self.poll_timeout().to_be_bytes());
+        out[0..8].copy_from_slice(&self.deadline_ms().to_be_bytes());
         out[8..12].copy_from_slice(&tx_len.to_be_bytes());
-        out
-    }
-
-    /// All queued transmits: repeated `{ u32 next_hop, u32 len, bytes }`.
-    #[wasm_bindgen(js_name = pollTransmits)]
-    pub fn poll_transmits(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.write_transmits(&mut out);
-        out
-    }
-
-    /// All queued events. A delivery is `{ u8 1, u8 kind, u32 src, u32 dst, u16 src_port,
-    /// u16 dst_port, u32 message_id, u32 total_len, u32 frag_count, u16 tree_id, u32 len, bytes }`.
-    #[wasm_bindgen(js_name = pollEvents)]
-    pub fn poll_events(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.write_events(&mut out);
         out
     }
 }
 
 impl WasmNode {
+    /// Next deadline in host milliseconds, or -1 when no timer is needed.
+    fn deadline_ms(&self) -> f64 {
+        self.inner
+            .poll_timeout()
+            .map_or(-1.0, |us| us as f64 / 1000.0)
+    }
+
+    /// All queued transmits: repeated `{ u32 next_hop, u32 len, bytes }`.
     fn write_transmits(&mut self, out: &mut Vec<u8>) {
         while let Some(t) = self.inner.poll_transmit() {
             put_u32(out, t.next_hop);
@@ -403,6 +395,9 @@ impl WasmNode {
         }
     }
 
+    /// All queued events. A delivery is `{ u8 1, u8 kind, u32 src, u32 dst, u16 src_port,
+    /// u16 dst_port, u32 message_id, u32 total_len, u32 frag_count, u16 tree_id, u32 len,
+    /// bytes }`; a session event `{ u8 2, u8 what, u32 session }`.
     fn write_events(&mut self, out: &mut Vec<u8>) {
         while let Some(ev) = self.inner.poll_event() {
             match ev {
@@ -437,14 +432,6 @@ impl WasmNode {
 
 #[wasm_bindgen]
 impl WasmNode {
-    /// Next deadline in host milliseconds, or -1 when no timer is needed.
-    #[wasm_bindgen(js_name = pollTimeout)]
-    pub fn poll_timeout(&self) -> f64 {
-        self.inner
-            .poll_timeout()
-            .map_or(-1.0, |us| us as f64 / 1000.0)
-    }
-
     /// Counter values in the order of `statNames()`.
     pub fn stats(&self) -> Vec<f64> {
         let s = self.inner.stats();
