@@ -18,3 +18,9 @@ export function checkOptions(call: string, options: object | undefined, allowed:
 }
 
 export const WAIT_KEYS = ['timeoutMs', 'signal'] as const;
+
+/** A port number argument; INVALID_ARGUMENT names it otherwise. */
+export function checkPort(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 65535) throw new NextminiError('INVALID_ARGUMENT', `${name} must be a port number 0..65535, got ${v}`);
+  return v;
+}

@@ -3,7 +3,7 @@ import { logger } from '../log.js';
 import { PacketView, shareView, asUint8, type BytesLike } from '../packet.js';
 import { controllerUrl, losslessCoreParams, resolveNodeConfig, type NodeConfig, type ResolvedNodeConfig } from '../config/node-config.js';
 import { formatIpv4, withConfigFile } from '../config/reader.js';
-import { checkOptions, WAIT_KEYS } from '../options.js';
+import { checkOptions, checkPort, WAIT_KEYS } from '../options.js';
 import { encode, type Snapshot } from '../control/messages.js';
 import { ControlClient } from './control-client.js';
 import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
@@ -167,11 +167,6 @@ class Delivery implements PayloadDelivery {
 }
 const groupFlowKey = (groupIp: string, src: number, sp: number, dp: number): string => `g${groupIp}:${src}:${sp}:${dp}`;
 const flowId = (src: number, sp: number, dp: number): bigint => (BigInt(src) << 32n) | (BigInt(sp) << 16n) | BigInt(dp);
-
-function checkPort(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > 65535) throw new NextminiError('INVALID_ARGUMENT', `${name} must be a port number 0..65535, got ${v}`);
-  return v;
-}
 
 function checkNode(name: string, v: number): number {
   if (!Number.isInteger(v) || v < 1 || v > 0xffff_fffe) throw new NextminiError('INVALID_ARGUMENT', `${name} must be a node id >= 1, got ${v}`);
@@ -383,13 +378,21 @@ export class Dataplane {
     this.#assertOpen();
     checkOptions('registerReceiverFromNode', args, ['srcNodeId', 'srcPort', 'dstPort']);
     const src = checkNode('srcNodeId', args.srcNodeId);
-    const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
-    const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
-    const key = flowKey(src, sp, dp);
+    const [sp, dp] = this.#ports(args);
+    return this.#addReceiver(flowKey(src, sp, dp), `node ${src}:${sp} -> :${dp}`, `flow from node ${src} port ${sp} to port ${dp}`);
+  }
+
+  /** The ports of a call: given ones checked, missing ones from the node's defaults. */
+  #ports(args: { srcPort?: number; dstPort?: number }): [number, number] {
+    return [checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port), checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port)];
+  }
+
+  /** Registers a receiver under `key`; `what` names the flow in the RECEIVER_EXISTS message. */
+  #addReceiver(key: string, label: string, what: string): PacketReceiver {
     if (this.#receivers.has(key)) {
-      throw new NextminiError('RECEIVER_EXISTS', `a receiver for flow from node ${src} port ${sp} to port ${dp} is already registered; close it first`);
+      throw new NextminiError('RECEIVER_EXISTS', `a receiver for ${what} is already registered; close it first`);
     }
-    const r = new PacketReceiver(`node ${src}:${sp} -> :${dp}`, this.#cfg.channel_capacity, () => {
+    const r = new PacketReceiver(label, this.#cfg.channel_capacity, () => {
       if (this.#receivers.get(key) === r) this.#receivers.delete(key);
     });
     this.#receivers.set(key, r);
@@ -404,8 +407,7 @@ export class Dataplane {
     this.#assertOpen();
     checkOptions('sendToNode', args, ['dstNodeId', 'frozen', 'srcPort', 'dstPort']);
     const dst = checkNode('dstNodeId', args.dstNodeId);
-    const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
-    const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
+    const [sp, dp] = this.#ports(args);
     const bytes = args.frozen instanceof PacketView ? args.frozen.read() : asUint8(args.frozen);
     // Backpressure from the sockets: wait while too much is already queued in them.
     for (let w = this.#transport.whenWritable(); w; w = this.#transport.whenWritable()) {
@@ -495,15 +497,12 @@ export class Dataplane {
     checkOptions('registerReceiverForGroup', args, ['srcNodeId', 'groupIp', 'srcPort', 'dstPort']);
     const src = checkNode('srcNodeId', args.srcNodeId);
     if (typeof args.groupIp !== 'string') throw new NextminiError('INVALID_ARGUMENT', 'groupIp must be a dotted address');
-    const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
-    const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
-    const key = groupFlowKey(args.groupIp, src, sp, dp);
-    if (this.#receivers.has(key)) throw new NextminiError('RECEIVER_EXISTS', `a receiver for group ${args.groupIp} from node ${src} port ${sp} to port ${dp} is already registered`);
-    const r = new PacketReceiver(`group ${args.groupIp} from node ${src}:${sp} -> :${dp}`, this.#cfg.channel_capacity, () => {
-      if (this.#receivers.get(key) === r) this.#receivers.delete(key);
-    });
-    this.#receivers.set(key, r);
-    return r;
+    const [sp, dp] = this.#ports(args);
+    return this.#addReceiver(
+      groupFlowKey(args.groupIp, src, sp, dp),
+      `group ${args.groupIp} from node ${src}:${sp} -> :${dp}`,
+      `group ${args.groupIp} from node ${src} port ${sp} to port ${dp}`,
+    );
   }
 
   /**
@@ -514,8 +513,7 @@ export class Dataplane {
     this.#assertOpen();
     checkOptions('sendToGroup', args, ['groupId', 'groupIp', 'frozen', 'srcPort', 'dstPort', 'treeId']);
     const group = this.#groups.resolve(args);
-    const sp = checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port);
-    const dp = checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port);
+    const [sp, dp] = this.#ports(args);
     const tree = args.treeId ?? -1;
     const bytes = args.frozen instanceof PacketView ? args.frozen.read() : asUint8(args.frozen);
     return this.#engine.sendGroup(group, tree, sp, dp, bytes);

@@ -1,7 +1,7 @@
 // A node's lossless sessions: the seed's send_data / receive_data / lossless_wait /
 // get_data_buffer in TypeScript idiom, plus progress, outcomes and cancellation.
 import { NextminiError } from '../errors.js';
-import { checkOptions } from '../options.js';
+import { checkOptions, checkPort } from '../options.js';
 import { PacketView, shareView } from '../packet.js';
 import { ipv4ToInt } from '../config/reader.js';
 import type { Engine } from './engine.js';
@@ -134,8 +134,8 @@ export class NodeSessions {
     if (!d.group && (args.receiverIds.length !== 1 || args.receiverIds[0] !== d.id)) {
       throw bad(`a lossless unicast to node ${d.id} (${args.destIp}) must list exactly that node in receiverIds`);
     }
-    const sp = args.srcPort ?? this.me.clientPort;
-    const dp = args.dstPort ?? this.me.serverPort;
+    const sp = checkPort('srcPort', args.srcPort ?? this.me.clientPort);
+    const dp = checkPort('dstPort', args.dstPort ?? this.me.serverPort);
     return this.engine.run((core, now) => core.openSender(now, d.group, d.id, Uint32Array.from(args.receiverIds), args.buffer.read(), chunk, sp, dp));
   }
 
@@ -146,8 +146,8 @@ export class NodeSessions {
     const chunk = checkChunk(args.chunkSize);
     const d = this.#dest(args.destIp, args.groupId);
     if (!d.group && d.id !== this.me.nodeId) throw bad(`a unicast receive must name this node's own address, not node ${d.id}'s`);
-    const sp = args.srcPort ?? this.me.clientPort;
-    const dp = args.dstPort ?? this.me.serverPort;
+    const sp = checkPort('srcPort', args.srcPort ?? this.me.clientPort);
+    const dp = checkPort('dstPort', args.dstPort ?? this.me.serverPort);
     return this.engine.run((core, now) => core.openReceiver(now, args.sourceNodeId, d.group, d.id, args.expectedBytes, chunk, sp, dp));
   }
 
