@@ -3,12 +3,11 @@
 // so IPC latency never enters a measurement). Imports the built package (dist/).
 import { Dataplane, PacketView } from '../dist/node.js';
 import { serve, wallMs } from './lib/proc.mjs';
+import { rssHandlers } from './lib/rss.mjs';
 import { payload as payloadFor, sha256 } from './lib/payload.mjs';
 
 const nodes = new Map(); // nodeId -> Dataplane
 const jobs = new Map(); // key -> Promise of a background loop's result
-let rssPeak = 0;
-let rssTimer;
 
 const dp = (id) => {
   const d = nodes.get(id);
@@ -33,6 +32,7 @@ function payloadOf(size) {
 }
 
 const handlers = {
+  ...rssHandlers(),
   /** Opens every config in parallel; returns how long it took. */
   async open({ configs }) {
     const t0 = wallMs();
@@ -62,22 +62,6 @@ const handlers = {
     return dp(node).stats();
   },
 
-  async rss({ gc = true }) {
-    if (gc && globalThis.gc) globalThis.gc();
-    return process.memoryUsage();
-  },
-
-  /** Samples RSS every `everyMs` until rssStop; returns the peak. */
-  async rssStart({ everyMs = 10 }) {
-    rssPeak = process.memoryUsage.rss();
-    clearInterval(rssTimer);
-    rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), everyMs);
-    return true;
-  },
-  async rssStop() {
-    clearInterval(rssTimer);
-    return Math.max(rssPeak, process.memoryUsage.rss());
-  },
 
   /**
    * Receiver loop for a goodput run: counts deliveries of one flow until `count` arrived,
@@ -262,6 +246,6 @@ Object.assign(handlers, {
 });
 
 serve(handlers, async () => {
-  clearInterval(rssTimer);
+  await handlers.rssStop();
   await handlers.closeAll();
 });

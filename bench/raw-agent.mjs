@@ -3,6 +3,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer, connect } from 'node:net';
 import { serve, wallMs } from './lib/proc.mjs';
+import { rssHandlers } from './lib/rss.mjs';
 import { payload as payloadFor, sha256 } from './lib/payload.mjs';
 
 // The same kernel buffer request as nextmini's UDP transport, so neither side gets more.
@@ -14,10 +15,9 @@ let onUdp = () => {};
 let server;
 const sockets = new Set();
 const jobs = new Map();
-let rssPeak = 0;
-let rssTimer;
 
 const handlers = {
+  ...rssHandlers(),
   async udpBind() {
     udp = createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER, sendBufferSize: SOCKET_BUFFER });
     await new Promise((resolve, reject) => {
@@ -192,20 +192,6 @@ const handlers = {
     return await j;
   },
 
-  async rss({ gc = true }) {
-    if (gc && globalThis.gc) globalThis.gc();
-    return process.memoryUsage();
-  },
-  async rssStart({ everyMs = 10 }) {
-    rssPeak = process.memoryUsage.rss();
-    clearInterval(rssTimer);
-    rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), everyMs);
-    return true;
-  },
-  async rssStop() {
-    clearInterval(rssTimer);
-    return Math.max(rssPeak, process.memoryUsage.rss());
-  },
 };
 let onTcp = () => {};
 
@@ -240,7 +226,7 @@ function sink(expectedBytes, firstWaitMs, idleMs, deadlineMs, install, sizeOf) {
 }
 
 serve(handlers, async () => {
-  clearInterval(rssTimer);
+  await handlers.rssStop();
   for (const s of sockets) s.destroy();
   await new Promise((r) => (server ? server.close(() => r()) : r()));
   await new Promise((r) => (udp ? udp.close(() => r()) : r()));

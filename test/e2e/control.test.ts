@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { WebSocket } from 'ws';
-import { Dataplane, PacketView, startController, isNextminiError, type Controller } from 'nextmini';
-import { tempToml } from './harness.js';
+import { Dataplane, PacketView, startController, type Controller } from 'nextmini';
+import { codeOf, tempToml } from './harness.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -23,14 +23,6 @@ async function open(cfg: Record<string, unknown>): Promise<Dataplane> {
   return dp;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return isNextminiError(err) ? `${err.code}: ${err.message}` : `foreign: ${String(err)}`;
-  }
-}
 
 describe('config validation', () => {
   const base = { node_id: 1, controller_addr: '127.0.0.1:1' };

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isNextminiError } from 'nextmini';
 
 const agentPath = fileURLToPath(new URL('./agent.mjs', import.meta.url));
 export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -96,4 +97,14 @@ export function tempToml(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
   return p;
+}
+
+/** What a promise settles as: 'resolved', or '<CODE>: <message>' for a NextminiError. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (err) {
+    return isNextminiError(err) ? `${err.code}: ${err.message}` : `foreign: ${String(err)}`;
+  }
 }

@@ -1,7 +1,8 @@
 // Multicast on real loopback sockets: fan-out along a tree, join/leave under traffic,
 // rejections with their codes, several trees.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Dataplane, startController, isNextminiError, type ControllerConfig, type GroupInfo, type PacketReceiver } from 'nextmini';
+import { codeOf } from './harness.js';
+import { Dataplane, startController, type ControllerConfig, type GroupInfo, type PacketReceiver } from 'nextmini';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -20,14 +21,6 @@ async function network(cfg: ControllerConfig = FIVE, ids = 5): Promise<Dataplane
   return nodes;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return isNextminiError(err) ? `${err.code}: ${err.message}` : `foreign: ${String(err)}`;
-  }
-}
 
 /** Everything a receiver holds within `ms`. */
 async function drain(r: PacketReceiver, ms = 300): Promise<number[]> {
