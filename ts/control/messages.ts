@@ -80,6 +80,7 @@ export type GroupOp = { t: 'group-op'; reqId: number } & (
   | { op: 'routes'; groupId: number; trees: TreeSpec[] }
   | { op: 'join'; groupId: number }
   | { op: 'leave'; groupId: number }
+  | { op: 'delete'; groupId: number }
 );
 
 export interface GroupReply {
@@ -122,15 +123,37 @@ export interface LinksUp {
   generation: number;
 }
 
+/** Controller -> node: this node's route table (encoded by the core), replacing the last. */
+export interface RoutesUpdate {
+  t: 'routes';
+  routeTable: Uint8Array;
+}
+
+/**
+ * One counter a node reports: `name` as in stats() (`packetsSent`, `drops.no_receiver`,
+ * `link.packetsSent`…), `neighbor` for per-link counters (0 = none).
+ */
+export interface MetricSample {
+  name: string;
+  neighbor: number;
+  value: number;
+}
+
+/** Node -> controller: its counters, every `metrics_interval_ms`. */
+export interface MetricsReport {
+  t: 'metrics';
+  samples: MetricSample[];
+}
+
 /** Controller -> node: every expected node is connected with links up. */
 export interface TopologyReady {
   t: 'topology-ready';
 }
 
-export type ControlMessage = Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory;
+export type ControlMessage = Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory | RoutesUpdate | MetricsReport;
 
-const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10 } as const;
-const GROUP_OPS = ['create', 'routes', 'join', 'leave'] as const;
+const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12 } as const;
+const GROUP_OPS = ['create', 'routes', 'join', 'leave', 'delete'] as const;
 const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED'];
 
 const writePeer = (w: Writer, p: PeerAddress) => w.u32(p.nodeId).str(p.host).u16(p.port);
@@ -179,6 +202,12 @@ export function encode(m: ControlMessage): Uint8Array {
       break;
     case 'links-up':
       w.u32(m.generation);
+      break;
+    case 'routes':
+      w.bytes(m.routeTable);
+      break;
+    case 'metrics':
+      w.array(m.samples, (w2, x) => w2.str(x.name).u32(x.neighbor).f64(x.value));
       break;
     case 'topology-ready':
       break;
@@ -230,7 +259,7 @@ export function decode(bytes: Uint8Array): ControlMessage {
       const op = GROUP_OPS[r.u8()];
       if (op === 'create') m = { t: 'group-op', reqId, op, label: r.str() };
       else if (op === 'routes') m = { t: 'group-op', reqId, op, groupId: r.u32(), trees: r.array(readTree) };
-      else if (op === 'join' || op === 'leave') m = { t: 'group-op', reqId, op, groupId: r.u32() };
+      else if (op === 'join' || op === 'leave' || op === 'delete') m = { t: 'group-op', reqId, op, groupId: r.u32() };
       else throw new NextminiError('MALFORMED_PACKET', 'unknown group operation');
       break;
     }
@@ -251,6 +280,12 @@ export function decode(bytes: Uint8Array): ControlMessage {
       break;
     case TYPE['topology-ready']:
       m = { t: 'topology-ready' };
+      break;
+    case TYPE.routes:
+      m = { t: 'routes', routeTable: r.bytes() };
+      break;
+    case TYPE.metrics:
+      m = { t: 'metrics', samples: r.array((x) => ({ name: x.str(), neighbor: x.u32(), value: x.f64() })) };
       break;
     default:
       throw new NextminiError('MALFORMED_PACKET', `unknown control message type ${type}`);

@@ -1,0 +1,73 @@
+// The controller's operations as one interface, served in-process by Controller and across
+// processes by ControllerClient (admin-client.ts) through the admin endpoint (admin.ts).
+import type { LinkParamsConfig, LinkParamsInput } from '../config/link-config.js';
+import type { MetricRow, MetricsQuery, RouteSpec, StoreKind } from './store/store.js';
+
+export type { MetricRow, MetricsQuery, RouteSpec, StoreKind };
+
+export interface SetLinkArgs extends LinkParamsInput {
+  srcNodeId: number;
+  dstNodeId: number;
+  /** Apply to both directions. Default false. */
+  bidirectional?: boolean;
+  /** Start from no shaping instead of the link's current settings. Default false. */
+  replace?: boolean;
+}
+
+export interface SetRoutesArgs {
+  srcNodeId: number;
+  dstNodeId: number;
+  /** A path `[1, 2, 3]` from src to dst, or DAG edges `[[1, 2], [2, 3]]`, as in `[[routes]]`. */
+  route: RouteSpec;
+}
+
+export interface ClearRoutesArgs {
+  srcNodeId: number;
+  dstNodeId: number;
+}
+
+/** What the relay did: frames forwarded between relay nodes and frames dropped, by reason. */
+export interface RelayStatus {
+  /** Relay nodes with a bound relay connection. */
+  bound: number[];
+  framesForwarded: number;
+  bytesForwarded: number;
+  /** A frame for a node that has no relay connection (unknown, gone, or not a relay node). */
+  dropsUnknownNode: number;
+  /** A frame for a node whose relay connection had more than 8 MiB queued. */
+  dropsBackpressure: number;
+  /** A frame shorter than its u32 node id. */
+  dropsMalformed: number;
+  /** Relay connections refused: no such relay node, wrong token, or no token in time. */
+  bindsRejected: number;
+}
+
+export interface ControllerStatus {
+  expected: number[];
+  connected: number[];
+  topologyReady: boolean;
+  relay: RelayStatus;
+  /** Where the controller keeps its state. */
+  store: StoreKind;
+  /** The store's directory, or its URL with the password hidden; 'memory' for none. */
+  storeLocation: string;
+  /** Groups that exist. */
+  groups: number;
+  /** Run-time routes in force, as (src, dst) pairs. */
+  routes: { srcNodeId: number; dstNodeId: number }[];
+}
+
+/** Everything an admin may do to a running controller, in-process or from another process. */
+export interface ControllerApi {
+  /** Changes a link's emulation; resolves once stored and pushed to the sending node. */
+  setLink(args: SetLinkArgs): Promise<void>;
+  /** The emulation configured for the link from `srcNodeId` to `dstNodeId` (empty = none). */
+  getLink(srcNodeId: number, dstNodeId: number): LinkParamsConfig | Promise<LinkParamsConfig>;
+  /** Installs a run-time route; resolves once stored and pushed to the nodes it changes. */
+  setRoutes(args: SetRoutesArgs): Promise<void>;
+  /** Drops the run-time route for (src, dst): back to `[[routes]]` or shortest paths. */
+  clearRoutes(args: ClearRoutesArgs): Promise<void>;
+  status(): ControllerStatus | Promise<ControllerStatus>;
+  /** Stored metric samples, oldest first. */
+  metrics(query?: MetricsQuery): Promise<MetricRow[]>;
+}
