@@ -26,6 +26,8 @@ export interface ControllerConfig {
   link_rates?: { src_node_id: number; dst_node_id: number; rate: number; bucket_size: number }[];
   /** Per-link emulation; `bidirectional = true` applies it to both directions. */
   links?: (LinkParamsConfig & { src_node_id: number; dst_node_id: number; bidirectional?: boolean })[];
+  /** Metric samples reported by nodes are kept this long (seconds). Default 3600. */
+  metrics_retention_s?: number;
 }
 
 /** One directed link's emulation as configured, before it is checked against the topology. */
@@ -60,6 +62,8 @@ export interface ResolvedControllerConfig {
   linkDefaults: LinkParamsConfig;
   /** In the order they apply: [[link_rates]] first, then [[links]] (later keys win). */
   linkRules: LinkRule[];
+  /** `metrics_retention_s`. */
+  metricsRetentionS: number;
 }
 
 const log = logger('config');
@@ -134,6 +138,7 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     multicastPoolMask: ipv4ToInt(r.ipv4('multicast_pool_mask', { default: '255.255.0.0' })),
     linkDefaults: {},
     linkRules: [],
+    metricsRetentionS: r.int('metrics_retention_s', { min: 1, max: 10 * 365 * 86_400, default: 3600 }),
   };
   const defaults = r.table('link_defaults');
   if (defaults) {

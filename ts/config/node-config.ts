@@ -35,6 +35,8 @@ export interface NodeConfig {
   max_payload_bytes?: number;
   /** Incomplete messages older than this are dropped (counted). Default 5000. */
   reassembly_timeout_ms?: number;
+  /** How often the node reports its counters (stats()) to the controller; 0 = never. Default 1000. */
+  metrics_interval_ms?: number;
   /** Lossless sessions: FEC and pacing come only from here, never from call arguments. */
   lossless_runtime_config?: LosslessRuntimeConfig;
 }
@@ -71,6 +73,7 @@ export const NODE_DEFAULTS = {
   operating_mode: 'normal',
   max_payload_bytes: 16 * 1024 * 1024,
   reassembly_timeout_ms: 5000,
+  metrics_interval_ms: 1000,
 } as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config'>;
 
 const log = logger('config');
@@ -93,6 +96,7 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     operating_mode: r.oneOf('operating_mode', ['normal', 'max'] as const, { default: NODE_DEFAULTS.operating_mode }),
     max_payload_bytes: r.int('max_payload_bytes', { min: 1, max: 1 << 30, default: NODE_DEFAULTS.max_payload_bytes }),
     reassembly_timeout_ms: r.int('reassembly_timeout_ms', { min: 1, max: 3_600_000, default: NODE_DEFAULTS.reassembly_timeout_ms }),
+    metrics_interval_ms: r.int('metrics_interval_ms', { min: 0, max: 3_600_000, default: NODE_DEFAULTS.metrics_interval_ms }),
     lossless_runtime_config: readLossless(r.table('lossless_runtime_config')),
   };
   controllerUrl(cfg.controller_addr); // validates

@@ -14,6 +14,7 @@ import { NodeSessions, type ProgressEvent, type ReceiveDataArgs, type SendDataAr
 import type { PeerAddr, Transport } from './transport.js';
 import { currentHost, loadNodeTable, transportFor } from './host.js';
 import { assertCoreReady } from '../core/state.js';
+import { MetricsReporter } from './metrics-reporter.js';
 
 const log = logger('node');
 
@@ -191,6 +192,7 @@ export class Dataplane {
   #ready = false;
   #closed = false;
   #generation = 0;
+  #metrics: MetricsReporter | undefined;
 
   private constructor(cfg: ResolvedNodeConfig, engine: Engine, transport: Transport, control: ControlClient) {
     this.#cfg = cfg;
@@ -267,6 +269,7 @@ export class Dataplane {
       await dp.close();
       throw err;
     }
+    dp.#metrics = new MetricsReporter({ intervalMs: cfg.metrics_interval_ms, stats: () => dp!.stats(), send: (m) => control.send(m) }).start();
     log.info(`node ${cfg.node_id} up on ${cfg.protocol} ${transport.local.host}:${transport.local.port}`);
     return dp;
   }
@@ -644,6 +647,7 @@ export class Dataplane {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#metrics?.stop();
     this.#control.close();
     for (const r of [...this.#receivers.values()]) r.close();
     this.#readyWaiters.wakeAll(false);
