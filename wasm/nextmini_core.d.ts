@@ -9,6 +9,11 @@ export class WasmGroups {
      */
     create(source: number): Uint32Array;
     /**
+     * Deletes the group (only its source may) and frees its id. Returns the nodes whose
+     * tables changed.
+     */
+    delete(caller: number, group: number): Uint32Array;
+    /**
      * Every group as `[group_id, group_ip, source]` triples.
      */
     directory(): Uint32Array;
@@ -18,6 +23,16 @@ export class WasmGroups {
      * Group state over `topo`'s topology, with group addresses from `pool_base`/`pool_mask`.
      */
     constructor(topo: WasmTopology, pool_base: number, pool_mask: number);
+    /**
+     * Group ids (and addresses) still available in the pool.
+     */
+    remaining(): number;
+    /**
+     * Reinstates a stored group (after a controller restart) with its own id and address;
+     * `trees` is encoded as for `setRoutes`, and may be empty for a group without routes.
+     * Returns the nodes whose tables changed.
+     */
+    restore(group_id: number, group_ip: number, source: number, members: Uint32Array | number[], trees: Uint32Array | number[]): Uint32Array;
     /**
      * Replaces the group's trees, given as repeated `{ tree_id, weight, edge_count,
      * edge_count × (parent, child) }`. Returns the nodes whose tables changed.
@@ -265,10 +280,13 @@ export interface InitOutput {
     readonly raptorqRepairSymbols: (a: number, b: number, c: number, d: number, e: number) => [number, number];
     readonly validateLinkParams: (a: number, b: number) => [number, number];
     readonly wasmgroups_create: (a: number, b: number) => [number, number, number, number];
+    readonly wasmgroups_delete: (a: number, b: number, c: number) => [number, number, number, number];
     readonly wasmgroups_directory: (a: number) => [number, number];
     readonly wasmgroups_join: (a: number, b: number, c: number) => [number, number, number, number];
     readonly wasmgroups_leave: (a: number, b: number, c: number) => [number, number, number, number];
     readonly wasmgroups_new: (a: number, b: number, c: number) => [number, number, number];
+    readonly wasmgroups_remaining: (a: number) => number;
+    readonly wasmgroups_restore: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number, number];
     readonly wasmgroups_setRoutes: (a: number, b: number, c: number, d: number, e: number) => [number, number, number, number];
     readonly wasmgroups_tableFor: (a: number, b: number) => [number, number];
     readonly wasmnode_cancelSession: (a: number, b: number, c: number) => [number, number];

@@ -26,6 +26,22 @@ export class WasmGroups {
         return v1;
     }
     /**
+     * Deletes the group (only its source may) and frees its id. Returns the nodes whose
+     * tables changed.
+     * @param {number} caller
+     * @param {number} group
+     * @returns {Uint32Array}
+     */
+    delete(caller, group) {
+        const ret = wasm.wasmgroups_delete(this.__wbg_ptr, caller, group);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v1 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
      * Every group as `[group_id, group_ip, source]` triples.
      * @returns {Uint32Array}
      */
@@ -78,6 +94,48 @@ export class WasmGroups {
         this.__wbg_ptr = ret[0];
         WasmGroupsFinalization.register(this, this.__wbg_ptr, this);
         return this;
+    }
+    /**
+     * Group ids (and addresses) still available in the pool.
+     * @returns {number}
+     */
+    remaining() {
+        const ret = wasm.wasmgroups_remaining(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * Reinstates a stored group (after a controller restart) with its own id and address;
+     * `trees` is encoded as for `setRoutes`, and may be empty for a group without routes.
+     * Returns the nodes whose tables changed.
+     * @param {number} group_id
+     * @param {number} group_ip
+     * @param {number} source
+     * @param {Uint32Array | number[]} members
+     * @param {Uint32Array | number[]} trees
+     * @returns {Uint32Array}
+     */
+    restore(group_id, group_ip, source, members, trees) {
+        const val3 = +group_id;
+        const val4 = +group_ip;
+        const val5 = +source;
+        let ptr0, len0, ptr1, len1;
+        try {
+            ptr0 = passArray32ToWasm0(members, wasm.__wbindgen_malloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passArray32ToWasm0(trees, wasm.__wbindgen_malloc);
+            len1 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 4, 4); }
+            if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 4, 4); }
+            throw e;
+        }
+        const ret = wasm.wasmgroups_restore(this.__wbg_ptr, val3, val4, val5, ptr0, len0, ptr1, len1);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v6 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v6;
     }
     /**
      * Replaces the group's trees, given as repeated `{ tree_id, weight, edge_count,

@@ -2,7 +2,7 @@
 
 use super::controller::WasmTopology;
 use super::js_error;
-use crate::groups::GroupState;
+use crate::groups::{Group, GroupState};
 use crate::topology::{GroupPool, McTree};
 use std::collections::BTreeSet;
 use wasm_bindgen::prelude::*;
@@ -46,8 +46,7 @@ impl WasmGroups {
         group: u32,
         trees: &[u32],
     ) -> Result<Vec<u32>, JsError> {
-        let parsed =
-            parse_trees(trees).ok_or_else(|| JsError::new("INVALID_ROUTES|malformed tree list"))?;
+        let parsed = parse_trees(trees).ok_or_else(malformed_trees)?;
         self.state
             .set_routes(caller, group, parsed)
             .map(nodes)
@@ -60,6 +59,44 @@ impl WasmGroups {
 
     pub fn leave(&mut self, group: u32, node: u32) -> Result<Vec<u32>, JsError> {
         self.state.leave(group, node).map(nodes).map_err(js_error)
+    }
+
+    /// Deletes the group (only its source may) and frees its id. Returns the nodes whose
+    /// tables changed.
+    pub fn delete(&mut self, caller: u32, group: u32) -> Result<Vec<u32>, JsError> {
+        self.state
+            .delete(caller, group)
+            .map(nodes)
+            .map_err(js_error)
+    }
+
+    /// Reinstates a stored group (after a controller restart) with its own id and address;
+    /// `trees` is encoded as for `setRoutes`, and may be empty for a group without routes.
+    /// Returns the nodes whose tables changed.
+    pub fn restore(
+        &mut self,
+        group_id: u32,
+        group_ip: u32,
+        source: u32,
+        members: &[u32],
+        trees: &[u32],
+    ) -> Result<Vec<u32>, JsError> {
+        let trees = parse_trees(trees).ok_or_else(malformed_trees)?;
+        self.state
+            .restore(Group {
+                id: group_id,
+                addr: ip(group_ip),
+                source,
+                trees,
+                members: members.iter().copied().collect(),
+            })
+            .map(nodes)
+            .map_err(js_error)
+    }
+
+    /// Group ids (and addresses) still available in the pool.
+    pub fn remaining(&self) -> u32 {
+        self.state.remaining()
     }
 
     /// The encoded multicast table of `node`.
@@ -75,6 +112,10 @@ impl WasmGroups {
             .flat_map(|g| [g.id, u32::from_be_bytes(g.addr), g.source])
             .collect()
     }
+}
+
+fn malformed_trees() -> JsError {
+    JsError::new("INVALID_ROUTES|malformed tree list")
 }
 
 fn parse_trees(flat: &[u32]) -> Option<Vec<McTree>> {
