@@ -1,6 +1,7 @@
 // Link emulation on real loopback sockets: rate, delay, loss, run-time changes, config errors.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dataplane, startController, isNextminiError, type Controller, type ControllerConfig } from 'nextmini';
+import { codeOf } from './harness.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -90,7 +91,7 @@ describe('link emulation', () => {
     await a.sendToNode({ dstNodeId: 2, frozen: new Uint8Array(1_000_000).fill(3) }); // ~5 s at 200 kB/s
     await new Promise((r) => setTimeout(r, 200));
     expect(a.stats().links[0]!.queueDepth).toBeGreaterThan(100);
-    c.setLink({ srcNodeId: 1, dstNodeId: 2, rate: 50_000_000, bucketSize: 200_000 });
+    await c.setLink({ srcNodeId: 1, dstNodeId: 2, rate: 50_000_000, bucketSize: 200_000 });
     const d = await rx.recv({ timeoutMs: 5000 });
     expect(d?.totalLen).toBe(1_000_000);
     expect(performance.now() - t0).toBeLessThan(4000);
@@ -115,7 +116,8 @@ describe('link emulation', () => {
 
   it('setLink rejects a non-link and bad values', async () => {
     const { c } = await pair({});
-    expect(() => c.setLink({ srcNodeId: 1, dstNodeId: 5, delayMs: 1 })).toThrow(/no link from node 1 to node 5/);
-    expect(() => c.setLink({ srcNodeId: 1, dstNodeId: 2, loss: 2 })).toThrow(/loss/);
+    expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 5, delayMs: 1 }))).toMatch(/^INVALID_ARGUMENT: .*no link from node 1 to node 5/);
+    expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 2, loss: 2 }))).toMatch(/loss/);
+    expect(c.getLink(1, 2)).toEqual({});
   });
 });

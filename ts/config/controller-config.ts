@@ -1,6 +1,7 @@
 import { logger } from '../log.js';
 import { TableReader, ipv4ToInt, type Table } from './reader.js';
 import { readLinkParams, type LinkParamsConfig } from './link-config.js';
+import { readDbConfig, type DbConfig } from './db-config.js';
 
 /** Controller configuration, as in a controller TOML file (snake_case keys). */
 export interface ControllerConfig {
@@ -11,6 +12,8 @@ export interface ControllerConfig {
   /** A node's user-space address is this base + its node id. Default "192.168.0.0". */
   user_space_base_addr?: string;
   topology: TopologyConfig;
+  /** Where the controller keeps its state: `url` (PostgreSQL) or `path` (PGlite); neither = memory. */
+  db?: DbConfig;
   routing?: { protocol?: 'shortest_path' };
   /** Explicit routes: a path `[1,2,3]` or a DAG `[[1,2],[2,4],[1,3],[3,4]]`. */
   routes?: { route: number[] | [number, number][] }[];
@@ -62,6 +65,7 @@ export interface ResolvedControllerConfig {
   linkDefaults: LinkParamsConfig;
   /** In the order they apply: [[link_rates]] first, then [[links]] (later keys win). */
   linkRules: LinkRule[];
+  db: DbConfig | undefined;
   /** `metrics_retention_s`. */
   metricsRetentionS: number;
 }
@@ -138,8 +142,10 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     multicastPoolMask: ipv4ToInt(r.ipv4('multicast_pool_mask', { default: '255.255.0.0' })),
     linkDefaults: {},
     linkRules: [],
+    db: undefined,
     metricsRetentionS: r.int('metrics_retention_s', { min: 1, max: 10 * 365 * 86_400, default: 3600 }),
   };
+  cfg.db = readDbConfig(r);
   const defaults = r.table('link_defaults');
   if (defaults) {
     cfg.linkDefaults = readLinkParams(defaults);

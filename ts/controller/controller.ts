@@ -1,26 +1,38 @@
-// The controller: owns the topology and routes, admits nodes, hands each one a snapshot of
-// what it needs, and announces TopologyReady once every node is connected with links up.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+// The controller: owns the topology, routes, links and groups, admits nodes, hands each one a
+// snapshot of what it needs, and announces TopologyReady once every node is connected with
+// links up. Its state is kept in a store (memory, PGlite or PostgreSQL): every change is
+// committed there before the caller is answered, and restored from there at start, so a
+// controller killed and started again on the same store hands nodes back what they had.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WasmGroups, WasmTopology } from '../../wasm/nextmini_core.js';
+import { WasmTopology } from '../../wasm/nextmini_core.js';
 import { callCore, NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { withConfigFile } from '../config/reader.js';
 import { checkOptions } from '../options.js';
 import { loadTomlOrObject } from '../config/load.js';
 import { resolveControllerConfig, type ControllerConfig, type ResolvedControllerConfig } from '../config/controller-config.js';
-import { decode, encode, frameVersion, type GroupDirEntry, type GroupOp, type Hello, type LinkEntry, type Reject } from '../control/messages.js';
-import { checkLinkParams, fromInput, isNeutral, toCoreParams, type LinkParamsConfig, type LinkParamsInput } from '../config/link-config.js';
+import { decode, encode, frameVersion, type GroupOp, type Hello, type LinkEntry, type MetricSample, type Reject } from '../control/messages.js';
+import { checkLinkParams, fromInput, isNeutral, toCoreParams, type LinkParamsConfig } from '../config/link-config.js';
 import { CONTROL_VERSION } from '../control/codec.js';
+import type { ClearRoutesArgs, ControllerApi, ControllerStatus, MetricRow, MetricsQuery, SetLinkArgs, SetRoutesArgs } from './api.js';
+import { GroupBook } from './group-book.js';
+import { RouteBook, relabel } from './route-book.js';
+import { RelayHub, RELAY_MAX_FRAME } from './relay.js';
+import { openStore, type DbConfig } from './store/open.js';
+import type { Store } from './store/store.js';
+import { MetricsBook } from './metrics.js';
+import { serveAdmin, ADMIN_MAX_FRAME } from './admin.js';
+
+export type { ControllerStatus, RelayStatus, SetLinkArgs, SetRoutesArgs, ClearRoutesArgs } from './api.js';
 
 const log = logger('controller');
 /** A connection must say hello within this time (and a relay connection present its token). */
 const HELLO_TIMEOUT_MS = 10_000;
-/** Largest relay frame: a u32 node id and one datagram (an MTU is at most 65 535). */
-const RELAY_MAX_FRAME = 4 + 65_535;
-/** Above this many bytes queued towards a relay node, frames for it are dropped and counted. */
-const RELAY_BUFFER_LIMIT = 8 * 1024 * 1024;
+/** How often old metric samples are pruned from the store. */
+const METRICS_PRUNE_MS = 60_000;
 
 interface Member {
   ws: WebSocket;
@@ -29,82 +41,95 @@ interface Member {
   linksUpGeneration: number;
   /** The bound relay connection of a relay node. */
   relay?: WebSocket;
+  /** The route table this node was last sent, to push only tables that changed. */
+  routeTable?: Uint8Array;
 }
 
-/** What the relay did: frames forwarded between relay nodes and frames dropped, by reason. */
-export interface RelayStatus {
-  /** Relay nodes with a bound relay connection. */
-  bound: number[];
-  framesForwarded: number;
-  bytesForwarded: number;
-  /** A frame for a node that has no relay connection (unknown, gone, or not a relay node). */
-  dropsUnknownNode: number;
-  /** A frame for a node whose relay connection had more than 8 MiB queued. */
-  dropsBackpressure: number;
-  /** A frame shorter than its u32 node id. */
-  dropsMalformed: number;
-  /** Relay connections refused: no such relay node, wrong token, or no token in time. */
-  bindsRejected: number;
+export interface StartControllerOptions {
+  /**
+   * Where to keep state, overriding the config's `[db]`: a `[db]`-style table, or `false` for
+   * memory only. The CLI uses it for its `.nextmini-state/` default and `--in-memory`.
+   */
+  db?: DbConfig | false;
+  /** Where to keep state when the config has no `[db]` (the CLI: PGlite in `.nextmini-state/`). */
+  defaultDb?: DbConfig;
 }
 
-export interface SetLinkArgs extends LinkParamsInput {
-  srcNodeId: number;
-  dstNodeId: number;
-  /** Apply to both directions. Default false. */
-  bidirectional?: boolean;
-  /** Start from no shaping instead of the link's current settings. Default false. */
-  replace?: boolean;
-}
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
 
-export interface ControllerStatus {
-  expected: number[];
-  connected: number[];
-  topologyReady: boolean;
-  relay: RelayStatus;
-}
-
-export class Controller {
+export class Controller implements ControllerApi {
   readonly #cfg: ResolvedControllerConfig;
   readonly #topo: WasmTopology;
+  readonly #store: Store;
   readonly #http: Server;
   readonly #server: WebSocketServer;
   readonly #relayServer: WebSocketServer;
-  readonly #replacedRelays = new WeakSet<WebSocket>();
-  readonly #relayCounters = { framesForwarded: 0, bytesForwarded: 0, dropsUnknownNode: 0, dropsBackpressure: 0, dropsMalformed: 0, bindsRejected: 0 };
+  readonly #adminServer: WebSocketServer;
+  readonly #relay: RelayHub;
   readonly #members = new Map<number, Member>();
   readonly #expected: Set<number>;
   /** Emulation per directed link, keyed "src>dst"; absent = none. */
   readonly #links = new Map<string, LinkParamsConfig>();
-  readonly #groups: WasmGroups;
-  readonly #groupLabels = new Map<number, string>();
+  readonly #groups: GroupBook;
+  readonly #routes: RouteBook;
+  readonly #metrics = new MetricsBook();
   #ready = false;
   #closed = false;
   /** Nodes owed a fresh snapshot; sent once per event-loop turn however many joins happened. */
   readonly #dirty = new Set<number>();
   #flushScheduled = false;
+  /** Every change runs in turn: validated, stored, then pushed, in the order it arrived. */
+  #serial: Promise<unknown> = Promise.resolve();
+  #unwatchRoutes: (() => Promise<void>) | undefined;
+  #routesReloadQueued = false;
+  #pruneTimer: ReturnType<typeof setInterval> | undefined;
   /** The WebSocket URL nodes connect to (`controller_addr`). */
   readonly url: string;
 
-  private constructor(cfg: ResolvedControllerConfig, topo: WasmTopology, http: Server, url: string) {
+  private constructor(cfg: ResolvedControllerConfig, topo: WasmTopology, store: Store, http: Server, url: string) {
     this.#cfg = cfg;
     this.#topo = topo;
+    this.#store = store;
     this.#http = http;
     this.url = url;
     this.#expected = new Set(topo.nodeIds());
-    this.#groups = callCore(() => new WasmGroups(topo, cfg.multicastPoolBase, cfg.multicastPoolMask));
+    this.#groups = new GroupBook(topo, cfg.multicastPoolBase, cfg.multicastPoolMask);
+    this.#routes = new RouteBook(cfg.explicitRoutes);
+    this.#relay = new RelayHub(
+      (id) => this.#members.get(id),
+      () => this.#members.values(),
+      HELLO_TIMEOUT_MS,
+    );
     this.#initLinks();
-    // One port, two endpoints: `/relay` carries relay nodes' datagrams, anything else is the
-    // control protocol (as before). Each has its own frame size bound.
+    // One port, four endpoints: `/relay` carries relay nodes' datagrams, `/admin` the admin
+    // protocol, GET /metrics is Prometheus text, anything else is the control protocol. Each
+    // has its own frame size bound.
     this.#server = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
     this.#relayServer = new WebSocketServer({ noServer: true, maxPayload: RELAY_MAX_FRAME });
+    this.#adminServer = new WebSocketServer({ noServer: true, maxPayload: ADMIN_MAX_FRAME });
+    http.on('request', (req, res) => this.#httpRequest(req, res));
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'ws://controller');
-      if (url.pathname.replace(/\/+$/, '').endsWith('/relay')) {
-        this.#relayServer.handleUpgrade(req, socket, head, (ws) => this.#acceptRelay(ws, url.searchParams.get('node')));
+      const path = url.pathname.replace(/\/+$/, '');
+      if (path.endsWith('/relay')) {
+        this.#relayServer.handleUpgrade(req, socket, head, (ws) => this.#relay.accept(ws, url.searchParams.get('node')));
+      } else if (path.endsWith('/admin')) {
+        this.#adminServer.handleUpgrade(req, socket, head, (ws) => serveAdmin(ws, this));
       } else {
         this.#server.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
       }
     });
+  }
+
+  #httpRequest(req: IncomingMessage, res: ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'http://controller').pathname.replace(/\/+$/, '');
+    if (req.method === 'GET' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(this.#metrics.prometheus({ connected: this.#members.size, expected: this.#expected.size, topologyReady: this.#ready, groups: this.#groups.size }));
+      return;
+    }
+    res.writeHead(426, { 'content-type': 'text/plain' });
+    res.end('nextmini controller: connect with a WebSocket (GET /metrics for Prometheus)\n');
   }
 
   #isLink(src: number, dst: number): boolean {
@@ -130,6 +155,32 @@ export class Controller {
     }
   }
 
+  /** Puts back what the store holds: link settings, run-time routes, groups. */
+  async #restore(): Promise<void> {
+    const state = await this.#store.load();
+    const where = `${this.#store.kind} store at ${this.#store.location}`;
+    for (const l of state.links) {
+      if (!this.#isLink(l.srcNodeId, l.dstNodeId)) {
+        log.warn(`${where}: ignoring stored settings of link ${l.srcNodeId} -> ${l.dstNodeId}, which is not in this topology`);
+        continue;
+      }
+      this.#links.set(`${l.srcNodeId}>${l.dstNodeId}`, l.params);
+    }
+    if (state.routes.length) {
+      const plan = this.#routes.merged(state.routes, [], true);
+      try {
+        callCore(() => this.#topo.computeRoutes(Uint32Array.from(plan.flat)));
+      } catch (err) {
+        throw new NextminiError('CONFIG_INVALID', `${where}: the stored run-time routes do not fit this topology: ${(relabel(err, plan.labels) as Error).message}`, { cause: err });
+      }
+      this.#routes.commit(plan.next);
+    }
+    this.#groups.restore(state.groups, where);
+    if (state.groups.length || state.routes.length || state.links.length) {
+      log.info(`restored from the ${where}: ${state.groups.length} groups, ${state.routes.length} run-time routes, ${state.links.length} link settings`);
+    }
+  }
+
   #linksOf(node: number): LinkEntry[] {
     const out: LinkEntry[] = [];
     for (const n of this.#topo.neighbors(node)) {
@@ -139,51 +190,193 @@ export class Controller {
     return out;
   }
 
+  /** Runs `fn` after every change queued before it; its outcome is the caller's. */
+  #enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(() => {
+      if (this.#closed) throw new NextminiError('CLOSED', 'the controller is closed');
+      return fn();
+    });
+    this.#serial = run.catch(() => {});
+    return run;
+  }
+
+  /** Wraps a store failure so callers see what could not be saved, and where. */
+  #storeFailed(what: string, err: unknown): NextminiError {
+    log.error(`could not store ${what} in the ${this.#store.kind} store at ${this.#store.location}: ${(err as Error).message}`);
+    return new NextminiError('INTERNAL', `the controller could not store ${what} (${this.#store.kind} store at ${this.#store.location}): ${(err as Error).message}`, { cause: err });
+  }
+
   /**
-   * Changes a link's emulation at run time and pushes it to the sending node at once; the
-   * node applies it without dropping queued packets. Unspecified keys keep their current
-   * values unless `replace` is set.
+   * Changes a link's emulation at run time; resolves once it is stored and pushed to the
+   * sending node, which applies it without dropping queued packets. Unspecified keys keep
+   * their current values unless `replace` is set.
    */
-  setLink(args: SetLinkArgs): void {
-    checkOptions('setLink', args, ['srcNodeId', 'dstNodeId', 'bidirectional', 'replace', 'rate', 'bucketSize', 'delayMs', 'jitterMs', 'reorder', 'loss', 'lossBurst', 'queueLimitPackets', 'seed']);
+  setLink(args: SetLinkArgs): Promise<void> {
+    try {
+      checkOptions('setLink', args, ['srcNodeId', 'dstNodeId', 'bidirectional', 'replace', 'rate', 'bucketSize', 'delayMs', 'jitterMs', 'reorder', 'loss', 'lossBurst', 'queueLimitPackets', 'seed']);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const { srcNodeId: src, dstNodeId: dst, bidirectional, replace, ...input } = args;
-    const dirs: [number, number][] = bidirectional ? [[src, dst], [dst, src]] : [[src, dst]];
-    for (const [a, b] of dirs) {
-      if (!this.#isLink(a, b)) throw new NextminiError('INVALID_ARGUMENT', `setLink: there is no link from node ${a} to node ${b} in the topology`);
-    }
-    for (const [a, b] of dirs) {
-      const merged = { ...(replace ? {} : (this.#links.get(`${a}>${b}`) ?? {})), ...fromInput(input) };
-      checkLinkParams(`setLink(${a} -> ${b})`, merged);
-      this.#links.set(`${a}>${b}`, merged);
-    }
-    for (const a of new Set(dirs.map(([x]) => x))) {
-      this.#members.get(a)?.ws.send(encode({ t: 'links', links: this.#linksOf(a) }));
-    }
+    return this.#enqueue(async () => {
+      const dirs: [number, number][] = bidirectional ? [[src, dst], [dst, src]] : [[src, dst]];
+      for (const [a, b] of dirs) {
+        if (!this.#isLink(a, b)) throw new NextminiError('INVALID_ARGUMENT', `setLink: there is no link from node ${a} to node ${b} in the topology`);
+      }
+      const next = dirs.map(([a, b]) => {
+        const merged = { ...(replace ? {} : (this.#links.get(`${a}>${b}`) ?? {})), ...fromInput(input) };
+        checkLinkParams(`setLink(${a} -> ${b})`, merged);
+        return { srcNodeId: a, dstNodeId: b, params: merged };
+      });
+      try {
+        for (const l of next) await this.#store.putLink(l);
+      } catch (err) {
+        throw this.#storeFailed(`link ${src} -> ${dst}`, err);
+      }
+      for (const l of next) this.#links.set(`${l.srcNodeId}>${l.dstNodeId}`, l.params);
+      for (const a of new Set(dirs.map(([x]) => x))) {
+        this.#members.get(a)?.ws.send(encode({ t: 'links', links: this.#linksOf(a) }));
+      }
+    });
   }
 
   /** The emulation configured for the link from `src` to `dst` (empty = none). */
-  getLink(src: number, dst: number): LinkParamsConfig {
-    return { ...(this.#links.get(`${src}>${dst}`) ?? {}) };
+  getLink(srcNodeId: number, dstNodeId: number): LinkParamsConfig {
+    return { ...(this.#links.get(`${srcNodeId}>${dstNodeId}`) ?? {}) };
+  }
+
+  /**
+   * Sends flows from `srcNodeId` to `dstNodeId` along `route` (a path or DAG edges, checked as
+   * `[[routes]]` are). Resolves once stored and pushed to every node whose table changed.
+   */
+  setRoutes(args: SetRoutesArgs): Promise<void> {
+    try {
+      checkOptions('setRoutes', args, ['srcNodeId', 'dstNodeId', 'route']);
+      RouteBook.check('setRoutes', args.srcNodeId, args.dstNodeId, args.route);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const row = { srcNodeId: args.srcNodeId, dstNodeId: args.dstNodeId, route: args.route };
+    return this.#changeRoutes(
+      () => this.#routes.merged([row]),
+      () => this.#store.putRoute(row),
+      `route ${args.srcNodeId} -> ${args.dstNodeId}`,
+    );
+  }
+
+  /** Drops the run-time route from `srcNodeId` to `dstNodeId`: back to `[[routes]]` or shortest paths. */
+  clearRoutes(args: ClearRoutesArgs): Promise<void> {
+    try {
+      checkOptions('clearRoutes', args, ['srcNodeId', 'dstNodeId']);
+      RouteBook.check('clearRoutes', args.srcNodeId, args.dstNodeId, [args.srcNodeId, args.dstNodeId]);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#changeRoutes(
+      () => this.#routes.merged([], [args]),
+      () => this.#store.deleteRoute(args.srcNodeId, args.dstNodeId),
+      `cleared route ${args.srcNodeId} -> ${args.dstNodeId}`,
+    );
+  }
+
+  /** Computes the routes a change leads to (refusing it if the core does), stores it, pushes. */
+  #changeRoutes(plan: () => ReturnType<RouteBook['merged']>, save: () => Promise<void>, what: string): Promise<void> {
+    return this.#enqueue(async () => {
+      const p = plan();
+      this.#compute(p);
+      try {
+        await save();
+      } catch (err) {
+        this.#compute(this.#routes.merged());
+        throw this.#storeFailed(what, err);
+      }
+      this.#routes.commit(p.next);
+      this.#pushRoutes();
+    });
+  }
+
+  #compute(p: { flat: number[]; labels: string[] }): void {
+    try {
+      callCore(() => this.#topo.computeRoutes(Uint32Array.from(p.flat)));
+    } catch (err) {
+      throw relabel(err, p.labels);
+    }
+  }
+
+  /** Sends each connected node its route table if it changed. */
+  #pushRoutes(): void {
+    for (const m of this.#members.values()) {
+      const t = this.#topo.routeTable(m.hello.nodeId);
+      if (sameBytes(m.routeTable, t)) continue;
+      m.routeTable = t;
+      m.ws.send(encode({ t: 'routes', routeTable: t }));
+    }
+  }
+
+  /** The routes table changed (maybe by another client): take what it holds now. */
+  #routesTableChanged(): void {
+    if (this.#routesReloadQueued) return;
+    this.#routesReloadQueued = true;
+    void this.#enqueue(async () => {
+      this.#routesReloadQueued = false;
+      const rows = await this.#store.loadRoutes();
+      let p;
+      try {
+        p = this.#routes.merged(rows, [], true);
+        this.#compute(p);
+      } catch (err) {
+        log.error(`the routes table holds a route this topology cannot use, so the routes in force stay: ${(err as Error).message}`);
+        this.#compute(this.#routes.merged());
+        return;
+      }
+      this.#routes.commit(p.next);
+      this.#pushRoutes();
+    }).catch((err: unknown) => log.error(`could not reload the routes table: ${(err as Error).message}`));
+  }
+
+  /** Stored metric samples, oldest first; filter by node, counter name and time. */
+  metrics(query: MetricsQuery = {}): Promise<MetricRow[]> {
+    try {
+      checkOptions('metrics', query, ['nodeId', 'name', 'sinceMs', 'limit']);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#store.queryMetrics(query);
+  }
+
+  #onMetrics(member: Member, samples: MetricSample[]): void {
+    const rows = this.#metrics.ingest(member.hello.nodeId, samples, Date.now());
+    if (rows.length) this.#store.insertMetrics(rows).catch((err: unknown) => log.warn(`could not store metrics of node ${member.hello.nodeId}: ${(err as Error).message}`));
   }
 
   /** @internal use startController() */
-  static async start(config: string | ControllerConfig): Promise<Controller> {
+  static async start(config: string | ControllerConfig, options: StartControllerOptions = {}): Promise<Controller> {
+    checkOptions('startController', options, ['db', 'defaultDb']);
     const table = await loadTomlOrObject('controller config', config);
     const cfg = withConfigFile(config, () => resolveControllerConfig(table, 'controller config'));
     const t = cfg.topology;
     const topo = callCore(() => WasmTopology.build(t.kind, t.a, t.b, Uint32Array.from(t.edges)));
+    const cleanup: (() => Promise<void> | void)[] = [() => topo.free()];
+    const fail = async (err: unknown): Promise<never> => {
+      for (const f of cleanup.reverse()) await f();
+      throw err;
+    };
     if (cfg.explicitRoutes.length) {
       try {
         callCore(() => topo.computeRoutes(Uint32Array.from(cfg.explicitRoutes)));
       } catch (err) {
-        topo.free();
-        throw err;
+        return fail(err);
       }
     }
-    const server = createServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' });
-      res.end('nextmini controller: connect with a WebSocket\n');
-    });
+    const db = options.db === false ? undefined : (options.db ?? cfg.db ?? options.defaultDb);
+    let store: Store;
+    try {
+      store = await openStore(db, { baseDir: typeof config === 'string' ? dirname(config) : process.cwd() });
+    } catch (err) {
+      return fail(err);
+    }
+    cleanup.push(() => store.close());
+    const server = createServer();
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('listening', () => resolve());
@@ -191,30 +384,37 @@ export class Controller {
         server.listen(cfg.port, cfg.host);
       });
     } catch (err) {
-      topo.free();
-      throw err;
+      return fail(err);
     }
+    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
     let c: Controller;
     try {
-      c = new Controller(cfg, topo, server, `ws://${cfg.host}:${port}`);
+      c = new Controller(cfg, topo, store, server, `ws://${cfg.host}:${port}`);
+      await c.#restore();
+      c.#unwatchRoutes = await store.watchRoutes(() => c.#routesTableChanged());
     } catch (err) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      topo.free();
-      throw err;
+      return fail(err);
     }
-    log.info(`listening on ${c.url}; expecting nodes ${describeIds([...c.#expected])}`);
+    c.#pruneTimer = setInterval(() => {
+      store.pruneMetrics(Date.now() - cfg.metricsRetentionS * 1000).catch((err: unknown) => log.warn(`could not prune old metrics: ${(err as Error).message}`));
+    }, METRICS_PRUNE_MS);
+    c.#pruneTimer.unref?.();
+    log.info(`listening on ${c.url}; expecting nodes ${describeIds([...c.#expected])}; state in ${store.kind === 'memory' ? 'memory only' : `${store.kind} at ${store.location}`}`);
     return c;
   }
 
   status(): ControllerStatus {
-    const bound = [...this.#members.values()].filter((m) => m.relay).map((m) => m.hello.nodeId);
     return {
       expected: [...this.#expected],
       connected: [...this.#members.keys()].sort((a, b) => a - b),
       topologyReady: this.#ready,
-      relay: { bound: bound.sort((a, b) => a - b), ...this.#relayCounters },
+      relay: this.#relay.status(),
+      store: this.#store.kind,
+      storeLocation: this.#store.location,
+      groups: this.#groups.size,
+      routes: this.#routes.runtime().map((r) => ({ srcNodeId: r.srcNodeId, dstNodeId: r.dstNodeId })),
     };
   }
 
@@ -249,6 +449,8 @@ export class Controller {
         this.#checkReady();
       } else if (m.t === 'group-op') {
         this.#groupOp(member, m);
+      } else if (m.t === 'metrics') {
+        this.#onMetrics(member, m.samples);
       }
     });
     ws.on('close', () => {
@@ -259,75 +461,18 @@ export class Controller {
         member.relay?.close(4003, 'node left');
         member.relay = undefined;
         log.info(`node ${member.hello.nodeId} disconnected`);
+        this.#noteNode(member.hello, false);
       }
     });
     ws.on('error', () => {});
   }
 
-  /**
-   * A relay connection: its first frame must be the token its node announced in hello (only a
-   * member that said hello with protocol "relay" has one); then every frame {u32 dst}{datagram}
-   * goes to dst's relay connection as {u32 src}{datagram}.
-   */
-  #acceptRelay(ws: WebSocket, nodeParam: string | null): void {
-    const id = nodeParam !== null && /^\d{1,10}$/.test(nodeParam) ? Number(nodeParam) : NaN;
-    let bound: Member | undefined;
-    const refuse = (reason: string) => {
-      this.#relayCounters.bindsRejected++;
-      log.warn(`refusing a relay connection for node ${nodeParam}: ${reason}`);
-      ws.close(4003, reason.slice(0, 120));
-    };
-    const tokenTimer = setTimeout(() => refuse('no relay token in time'), HELLO_TIMEOUT_MS);
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (bound) {
-        // Frames the node sent before it left still go out while the connection closes; a
-        // connection replaced by a newer one for the same node is silent.
-        if (!this.#replacedRelays.has(ws)) this.#relayFrame(bound.hello.nodeId, data);
-        return;
-      }
-      if (ws.readyState !== ws.OPEN) return;
-      clearTimeout(tokenTimer);
-      const m = this.#members.get(id);
-      if (!isBinary || !m || m.hello.protocol !== 'relay' || !m.hello.relayToken || data.toString('latin1') !== m.hello.relayToken) {
-        return refuse(`node ${nodeParam} has not said hello as a relay node with this token`);
-      }
-      if (m.relay && m.relay !== ws) {
-        this.#replacedRelays.add(m.relay);
-        m.relay.close(4003, 'replaced by a new relay connection');
-      }
-      m.relay = ws;
-      bound = m;
-      log.info(`node ${id} bound its relay connection`);
-      ws.send(new Uint8Array(4)); // {u32 0}: bound
-    });
-    ws.on('close', () => {
-      clearTimeout(tokenTimer);
-      if (bound && bound.relay === ws) bound.relay = undefined;
-    });
-    ws.on('error', () => {});
-  }
-
-  #relayFrame(src: number, data: Buffer): void {
-    const c = this.#relayCounters;
-    if (data.length < 4) {
-      c.dropsMalformed++;
-      return;
-    }
-    const dst = data.readUInt32BE(0);
-    const to = this.#members.get(dst)?.relay;
-    if (!to || to.readyState !== to.OPEN) {
-      c.dropsUnknownNode++;
-      return;
-    }
-    if (to.bufferedAmount > RELAY_BUFFER_LIMIT) {
-      c.dropsBackpressure++;
-      return;
-    }
-    // The frame's bytes are this message's own: rewrite the prefix in place, no copy.
-    data.writeUInt32BE(src, 0);
-    to.send(data, { binary: true });
-    c.framesForwarded++;
-    c.bytesForwarded += data.length - 4;
+  /** Records a node's addresses and presence; the data path never waits for it. */
+  #noteNode(h: Hello, connected: boolean): void {
+    if (this.#closed) return;
+    this.#store
+      .putNode({ nodeId: h.nodeId, protocol: h.protocol, dataHost: h.dataHost, dataPort: h.dataPort, connected, lastSeenMs: Date.now() })
+      .catch((err: unknown) => log.warn(`could not store node ${h.nodeId}: ${(err as Error).message}`));
   }
 
   #reject(ws: WebSocket, code: Reject['code'], message: string): void {
@@ -353,6 +498,7 @@ export class Controller {
     const member: Member = { ws, hello, generation: 0, linksUpGeneration: -1 };
     this.#members.set(id, member);
     log.info(`node ${id} joined from ${hello.dataHost}:${hello.dataPort} (${hello.protocol})`);
+    this.#noteNode(hello, true);
     // The joiner needs everything; in normal mode the others only ever transmit to their
     // neighbours, so only the joiner's neighbours (and max-mode nodes, which reach everyone
     // directly) need its address.
@@ -381,6 +527,7 @@ export class Controller {
   #sendSnapshot(m: Member): void {
     const id = m.hello.nodeId;
     m.generation++;
+    m.routeTable = this.#topo.routeTable(id);
     const peers = [...this.#members.values()].map((x) => ({ nodeId: x.hello.nodeId, host: x.hello.dataHost, port: x.hello.dataPort }));
     m.ws.send(
       encode({
@@ -391,64 +538,53 @@ export class Controller {
         peers,
         neighbors: [...this.#topo.neighbors(id)],
         nodes: [...this.#expected],
-        routeTable: this.#topo.routeTable(id),
+        routeTable: m.routeTable,
         topologyReady: this.#ready,
         links: this.#linksOf(id),
         mcastTable: this.#groups.tableFor(id),
-        groups: this.#directory(),
+        groups: this.#groups.directory(),
       }),
     );
   }
 
-  #directory(): GroupDirEntry[] {
-    const d = this.#groups.directory();
-    const out: GroupDirEntry[] = [];
-    for (let i = 0; i + 2 < d.length; i += 3) {
-      out.push({ groupId: d[i]!, groupIp: d[i + 1]!, srcNodeId: d[i + 2]!, label: this.#groupLabels.get(d[i]!) ?? '' });
-    }
-    return out;
-  }
-
-  /** Carries out a node's group operation, replies, and pushes tables to the nodes that changed. */
+  /**
+   * Carries out a node's group operation: applied in memory (which validates it), committed
+   * to the store, then tables pushed to the nodes that changed, then the reply.
+   */
   #groupOp(member: Member, m: GroupOp): void {
     const caller = member.hello.nodeId;
-    let changed: Uint32Array | number[] = [];
-    let group: GroupDirEntry | null = null;
-    try {
-      switch (m.op) {
-        case 'create': {
-          const [groupId, groupIp] = callCore(() => this.#groups.create(caller));
-          this.#groupLabels.set(groupId!, m.label);
-          group = { groupId: groupId!, groupIp: groupIp!, srcNodeId: caller, label: m.label };
-          log.info(`node ${caller} created group ${groupId} "${m.label}"`);
-          break;
-        }
-        case 'routes': {
-          const flat = m.trees.flatMap((t) => [t.treeId, t.weight, t.edges.length, ...t.edges.flat()]);
-          changed = callCore(() => this.#groups.setRoutes(caller, m.groupId, Uint32Array.from(flat)));
-          break;
-        }
-        case 'join':
-          changed = callCore(() => this.#groups.join(m.groupId, caller));
-          break;
-        case 'leave':
-          changed = callCore(() => this.#groups.leave(m.groupId, caller));
-          break;
+    const reply = (code: string, message: string, group: ReturnType<GroupBook['directory']>[number] | null = null) =>
+      member.ws.send(encode({ t: 'group-reply', reqId: m.reqId, code, message, group }));
+    void this.#enqueue(async () => {
+      let change;
+      try {
+        change = this.#groups.apply(caller, m);
+      } catch (err) {
+        const e = err as NextminiError;
+        return reply(e.code ?? 'INTERNAL', e.message);
       }
-    } catch (err) {
-      const e = err as NextminiError;
-      member.ws.send(encode({ t: 'group-reply', reqId: m.reqId, code: e.code ?? 'INTERNAL', message: e.message, group: null }));
-      return;
-    }
-    // Tables first, then the reply: a caller that awaits the reply sees its own table installed.
-    for (const node of changed) {
-      this.#members.get(node)?.ws.send(encode({ t: 'mcast', table: this.#groups.tableFor(node) }));
-    }
-    if (m.op === 'create') {
-      const msg = encode({ t: 'groups', groups: this.#directory() });
-      for (const x of this.#members.values()) x.ws.send(msg);
-    }
-    member.ws.send(encode({ t: 'group-reply', reqId: m.reqId, code: '', message: '', group }));
+      try {
+        await change.store(this.#store);
+      } catch (err) {
+        change.undo();
+        const e = this.#storeFailed(`group ${m.op === 'create' ? `"${m.label}"` : m.groupId} (${m.op})`, err);
+        return reply(e.code, e.message);
+      }
+      if (m.op === 'create') log.info(`node ${caller} created group ${change.group!.groupId} "${m.label}"`);
+      if (m.op === 'delete') log.info(`node ${caller} deleted group ${m.groupId}`);
+      // Tables first, then the reply: a caller that awaits the reply sees its own table installed.
+      for (const node of change.changed) {
+        this.#members.get(node)?.ws.send(encode({ t: 'mcast', table: this.#groups.tableFor(node) }));
+      }
+      if (change.directoryChanged) {
+        const msg = encode({ t: 'groups', groups: this.#groups.directory() });
+        for (const x of this.#members.values()) x.ws.send(msg);
+      }
+      reply('', '', change.group);
+    }).catch((err: unknown) => {
+      // Only CLOSED reaches here (the controller is shutting down): the node learns by the close.
+      log.debug(`group operation not carried out: ${(err as Error).message}`);
+    });
   }
 
   #checkReady(): void {
@@ -463,18 +599,23 @@ export class Controller {
     for (const m of this.#members.values()) m.ws.send(msg);
   }
 
-  /** Disconnects every node and stops listening. Idempotent. */
+  /** Disconnects every node, stops listening, and closes the store after pending writes. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Changes already accepted finish (and are stored) before the store closes.
+    await this.#serial;
     this.#closed = true;
+    if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     for (const m of this.#members.values()) m.ws.terminate();
     this.#members.clear();
-    for (const ws of this.#relayServer.clients) ws.terminate();
-    for (const ws of this.#server.clients) ws.terminate();
-    await new Promise<void>((resolve) => this.#relayServer.close(() => resolve()));
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const server of [this.#relayServer, this.#adminServer, this.#server]) {
+      for (const ws of server.clients) ws.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
     this.#http.closeAllConnections?.();
     await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    await this.#unwatchRoutes?.().catch(() => {});
+    await this.#store.close().catch((err: unknown) => log.warn(`closing the store: ${(err as Error).message}`));
     this.#groups.free();
     this.#topo.free();
   }
@@ -490,6 +631,6 @@ function describeIds(ids: number[]): string {
 }
 
 /** Starts a controller from a TOML path or a config object with the same keys. */
-export function startController(config: string | ControllerConfig): Promise<Controller> {
-  return Controller.start(config);
+export function startController(config: string | ControllerConfig, options?: StartControllerOptions): Promise<Controller> {
+  return Controller.start(config, options);
 }

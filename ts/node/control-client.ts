@@ -15,6 +15,8 @@ export interface ControlClientOptions {
   onLinks(links: LinkEntry[]): void;
   onMcastTable(table: Uint8Array): void;
   onGroups(groups: GroupDirEntry[]): void;
+  /** A new route table (run-time routes changed). */
+  onRoutes(routeTable: Uint8Array): void;
 }
 
 /** How long a group operation may wait for the controller's answer. */
@@ -112,6 +114,9 @@ export class ControlClient {
         return;
       case 'groups':
         this.o.onGroups(m.groups);
+        return;
+      case 'routes':
+        this.o.onRoutes(m.routeTable);
         return;
       case 'group-reply': {
         const p = this.#requests.get(m.reqId);

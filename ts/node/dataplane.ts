@@ -259,6 +259,7 @@ export class Dataplane {
       onLinks: (links) => dp?.applyLinks(links),
       onMcastTable: (table) => dp?.applyMcastTable(table),
       onGroups: (groups) => dp?.applyGroups(groups),
+      onRoutes: (table) => dp?.applyRoutes(table),
     });
     dp = new Dataplane(cfg, engine, transport, control);
     try {
@@ -317,6 +318,16 @@ export class Dataplane {
       // comes up now (the relay binds; UDP and TCP have nothing to do for no peers), so traffic
       // to the neighbours that are there flows as it does over UDP.
       this.#transport.connect([]).catch((err: unknown) => log.warn(`transport not up: ${(err as Error).message}`));
+    }
+  }
+
+  /** @internal run-time routes changed: the new table replaces the old between two packets */
+  applyRoutes(routeTable: Uint8Array): void {
+    if (this.#closed) return;
+    try {
+      this.#engine.core.installRoutes(routeTable);
+    } catch (err) {
+      log.error(`could not install routes from the controller: ${String(err)}`);
     }
   }
 
@@ -475,6 +486,15 @@ export class Dataplane {
   async leaveGroup(groupId: number): Promise<void> {
     this.#assertOpen();
     return this.#groups.leave(groupId);
+  }
+
+  /**
+   * Deletes a group this node created: members' tables drop it, and its id and address may be
+   * handed out again. Only the group's source may (NOT_GROUP_SOURCE otherwise).
+   */
+  async deleteGroup(groupId: number): Promise<void> {
+    this.#assertOpen();
+    return this.#groups.delete(groupId);
   }
 
   /** True once local delivery of the group is installed here (the group's routes reach this node). */

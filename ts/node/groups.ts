@@ -55,8 +55,10 @@ export class NodeGroups {
     private readonly engine: Engine,
   ) {}
 
-  /** @internal a directory from the controller */
+  /** @internal the controller's full directory: it replaces ours (deleted groups disappear) */
   applyDirectory(groups: GroupDirEntry[]): void {
+    this.#byId.clear();
+    this.#idByIp.clear();
     for (const g of groups) {
       const info = toInfo(g);
       this.#byId.set(info.groupId, info);
@@ -122,6 +124,14 @@ export class NodeGroups {
 
   async leave(groupId: number): Promise<void> {
     await this.control.request({ op: 'leave', groupId: checkGroupId(groupId) });
+  }
+
+  async delete(groupId: number): Promise<void> {
+    await this.control.request({ op: 'delete', groupId: checkGroupId(groupId) });
+    const info = this.#byId.get(groupId);
+    this.#byId.delete(groupId);
+    if (info) this.#idByIp.delete(info.groupIp);
+    if (this.#lastCreated?.groupId === groupId) this.#lastCreated = undefined;
   }
 
   waitForRoutes(groupId: number, minRoutes: number, options: WaitOptions): Promise<boolean> {

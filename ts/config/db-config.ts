@@ -1,0 +1,34 @@
+// The controller's `[db]` table: where it keeps its state.
+import type { TableReader } from './reader.js';
+
+/**
+ * `url` (or upstream's discrete keys `user`, `password`, `host`, `port`, `database`): a
+ * PostgreSQL server. `path`: PGlite persisted in that directory (relative to the config file).
+ * Neither: memory only.
+ */
+export interface DbConfig {
+  url?: string;
+  path?: string;
+  user?: string;
+  password?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+}
+
+const KEYS = ['url', 'path', 'user', 'password', 'host', 'port', 'database'] as const;
+
+/** Reads `[db]`; unknown keys are errors here, since a misspelt key would silently mean "memory". */
+export function readDbConfig(parent: TableReader): DbConfig | undefined {
+  const t = parent.table('db');
+  if (!t) return undefined;
+  const db: DbConfig = {};
+  for (const k of KEYS) {
+    if (!t.has(k)) continue;
+    if (k === 'port') db.port = t.int('port', { min: 1, max: 65535 });
+    else db[k] = t.str(k);
+  }
+  const unknown = t.unknownKeys();
+  if (unknown.length) throw parent.fail(`db.${unknown[0]}`, `is not a [db] key (known: ${KEYS.join(', ')})`);
+  return db;
+}

@@ -1,0 +1,136 @@
+// Unicast routes the controller hands to the core: the config's [[routes]] and the run-time
+// routes (setRoutes, the admin client, rows in the routes table), merged per (src, dst) with
+// run-time routes winning. Pure: no sockets, no SQL, no wasm.
+import { NextminiError } from '../errors.js';
+import type { RouteSpec, StoredRoute } from './store/store.js';
+
+const ROUTE_PATH = 1;
+const ROUTE_DAG = 2;
+
+interface Entry {
+  src: number;
+  dst: number;
+  /** The core's flat encoding of this one route. */
+  flat: number[];
+  /** How errors name it: "routes[2]" (config) or "setRoutes(1 -> 3)". */
+  label: string;
+}
+
+const key = (src: number, dst: number) => `${src}>${dst}`;
+
+/** Source and destination of a flat-encoded route (a DAG's unique root and sink). */
+function endsOf(flat: number[]): { src: number; dst: number } | undefined {
+  const [tag, count] = flat as [number, number];
+  if (tag === ROUTE_PATH) return count >= 2 ? { src: flat[2]!, dst: flat[1 + count]! } : undefined;
+  const from = new Set<number>();
+  const to = new Set<number>();
+  for (let i = 0; i < count; i++) {
+    from.add(flat[2 + 2 * i]!);
+    to.add(flat[3 + 2 * i]!);
+  }
+  const roots = [...from].filter((n) => !to.has(n));
+  const sinks = [...to].filter((n) => !from.has(n));
+  return roots.length === 1 && sinks.length === 1 ? { src: roots[0]!, dst: sinks[0]! } : undefined;
+}
+
+function isId(v: unknown): v is number {
+  return Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 0xffff_ffff;
+}
+
+/** Checks a run-time route's shape and encodes it; `where` prefixes every message. */
+export function encodeRoute(where: string, route: unknown): number[] {
+  if (!Array.isArray(route) || route.length === 0) {
+    throw new NextminiError('INVALID_ROUTES', `${where}: route must be a path [1, 2, 3] or DAG edges [[1, 2], [2, 3]], got ${JSON.stringify(route)}`);
+  }
+  if (route.every((x) => Array.isArray(x))) {
+    route.forEach((e: unknown[], i) => {
+      if (e.length !== 2 || !isId(e[0]) || !isId(e[1])) throw new NextminiError('INVALID_ROUTES', `${where}: route[${i}] must be an edge [parent, child] of node ids, got ${JSON.stringify(e)}`);
+    });
+    return [ROUTE_DAG, route.length, ...(route as [number, number][]).flat()];
+  }
+  route.forEach((n, i) => {
+    if (!isId(n)) throw new NextminiError('INVALID_ROUTES', `${where}: route[${i}] must be a node id, got ${JSON.stringify(n)}`);
+  });
+  return [ROUTE_PATH, route.length, ...(route as number[])];
+}
+
+export class RouteBook {
+  /** The config's routes by (src, dst), in config order. */
+  readonly #config = new Map<string, Entry>();
+  readonly #runtime = new Map<string, Entry & { route: RouteSpec }>();
+
+  /** `flat` is the config's [[routes]] in the core's encoding (already validated at start). */
+  constructor(flat: number[]) {
+    let index = 0;
+    for (let i = 0; i < flat.length; index++) {
+      const count = flat[i + 1]!;
+      const len = 2 + (flat[i] === ROUTE_PATH ? count : 2 * count);
+      const one = flat.slice(i, i + len);
+      const ends = endsOf(one);
+      if (ends) this.#config.set(key(ends.src, ends.dst), { ...ends, flat: one, label: `routes[${index}]` });
+      i += len;
+    }
+  }
+
+  /**
+   * Checks that `route` goes from src to dst and encodes it; the hops themselves are checked
+   * by the core when the merged list is computed.
+   */
+  static check(where: string, src: number, dst: number, route: unknown): number[] {
+    if (!isId(src) || !isId(dst)) throw new NextminiError('INVALID_ARGUMENT', `${where}: srcNodeId and dstNodeId must be node ids, got ${src} and ${dst}`);
+    const flat = encodeRoute(where, route);
+    const ends = endsOf(flat);
+    if (flat[0] === ROUTE_PATH && flat[1]! < 2) throw new NextminiError('INVALID_ROUTES', `${where}: a route needs at least two nodes (one hop)`);
+    if (ends && (ends.src !== src || ends.dst !== dst)) {
+      throw new NextminiError('INVALID_ROUTES', `${where}: the route goes from node ${ends.src} to node ${ends.dst}, not from ${src} to ${dst}`);
+    }
+    return flat;
+  }
+
+  /** The run-time routes in force. */
+  runtime(): StoredRoute[] {
+    return [...this.#runtime.values()].map((e) => ({ srcNodeId: e.src, dstNodeId: e.dst, route: e.route }));
+  }
+
+  has(src: number, dst: number): boolean {
+    return this.#runtime.has(key(src, dst));
+  }
+
+  /**
+   * The merged list for the core after applying `changes` (a route, or null to clear), with
+   * one label per route for error messages. Does not change the book: call `commit` once the
+   * core accepted it.
+   */
+  merged(changes: StoredRoute[] = [], clears: { srcNodeId: number; dstNodeId: number }[] = [], replaceAll = false): { flat: number[]; labels: string[]; next: Map<string, Entry & { route: RouteSpec }> } {
+    const next = replaceAll ? new Map<string, Entry & { route: RouteSpec }>() : new Map(this.#runtime);
+    for (const c of clears) next.delete(key(c.srcNodeId, c.dstNodeId));
+    for (const r of changes) {
+      const where = `route ${r.srcNodeId} -> ${r.dstNodeId}`;
+      next.set(key(r.srcNodeId, r.dstNodeId), { src: r.srcNodeId, dst: r.dstNodeId, route: r.route, flat: RouteBook.check(where, r.srcNodeId, r.dstNodeId, r.route), label: `setRoutes(${r.srcNodeId} -> ${r.dstNodeId})` });
+    }
+    const flat: number[] = [];
+    const labels: string[] = [];
+    for (const [k, e] of this.#config) {
+      if (next.has(k)) continue;
+      flat.push(...e.flat);
+      labels.push(e.label);
+    }
+    for (const e of next.values()) {
+      flat.push(...e.flat);
+      labels.push(e.label);
+    }
+    return { flat, labels, next };
+  }
+
+  commit(next: Map<string, Entry & { route: RouteSpec }>): void {
+    this.#runtime.clear();
+    for (const [k, v] of next) this.#runtime.set(k, v);
+  }
+}
+
+/** Renames the core's "routes[i]" in an error to the label of the route it means. */
+export function relabel(err: unknown, labels: string[]): unknown {
+  if (!(err instanceof NextminiError)) return err;
+  const msg = err.message.replace(/routes\[(\d+)\]/g, (m, i: string) => labels[Number(i)] ?? m);
+  return msg === err.message ? err : new NextminiError(err.code, msg, { cause: err });
+}
