@@ -14,6 +14,8 @@ export type { SendDataArgs, ReceiveDataArgs, SessionOutcome, SessionProgress, Pr
 export type { LosslessRuntimeConfig } from './config/node-config.js';
 export type { NodeConfig } from './config/node-config.js';
 export { startController, Controller, type ControllerStatus, type SetLinkArgs } from './controller/controller.js';
+export { connectController, type ControllerClient, type ConnectControllerOptions } from './controller/admin-client.js';
+export type { ControllerApi, SetRoutesArgs, ClearRoutesArgs, MetricRow, MetricsQuery } from './controller/api.js';
 export type { LinkCounters } from './node/engine.js';
 export type { LinkParamsConfig, LinkParamsInput } from './config/link-config.js';
 export type { ControllerConfig, TopologyConfig } from './config/controller-config.js';

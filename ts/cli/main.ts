@@ -1,6 +1,7 @@
 import { startController, Dataplane } from '../index.node.js';
 import { parseFlags, untilSignal } from './args.js';
 import { runDemo } from './demo.js';
+import { runAdmin } from './admin.js';
 
 const USAGE = `usage: nextmini <command> [options]
 
@@ -9,6 +10,9 @@ commands:
                                      a local controller and three nodes exchanging payloads
   controller --config FILE.toml      run a controller
   node --config FILE.toml            run a headless node (it forwards traffic for others)
+  admin --controller ws://HOST:PORT <subcommand>
+                                     a running controller: status, set-link, get-link, set-routes,
+                                     clear-routes, metrics (nextmini admin --help)
   help                               this text
 
 Logging: NEXTMINI_LOG=error|warn|info|debug (default warn; the CLI uses info).`;
@@ -21,6 +25,8 @@ function requireConfig(flags: Map<string, string | true>, cmd: string): string {
 
 export async function main(args: string[]): Promise<number> {
   const [cmd, ...rest] = args;
+  // admin parses its own flags strictly (node:util parseArgs) and keeps info logs out of its output.
+  if (cmd === 'admin') return runAdmin(rest);
   const { flags } = parseFlags(rest);
   const { setLogLevel } = await import('../log.js');
   setLogLevel(process.env.NEXTMINI_LOG ?? 'info');

@@ -1,0 +1,409 @@
+// `nextmini admin --controller ws://host:port <subcommand> [flags]`: a running controller's
+// admin operations from the shell, through connectController (the `/admin` endpoint).
+// Exit status: 0 done, 1 the controller (or the connection) failed, 2 a usage error.
+import { parseArgs } from 'node:util';
+import { connectController, isNextminiError, type ControllerClient, type LinkParamsConfig, type MetricRow, type MetricsQuery } from '../index.node.js';
+import type { ControllerStatus, SetLinkArgs } from '../controller/api.js';
+import { adminUrl } from '../controller/admin-protocol.js';
+
+interface Flag {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** Placeholder of a string flag's value in the help text. */
+  value?: string;
+  help: string;
+}
+type Flags = Record<string, Flag>;
+type Values = Record<string, string | boolean | undefined>;
+type Action = (c: ControllerClient) => Promise<void>;
+
+interface Subcommand {
+  synopsis: string;
+  summary: string;
+  flags: Flags;
+  /** Checks the flags and returns what to do once connected (usage errors before connecting). */
+  prepare(v: Values): Action;
+}
+
+class UsageError extends Error {
+  constructor(
+    readonly where: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const GLOBAL: Flags = {
+  controller: { type: 'string', value: 'URL', help: 'the controller: ws://host:port or host:port (default: $NEXTMINI_CONTROLLER)' },
+  'timeout-ms': { type: 'string', value: 'MS', help: 'give up connecting after MS milliseconds (default 5000)' },
+  help: { type: 'boolean', short: 'h', help: 'show help' },
+};
+
+const PAIR: Flags = {
+  src: { type: 'string', value: 'N', help: 'source node id' },
+  dst: { type: 'string', value: 'N', help: 'destination node id' },
+};
+
+const JSON_FLAG: Flags = { json: { type: 'boolean', help: 'print JSON instead of text' } };
+
+const LINK_FLAGS: Flags = {
+  bidirectional: { type: 'boolean', help: 'apply to both directions (src→dst and dst→src)' },
+  replace: { type: 'boolean', help: 'start from no shaping instead of the link’s current settings' },
+  rate: { type: 'string', value: 'BYTES_PER_S', help: 'rate limit in bytes per second (125000 = 1 Mbit/s)' },
+  'bucket-size': { type: 'string', value: 'BYTES', help: 'token bucket depth in bytes (default max(rate/20, 16 KiB))' },
+  'delay-ms': { type: 'string', value: 'MS', help: 'one-way delay in milliseconds' },
+  'jitter-ms': { type: 'string', value: 'MS', help: 'extra uniform delay in [0, MS] milliseconds' },
+  reorder: { type: 'boolean', help: 'let jitter reorder packets' },
+  'no-reorder': { type: 'boolean', help: 'keep packets in order despite jitter' },
+  loss: { type: 'string', value: 'FRACTION', help: 'random loss probability, 0 to 1' },
+  'loss-burst': { type: 'string', value: 'G2B,B2G,LOSS', help: 'bursty (Gilbert–Elliott) loss: p(good→bad), p(bad→good), loss in bad' },
+  'queue-limit-packets': { type: 'string', value: 'N', help: 'tail-drop beyond N packets waiting for the rate limiter' },
+  seed: { type: 'string', value: 'N', help: 'seed of the link’s loss and jitter' },
+};
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  status: {
+    synopsis: 'status [--json]',
+    summary: 'nodes, relay, store, groups and run-time routes',
+    flags: JSON_FLAG,
+    prepare: (v) => async (c) => {
+      const s = await c.status();
+      console.log(v.json ? JSON.stringify(s, null, 2) : formatStatus(c.url, s));
+    },
+  },
+  'set-link': {
+    synopsis: 'set-link --src N --dst N [--bidirectional] [--replace] [--rate BYTES_PER_S] [--delay-ms MS] [--jitter-ms MS] [--loss FRACTION] [--reorder | --no-reorder] [--queue-limit-packets N] [--bucket-size BYTES] [--loss-burst G2B,B2G,LOSS] [--seed N]',
+    summary: "change a link's emulation (omitted settings stay as they are, unless --replace)",
+    flags: { ...PAIR, ...LINK_FLAGS },
+    prepare: (v) => {
+      const where = 'set-link';
+      const args: SetLinkArgs = { srcNodeId: nodeFlag(where, v, 'src'), dstNodeId: nodeFlag(where, v, 'dst') };
+      if (v.bidirectional) args.bidirectional = true;
+      if (v.replace) args.replace = true;
+      if (v.rate !== undefined) args.rate = intFlag(where, 'rate', v.rate, 1);
+      if (v['bucket-size'] !== undefined) args.bucketSize = intFlag(where, 'bucket-size', v['bucket-size'], 1);
+      if (v['delay-ms'] !== undefined) args.delayMs = numFlag(where, 'delay-ms', v['delay-ms'], 0, 3_600_000);
+      if (v['jitter-ms'] !== undefined) args.jitterMs = numFlag(where, 'jitter-ms', v['jitter-ms'], 0, 3_600_000);
+      if (v.reorder && v['no-reorder']) throw new UsageError(where, '--reorder and --no-reorder exclude each other');
+      if (v.reorder) args.reorder = true;
+      if (v['no-reorder']) args.reorder = false;
+      if (v.loss !== undefined) args.loss = numFlag(where, 'loss', v.loss, 0, 1);
+      if (v['loss-burst'] !== undefined) {
+        const parts = String(v['loss-burst']).split(',');
+        if (parts.length !== 3) throw new UsageError(where, `--loss-burst takes three fractions G2B,B2G,LOSS, got '${String(v['loss-burst'])}'`);
+        const [g, b, l] = parts.map((p) => numFlag(where, 'loss-burst', p, 0, 1)) as [number, number, number];
+        args.lossBurst = { pGoodToBad: g, pBadToGood: b, lossInBad: l };
+      }
+      if (v['queue-limit-packets'] !== undefined) args.queueLimitPackets = intFlag(where, 'queue-limit-packets', v['queue-limit-packets'], 1);
+      if (v.seed !== undefined) args.seed = intFlag(where, 'seed', v.seed, 0);
+      return async (c) => {
+        await c.setLink(args);
+        const dirs = args.bidirectional ? `${args.srcNodeId}↔${args.dstNodeId}` : `${args.srcNodeId}→${args.dstNodeId}`;
+        console.log(`link ${dirs} updated`);
+      };
+    },
+  },
+  'get-link': {
+    synopsis: 'get-link --src N --dst N [--json]',
+    summary: "a link's emulation as configured",
+    flags: { ...PAIR, ...JSON_FLAG },
+    prepare: (v) => {
+      const src = nodeFlag('get-link', v, 'src');
+      const dst = nodeFlag('get-link', v, 'dst');
+      return async (c) => {
+        const p = await c.getLink(src, dst);
+        console.log(v.json ? JSON.stringify(p, null, 2) : `link ${src}→${dst}: ${formatLink(p)}`);
+      };
+    },
+  },
+  'set-routes': {
+    synopsis: 'set-routes --src N --dst N (--path 1,2,3 | --dag 1-2,2-3,1-4,4-3)',
+    summary: 'install a run-time route from src to dst: one path, or the edges of a DAG',
+    flags: {
+      ...PAIR,
+      path: { type: 'string', value: 'A,B,C', help: 'the nodes of the path, src first and dst last' },
+      dag: { type: 'string', value: 'A-B,B-C', help: 'the directed edges of a DAG from src to dst' },
+    },
+    prepare: (v) => {
+      const where = 'set-routes';
+      const srcNodeId = nodeFlag(where, v, 'src');
+      const dstNodeId = nodeFlag(where, v, 'dst');
+      if ((v.path === undefined) === (v.dag === undefined)) throw new UsageError(where, 'give exactly one of --path A,B,C or --dag A-B,B-C');
+      let route: number[] | [number, number][];
+      let shown: string;
+      if (v.path !== undefined) {
+        route = listFlag(where, 'path', String(v.path)).map((n) => idValue(where, 'path', n));
+        shown = route.join(',');
+      } else {
+        route = listFlag(where, 'dag', String(v.dag)).map((e) => {
+          const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(e);
+          if (!m) throw new UsageError(where, `--dag takes edges A-B separated by commas, got '${e}'`);
+          return [idValue(where, 'dag', m[1]!), idValue(where, 'dag', m[2]!)] as [number, number];
+        });
+        shown = route.map(([a, b]) => `${a}-${b}`).join(',');
+      }
+      return async (c) => {
+        await c.setRoutes({ srcNodeId, dstNodeId, route });
+        console.log(`route ${srcNodeId}→${dstNodeId} set: ${shown}`);
+      };
+    },
+  },
+  'clear-routes': {
+    synopsis: 'clear-routes --src N --dst N',
+    summary: 'drop the run-time route: back to [[routes]] or shortest paths',
+    flags: PAIR,
+    prepare: (v) => {
+      const srcNodeId = nodeFlag('clear-routes', v, 'src');
+      const dstNodeId = nodeFlag('clear-routes', v, 'dst');
+      return async (c) => {
+        await c.clearRoutes({ srcNodeId, dstNodeId });
+        console.log(`route ${srcNodeId}→${dstNodeId} cleared`);
+      };
+    },
+  },
+  metrics: {
+    synopsis: 'metrics [--node N] [--name NAME] [--since-ms MS | --last-ms MS] [--limit N] [--json]',
+    summary: 'stored metric samples, oldest first (a table by default)',
+    flags: {
+      node: { type: 'string', value: 'N', help: 'only this node' },
+      name: { type: 'string', value: 'NAME', help: 'only this metric' },
+      'since-ms': { type: 'string', value: 'MS', help: 'only samples at or after this time (Unix epoch milliseconds)' },
+      'last-ms': { type: 'string', value: 'MS', help: 'only samples from the last MS milliseconds' },
+      limit: { type: 'string', value: 'N', help: 'at most N samples, the newest (default 10000)' },
+      ...JSON_FLAG,
+    },
+    prepare: (v) => {
+      const where = 'metrics';
+      const q: MetricsQuery = {};
+      if (v.node !== undefined) q.nodeId = intFlag(where, 'node', v.node, 1);
+      if (v.name !== undefined) q.name = String(v.name);
+      if (v['since-ms'] !== undefined && v['last-ms'] !== undefined) throw new UsageError(where, '--since-ms and --last-ms exclude each other');
+      if (v['since-ms'] !== undefined) q.sinceMs = intFlag(where, 'since-ms', v['since-ms'], 0);
+      const last = v['last-ms'] !== undefined ? intFlag(where, 'last-ms', v['last-ms'], 0) : undefined;
+      if (v.limit !== undefined) q.limit = intFlag(where, 'limit', v.limit, 1);
+      return async (c) => {
+        if (last !== undefined) q.sinceMs = Date.now() - last;
+        const rows = await c.metrics(q);
+        console.log(v.json ? JSON.stringify(rows, null, 2) : formatMetrics(rows));
+      };
+    },
+  },
+};
+
+function flagList(flags: Flags): string {
+  return Object.entries(flags)
+    .map(([name, f]) => (f.type === 'string' ? `--${name} ${f.value ?? 'VALUE'}` : `--${name}`))
+    .join(', ');
+}
+
+function flagHelp(flags: Flags): string {
+  const rows = Object.entries(flags).map(([name, f]) => [`${f.short ? `-${f.short}, ` : ''}--${name}${f.type === 'string' ? ` ${f.value ?? 'VALUE'}` : ''}`, f.help] as const);
+  const width = Math.max(...rows.map(([l]) => l.length));
+  return rows.map(([l, h]) => `  ${l.padEnd(width)}  ${h}`).join('\n');
+}
+
+export const ADMIN_USAGE = `usage: nextmini admin --controller ws://HOST:PORT <subcommand> [flags]
+
+Talks to a running controller through its /admin endpoint.
+
+subcommands:
+${Object.entries(SUBCOMMANDS)
+  .map(([name, s]) => `  ${name.padEnd(13)} ${s.summary}`)
+  .join('\n')}
+
+flags for every subcommand:
+${flagHelp(GLOBAL)}
+
+Run \`nextmini admin <subcommand> --help\` for a subcommand's flags.
+Exit status: 0 done, 1 the controller answered with an error or cannot be reached, 2 usage error.`;
+
+function subcommandUsage(name: string): string {
+  const s = SUBCOMMANDS[name]!;
+  const flags = Object.keys(s.flags).length ? `\n\nflags:\n${flagHelp(s.flags)}` : '';
+  return `usage: nextmini admin --controller ws://HOST:PORT ${s.synopsis}\n\n${s.summary}${flags}\n\nflags for every subcommand:\n${flagHelp(GLOBAL)}`;
+}
+
+/** Parses with node:util parseArgs (strict); errors name the flag and list the valid ones. */
+function parse(where: string, args: string[], flags: Flags): Values {
+  const options = Object.fromEntries(Object.entries(flags).map(([name, f]) => [name, f.short ? { type: f.type, short: f.short } : { type: f.type }]));
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Values;
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const quoted = /'([^'<]+?)(?: <value>)?'/.exec(e.message ?? '')?.[1];
+    switch (e.code) {
+      case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+        throw new UsageError(where, `unknown flag ${quoted ?? '?'} (valid: ${flagList(flags)})`);
+      case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+        const name = quoted?.replace(/^-+/, '') ?? '';
+        const f = flags[name] ?? Object.entries(flags).find(([, x]) => x.short === name)?.[1];
+        if (f?.type === 'boolean') throw new UsageError(where, `${quoted} takes no value`);
+        throw new UsageError(where, `${quoted} needs a value: ${quoted} ${f?.value ?? 'VALUE'}`);
+      }
+      case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+        throw new UsageError(where, `unexpected argument '${quoted ?? '?'}' (valid flags: ${flagList(flags)})`);
+      default:
+        throw new UsageError(where, e.message ?? String(err));
+    }
+  }
+}
+
+/** Index of the subcommand: the first argument that is neither a flag nor a global flag's value. */
+function subcommandIndex(args: string[]): number {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return i + 1 < args.length ? i + 1 : -1;
+    if (!a.startsWith('-')) return i;
+    const name = a.replace(/^-+/, '');
+    if (GLOBAL[name]?.type === 'string') i++;
+  }
+  return -1;
+}
+
+function wantsHelp(args: string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
+function intFlag(where: string, name: string, raw: string | boolean, min: number): number {
+  const s = String(raw);
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new UsageError(where, `--${name} must be a whole number >= ${min}, got '${s}'`);
+  return n;
+}
+
+function numFlag(where: string, name: string, raw: string | boolean, min: number, max: number): number {
+  const s = String(raw);
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(where, `--${name} must be a number from ${min} to ${max}, got '${s}'`);
+  return n;
+}
+
+function idValue(where: string, name: string, s: string): number {
+  const n = Number(s.trim());
+  if (s.trim() === '' || !Number.isSafeInteger(n) || n < 1) throw new UsageError(where, `--${name}: '${s}' is not a node id (a whole number >= 1)`);
+  return n;
+}
+
+function nodeFlag(where: string, v: Values, name: 'src' | 'dst'): number {
+  const raw = v[name];
+  if (raw === undefined) throw new UsageError(where, `--${name} N is required`);
+  return intFlag(where, name, raw, 1);
+}
+
+function listFlag(where: string, name: string, s: string): string[] {
+  const items = s.split(',');
+  if (items.length < 2 || items.some((x) => x.trim() === '')) {
+    throw new UsageError(where, `--${name} takes at least two comma-separated items, got '${s}'`);
+  }
+  return items;
+}
+
+function ids(list: number[]): string {
+  return list.length ? list.join(', ') : 'none';
+}
+
+function formatStatus(url: string, s: ControllerStatus): string {
+  const r = s.relay;
+  const missing = s.expected.filter((n) => !s.connected.includes(n));
+  return [
+    `controller ${url.replace(/\/admin$/, '')}`,
+    `nodes:    ${s.connected.length} of ${s.expected.length} connected (${ids(s.connected)})${missing.length ? `; waiting for ${ids(missing)}` : ''}`,
+    `topology: ${s.topologyReady ? 'ready' : 'not ready'}`,
+    `relay:    ${r.bound.length} bound (${ids(r.bound)}); ${r.framesForwarded} frames / ${r.bytesForwarded} bytes forwarded; ` +
+      `drops: ${r.dropsUnknownNode} unknown node, ${r.dropsBackpressure} backpressure, ${r.dropsMalformed} malformed; ${r.bindsRejected} binds rejected`,
+    `store:    ${s.store} (${s.storeLocation})`,
+    `groups:   ${s.groups}`,
+    `routes:   ${s.routes.length ? s.routes.map((x) => `${x.srcNodeId}→${x.dstNodeId}`).join(', ') : 'none set at run time'}`,
+  ].join('\n');
+}
+
+function formatLink(p: LinkParamsConfig): string {
+  const parts: string[] = [];
+  if (p.rate !== undefined) parts.push(`rate ${p.rate} B/s`);
+  if (p.bucket_size !== undefined) parts.push(`bucket ${p.bucket_size} B`);
+  if (p.delay_ms) parts.push(`delay ${p.delay_ms} ms`);
+  if (p.jitter_ms) parts.push(`jitter ${p.jitter_ms} ms${p.reorder ? ' (reordering)' : ''}`);
+  else if (p.reorder) parts.push('reorder');
+  if (p.loss) parts.push(`loss ${p.loss}`);
+  if (p.loss_burst) parts.push(`burst loss ${p.loss_burst.p_good_to_bad}/${p.loss_burst.p_bad_to_good}/${p.loss_burst.loss_in_bad}`);
+  if (p.queue_limit_packets !== undefined) parts.push(`queue limit ${p.queue_limit_packets} packets`);
+  if (p.seed !== undefined) parts.push(`seed ${p.seed}`);
+  return parts.length ? parts.join(', ') : 'no emulation';
+}
+
+function formatMetrics(rows: MetricRow[]): string {
+  if (!rows.length) return 'no samples';
+  const head = ['time', 'node', 'name', 'neighbor', 'value'];
+  const body = rows.map((r) => [new Date(r.atMs).toISOString(), String(r.nodeId), r.name, r.neighbor === undefined || r.neighbor === null ? '' : String(r.neighbor), String(r.value)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 1 || i === 3 || i === 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...body.map(line)].join('\n');
+}
+
+/** `nextmini admin ...`: returns the exit status. */
+export async function runAdmin(args: string[]): Promise<number> {
+  let where = '';
+  try {
+    const at = subcommandIndex(args);
+    const before = at < 0 ? args : args.slice(0, at);
+    const name = at < 0 ? undefined : args[at]!;
+    const after = at < 0 ? [] : args.slice(at + 1);
+    if (name === undefined || name === 'help') {
+      const topic = after.find((a) => !a.startsWith('-'));
+      if (name === 'help' && topic && SUBCOMMANDS[topic]) {
+        console.log(subcommandUsage(topic));
+        return 0;
+      }
+      if (name === 'help' || wantsHelp(before)) {
+        console.log(ADMIN_USAGE);
+        return 0;
+      }
+      parse('', before, GLOBAL);
+      throw new UsageError('', `a subcommand is required (valid: ${Object.keys(SUBCOMMANDS).join(', ')})`);
+    }
+    const sub = SUBCOMMANDS[name];
+    if (!sub) {
+      parse('', before, GLOBAL);
+      throw new UsageError('', `unknown subcommand '${name}' (valid: ${Object.keys(SUBCOMMANDS).join(', ')})`);
+    }
+    where = name;
+    if (wantsHelp(before) || wantsHelp(after)) {
+      console.log(subcommandUsage(name));
+      return 0;
+    }
+    const values = { ...parse('', before, GLOBAL), ...parse(name, after, { ...sub.flags, ...GLOBAL }) };
+    const action = sub.prepare(values);
+    const given = typeof values.controller === 'string' ? values.controller : process.env.NEXTMINI_CONTROLLER;
+    if (!given) throw new UsageError(name, '--controller URL is required (or set NEXTMINI_CONTROLLER)');
+    if (!adminUrl(given)) throw new UsageError(name, `--controller must be ws://host:port or host:port, got '${given}'`);
+    const timeoutMs = values['timeout-ms'] !== undefined ? intFlag(name, 'timeout-ms', values['timeout-ms'], 1) : undefined;
+    const client = await connectController(given, timeoutMs === undefined ? {} : { timeoutMs });
+    try {
+      await action(client);
+    } finally {
+      await client.close();
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      const w = err.where ? ` ${err.where}` : '';
+      console.error(`nextmini admin${w}: ${err.message}\nRun 'nextmini admin${w} --help' for usage.`);
+      return 2;
+    }
+    if (isNextminiError(err)) {
+      console.error(`nextmini admin: ${err.code}: ${err.message}`);
+      return 1;
+    }
+    console.error(`nextmini admin${where ? ` ${where}` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
