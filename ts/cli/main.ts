@@ -8,7 +8,10 @@ const USAGE = `usage: nextmini <command> [options]
 commands:
   demo [--protocol udp|tcp] [--preset lossy|wan|satellite]
                                      a local controller and three nodes exchanging payloads
-  controller --config FILE.toml      run a controller
+  controller --config FILE.toml [--in-memory]
+                                     run a controller; its state goes to [db] in the config,
+                                     else PGlite in .nextmini-state/ beside the config file
+                                     (--in-memory: keep nothing)
   node --config FILE.toml            run a headless node (it forwards traffic for others)
   admin --controller ws://HOST:PORT <subcommand>
                                      a running controller: status, set-link, get-link, set-routes,
@@ -34,7 +37,11 @@ export async function main(args: string[]): Promise<number> {
     case 'demo':
       return runDemo(flags);
     case 'controller': {
-      const c = await startController(requireConfig(flags, cmd));
+      const unknown = [...flags.keys()].filter((f) => f !== 'config' && f !== 'in-memory');
+      if (unknown.length) throw new Error(`nextmini controller: unknown flag --${unknown[0]} (known: --config, --in-memory)`);
+      const c = await startController(requireConfig(flags, cmd), flags.has('in-memory') ? { db: false } : { defaultDb: { path: '.nextmini-state' } });
+      const s = c.status();
+      console.log(`controller state: ${s.store === 'memory' ? 'memory only (nothing survives a restart)' : `${s.store} at ${s.storeLocation}`}`);
       console.log(`controller listening on ${c.url}`);
       await untilSignal();
       await c.close();
