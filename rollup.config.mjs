@@ -26,7 +26,26 @@ function wasmGlue() {
   };
 }
 
-const external = (id) => id.startsWith('node:') || id === 'ws' || id === 'smol-toml';
+// The controller's database drivers stay outside the bundle: PGlite (27 MB of wasm and data
+// files) and pg are loaded with import() only when a store needs them. The browser entry does
+// not reach the controller at all; the check below fails the build if that ever changes.
+const DRIVERS = ['pg', '@electric-sql/pglite'];
+const isDriver = (id) => DRIVERS.some((d) => id === d || id.startsWith(`${d}/`));
+const external = (id) => id.startsWith('node:') || id === 'ws' || id === 'smol-toml' || isDriver(id);
+
+/** Fails the browser build if it would import a database driver, even lazily. */
+function noDriversInBrowser() {
+  return {
+    name: 'nextmini-no-drivers-in-browser',
+    generateBundle(_options, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk') continue;
+        const drivers = [...chunk.imports, ...chunk.dynamicImports].filter(isDriver);
+        if (drivers.length) this.error(`the browser bundle ${chunk.fileName} imports ${drivers.join(', ')}`);
+      }
+    },
+  };
+}
 
 export default [
   {
@@ -38,7 +57,7 @@ export default [
   {
     input: { browser: 'build/tsc/ts/index.browser.js' },
     external,
-    plugins: [wasmGlue()],
+    plugins: [wasmGlue(), noDriversInBrowser()],
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].js' },
   },
 ];
