@@ -86,7 +86,8 @@ export function runCli(args: string[], readyLine: RegExp, env: Record<string, st
 
 export function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
+    // A child killed by a signal has exitCode null and signalCode set; either means it is gone.
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
