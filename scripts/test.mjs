@@ -5,7 +5,7 @@
 //   4. vitest: unit, end-to-end on loopback sockets, and the cross-runtime smoke tests
 // Ends with one line "nextmini: N passed, M failed" counting Rust and TypeScript tests.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, staleness } from './wasm-stamp.mjs';
 
@@ -33,8 +33,9 @@ if (why) {
 }
 console.log('wasm/ is fresh against core-rs/');
 
-if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) {
-  stage('installing Chromium for the browser smoke test', 'bash', [join(root, 'scripts', 'setup-test-deps.sh')]);
+const hasPostgres = existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb')));
+if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') || !hasPostgres) {
+  stage('installing Chromium (browser smoke test) and PostgreSQL (store tests)', 'bash', [join(root, 'scripts', 'setup-test-deps.sh')]);
 }
 
 const core = join(root, 'core-rs');

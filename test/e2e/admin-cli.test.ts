@@ -1,5 +1,5 @@
 // `nextmini admin`: usage errors, output against an in-process admin server with a fake
-// ControllerApi, and (with NEXTMINI_ADMIN_E2E=1) a real controller in another process.
+// ControllerApi, and a real controller in another process.
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -203,8 +203,7 @@ describe('nextmini admin against an admin server (fake controller)', () => {
   });
 });
 
-// Needs a controller that serves `/admin` (Controller wiring serveAdmin); enable with NEXTMINI_ADMIN_E2E=1.
-describe.skipIf(!process.env.NEXTMINI_ADMIN_E2E)('nextmini admin against `nextmini controller` in another process', () => {
+describe('nextmini admin against `nextmini controller` in another process', () => {
   async function controller(): Promise<{ url: string; child: ChildProcess }> {
     const port = await freePort();
     const config = tempToml('controller.toml', `host = "127.0.0.1"\nport = ${port}\n\n[topology]\nn_nodes = 3\nedges = [[1, 2], [2, 3]]\n`);

@@ -1,6 +1,6 @@
 // Metrics end to end: two nodes report their counters every 100 ms to a running controller,
 // which stores them (controller.metrics()) and serves the latest as Prometheus text on
-// GET /metrics. Enabled with NEXTMINI_METRICS_E2E=1 until the controller side is wired.
+// GET /metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dataplane, startController, type Controller, type MetricRow } from 'nextmini';
 import { parsePrometheus, samplesOf } from '../helpers/prometheus.js';
@@ -17,7 +17,7 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs
   }
 }
 
-describe.skipIf(!process.env.NEXTMINI_METRICS_E2E)('metrics from nodes to the controller to Prometheus', () => {
+describe('metrics from nodes to the controller to Prometheus', () => {
   let c: Controller;
   let a: Dataplane;
   let b: Dataplane;

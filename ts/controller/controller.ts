@@ -23,7 +23,7 @@ import { RouteBook, relabel } from './route-book.js';
 import { RelayHub, RELAY_MAX_FRAME } from './relay.js';
 import { openStore, type DbConfig } from './store/open.js';
 import type { Store } from './store/store.js';
-import { MetricsBook } from './metrics.js';
+import { MetricsBook, metricsPruneIntervalMs } from './metrics.js';
 import { serveAdmin, ADMIN_MAX_FRAME } from './admin.js';
 
 export type { ControllerStatus, RelayStatus, SetLinkArgs, SetRoutesArgs, ClearRoutesArgs } from './api.js';
@@ -31,8 +31,6 @@ export type { ControllerStatus, RelayStatus, SetLinkArgs, SetRoutesArgs, ClearRo
 const log = logger('controller');
 /** A connection must say hello within this time (and a relay connection present its token). */
 const HELLO_TIMEOUT_MS = 10_000;
-/** How often old metric samples are pruned from the store. */
-const METRICS_PRUNE_MS = 60_000;
 
 interface Member {
   ws: WebSocket;
@@ -167,7 +165,7 @@ export class Controller implements ControllerApi {
       this.#links.set(`${l.srcNodeId}>${l.dstNodeId}`, l.params);
     }
     if (state.routes.length) {
-      const plan = this.#routes.merged(state.routes, [], true);
+      const plan = this.#routes.merged(state.routes, [], true, 'stored route');
       try {
         callCore(() => this.#topo.computeRoutes(Uint32Array.from(plan.flat)));
       } catch (err) {
@@ -322,7 +320,7 @@ export class Controller implements ControllerApi {
       const rows = await this.#store.loadRoutes();
       let p;
       try {
-        p = this.#routes.merged(rows, [], true);
+        p = this.#routes.merged(rows, [], true, 'routes table');
         this.#compute(p);
       } catch (err) {
         log.error(`the routes table holds a route this topology cannot use, so the routes in force stay: ${(err as Error).message}`);
@@ -331,7 +329,9 @@ export class Controller implements ControllerApi {
       }
       this.#routes.commit(p.next);
       this.#pushRoutes();
-    }).catch((err: unknown) => log.error(`could not reload the routes table: ${(err as Error).message}`));
+    }).catch((err: unknown) => {
+      if (!this.#closed) log.error(`could not reload the routes table: ${(err as Error).message}`);
+    });
   }
 
   /** Stored metric samples, oldest first; filter by node, counter name and time. */
@@ -399,7 +399,7 @@ export class Controller implements ControllerApi {
     }
     c.#pruneTimer = setInterval(() => {
       store.pruneMetrics(Date.now() - cfg.metricsRetentionS * 1000).catch((err: unknown) => log.warn(`could not prune old metrics: ${(err as Error).message}`));
-    }, METRICS_PRUNE_MS);
+    }, metricsPruneIntervalMs(cfg.metricsRetentionS));
     c.#pruneTimer.unref?.();
     log.info(`listening on ${c.url}; expecting nodes ${describeIds([...c.#expected])}; state in ${store.kind === 'memory' ? 'memory only' : `${store.kind} at ${store.location}`}`);
     return c;
@@ -462,6 +462,8 @@ export class Controller implements ControllerApi {
         member.relay = undefined;
         log.info(`node ${member.hello.nodeId} disconnected`);
         this.#noteNode(member.hello, false);
+        // /metrics shows connected nodes only; their history stays in the store.
+        this.#metrics.forgetNode(member.hello.nodeId);
       }
     });
     ws.on('error', () => {});

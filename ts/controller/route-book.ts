@@ -97,16 +97,17 @@ export class RouteBook {
   }
 
   /**
-   * The merged list for the core after applying `changes` (a route, or null to clear), with
-   * one label per route for error messages. Does not change the book: call `commit` once the
+   * The merged list for the core after applying `changes` and `clears` (or, with `replaceAll`,
+   * with `changes` as the whole run-time set), with one label per route for error messages
+   * (`origin` names where the changes come from). Does not change the book: call `commit` once the
    * core accepted it.
    */
-  merged(changes: StoredRoute[] = [], clears: { srcNodeId: number; dstNodeId: number }[] = [], replaceAll = false): { flat: number[]; labels: string[]; next: Map<string, Entry & { route: RouteSpec }> } {
+  merged(changes: StoredRoute[] = [], clears: { srcNodeId: number; dstNodeId: number }[] = [], replaceAll = false, origin = 'setRoutes'): { flat: number[]; labels: string[]; next: Map<string, Entry & { route: RouteSpec }> } {
     const next = replaceAll ? new Map<string, Entry & { route: RouteSpec }>() : new Map(this.#runtime);
     for (const c of clears) next.delete(key(c.srcNodeId, c.dstNodeId));
     for (const r of changes) {
-      const where = `route ${r.srcNodeId} -> ${r.dstNodeId}`;
-      next.set(key(r.srcNodeId, r.dstNodeId), { src: r.srcNodeId, dst: r.dstNodeId, route: r.route, flat: RouteBook.check(where, r.srcNodeId, r.dstNodeId, r.route), label: `setRoutes(${r.srcNodeId} -> ${r.dstNodeId})` });
+      const label = `${origin}(${r.srcNodeId} -> ${r.dstNodeId})`;
+      next.set(key(r.srcNodeId, r.dstNodeId), { src: r.srcNodeId, dst: r.dstNodeId, route: r.route, flat: RouteBook.check(label, r.srcNodeId, r.dstNodeId, r.route), label });
     }
     const flat: number[] = [];
     const labels: string[] = [];
