@@ -137,6 +137,7 @@ describe.each(stores)('controller restart on %s', (_name, dbSection) => {
       expect(await n.losslessWaitAsync(sid, { timeoutMs: 30_000 })).toBe(true);
       expect(createHash('sha256').update(n.getDataBuffer(sid).read()).digest('hex')).toBe(sha);
     }
+    for (const n of [n1, n3, n4]) expect(n.stats().sessions).toEqual({ active: 0, completed: 1, failed: 0 });
     let got = 0;
     while ((await rx.recv({ timeoutMs: 500 })) !== null) got++;
     expect(got).toBe(sentMsgs);

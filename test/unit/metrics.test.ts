@@ -45,6 +45,7 @@ function fakeStats(packetsSent = 42): DataplaneStats {
       { neighbor: 2, bytesSent: 1000, packetsSent: 10, dropsLoss: 1, dropsQueue: 2, queueDepth: 3, inFlight: 4, measuredRate: 1234.5 },
       { neighbor: 3, bytesSent: 2000, packetsSent: 20, dropsLoss: 0, dropsQueue: 0, queueDepth: 0, inFlight: 0, measuredRate: 0 },
     ],
+    sessions: { active: 1, completed: 2, failed: 3 },
   };
 }
 
@@ -127,6 +128,10 @@ describe('MetricsBook', () => {
     expect(f.get('nextmini_link_in_flight')!.type).toBe('gauge');
     expect(samplesOf(f, 'nextmini_link_measured_rate', { node: '1', neighbor: '2' })[0]!.value).toBe(1234.5);
     expect(f.get('nextmini_link_bytes_sent_total')!.type).toBe('counter');
+    expect(samplesOf(f, 'nextmini_sessions_active', { node: '1' })[0]!.value).toBe(1);
+    expect(f.get('nextmini_sessions_active')!.type).toBe('gauge');
+    expect(samplesOf(f, 'nextmini_sessions_completed_total', { node: '1' })[0]!.value).toBe(2);
+    expect(samplesOf(f, 'nextmini_sessions_failed_total', { node: '1' })[0]!.value).toBe(3);
     for (const fam of f.values()) expect(fam.name.endsWith('_total'), fam.name).toBe(fam.type === 'counter');
     // Controller-level gauges.
     expect(samplesOf(f, 'nextmini_nodes_connected')[0]!.value).toBe(2);
@@ -263,7 +268,8 @@ describe('MetricsReporter', () => {
     expect(samples).toContainEqual({ name: 'drops.no_receiver', neighbor: 0, value: 3 });
     expect(samples).toContainEqual({ name: 'link.dropsQueue', neighbor: 2, value: 2 });
     expect(samples).toContainEqual({ name: 'link.measuredRate', neighbor: 3, value: 0 });
-    expect(samples).toHaveLength(7 + Object.keys(DROPS).length + 2 * 7);
+    expect(samples).toContainEqual({ name: 'sessions.completed', neighbor: 0, value: 2 });
+    expect(samples).toHaveLength(7 + Object.keys(DROPS).length + 3 + 2 * 7);
     // Every name passes the controller's checks.
     expect(new MetricsBook().ingest(1, samples, 0)).toHaveLength(samples.length);
   });

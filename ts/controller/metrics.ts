@@ -77,6 +77,9 @@ for (const [name, type, help] of [
   ['messagesDelivered', 'counter', 'Messages delivered to receivers on the node.'],
   ['bytesDelivered', 'counter', 'Payload bytes delivered to receivers on the node.'],
   ['queued', 'gauge', 'Datagrams waiting in the node for a link.'],
+  ['sessions.active', 'gauge', 'Lossless sessions sending or receiving on the node.'],
+  ['sessions.completed', 'counter', 'Lossless sessions on the node that completed.'],
+  ['sessions.failed', 'counter', 'Lossless sessions on the node that ended without completing.'],
 ] as const) {
   TOP.set(name, fam(`nextmini_${snakeCase(name)}${type === 'counter' ? '_total' : ''}`, type, help, rank++));
 }

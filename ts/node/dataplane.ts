@@ -10,7 +10,7 @@ import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
 import { PacketReceiver, type PayloadDelivery } from './receiver.js';
 import { Waiters, type WaitOptions } from './waiters.js';
 import { NodeGroups, type GroupInfo, type TreeRoutes } from './groups.js';
-import { NodeSessions, type ProgressEvent, type ReceiveDataArgs, type SendDataArgs, type SessionOutcome, type SessionProgress } from './sessions.js';
+import { NodeSessions, type ProgressEvent, type ReceiveDataArgs, type SendDataArgs, type SessionOutcome, type SessionProgress, type SessionCounts } from './sessions.js';
 import type { PeerAddr, Transport } from './transport.js';
 import { currentHost, loadNodeTable, transportFor } from './host.js';
 import { assertCoreReady } from '../core/state.js';
@@ -121,6 +121,8 @@ export interface DataplaneStats {
   drops: DropCounts;
   /** Counters of each emulated egress link (links without emulation are not listed). */
   links: LinkCounters[];
+  /** Lossless sessions opened on this node: running, and ended by outcome. */
+  sessions: SessionCounts;
 }
 
 const flowKey = (src: number, sp: number, dp: number): string => `${src}:${sp}:${dp}`;
@@ -660,6 +662,7 @@ export class Dataplane {
       queued: raw.queued ?? 0,
       drops,
       links: this.#engine.linkStats(),
+      sessions: this.#sessions.counts(),
     };
   }
 

@@ -24,7 +24,7 @@ const LINK = ['bytesSent', 'packetsSent', 'dropsLoss', 'dropsQueue', 'queueDepth
 
 /**
  * Turns stats() into samples: top-level counters by their stats() names (`packetsSent`…),
- * drops as `drops.<reason>`, per-link counters as `link.<counter>` with `neighbor` set
+ * drops as `drops.<reason>`, lossless sessions as `sessions.active|completed|failed`, per-link counters as `link.<counter>` with `neighbor` set
  * (0 = not a link counter).
  */
 export function statsToSamples(s: DataplaneStats): MetricSample[] {
@@ -34,6 +34,7 @@ export function statsToSamples(s: DataplaneStats): MetricSample[] {
   };
   for (const k of TOP) put(k, 0, s[k]);
   for (const [reason, v] of Object.entries(s.drops)) put(`drops.${reason}`, 0, v);
+  for (const [k, v] of Object.entries(s.sessions ?? {})) put(`sessions.${k}`, 0, v);
   for (const l of s.links) {
     if (!Number.isInteger(l.neighbor) || l.neighbor < 1) continue;
     for (const k of LINK) put(`link.${k}`, l.neighbor, l[k]);

@@ -82,8 +82,20 @@ function checkChunk(v: number | undefined): number {
   return v;
 }
 
+/** How many lossless sessions this node has running and has seen end (stats().sessions). */
+export interface SessionCounts {
+  /** Sending or receiving now. */
+  active: number;
+  completed: number;
+  /** Ended otherwise: timeout, cancelled, unreachable receivers, size or checksum mismatch. */
+  failed: number;
+}
+
 export class NodeSessions {
   readonly #conditions = new Conditions();
+  /** Sessions opened here that have not ended yet. */
+  readonly #active = new Set<number>();
+  readonly #counts = { completed: 0, failed: 0 };
   readonly #kept = new Map<number, PacketView>();
   readonly #listeners = new Set<(e: ProgressEvent) => void>();
 
@@ -95,7 +107,10 @@ export class NodeSessions {
 
   /** @internal from the engine */
   onCoreEvent(what: 1 | 2 | 3, id: number): void {
-    if (what !== 1) this.#conditions.recheck();
+    if (what !== 1) {
+      this.#ended(id, what === 2);
+      this.#conditions.recheck();
+    }
     if (this.#listeners.size === 0) return;
     let progress: SessionProgress;
     try {
@@ -136,7 +151,7 @@ export class NodeSessions {
     }
     const sp = checkPort('srcPort', args.srcPort ?? this.me.clientPort);
     const dp = checkPort('dstPort', args.dstPort ?? this.me.serverPort);
-    return this.engine.run((core, now) => core.openSender(now, d.group, d.id, Uint32Array.from(args.receiverIds), args.buffer.read(), chunk, sp, dp));
+    return this.#opened(this.engine.run((core, now) => core.openSender(now, d.group, d.id, Uint32Array.from(args.receiverIds), args.buffer.read(), chunk, sp, dp)));
   }
 
   receive(args: ReceiveDataArgs): number {
@@ -148,7 +163,23 @@ export class NodeSessions {
     if (!d.group && d.id !== this.me.nodeId) throw bad(`a unicast receive must name this node's own address, not node ${d.id}'s`);
     const sp = checkPort('srcPort', args.srcPort ?? this.me.clientPort);
     const dp = checkPort('dstPort', args.dstPort ?? this.me.serverPort);
-    return this.engine.run((core, now) => core.openReceiver(now, args.sourceNodeId, d.group, d.id, args.expectedBytes, chunk, sp, dp));
+    return this.#opened(this.engine.run((core, now) => core.openReceiver(now, args.sourceNodeId, d.group, d.id, args.expectedBytes, chunk, sp, dp)));
+  }
+
+  #opened(id: number): number {
+    this.#active.add(id);
+    return id;
+  }
+
+  /** Counts a session's end once, whether the core reported it or a cancel ended it. */
+  #ended(id: number, completed: boolean): void {
+    if (!this.#active.delete(id)) return;
+    if (completed) this.#counts.completed++;
+    else this.#counts.failed++;
+  }
+
+  counts(): SessionCounts {
+    return { active: this.#active.size, ...this.#counts };
   }
 
   progress(id: number): SessionProgress {
@@ -183,6 +214,7 @@ export class NodeSessions {
 
   cancel(id: number): void {
     this.engine.run((core, now) => core.cancelSession(now, id));
+    if (this.outcome(id) !== null) this.#ended(id, false);
     this.#conditions.recheck();
   }
 
