@@ -174,6 +174,8 @@ export class Controller implements ControllerApi {
       this.#routes.commit(plan.next);
     }
     this.#groups.restore(state.groups, where);
+    // A controller killed without closing left its nodes marked connected; they say hello again.
+    for (const n of state.nodes) if (n.connected) await this.#store.putNode({ ...n, connected: false });
     if (state.groups.length || state.routes.length || state.links.length) {
       log.info(`restored from the ${where}: ${state.groups.length} groups, ${state.routes.length} run-time routes, ${state.links.length} link settings`);
     }
