@@ -140,7 +140,8 @@ describe.each(stores)('controller restart on %s', (_name, dbSection) => {
     for (const n of [n1, n3, n4]) expect(n.stats().sessions).toEqual({ active: 0, completed: 1, failed: 0 });
     let got = 0;
     while ((await rx.recv({ timeoutMs: 500 })) !== null) got++;
-    expect(got).toBe(sentMsgs);
+    const drops = nodes.map((n) => Object.fromEntries(Object.entries(n.stats().drops).filter(([, v]) => v)));
+    expect(got, `drops per node: ${JSON.stringify(drops)}`).toBe(sentMsgs);
 
     // What the restarted controller holds.
     const s = await a2.status();

@@ -43,7 +43,7 @@ export interface Snapshot {
   generation: number;
   userSpaceBase: number;
   operatingMode: OperatingMode;
-  /** Data addresses of every connected node (neighbours for normal mode, all for max mode). */
+  /** Data addresses of every node known to the controller: connected now, or last seen (after a controller restart, before it said hello again). */
   peers: PeerAddress[];
   /** Ids of this node's topology neighbours. */
   neighbors: number[];

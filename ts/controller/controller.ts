@@ -66,6 +66,12 @@ export class Controller implements ControllerApi {
   readonly #relay: RelayHub;
   readonly #members = new Map<number, Member>();
   readonly #expected: Set<number>;
+  /**
+   * The last data address of every node seen (from the store at start, then from each hello).
+   * Snapshots list it for nodes not connected right now: after a controller restart, the first
+   * nodes to say hello again must still reach the others, whose data sockets never went away.
+   */
+  readonly #lastKnown = new Map<number, { host: string; port: number; protocol: string }>();
   /** Emulation per directed link, keyed "src>dst"; absent = none. */
   readonly #links = new Map<string, LinkParamsConfig>();
   readonly #groups: GroupBook;
@@ -174,8 +180,11 @@ export class Controller implements ControllerApi {
       this.#routes.commit(plan.next);
     }
     this.#groups.restore(state.groups, where);
-    // A controller killed without closing left its nodes marked connected; they say hello again.
-    for (const n of state.nodes) if (n.connected) await this.#store.putNode({ ...n, connected: false });
+    for (const n of state.nodes) {
+      if (this.#expected.has(n.nodeId)) this.#lastKnown.set(n.nodeId, { host: n.dataHost, port: n.dataPort, protocol: n.protocol });
+      // A controller killed without closing left its nodes marked connected; they say hello again.
+      if (n.connected) await this.#store.putNode({ ...n, connected: false });
+    }
     if (state.groups.length || state.routes.length || state.links.length) {
       log.info(`restored from the ${where}: ${state.groups.length} groups, ${state.routes.length} run-time routes, ${state.links.length} link settings`);
     }
@@ -501,6 +510,7 @@ export class Controller implements ControllerApi {
     }
     const member: Member = { ws, hello, generation: 0, linksUpGeneration: -1 };
     this.#members.set(id, member);
+    this.#lastKnown.set(id, { host: hello.dataHost, port: hello.dataPort, protocol: hello.protocol });
     log.info(`node ${id} joined from ${hello.dataHost}:${hello.dataPort} (${hello.protocol})`);
     this.#noteNode(hello, true);
     // The joiner needs everything; in normal mode the others only ever transmit to their
@@ -532,7 +542,8 @@ export class Controller implements ControllerApi {
     const id = m.hello.nodeId;
     m.generation++;
     m.routeTable = this.#topo.routeTable(id);
-    const peers = [...this.#members.values()].map((x) => ({ nodeId: x.hello.nodeId, host: x.hello.dataHost, port: x.hello.dataPort }));
+    const peers = [];
+    for (const [nodeId, p] of this.#lastKnown) if (p.protocol === m.hello.protocol) peers.push({ nodeId, host: p.host, port: p.port });
     m.ws.send(
       encode({
         t: 'snapshot',
