@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 const runMjs = fileURLToPath(new URL('../bench/run.mjs', import.meta.url));
 const SCENARIOS = ['unicast-goodput', 'latency', 'lossless-multicast', 'core-microbench', 'memory-scale'];
+// Left out of the smoke run (listed as skipped): controller-store's quick run alone takes ~17 s
+// (two PGlite initdbs, a PostgreSQL server, one process per controller start). Run it with
+// `node bench/run.mjs --only controller-store --quick`.
+const LEFT_OUT = ['controller-store'];
 
 interface Series {
   name: string;
@@ -35,14 +39,18 @@ describe('bench harness, quick smoke run', () => {
     const out = mkdtempSync(join(tmpdir(), 'nextmini-bench-smoke-'));
     try {
       const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-        execFile(process.execPath, [runMjs, '--quick', '--out', out], { timeout: 290_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+        execFile(process.execPath, [runMjs, '--quick', '--only', SCENARIOS.join(','), '--out', out], { timeout: 290_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
           resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` });
         });
       });
       expect(code, output).toBe(0);
       const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as { scenarios: Scenario[] };
-      expect(report.scenarios.map((s) => s.id).sort()).toEqual([...SCENARIOS].sort());
+      expect(report.scenarios.map((s) => s.id).sort()).toEqual([...SCENARIOS, ...LEFT_OUT].sort());
       for (const s of report.scenarios) {
+        if (LEFT_OUT.includes(s.id)) {
+          expect(s.status, s.id).toBe('skipped');
+          continue;
+        }
         expect(s.status, `${s.id}: ${s.error ?? ''}`).toBe('ok');
         expect(s.cases!.length).toBeGreaterThan(0);
         for (const c of s.cases!) {

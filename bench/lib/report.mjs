@@ -11,6 +11,8 @@ const mdEsc = (s) => String(s).replace(/\|/g, '\\|');
 
 function extras(s) {
   const x = [];
+  // A further series compared with a baseline of its own choosing (the case's Ratio column is the first pair's).
+  if (Number.isFinite(s.ratio)) x.push(`${s.ratio.toFixed(2)}× ${s.ratioTo ?? 'the baseline'}`);
   if (s.lossPct > 0) x.push(`loss in ${s.lossyReps ?? '?'} of the reps, up to ${s.lossPct.toFixed(1)}%, median ${(s.lossPctMedian ?? 0).toFixed(1)}%`);
   if (s.lost > 0) x.push(`${s.lost} lost`);
   if (s.failedReps > 0) x.push(`${s.failedReps} failed rep${s.failedReps > 1 ? 's' : ''} left out`);
@@ -31,7 +33,7 @@ export function renderMarkdown(r) {
   L.push('| # | Scenario | Case | Unit | nextmini | Baseline | Ratio | Goal |', '|---|---|---|---|---|---|---|---|');
   for (const sc of r.scenarios) {
     if (sc.status !== 'ok') {
-      L.push(`| ${sc.number} | ${mdEsc(sc.title)} | – | – | ${sc.status === 'pending' ? mdEsc(sc.reason) : `error: ${mdEsc(sc.error)}`} | – | – | – |`);
+      L.push(`| ${sc.number} | ${mdEsc(sc.title)} | – | – | ${sc.status === 'pending' || sc.status === 'skipped' ? mdEsc(sc.reason) : `error: ${mdEsc(sc.error)}`} | – | – | – |`);
       continue;
     }
     for (const c of sc.cases) {
@@ -55,7 +57,7 @@ export function renderMarkdown(r) {
 
   L.push('## How each scenario is hosted', '');
   for (const sc of r.scenarios) {
-    if (sc.status === 'pending') L.push(`- ${sc.number}. ${sc.title}: ${sc.reason}`);
+    if (sc.status === 'pending' || sc.status === 'skipped') L.push(`- ${sc.number}. ${sc.title}: ${sc.reason}`);
     else L.push(`- ${sc.number}. ${sc.title}: ${sc.hosting ?? ''}${sc.status === 'error' ? ` (failed: ${sc.error})` : ''}`);
     for (const c of sc.cases ?? []) if (c.params) L.push(`  - ${c.label}: ${Object.entries(c.params).map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(2) : v}`).join(', ')}`);
   }
@@ -93,7 +95,7 @@ export function renderSvg(r) {
     text(10, y, `${sc.number}. ${sc.title}`, 'font-weight="bold" font-size="14"');
     y += 18;
     if (sc.status !== 'ok') {
-      text(24, y, sc.status === 'pending' ? sc.reason : `error: ${sc.error}`, 'fill="#777" font-style="italic"');
+      text(24, y, sc.status === 'pending' || sc.status === 'skipped' ? sc.reason : `error: ${sc.error}`, 'fill="#777" font-style="italic"');
       y += 20;
       continue;
     }

@@ -6,5 +6,6 @@ import latency from './latency.mjs';
 import losslessMulticast from './lossless-multicast.mjs';
 import coreMicro from './core-microbench.mjs';
 import memoryScale from './memory-scale.mjs';
+import controllerStore from './controller-store.mjs';
 
-export const scenarios = [unicastGoodput, latency, losslessMulticast, coreMicro, memoryScale].sort((a, b) => a.number - b.number);
+export const scenarios = [unicastGoodput, latency, losslessMulticast, coreMicro, memoryScale, controllerStore].sort((a, b) => a.number - b.number);
