@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Dataplane, startController } from '../../dist/node.js';
-import { startPostgres } from '../lib/postgres.mjs';
+import { startPostgres } from '../../scripts/postgres-server.mjs';
 import { quantile, summarize } from '../lib/stats.mjs';
 
 const distNode = new URL('../../dist/node.js', import.meta.url).href;

@@ -2,7 +2,7 @@
 // same store (PGlite in a directory, and a real PostgreSQL server): nodes reconnect on their
 // own and get back their groups, memberships, trees, link settings and run-time routes; a
 // lossless multicast in flight completes; group ids are not handed out again.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { connectController, Dataplane, PacketBuilder, type ControllerClient } from 'nextmini';
 import { codeOf, runCli, stopChild, tempToml } from './harness.js';
-import { startPostgres } from '../helpers/postgres.js';
+import { usePostgres } from '../helpers/postgres.js';
 import { freePort } from '../helpers/ports.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -18,16 +18,7 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f().catch(() => {});
 });
 
-let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
-beforeAll(async () => {
-  pg = await startPostgres();
-  if ('skipped' in pg) {
-    console.warn(`\n${'!'.repeat(78)}\n!! PostgreSQL restart tests SKIPPED: ${pg.skipped}\n${'!'.repeat(78)}\n`);
-  }
-});
-afterAll(async () => {
-  if (pg && 'stop' in pg) await pg.stop();
-});
+const pg = usePostgres('PostgreSQL restart tests');
 
 /** Diamond 1-2-3 and 1-4-3; 1 -> 2 is slow enough that a 6 MiB transfer spans the kill. */
 function configToml(port: number, db: string): string {
@@ -69,7 +60,10 @@ async function until(what: string, cond: () => Promise<boolean> | boolean, timeo
 
 const stores = [
   ['PGlite in a directory', () => `[db]\npath = "${mkdtempSync(join(tmpdir(), 'nextmini-pglite-')).replace(/\\/g, '/')}/state"`],
-  ['PostgreSQL', () => (pg && 'url' in pg ? `[db]\nurl = "${pg.url}"` : null)],
+  ['PostgreSQL', () => {
+    const server = pg();
+    return server ? `[db]\nurl = "${server.url}"` : null;
+  }],
 ] as const;
 
 describe.each(stores)('controller restart on %s', (_name, dbSection) => {

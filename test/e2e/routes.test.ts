@@ -1,25 +1,18 @@
 // Run-time routes on a diamond 1-2-3 / 1-4-3: setRoutes and clearRoutes switch flows 1 -> 3
 // between the two paths while messages flow, losing none; a row inserted with psql into the
 // PostgreSQL store's routes table reroutes too.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { Dataplane, startController, type Controller } from 'nextmini';
 import { codeOf } from './harness.js';
-import { startPostgres } from '../helpers/postgres.js';
+import { usePostgres } from '../helpers/postgres.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f().catch(() => {});
 });
 
-let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
-beforeAll(async () => {
-  pg = await startPostgres();
-  if ('skipped' in pg) console.warn(`\n${'!'.repeat(78)}\n!! psql reroute test SKIPPED: ${pg.skipped}\n${'!'.repeat(78)}\n`);
-});
-afterAll(async () => {
-  if (pg && 'stop' in pg) await pg.stop();
-});
+const pg = usePostgres('psql reroute test');
 
 async function diamond(db?: { url: string }): Promise<{ c: Controller; n: Dataplane[] }> {
   const c = await startController({ port: 0, topology: { n_nodes: 4, edges: [[1, 2], [2, 3], [1, 4], [4, 3]] }, ...(db ? { db } : {}) });
@@ -102,10 +95,11 @@ describe('run-time routes', () => {
   });
 
   it('a row inserted with psql into the PostgreSQL routes table reroutes within 1 s', async (ctx) => {
-    if (!pg || !('url' in pg)) return ctx.skip();
-    const { n } = await diamond({ url: pg.url });
+    const server = pg();
+    if (!server) return ctx.skip();
+    const { n } = await diamond({ url: server.url });
     const psql = (sql: string) => {
-      const r = spawnSync('psql', [pg && 'url' in pg ? pg.url : '', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+      const r = spawnSync('psql', [server.url, '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
     };
     psql(`INSERT INTO routes (src_node_id, dst_node_id, route) VALUES (1, 3, '[1, 2, 3]')`);

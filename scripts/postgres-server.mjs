@@ -1,13 +1,14 @@
-// A throw-away PostgreSQL server for the bench (the logic of test/helpers/postgres.ts, in plain
+// A throw-away PostgreSQL server for the tests (test/helpers/postgres.ts) and the bench (plain
 // JavaScript so that `node bench/run.mjs` needs no TypeScript loader): Debian's binaries
 // (scripts/setup-test-deps.sh installs them), a fresh cluster in a temp directory, trust
 // authentication, listening on 127.0.0.1 only on a free port, its unix socket inside the temp
 // directory. The server refuses to run as root, so as root it runs as the `postgres` system user
 // (or a `nextmini-test` user, created if neither exists). Without the binaries it returns
-// { skipped } and the caller reports the store as skipped.
+// { skipped } and the caller skips loudly.
 //
-// Unlike the test helper, the server keeps PostgreSQL's default durability (fsync and full-page
-// writes on) unless `durable: false`: the bench measures what a deployment would pay per commit.
+// By default the server keeps PostgreSQL's durability (fsync and full-page writes on): the bench
+// measures what a deployment would pay per commit. Tests pass `durable: false` (no server crash
+// is tested, and it is faster).
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -27,7 +28,8 @@ export function postgresBin() {
   return versions[0] === undefined ? undefined : join(root, versions[0], 'bin');
 }
 
-function freePort() {
+/** A TCP port free on 127.0.0.1 right now (for a server started next). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -59,14 +61,15 @@ function serverAccount() {
 }
 
 /**
- * Starts a server: { url, bin, version, stop() }, or { skipped: reason } without the binaries.
+ * Starts a server: { url, bin, version, durable, createDatabase(name), stop() }, or
+ * { skipped: reason } without the binaries.
  * `durable` (default true): PostgreSQL's default fsync / full_page_writes; false turns both off.
  */
 export async function startPostgres({ durable = true } = {}) {
   const bin = postgresBin();
   if (!bin) return { skipped: 'no PostgreSQL server binaries in /usr/lib/postgresql/*/bin (Debian package postgresql; scripts/setup-test-deps.sh installs it)' };
   const account = serverAccount();
-  const dir = mkdtempSync(join(tmpdir(), 'nextmini-bench-pg-'));
+  const dir = mkdtempSync(join(tmpdir(), 'nextmini-pg-'));
   if (account) chownSync(dir, account.uid, account.gid);
   const data = join(dir, 'data');
   const asServer = (cmd, args) => (account ? run('runuser', ['-u', account.name, '--', cmd, ...args], { cwd: dir }) : run(cmd, args, { cwd: dir }));
@@ -89,11 +92,14 @@ export async function startPostgres({ durable = true } = {}) {
         if (attempt >= 3) throw err;
       }
     }
-    run(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', USER, 'nextmini']);
-    const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/nextmini`;
+    const createDatabase = (name) => {
+      run(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', USER, name]);
+      return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${name}`;
+    };
+    const url = createDatabase('nextmini');
     const version = run(join(bin, 'postgres'), ['--version']).trim();
     // Should this process die without calling stop(), a watchdog of its own stops the server
-    // and removes the directory, so no server outlives the bench.
+    // and removes the directory, so no server outlives the tests or the bench.
     const stopNow = `${account ? `runuser -u ${account.name} -- ` : ''}${join(bin, 'pg_ctl')} -D ${data} -m immediate stop`;
     const watchdog = spawn('/bin/sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${stopNow}; rm -rf ${dir}`], {
       detached: true,
@@ -106,6 +112,7 @@ export async function startPostgres({ durable = true } = {}) {
       bin,
       version,
       durable,
+      createDatabase,
       stop: async () => {
         if (stopped) return;
         stopped = true;
@@ -129,6 +136,6 @@ export async function startPostgres({ durable = true } = {}) {
       // was not running
     }
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`could not start a bench PostgreSQL with ${bin}: ${err.message}${log ? `\nserver log:\n${log}` : ''}`, { cause: err });
+    throw new Error(`could not start a throw-away PostgreSQL with ${bin}: ${err.message}${log ? `\nserver log:\n${log}` : ''}`, { cause: err });
   }
 }
