@@ -1,7 +1,7 @@
 // 6. The controller's store: latency of the group operations a node waits on (each is committed
 // to the store before its promise resolves) with the memory store, PGlite in memory, PGlite on
 // disk and a real PostgreSQL server; and what PGlite costs to start, in resident memory and on
-// disk. PostgreSQL runs on a throw-away local server (bench/lib/postgres.mjs); without its
+// disk. PostgreSQL runs on a throw-away local server (scripts/postgres-server.mjs); without its
 // binaries, or with NEXTMINI_BENCH_NO_POSTGRES=1, that store is left out and the report says so.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
