@@ -133,6 +133,7 @@ describe('nextmini admin against an admin server (fake controller)', () => {
         storeLocation: 'memory',
         groups: 0,
         routes: [{ srcNodeId: 1, dstNodeId: 3 }],
+        metricsDropped: 0,
       }),
       metrics: async (q) => (
         calls.push(['metrics', q]),

@@ -118,6 +118,24 @@ describe('link emulation', () => {
     const { c } = await pair({});
     expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 5, delayMs: 1 }))).toMatch(/^INVALID_ARGUMENT: .*no link from node 1 to node 5/);
     expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 2, loss: 2 }))).toMatch(/loss/);
+    // The same type and range rules as [[links]] in a config file: nothing odd is stored.
+    for (const [bad, key] of [
+      [{ rate: -1 }, 'rate'],
+      [{ rate: '100' }, 'rate'],
+      [{ rate: Number.NaN }, 'rate'],
+      [{ jitterMs: -5 }, 'jitter_ms'],
+      [{ delayMs: -100 }, 'delay_ms'],
+      [{ bucketSize: -1 }, 'bucket_size'],
+      [{ queueLimitPackets: 1.5 }, 'queue_limit_packets'],
+      [{ seed: -1 }, 'seed'],
+      [{ reorder: 'no' }, 'reorder'],
+      [{ lossBurst: { pGoodToBad: 'x', pBadToGood: 0.5, lossInBad: 1 } }, 'loss_burst.p_good_to_bad'],
+      [{ lossBurst: { pGoodToBad: 0.1, pBadToGood: 0.5, lossInBad: 1, extra: 1 } }, 'unknown option extra'],
+    ] as const) {
+      expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 2, ...(bad as object) }))).toMatch(new RegExp(`^INVALID_ARGUMENT: setLink.*${key.replace(/\./g, '\\.')}`));
+    }
+    expect(await codeOf(c.setLink({ srcNodeId: '1' as never, dstNodeId: 2, delayMs: 1 }))).toMatch(/^INVALID_ARGUMENT: setLink: srcNodeId must be a node id, got "1"/);
     expect(c.getLink(1, 2)).toEqual({});
+    expect(() => c.getLink(1, 99)).toThrow(/getLink: there is no link from node 1 to node 99/);
   });
 });

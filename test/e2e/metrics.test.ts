@@ -71,6 +71,22 @@ describe('metrics from nodes to the controller to Prometheus', () => {
     expect(links[0]!.neighbor).toBe(2);
   });
 
+  it('drops reports a node sends more often than every 50 ms, and counts them', async () => {
+    const c2 = await startController({ port: 0, topology: { n_nodes: 1, edges: [] } });
+    const eager = await Dataplane.open({ node_id: 1, controller_addr: c2.url, metrics_interval_ms: 1 });
+    try {
+      await sleep(500);
+      const rows = await c2.metrics({ nodeId: 1, name: 'packetsSent' });
+      // ~500 reports sent; at most one per 50 ms taken in.
+      expect(rows.length).toBeGreaterThan(2);
+      expect(rows.length).toBeLessThanOrEqual(12);
+      expect(c2.status().metricsDropped).toBeGreaterThan(100);
+    } finally {
+      await eager.close();
+      await c2.close();
+    }
+  });
+
   it('serves the latest values on GET /metrics in the Prometheus text format', async () => {
     // Traffic to a port nobody listens on is dropped at node 2 as no_receiver.
     await a.sendToNode({ dstNodeId: 2, frozen: new Uint8Array(10), dstPort: 4444 });

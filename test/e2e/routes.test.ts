@@ -97,7 +97,7 @@ describe('run-time routes', () => {
   it('a row inserted with psql into the PostgreSQL routes table reroutes within 1 s', async (ctx) => {
     const server = pg();
     if (!server) return ctx.skip();
-    const { n } = await diamond({ url: server.url });
+    const { c, n } = await diamond({ url: server.url });
     const psql = (sql: string) => {
       const r = spawnSync('psql', [server.url, '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
@@ -110,10 +110,18 @@ describe('run-time routes', () => {
     const b = await burst(n, 50);
     expect(b.via2).toBe(0);
     expect(b.via4).toBeGreaterThanOrEqual(50);
-    // A row the topology cannot use is refused in the log; the routes in force stay.
-    psql(`UPDATE routes SET route = '[1, 3]' WHERE src_node_id = 1 AND dst_node_id = 3`);
+    // Rows that are no route, or that this topology cannot carry, are logged and left out;
+    // the other rows still apply, now and after a restart on the same database.
+    psql(`INSERT INTO routes (src_node_id, dst_node_id, route) VALUES (2, 4, '"hello"'), (4, 2, '{}'), (2, 1, '[2, 3, 1]'), (7, 9, '[7, 9]'), (3, 1, '"[3, 2, 1]"')`);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await burst(n, 20)).toMatchObject({ via2: 0 });
+    psql(`UPDATE routes SET route = '[1, 2, 3]' WHERE src_node_id = 1 AND dst_node_id = 3`);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await burst(n, 20)).toMatchObject({ via4: 0 });
+    await c.close();
+    const c2 = await startController({ port: 0, topology: { n_nodes: 4, edges: [[1, 2], [2, 3], [1, 4], [4, 3]] }, db: { url: server.url } });
+    cleanup.push(() => c2.close());
+    expect(c2.status().routes).toEqual([{ srcNodeId: 1, dstNodeId: 3 }]);
     psql(`DELETE FROM routes`);
   }, 60_000);
 });

@@ -244,6 +244,10 @@ describe.each(backends)('store: %s', (kind, makeTarget) => {
       expect(await s.queryMetrics({ limit: 0 })).toEqual([]);
       expect(await s.queryMetrics({ name: 'nothing' })).toEqual([]);
       expect(await codeOf(s.queryMetrics({ limit: -1 }))).toMatch(/^INVALID_ARGUMENT: /);
+      // What no store can answer, or answers with an unbounded reply, is refused the same way everywhere.
+      for (const q of [{ limit: 1e15 }, { limit: 2 ** 63 }, { limit: 100_001 }, { sinceMs: 1e20 }, { sinceMs: -8.7e15 }, { nodeId: 2 ** 63 }, { nodeId: 0 }, { name: 'a\0b' }, { name: 'x'.repeat(129) }]) {
+        expect(await codeOf(s.queryMetrics(q)), JSON.stringify(q)).toMatch(/^INVALID_ARGUMENT: metrics query: /);
+      }
 
       // Same timestamp: insertion order.
       await s.insertMetrics([

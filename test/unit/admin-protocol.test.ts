@@ -22,6 +22,7 @@ const STATUS: ControllerStatus = {
   storeLocation: 'memory',
   groups: 2,
   routes: [{ srcNodeId: 1, dstNodeId: 3 }],
+  metricsDropped: 0,
 };
 
 type Call = [string, ...unknown[]];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Dataplane, isNextminiError } from 'nextmini';
 import { MetricsBook, MetricsRetention, metricsCutoffMs, metricsPruneIntervalMs, snakeCase, escapeLabel, MAX_SAMPLES_PER_REPORT } from '../../ts/controller/metrics.js';
 import { MetricsReporter, statsToSamples } from '../../ts/node/metrics-reporter.js';
-import { decode, encode, type MetricSample } from '../../ts/control/messages.js';
+import { decode, encode, MAX_METRIC_SAMPLES, type MetricSample } from '../../ts/control/messages.js';
 import { resolveNodeConfig } from '../../ts/config/node-config.js';
 import { resolveControllerConfig } from '../../ts/config/controller-config.js';
 import type { DataplaneStats } from '../../ts/node/dataplane.js';
@@ -317,6 +317,12 @@ describe('MetricsReporter', () => {
     });
     expect(badSend.report()).toBe(false);
     expect(decode(encode({ t: 'metrics', samples: statsToSamples(fakeStats()) }))).toMatchObject({ t: 'metrics' });
+  });
+
+  it('a report with more samples than MAX_METRIC_SAMPLES is refused before its samples are decoded', () => {
+    const sample = { name: 'x', neighbor: 0, value: 1 };
+    expect(decode(encode({ t: 'metrics', samples: Array(MAX_METRIC_SAMPLES).fill(sample) }))).toMatchObject({ t: 'metrics' });
+    expect(() => decode(encode({ t: 'metrics', samples: Array(MAX_METRIC_SAMPLES + 1).fill(sample) }))).toThrow(/65537 elements, more than the 65536 allowed/);
   });
 });
 

@@ -2,7 +2,8 @@
 // [[links]] tables, and the flat Float64Array the core takes (layout in core-rs/src/wasm/link.rs).
 import { validateLinkParams } from '../../wasm/nextmini_core.js';
 import { callCore, NextminiError } from '../errors.js';
-import type { TableReader } from './reader.js';
+import { TableReader } from './reader.js';
+import { checkOptions } from '../options.js';
 
 /** Emulation of one directed link (TOML keys). Omitted keys mean "no shaping" for that aspect. */
 export interface LinkParamsConfig {
@@ -94,18 +95,31 @@ export interface LinkParamsInput {
   seed?: number;
 }
 
-export function fromInput(i: LinkParamsInput): LinkParamsConfig {
-  const out: LinkParamsConfig = {};
-  if (i.rate !== undefined) out.rate = i.rate;
-  if (i.bucketSize !== undefined) out.bucket_size = i.bucketSize;
-  if (i.delayMs !== undefined) out.delay_ms = i.delayMs;
-  if (i.jitterMs !== undefined) out.jitter_ms = i.jitterMs;
-  if (i.reorder !== undefined) out.reorder = i.reorder;
-  if (i.loss !== undefined) out.loss = i.loss;
-  if (i.lossBurst) out.loss_burst = { p_good_to_bad: i.lossBurst.pGoodToBad, p_bad_to_good: i.lossBurst.pBadToGood, loss_in_bad: i.lossBurst.lossInBad };
-  if (i.queueLimitPackets !== undefined) out.queue_limit_packets = i.queueLimitPackets;
-  if (i.seed !== undefined) out.seed = i.seed;
-  return out;
+const INPUT_KEYS = { rate: 'rate', bucketSize: 'bucket_size', delayMs: 'delay_ms', jitterMs: 'jitter_ms', reorder: 'reorder', loss: 'loss', queueLimitPackets: 'queue_limit_packets', seed: 'seed' } as const;
+
+/**
+ * The config form of setLink's arguments, checked by the same rules as `[[links]]` in a config
+ * file (types and ranges: a rate of -1, "100" or NaN is refused, not stored); INVALID_ARGUMENT
+ * names the key.
+ */
+export function fromInput(i: LinkParamsInput, where = 'setLink'): LinkParamsConfig {
+  const t: Record<string, unknown> = {};
+  for (const [camel, snake] of Object.entries(INPUT_KEYS)) {
+    const v = (i as Record<string, unknown>)[camel];
+    if (v !== undefined) t[snake] = v;
+  }
+  const burst: unknown = i.lossBurst;
+  if (burst !== undefined) {
+    if (burst === null || typeof burst !== 'object' || Array.isArray(burst)) throw new NextminiError('INVALID_ARGUMENT', `${where}: lossBurst must be { pGoodToBad, pBadToGood, lossInBad }`);
+    checkOptions(`${where}: lossBurst`, burst, ['pGoodToBad', 'pBadToGood', 'lossInBad']);
+    const b = burst as Record<string, unknown>;
+    t.loss_burst = { p_good_to_bad: b.pGoodToBad, p_bad_to_good: b.pBadToGood, loss_in_bad: b.lossInBad };
+  }
+  try {
+    return readLinkParams(new TableReader(where, t));
+  } catch (err) {
+    throw err instanceof NextminiError ? new NextminiError('INVALID_ARGUMENT', err.message) : err;
+  }
 }
 
 export function linkError(message: string): NextminiError {

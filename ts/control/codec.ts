@@ -122,10 +122,12 @@ export class Reader {
   str(): string {
     return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes());
   }
-  array<T>(each: (r: this) => T): T[] {
+  /** `max`: more elements than this are refused before any is decoded. */
+  array<T>(each: (r: this) => T, max = Infinity): T[] {
     const n = this.u32();
     // Every element takes at least one byte: a count beyond what is left is corrupt.
     if (n > this.#bytes.length - this.#pos) throw new NextminiError('MALFORMED_PACKET', `control array count ${n} exceeds the message`);
+    if (n > max) throw new NextminiError('MALFORMED_PACKET', `control array of ${n} elements, more than the ${max} allowed here`);
     const out: T[] = [];
     for (let i = 0; i < n; i++) out.push(each(this));
     return out;

@@ -139,6 +139,12 @@ export interface MetricSample {
   value: number;
 }
 
+/**
+ * The most samples one report may carry, checked before decoding: a node's stats() give ~40
+ * plus 10 per emulated link, so this leaves room for ~6,000 links.
+ */
+export const MAX_METRIC_SAMPLES = 65_536;
+
 /** Node -> controller: its counters, every `metrics_interval_ms`. */
 export interface MetricsReport {
   t: 'metrics';
@@ -285,7 +291,7 @@ export function decode(bytes: Uint8Array): ControlMessage {
       m = { t: 'routes', routeTable: r.bytes() };
       break;
     case TYPE.metrics:
-      m = { t: 'metrics', samples: r.array((x) => ({ name: x.str(), neighbor: x.u32(), value: x.f64() })) };
+      m = { t: 'metrics', samples: r.array((x) => ({ name: x.str(), neighbor: x.u32(), value: x.f64() }), MAX_METRIC_SAMPLES) };
       break;
     default:
       throw new NextminiError('MALFORMED_PACKET', `unknown control message type ${type}`);

@@ -55,6 +55,8 @@ export interface ControllerStatus {
   groups: number;
   /** Run-time routes in force, as (src, dst) pairs. */
   routes: { srcNodeId: number; dstNodeId: number }[];
+  /** Metric reports dropped: sent too often by a node, or while the store lagged behind. */
+  metricsDropped: number;
 }
 
 /** Everything an admin may do to a running controller, in-process or from another process. */

@@ -19,7 +19,8 @@ import { checkLinkParams, fromInput, isNeutral, toCoreParams, type LinkParamsCon
 import { CONTROL_VERSION } from '../control/codec.js';
 import type { ClearRoutesArgs, ControllerApi, ControllerStatus, MetricRow, MetricsQuery, SetLinkArgs, SetRoutesArgs } from './api.js';
 import { GroupBook } from './group-book.js';
-import { RouteBook, relabel } from './route-book.js';
+import { culprit, RouteBook, relabel, usableRows, type Plan } from './route-book.js';
+import type { StoredRoute } from './store/store.js';
 import { RelayHub, RELAY_MAX_FRAME } from './relay.js';
 import { openStore, type DbConfig } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -31,6 +32,15 @@ export type { ControllerStatus, RelayStatus, SetLinkArgs, SetRoutesArgs, ClearRo
 const log = logger('controller');
 /** A connection must say hello within this time (and a relay connection present its token). */
 const HELLO_TIMEOUT_MS = 10_000;
+/**
+ * A change may wait this long for the ones before it; with the store's own 10 s query timeout
+ * it is answered within a node's 15 s request timeout.
+ */
+const QUEUE_DEADLINE_MS = 4_000;
+/** Metric reports from one node closer together than this are dropped (and counted). */
+const METRICS_MIN_GAP_MS = 50;
+/** Metric batches waiting for the store at most; more are dropped (and counted). */
+const METRICS_MAX_WRITES = 64;
 
 interface Member {
   ws: WebSocket;
@@ -41,6 +51,8 @@ interface Member {
   relay?: WebSocket;
   /** The route table this node was last sent, to push only tables that changed. */
   routeTable?: Uint8Array;
+  /** When its last metrics report was taken in. */
+  lastReportMs?: number;
 }
 
 export interface StartControllerOptions {
@@ -77,6 +89,10 @@ export class Controller implements ControllerApi {
   readonly #groups: GroupBook;
   readonly #routes: RouteBook;
   readonly #metrics = new MetricsBook();
+  /** Metric batches being written to the store. */
+  #metricsWrites = 0;
+  /** Metric reports or batches dropped: too frequent, or the store too slow. */
+  #metricsDropped = 0;
   #ready = false;
   #closed = false;
   /** Nodes owed a fresh snapshot; sent once per event-loop turn however many joins happened. */
@@ -170,15 +186,7 @@ export class Controller implements ControllerApi {
       }
       this.#links.set(`${l.srcNodeId}>${l.dstNodeId}`, l.params);
     }
-    if (state.routes.length) {
-      const plan = this.#routes.merged(state.routes, [], true, 'stored route');
-      try {
-        callCore(() => this.#topo.computeRoutes(Uint32Array.from(plan.flat)));
-      } catch (err) {
-        throw new NextminiError('CONFIG_INVALID', `${where}: the stored run-time routes do not fit this topology: ${(relabel(err, plan.labels) as Error).message}`, { cause: err });
-      }
-      this.#routes.commit(plan.next);
-    }
+    if (state.routes.length) this.#routes.commit(this.#adoptRows(state.routes, 'routes table').next);
     this.#groups.restore(state.groups, where);
     for (const n of state.nodes) {
       if (this.#expected.has(n.nodeId)) this.#lastKnown.set(n.nodeId, { host: n.dataHost, port: n.dataPort, protocol: n.protocol });
@@ -199,10 +207,20 @@ export class Controller implements ControllerApi {
     return out;
   }
 
-  /** Runs `fn` after every change queued before it; its outcome is the caller's. */
+  /**
+   * Runs `fn` after every change queued before it; its outcome is the caller's. A change that
+   * waited longer than QUEUE_DEADLINE_MS (a store that stopped answering holds every later one)
+   * fails with TIMEOUT instead of running: its caller, who gives up after 15 s, must not see it
+   * carried out later.
+   */
   #enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const queuedAt = Date.now();
     const run = this.#serial.then(() => {
       if (this.#closed) throw new NextminiError('CLOSED', 'the controller is closed');
+      const waited = Date.now() - queuedAt;
+      if (waited > QUEUE_DEADLINE_MS) {
+        throw new NextminiError('TIMEOUT', `not carried out: it waited ${waited} ms behind earlier changes (is the ${this.#store.kind} store at ${this.#store.location} answering?)`);
+      }
       return fn();
     });
     this.#serial = run.catch(() => {});
@@ -212,7 +230,8 @@ export class Controller implements ControllerApi {
   /** Wraps a store failure so callers see what could not be saved, and where. */
   #storeFailed(what: string, err: unknown): NextminiError {
     log.error(`could not store ${what} in the ${this.#store.kind} store at ${this.#store.location}: ${(err as Error).message}`);
-    return new NextminiError('INTERNAL', `the controller could not store ${what} (${this.#store.kind} store at ${this.#store.location}): ${(err as Error).message}`, { cause: err });
+    // The store's own errors name it and where it is.
+    return new NextminiError('INTERNAL', `the controller could not store ${what}: ${(err as Error).message}`, { cause: err });
   }
 
   /**
@@ -227,13 +246,18 @@ export class Controller implements ControllerApi {
       return Promise.reject(err);
     }
     const { srcNodeId: src, dstNodeId: dst, bidirectional, replace, ...input } = args;
+    let params: LinkParamsConfig;
+    try {
+      this.#checkLink('setLink', src, dst);
+      if (bidirectional) this.#checkLink('setLink', dst, src);
+      params = fromInput(input);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.#enqueue(async () => {
       const dirs: [number, number][] = bidirectional ? [[src, dst], [dst, src]] : [[src, dst]];
-      for (const [a, b] of dirs) {
-        if (!this.#isLink(a, b)) throw new NextminiError('INVALID_ARGUMENT', `setLink: there is no link from node ${a} to node ${b} in the topology`);
-      }
       const next = dirs.map(([a, b]) => {
-        const merged = { ...(replace ? {} : (this.#links.get(`${a}>${b}`) ?? {})), ...fromInput(input) };
+        const merged = { ...(replace ? {} : (this.#links.get(`${a}>${b}`) ?? {})), ...params };
         checkLinkParams(`setLink(${a} -> ${b})`, merged);
         return { srcNodeId: a, dstNodeId: b, params: merged };
       });
@@ -249,8 +273,17 @@ export class Controller implements ControllerApi {
     });
   }
 
-  /** The emulation configured for the link from `src` to `dst` (empty = none). */
+  /** INVALID_ARGUMENT unless src -> dst is a link of the topology. */
+  #checkLink(call: string, src: unknown, dst: unknown): void {
+    for (const [name, v] of [['srcNodeId', src], ['dstNodeId', dst]] as const) {
+      if (!Number.isInteger(v)) throw new NextminiError('INVALID_ARGUMENT', `${call}: ${name} must be a node id, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+    }
+    if (!this.#isLink(src as number, dst as number)) throw new NextminiError('INVALID_ARGUMENT', `${call}: there is no link from node ${src} to node ${dst} in the topology`);
+  }
+
+  /** The emulation configured for the link from `src` to `dst` (empty = none); INVALID_ARGUMENT for a non-link. */
   getLink(srcNodeId: number, dstNodeId: number): LinkParamsConfig {
+    this.#checkLink('getLink', srcNodeId, dstNodeId);
     return { ...(this.#links.get(`${srcNodeId}>${dstNodeId}`) ?? {}) };
   }
 
@@ -289,7 +322,7 @@ export class Controller implements ControllerApi {
   }
 
   /** Computes the routes a change leads to (refusing it if the core does), stores it, pushes. */
-  #changeRoutes(plan: () => ReturnType<RouteBook['merged']>, save: () => Promise<void>, what: string): Promise<void> {
+  #changeRoutes(plan: () => Plan, save: () => Promise<void>, what: string): Promise<void> {
     return this.#enqueue(async () => {
       const p = plan();
       this.#compute(p);
@@ -304,7 +337,7 @@ export class Controller implements ControllerApi {
     });
   }
 
-  #compute(p: { flat: number[]; labels: string[] }): void {
+  #compute(p: Plan): void {
     try {
       callCore(() => this.#topo.computeRoutes(Uint32Array.from(p.flat)));
     } catch (err) {
@@ -322,25 +355,41 @@ export class Controller implements ControllerApi {
     }
   }
 
+  /**
+   * Computes routes from the rows of the routes table, which any client may write: a row that is
+   * no route, or one the topology cannot carry, is logged by name and left out; the others apply.
+   */
+  #adoptRows(rows: StoredRoute[], origin: string): Plan {
+    const { good, refused } = usableRows(rows, origin);
+    let keep = good;
+    for (;;) {
+      const p = this.#routes.merged(keep, [], true, origin);
+      try {
+        callCore(() => this.#topo.computeRoutes(Uint32Array.from(p.flat)));
+        for (const why of refused) log.error(`ignoring a row of the routes table: ${why}`);
+        return p;
+      } catch (err) {
+        const i = culprit(err);
+        const key = i === undefined ? undefined : p.runtime[i];
+        // Config routes were checked at start, so the core can only be refusing a row.
+        if (key === undefined) throw relabel(err, p.labels);
+        refused.push((relabel(err, p.labels) as Error).message);
+        keep = keep.filter((r) => `${r.srcNodeId}>${r.dstNodeId}` !== key);
+      }
+    }
+  }
+
   /** The routes table changed (maybe by another client): take what it holds now. */
   #routesTableChanged(): void {
     if (this.#routesReloadQueued) return;
     this.#routesReloadQueued = true;
     void this.#enqueue(async () => {
       this.#routesReloadQueued = false;
-      const rows = await this.#store.loadRoutes();
-      let p;
-      try {
-        p = this.#routes.merged(rows, [], true, 'routes table');
-        this.#compute(p);
-      } catch (err) {
-        log.error(`the routes table holds a route this topology cannot use, so the routes in force stay: ${(err as Error).message}`);
-        this.#compute(this.#routes.merged());
-        return;
-      }
+      const p = this.#adoptRows(await this.#store.loadRoutes(), 'routes table');
       this.#routes.commit(p.next);
       this.#pushRoutes();
     }).catch((err: unknown) => {
+      this.#routesReloadQueued = false;
       if (!this.#closed) log.error(`could not reload the routes table: ${(err as Error).message}`);
     });
   }
@@ -356,8 +405,27 @@ export class Controller implements ControllerApi {
   }
 
   #onMetrics(member: Member, samples: MetricSample[]): void {
-    const rows = this.#metrics.ingest(member.hello.nodeId, samples, Date.now());
-    if (rows.length) this.#store.insertMetrics(rows).catch((err: unknown) => log.warn(`could not store metrics of node ${member.hello.nodeId}: ${(err as Error).message}`));
+    const now = Date.now();
+    // A node reports every metrics_interval_ms (1 s by default); reports closer together than
+    // METRICS_MIN_GAP_MS are dropped, so no node can keep the controller busy ingesting.
+    if (now - (member.lastReportMs ?? -Infinity) < METRICS_MIN_GAP_MS) {
+      this.#metricsDropped++;
+      return;
+    }
+    member.lastReportMs = now;
+    const rows = this.#metrics.ingest(member.hello.nodeId, samples, now);
+    if (!rows.length) return;
+    // Metrics never queue without bound behind a slow store: past this many batches in
+    // flight, samples reach /metrics but not the table.
+    if (this.#metricsWrites >= METRICS_MAX_WRITES) {
+      this.#metricsDropped++;
+      return;
+    }
+    this.#metricsWrites++;
+    this.#store
+      .insertMetrics(rows)
+      .catch((err: unknown) => log.warn(`could not store metrics of node ${member.hello.nodeId}: ${(err as Error).message}`))
+      .finally(() => this.#metricsWrites--);
   }
 
   /** @internal use startController() */
@@ -426,6 +494,7 @@ export class Controller implements ControllerApi {
       storeLocation: this.#store.location,
       groups: this.#groups.size,
       routes: this.#routes.runtime().map((r) => ({ srcNodeId: r.srcNodeId, dstNodeId: r.dstNodeId })),
+      metricsDropped: this.#metricsDropped,
     };
   }
 
@@ -597,8 +666,10 @@ export class Controller implements ControllerApi {
       }
       reply('', '', change.group);
     }).catch((err: unknown) => {
-      // Only CLOSED reaches here (the controller is shutting down): the node learns by the close.
-      log.debug(`group operation not carried out: ${(err as Error).message}`);
+      // TIMEOUT (it waited too long behind a slow store) or CLOSED (the node learns by the close).
+      const e = err as NextminiError;
+      log.debug(`group operation not carried out: ${e.message}`);
+      if (!this.#closed) reply(e.code ?? 'INTERNAL', e.message);
     });
   }
 

@@ -33,6 +33,17 @@ function endsOf(flat: number[]): { src: number; dst: number } | undefined {
   return roots.length === 1 && sinks.length === 1 ? { src: roots[0]!, dst: sinks[0]! } : undefined;
 }
 
+/** A value in an error message: short, and safe for any shape (deep nesting, cycles). */
+function describe(v: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = Array.isArray(v) ? `an array of ${v.length}` : typeof v;
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 function isId(v: unknown): v is number {
   return Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 0xffff_ffff;
 }
@@ -40,18 +51,46 @@ function isId(v: unknown): v is number {
 /** Checks a run-time route's shape and encodes it; `where` prefixes every message. */
 export function encodeRoute(where: string, route: unknown): number[] {
   if (!Array.isArray(route) || route.length === 0) {
-    throw new NextminiError('INVALID_ROUTES', `${where}: route must be a path [1, 2, 3] or DAG edges [[1, 2], [2, 3]], got ${JSON.stringify(route)}`);
+    throw new NextminiError('INVALID_ROUTES', `${where}: route must be a path [1, 2, 3] or DAG edges [[1, 2], [2, 3]], got ${describe(route)}`);
   }
   if (route.every((x) => Array.isArray(x))) {
     route.forEach((e: unknown[], i) => {
-      if (e.length !== 2 || !isId(e[0]) || !isId(e[1])) throw new NextminiError('INVALID_ROUTES', `${where}: route[${i}] must be an edge [parent, child] of node ids, got ${JSON.stringify(e)}`);
+      if (e.length !== 2 || !isId(e[0]) || !isId(e[1])) throw new NextminiError('INVALID_ROUTES', `${where}: route[${i}] must be an edge [parent, child] of node ids, got ${describe(e)}`);
     });
     return [ROUTE_DAG, route.length, ...(route as [number, number][]).flat()];
   }
   route.forEach((n, i) => {
-    if (!isId(n)) throw new NextminiError('INVALID_ROUTES', `${where}: route[${i}] must be a node id, got ${JSON.stringify(n)}`);
+    if (!isId(n)) throw new NextminiError('INVALID_ROUTES', `${where}: route[${i}] must be a node id, got ${describe(n)}`);
   });
   return [ROUTE_PATH, route.length, ...(route as number[])];
+}
+
+/** The routes a change leads to, in the core's encoding, before the core has checked them. */
+export interface Plan {
+  flat: number[];
+  /** Per route: how errors name it. */
+  labels: string[];
+  /** Per route: its run-time key ("src>dst"), or undefined for a config route. */
+  runtime: (string | undefined)[];
+  next: Map<string, Entry & { route: RouteSpec }>;
+}
+
+/**
+ * Rows from the routes table, which any client may write: the rows whose shape is a route from
+ * their src to their dst, and why each other one is refused.
+ */
+export function usableRows(rows: StoredRoute[], origin: string): { good: StoredRoute[]; refused: string[] } {
+  const good: StoredRoute[] = [];
+  const refused: string[] = [];
+  for (const r of rows) {
+    try {
+      RouteBook.check(`${origin}(${r.srcNodeId} -> ${r.dstNodeId})`, r.srcNodeId, r.dstNodeId, r.route);
+      good.push(r);
+    } catch (err) {
+      refused.push((err as Error).message);
+    }
+  }
+  return { good, refused };
 }
 
 export class RouteBook {
@@ -102,7 +141,7 @@ export class RouteBook {
    * (`origin` names where the changes come from). Does not change the book: call `commit` once the
    * core accepted it.
    */
-  merged(changes: StoredRoute[] = [], clears: { srcNodeId: number; dstNodeId: number }[] = [], replaceAll = false, origin = 'setRoutes'): { flat: number[]; labels: string[]; next: Map<string, Entry & { route: RouteSpec }> } {
+  merged(changes: StoredRoute[] = [], clears: { srcNodeId: number; dstNodeId: number }[] = [], replaceAll = false, origin = 'setRoutes'): Plan {
     const next = replaceAll ? new Map<string, Entry & { route: RouteSpec }>() : new Map(this.#runtime);
     for (const c of clears) next.delete(key(c.srcNodeId, c.dstNodeId));
     for (const r of changes) {
@@ -111,22 +150,31 @@ export class RouteBook {
     }
     const flat: number[] = [];
     const labels: string[] = [];
+    const runtime: (string | undefined)[] = [];
     for (const [k, e] of this.#config) {
       if (next.has(k)) continue;
       flat.push(...e.flat);
       labels.push(e.label);
+      runtime.push(undefined);
     }
-    for (const e of next.values()) {
+    for (const [k, e] of next) {
       flat.push(...e.flat);
       labels.push(e.label);
+      runtime.push(k);
     }
-    return { flat, labels, next };
+    return { flat, labels, runtime, next };
   }
 
   commit(next: Map<string, Entry & { route: RouteSpec }>): void {
     this.#runtime.clear();
     for (const [k, v] of next) this.#runtime.set(k, v);
   }
+}
+
+/** Which route of a plan the core's error is about ("routes[i]"), if any. */
+export function culprit(err: unknown): number | undefined {
+  const m = err instanceof Error ? /routes\[(\d+)\]/.exec(err.message) : null;
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Renames the core's "routes[i]" in an error to the label of the route it means. */

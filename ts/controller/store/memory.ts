@@ -17,16 +17,22 @@ export interface MemoryStoreOptions {
 }
 
 /** Validates a metrics query and fills in its default limit (shared by every store). */
+/** The most rows one metrics query may return: an answer stays a few MiB at most. */
+export const METRICS_MAX_LIMIT = 100_000;
+
+/** Checks a metrics query the same way for every store; what no store can answer is INVALID_ARGUMENT. */
 export function checkMetricsQuery(q: MetricsQuery): { nodeId?: number; name?: string; sinceMs?: number; limit: number } {
-  const num = (key: 'nodeId' | 'sinceMs' | 'limit', v: unknown) => {
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || (key !== 'sinceMs' && (v < 0 || !Number.isInteger(v))))) {
-      throw new NextminiError('INVALID_ARGUMENT', `metrics query: ${key} must be ${key === 'sinceMs' ? 'a finite number of ms since the epoch' : 'a non-negative integer'}, got ${String(v)}`);
-    }
-  };
-  num('nodeId', q.nodeId);
-  num('sinceMs', q.sinceMs);
-  num('limit', q.limit);
-  if (q.name !== undefined && typeof q.name !== 'string') throw new NextminiError('INVALID_ARGUMENT', `metrics query: name must be a string, got ${String(q.name)}`);
+  const bad = (what: string, v: unknown) => new NextminiError('INVALID_ARGUMENT', `metrics query: ${what}, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : String(v)}`);
+  const int = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+  if (q.nodeId !== undefined && !int(q.nodeId, 1, 0xffff_ffff)) throw bad('nodeId must be a node id (1 to 4294967295)', q.nodeId);
+  // Dates reach 8.64e15 ms either side of the epoch.
+  if (q.sinceMs !== undefined && !(typeof q.sinceMs === 'number' && Number.isFinite(q.sinceMs) && Math.abs(q.sinceMs) <= 8.64e15)) {
+    throw bad('sinceMs must be a time in ms since the epoch', q.sinceMs);
+  }
+  if (q.limit !== undefined && !int(q.limit, 0, METRICS_MAX_LIMIT)) throw bad(`limit must be a whole number from 0 to ${METRICS_MAX_LIMIT}`, q.limit);
+  if (q.name !== undefined && !(typeof q.name === 'string' && q.name.length <= 128 && !q.name.includes('\0'))) {
+    throw bad('name must be a metric name (a string of at most 128 characters)', q.name);
+  }
   return { nodeId: q.nodeId, name: q.name, sinceMs: q.sinceMs, limit: q.limit ?? METRICS_DEFAULT_LIMIT };
 }
 

@@ -46,7 +46,11 @@ export function ipFromText(text: string): number {
 }
 
 /** jsonb arrives parsed from both drivers; a string is parsed here in case a driver did not. */
-const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+/**
+ * jsonb columns are selected as `::text` and parsed here exactly once, whatever the driver's own
+ * type parsing: a row holding the JSON string '"[1,2]"' is a string, not a route.
+ */
+const json = <T>(v: unknown): T => JSON.parse(String(v)) as T;
 /** bigint arrives as a string from `pg`, as a number from PGlite. */
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 /** `$1, $2, ...` groups for a multi-row VALUES list, each row wrapped by `row`. */
@@ -129,10 +133,10 @@ export class SqlStore implements Store {
         // One snapshot for every table (READ COMMITTED would give each SELECT its own).
         await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
         const groups = await tx.query('SELECT group_id, host(group_ip) AS group_ip, src_node_id, label FROM groups ORDER BY group_id');
-        const trees = await tx.query('SELECT group_id, tree_id, weight, edges FROM group_trees ORDER BY group_id, tree_id');
+        const trees = await tx.query('SELECT group_id, tree_id, weight, edges::text AS edges FROM group_trees ORDER BY group_id, tree_id');
         const members = await tx.query('SELECT group_id, node_id FROM group_members ORDER BY group_id, node_id');
-        const links = await tx.query('SELECT src_node_id, dst_node_id, params FROM links ORDER BY src_node_id, dst_node_id');
-        const routes = await tx.query('SELECT src_node_id, dst_node_id, route FROM routes ORDER BY src_node_id, dst_node_id');
+        const links = await tx.query('SELECT src_node_id, dst_node_id, params::text AS params FROM links ORDER BY src_node_id, dst_node_id');
+        const routes = await tx.query('SELECT src_node_id, dst_node_id, route::text AS route FROM routes ORDER BY src_node_id, dst_node_id');
         const nodes = await tx.query(`SELECT node_id, protocol, data_host, data_port, connected, ${AT_MS('last_seen')} AS last_seen_ms FROM nodes ORDER BY node_id`);
         const byId = new Map<number, StoredGroup>();
         const out: StoredGroup[] = groups.rows.map((r) => {
@@ -252,7 +256,7 @@ export class SqlStore implements Store {
   }
 
   loadRoutes(): Promise<StoredRoute[]> {
-    return this.#read('load the routes', async (db) => (await db.query('SELECT src_node_id, dst_node_id, route FROM routes ORDER BY src_node_id, dst_node_id')).rows.map(toRoute));
+    return this.#read('load the routes', async (db) => (await db.query('SELECT src_node_id, dst_node_id, route::text AS route FROM routes ORDER BY src_node_id, dst_node_id')).rows.map(toRoute));
   }
 
   async watchRoutes(onChange: () => void): Promise<() => Promise<void>> {
@@ -347,5 +351,13 @@ async function insertTrees(tx: SqlRunner, groupId: number, trees: TreeSpec[]): P
 }
 
 function toRoute(r: SqlRow): StoredRoute {
-  return { srcNodeId: num(r.src_node_id), dstNodeId: num(r.dst_node_id), route: json<RouteSpec>(r.route) };
+  let route: RouteSpec;
+  try {
+    route = json<RouteSpec>(r.route);
+  } catch {
+    // Rows come from any client (psql): one that cannot be read is handed on as its text, for
+    // the controller to refuse by name instead of failing the whole table.
+    route = String(r.route) as unknown as RouteSpec;
+  }
+  return { srcNodeId: num(r.src_node_id), dstNodeId: num(r.dst_node_id), route };
 }
