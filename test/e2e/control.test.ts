@@ -99,10 +99,12 @@ describe('admission', () => {
     const ws = new WebSocket(c.url);
     const reply = await new Promise<Buffer>((resolve, reject) => {
       ws.on('open', () => ws.send(Uint8Array.from([0x4e, 0x4d, 99, 1, 0, 0, 0, 1])));
-      ws.on('message', (d: Buffer) => resolve(d));
+      // The first message is the controller's challenge; the second answers our hello.
+      let n = 0;
+      ws.on('message', (d: Buffer) => n++ === 1 && resolve(d));
       ws.on('error', reject);
     });
-    expect(reply.toString('latin1')).toMatch(/version 1, node sent version 99/);
+    expect(reply.toString('latin1')).toMatch(/version 2, node sent version 99/);
     ws.close();
   });
 

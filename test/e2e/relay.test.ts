@@ -52,9 +52,10 @@ function helloBytes(nodeId: number, token: string): Uint8Array {
   const enc = new TextEncoder();
   const host = enc.encode('relay');
   const tok = enc.encode(token);
-  const b = new Uint8Array(4 + 4 + 1 + 4 + host.length + 2 + 4 + tok.length);
+  // ... then a 32-byte client nonce and an empty proof (the controller has no auth_token).
+  const b = new Uint8Array(4 + 4 + 1 + 4 + host.length + 2 + 4 + tok.length + 4 + 32 + 4);
   const v = new DataView(b.buffer);
-  b.set([0x4e, 0x4d, 1, 1]); // "NM", version 1, type hello
+  b.set([0x4e, 0x4d, 2, 1]); // "NM", version 2, type hello
   let o = 4;
   v.setUint32(o, nodeId);
   v.setUint8((o += 4), 2);
@@ -62,7 +63,9 @@ function helloBytes(nodeId: number, token: string): Uint8Array {
   b.set(host, (o += 4));
   v.setUint16((o += host.length), 0);
   v.setUint32((o += 2), tok.length);
-  b.set(tok, o + 4);
+  b.set(tok, (o += 4));
+  v.setUint32((o += tok.length), 32);
+  v.setUint32(o + 4 + 32, 0);
   return b;
 }
 
@@ -83,11 +86,20 @@ function firstEvent(ws: WebSocket): Promise<{ message?: Buffer; code?: number; r
 }
 
 async function rawRelayNode(c: Controller, nodeId: number, token: string): Promise<{ control: WebSocket; relay: WebSocket }> {
-  const control = await openWs(c.url);
+  // The challenge may arrive in the same chunk as the upgrade: listen before 'open'.
+  const control = new WebSocket(c.url);
   cleanup.push(async () => control.close());
-  const snapshot = firstEvent(control);
-  control.send(helloBytes(nodeId, token));
-  expect((await snapshot).message?.[3]).toBe(3); // a snapshot: admitted
+  // Message types: 13 challenge, 14 welcome, 3 snapshot.
+  const types: number[] = [];
+  const snapshot = new Promise<void>((resolve) =>
+    control.on('message', (m: Buffer) => {
+      types.push(m[3]!);
+      if (m[3] === 13) control.send(helloBytes(nodeId, token));
+      if (m[3] === 3) resolve();
+    }),
+  );
+  await snapshot;
+  expect(types).toEqual([13, 14, 3]); // challenged, welcomed, admitted
   const relay = await openWs(`${c.url}/relay?node=${nodeId}`);
   cleanup.push(async () => relay.close());
   const ack = firstEvent(relay);

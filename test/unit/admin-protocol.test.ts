@@ -81,11 +81,11 @@ async function raw(url: string): Promise<{ ws: WebSocket; next(): Promise<{ data
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   ws.on('error', () => {});
   await once(ws, 'open');
-  return {
-    ws,
-    closed,
-    next: () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => waiting.push(r))),
-  };
+  const next = (): Promise<{ data: unknown; binary: boolean }> => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => waiting.push(r)));
+  // The server greets first; with no admin_token requests are served at once.
+  const greeting = await next();
+  expect(greeting.data).toMatchObject({ greeting: 'nextmini-admin', auth: 'none' });
+  return { ws, closed, next };
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {

@@ -2,9 +2,11 @@ import { logger } from '../log.js';
 import { TableReader, ipv4ToInt, type Table } from './reader.js';
 import { readLinkParams, type LinkParamsConfig } from './link-config.js';
 import { readDbConfig, type DbConfig } from './db-config.js';
+import { readSecurityConfig, type SecurityConfig, type SecurityConfigInput } from './security-config.js';
+import { isAbsolute, resolve } from 'node:path';
 
 /** Controller configuration, as in a controller TOML file (snake_case keys). */
-export interface ControllerConfig {
+export interface ControllerConfig extends SecurityConfigInput {
   /** WebSocket port; 0 picks a free one. Default 3000. */
   port?: number;
   /** Address to listen on. Default "127.0.0.1". */
@@ -18,7 +20,14 @@ export interface ControllerConfig {
   /** Explicit routes: a path `[1,2,3]` or a DAG `[[1,2],[2,4],[1,3],[3,4]]`. */
   routes?: { route: number[] | [number, number][] }[];
   /** Per-node overrides. */
-  nodes?: { node_id: number; operating_mode?: 'normal' | 'max' }[];
+  nodes?: {
+    node_id: number;
+    operating_mode?: 'normal' | 'max';
+    /** This node's own secret, instead of auth_token. */
+    token?: string;
+    /** A data address the controller accepts in this node's hello besides the connection's own. */
+    public_network_addr?: string;
+  }[];
   /** First address of the multicast group pool. Default "239.255.0.0". */
   multicast_pool_base?: string;
   /** Netmask of the pool. Default "255.255.0.0". */
@@ -68,6 +77,7 @@ export interface ResolvedControllerConfig {
   db: DbConfig | undefined;
   /** `metrics_retention_s`. */
   metricsRetentionS: number;
+  security: SecurityConfig;
 }
 
 const log = logger('config');
@@ -127,7 +137,7 @@ function readRoute(r: TableReader): number[] {
   return [1, nodes.length, ...nodes];
 }
 
-export function resolveControllerConfig(table: Table, source = 'controller config'): ResolvedControllerConfig {
+export function resolveControllerConfig(table: Table, source = 'controller config', baseDir = '.'): ResolvedControllerConfig {
   const r = new TableReader(source, table);
   const topoReader = r.table('topology');
   if (!topoReader) throw r.fail('topology', 'is required ([topology] with type = "full_mesh" | "ring" | "torus" | "fat_tree", or n_nodes and edges)');
@@ -144,7 +154,10 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     linkRules: [],
     db: undefined,
     metricsRetentionS: r.int('metrics_retention_s', { min: 1, max: 10 * 365 * 86_400, default: 3600 }),
+    security: undefined as unknown as SecurityConfig,
   };
+  const nodes = r.tables('nodes');
+  cfg.security = readSecurityConfig(r, nodes, (p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
   cfg.db = readDbConfig(r);
   const defaults = r.table('link_defaults');
   if (defaults) {
@@ -169,7 +182,7 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
   });
   const routing = r.table('routing');
   if (routing) routing.oneOf('protocol', ['shortest_path'] as const, { default: 'shortest_path' });
-  for (const n of r.tables('nodes')) {
+  for (const n of nodes) {
     cfg.operatingModes.set(n.int('node_id', { min: 1 }), n.oneOf('operating_mode', ['normal', 'max'] as const, { default: 'normal' }));
   }
   warnUnknown(source, r);

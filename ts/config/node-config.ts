@@ -39,6 +39,18 @@ export interface NodeConfig {
   metrics_interval_ms?: number;
   /** Lossless sessions: FEC and pacing come only from here, never from call arguments. */
   lossless_runtime_config?: LosslessRuntimeConfig;
+  /**
+   * The secret proven to the controller (its `auth_token`, or this node's `[[nodes]] token`).
+   * Never sent: a challenge-response proves it. Absent = no authentication.
+   */
+  auth_token?: string;
+  /** PEM file of a CA to trust for a `wss://` controller_addr (relative to the config file). */
+  ca?: string;
+  /**
+   * The data address announced to the controller instead of private_network_addr (e.g. behind
+   * NAT). The controller accepts it only if its `[[nodes]] public_network_addr` says so.
+   */
+  public_network_addr?: string;
 }
 
 export interface LosslessRuntimeConfig {
@@ -58,7 +70,8 @@ export interface LosslessRuntimeConfig {
   idle_timeout_ms?: number;
 }
 
-export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config'>> & { lossless_runtime_config: LosslessRuntimeConfig };
+export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'ca' | 'public_network_addr'>> &
+  Pick<NodeConfig, 'auth_token' | 'ca' | 'public_network_addr'> & { lossless_runtime_config: LosslessRuntimeConfig };
 
 export const NODE_DEFAULTS = {
   protocol: 'udp',
@@ -74,7 +87,7 @@ export const NODE_DEFAULTS = {
   max_payload_bytes: 16 * 1024 * 1024,
   reassembly_timeout_ms: 5000,
   metrics_interval_ms: 1000,
-} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config'>;
+} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'ca' | 'public_network_addr'>;
 
 const log = logger('config');
 
@@ -99,6 +112,12 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     metrics_interval_ms: r.int('metrics_interval_ms', { min: 0, max: 3_600_000, default: NODE_DEFAULTS.metrics_interval_ms }),
     lossless_runtime_config: readLossless(r.table('lossless_runtime_config')),
   };
+  if (r.has('auth_token')) {
+    const token = r.str('auth_token');
+    cfg.auth_token = token;
+  }
+  if (r.has('ca')) cfg.ca = r.str('ca');
+  if (r.has('public_network_addr')) cfg.public_network_addr = r.str('public_network_addr');
   controllerUrl(cfg.controller_addr); // validates
   const unknown = r.unknownKeys();
   if (unknown.length) log.warn(`${source}: unknown keys ignored: ${unknown.join(', ')}`);

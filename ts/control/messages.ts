@@ -24,12 +24,45 @@ export interface Hello {
    * connection can bind this node id. Encoded only with protocol "relay".
    */
   relayToken?: string;
+  /** Fresh random bytes of the node's (NONCE_BYTES), bound into both proofs. */
+  clientNonce: Uint8Array;
+  /** HMAC proof of the node's token over the controller's challenge (empty: the node has no token). */
+  proof: Uint8Array;
+}
+
+/** Controller -> node: the first message on a connection, before the node's hello. */
+export interface Challenge {
+  t: 'challenge';
+  nonce: Uint8Array;
+  /** The controller requires a proof in hello (auth_token or per-node tokens are set). */
+  authRequired: boolean;
+}
+
+/**
+ * Controller -> node: the hello was accepted. With authentication, `proof` shows the controller
+ * knows the node's token too (empty without authentication).
+ */
+export interface Welcome {
+  t: 'welcome';
+  proof: Uint8Array;
+}
+
+/**
+ * Controller -> node (authentication on): link keys for some of the node's neighbours, each
+ * wrapped for this connection (see control/auth.ts). Entries replace those neighbours' keys;
+ * others are kept.
+ */
+export interface Keys {
+  t: 'keys';
+  /** Increases with every keys message on a connection; part of each key's wrapping pad. */
+  seq: number;
+  entries: { neighbor: number; key: Uint8Array }[];
 }
 
 /** Controller -> node: refusal, then the controller closes the connection. */
 export interface Reject {
   t: 'reject';
-  code: 'UNKNOWN_NODE' | 'DUPLICATE_NODE' | 'VERSION_MISMATCH' | 'PROTOCOL_MISMATCH' | 'MALFORMED';
+  code: 'UNKNOWN_NODE' | 'DUPLICATE_NODE' | 'VERSION_MISMATCH' | 'PROTOCOL_MISMATCH' | 'MALFORMED' | 'UNAUTHORIZED' | 'LIMIT';
   message: string;
 }
 
@@ -156,11 +189,11 @@ export interface TopologyReady {
   t: 'topology-ready';
 }
 
-export type ControlMessage = Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory | RoutesUpdate | MetricsReport;
+export type ControlMessage = Challenge | Welcome | Keys | Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory | RoutesUpdate | MetricsReport;
 
-const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12 } as const;
+const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12, challenge: 13, welcome: 14, keys: 15 } as const;
 const GROUP_OPS = ['create', 'routes', 'join', 'leave', 'delete'] as const;
-const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED'];
+const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED', 'UNAUTHORIZED', 'LIMIT'];
 
 const writePeer = (w: Writer, p: PeerAddress) => w.u32(p.nodeId).str(p.host).u16(p.port);
 const readPeer = (r: Reader): PeerAddress => ({ nodeId: r.u32(), host: r.str(), port: r.u16() });
@@ -177,6 +210,16 @@ export function encode(m: ControlMessage): Uint8Array {
     case 'hello':
       w.u32(m.nodeId).u8(PROTOCOLS.indexOf(m.protocol)).str(m.dataHost).u16(m.dataPort);
       if (m.protocol === 'relay') w.str(m.relayToken ?? '');
+      w.bytes(m.clientNonce).bytes(m.proof);
+      break;
+    case 'challenge':
+      w.bytes(m.nonce).bool(m.authRequired);
+      break;
+    case 'welcome':
+      w.bytes(m.proof);
+      break;
+    case 'keys':
+      w.u32(m.seq).array(m.entries, (w2, e) => w2.u32(e.neighbor).bytes(e.key));
       break;
     case 'reject':
       w.u8(REJECT_CODES.indexOf(m.code)).str(m.message);
@@ -233,11 +276,22 @@ export function decode(bytes: Uint8Array): ControlMessage {
       const nodeId = r.u32();
       const protocol = PROTOCOLS[r.u8()];
       if (!protocol) throw new NextminiError('MALFORMED_PACKET', 'unknown link protocol in hello');
-      const hello: Hello = { t: 'hello', nodeId, protocol, dataHost: r.str(), dataPort: r.u16() };
+      const hello = { t: 'hello', nodeId, protocol, dataHost: r.str(), dataPort: r.u16() } as Hello;
       if (protocol === 'relay') hello.relayToken = r.str();
+      hello.clientNonce = r.bytes();
+      hello.proof = r.bytes();
       m = hello;
       break;
     }
+    case TYPE.challenge:
+      m = { t: 'challenge', nonce: r.bytes(), authRequired: r.bool() };
+      break;
+    case TYPE.welcome:
+      m = { t: 'welcome', proof: r.bytes() };
+      break;
+    case TYPE.keys:
+      m = { t: 'keys', seq: r.u32(), entries: r.array((x) => ({ neighbor: x.u32(), key: x.bytes() })) };
+      break;
     case TYPE.reject: {
       const code = REJECT_CODES[r.u8()];
       if (!code) throw new NextminiError('MALFORMED_PACKET', 'unknown reject code');

@@ -30,19 +30,36 @@ type AnySocket = {
   onerror: unknown;
 };
 
-export type WebSocketConstructor = new (url: string) => unknown;
+export type WebSocketConstructor = new (url: string, options?: { ca?: string }) => unknown;
+
+export interface SocketOptions {
+  /** PEM certificate(s) to trust for a wss:// URL, besides the system's. */
+  ca?: string;
+}
 
 let fallback: WebSocketConstructor | undefined;
 
-/** Used only where the runtime has no global WebSocket (Node 20). */
+/**
+ * The `ws` package where the entry offers it (Node, Bun, Deno through npm): used where the
+ * runtime has no global WebSocket (Node 20), and wherever a CA must be given, which the
+ * standard WebSocket constructor cannot take.
+ */
 export function setWebSocketFallback(ctor: WebSocketConstructor): void {
   fallback = ctor;
 }
 
-export function openSocket(url: string, h: SocketHandlers): MessageSocket {
-  const Ctor = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ?? fallback;
-  if (!Ctor) throw new NextminiError('CONTROLLER_UNREACHABLE', 'this runtime has no WebSocket implementation');
-  const ws = new Ctor(url) as AnySocket;
+export function openSocket(url: string, h: SocketHandlers, options: SocketOptions = {}): MessageSocket {
+  let ws: AnySocket;
+  if (options.ca !== undefined) {
+    if (!fallback) {
+      throw new NextminiError('CONFIG_INVALID', 'a ca file cannot be used in this runtime (its WebSocket takes no CA); add the CA to the system or browser trust store instead');
+    }
+    ws = new fallback(url, { ca: options.ca }) as AnySocket;
+  } else {
+    const Ctor = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ?? fallback;
+    if (!Ctor) throw new NextminiError('CONTROLLER_UNREACHABLE', 'this runtime has no WebSocket implementation');
+    ws = new Ctor(url) as AnySocket;
+  }
   ws.binaryType = 'arraybuffer';
   ws.onopen = () => h.onOpen();
   ws.onmessage = (ev: { data: unknown }) => {

@@ -5,9 +5,10 @@ import type { LinkParamsConfig } from '../config/link-config.js';
 import { NextminiError, type NextminiErrorCode } from '../errors.js';
 import { logger } from '../log.js';
 import { checkOptions } from '../options.js';
-import { openSocket, type MessageSocket } from '../control/socket.js';
+import { openSocket, type MessageSocket, type SocketOptions } from '../control/socket.js';
+import { adminProof } from '../control/auth.js';
 import type { ClearRoutesArgs, ControllerApi, ControllerStatus, MetricRow, MetricsQuery, SetLinkArgs, SetRoutesArgs } from './api.js';
-import { ADMIN_MAX_FRAME, ADMIN_MAX_IN_FLIGHT, adminUrl, type AdminArgs, type AdminMethod, type AdminResults } from './admin-protocol.js';
+import { ADMIN_MAX_FRAME, ADMIN_MAX_IN_FLIGHT, adminUrl, type AdminArgs, type AdminGreeting, type AdminMethod, type AdminResults } from './admin-protocol.js';
 
 const log = logger('admin');
 const encoder = new TextEncoder();
@@ -20,9 +21,13 @@ export interface ConnectControllerOptions {
   signal?: AbortSignal;
   /** How long each call waits for its answer before rejecting with TIMEOUT. Default 15 000. */
   requestTimeoutMs?: number;
+  /** The controller's `admin_token`, proven by challenge-response (never sent). */
+  adminToken?: string;
+  /** PEM text of a CA to trust for a wss:// controller (Node; elsewhere use the system's trust store). */
+  ca?: string;
 }
 
-const OPTION_KEYS = ['timeoutMs', 'signal', 'requestTimeoutMs'] as const;
+const OPTION_KEYS = ['timeoutMs', 'signal', 'requestTimeoutMs', 'adminToken', 'ca'] as const;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
@@ -59,7 +64,11 @@ export async function connectController(url: string, options?: ConnectController
   const target = adminUrl(url);
   if (!target) throw new NextminiError('INVALID_ARGUMENT', `connectController: url must be ws://host:port or host:port, got ${JSON.stringify(url)}`);
   if (signal?.aborted) throw new NextminiError('ABORTED', 'connectController aborted', { cause: signal.reason });
-  const client = new AdminClient(target, url, requestTimeoutMs);
+  for (const key of ['adminToken', 'ca'] as const) {
+    const v = options?.[key];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new NextminiError('INVALID_ARGUMENT', `connectController: options.${key} must be a non-empty string`);
+  }
+  const client = new AdminClient(target, url, requestTimeoutMs, options?.adminToken, options?.ca !== undefined ? { ca: options.ca } : {});
   await client.open(timeoutMs, signal);
   return client;
 }
@@ -93,11 +102,17 @@ class AdminClient implements ControllerClient {
   #queue: { id: number; frame: Uint8Array; p: Pending }[] = [];
   #lastError = '';
   #closedWaiters: (() => void)[] = [];
+  readonly #adminToken: string | undefined;
+  readonly #socketOptions: SocketOptions;
+  /** While connecting: takes the greeting and the auth reply; resolves or fails open(). */
+  #handshake: ((frame: Record<string, unknown>) => void) | undefined;
 
-  constructor(url: string, given: string, requestTimeoutMs: number) {
+  constructor(url: string, given: string, requestTimeoutMs: number, adminToken?: string, socketOptions: SocketOptions = {}) {
     this.url = url;
     this.#given = given;
     this.#requestTimeoutMs = requestTimeoutMs;
+    this.#adminToken = adminToken;
+    this.#socketOptions = socketOptions;
   }
 
   open(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
@@ -121,13 +136,42 @@ class AdminClient implements ControllerClient {
       const timer = setTimeout(() => finish(unreachable(`no connection within ${timeoutMs} ms`)), timeoutMs);
       const onAbort = () => finish(new NextminiError('ABORTED', 'connectController aborted', { cause: signal?.reason }));
       signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        const socket = openSocket(this.url, {
-          onOpen: () => {
-            if (done) return;
+      const rejected = (why: string) => new NextminiError('CONTROLLER_REJECTED', `the controller at ${this.#given} refused the admin connection: ${why} (UNAUTHORIZED)`);
+      // The server greets first (admin-protocol.ts AdminGreeting); with auth "required" the
+      // client answers with its proof as request id 0 before anything else.
+      this.#handshake = (frame) => {
+        if (done) return;
+        if (frame.greeting === 'nextmini-admin') {
+          const g = frame as unknown as AdminGreeting;
+          if (g.auth === 'none') {
+            this.#handshake = undefined;
             this.#state = 'open';
-            finish();
-          },
+            return finish();
+          }
+          if (g.auth === 'disabled') return finish(rejected(g.reason ?? 'the admin endpoint is disabled'));
+          if (this.#adminToken === undefined) return finish(rejected('it requires the admin token; pass adminToken (CLI: --token or NEXTMINI_ADMIN_TOKEN)'));
+          const nonce = fromHex(g.nonce);
+          void adminProof(this.#adminToken, nonce).then(
+            (proof) => {
+              if (!done) this.#socket?.send(encoder.encode(JSON.stringify({ id: 0, method: 'auth', args: { proof: toHex(proof) } })));
+            },
+            (err: unknown) => finish(new NextminiError('INTERNAL', `cannot compute the admin proof: ${errorText(err)}`)),
+          );
+          return;
+        }
+        if (frame.id === 0) {
+          const error = frame.error as { message?: unknown } | undefined;
+          if (error) return finish(rejected(typeof error.message === 'string' ? error.message : 'wrong admin token'));
+          this.#handshake = undefined;
+          this.#state = 'open';
+          finish();
+        }
+      };
+      try {
+        const socket = openSocket(
+          this.url,
+          {
+          onOpen: () => {},
           onMessage: (data) => this.#onMessage(data),
           onClose: (code, reason) => {
             const why = reason ? `${reason} (${code})` : this.#lastError || `connection closed (${code})`;
@@ -138,7 +182,9 @@ class AdminClient implements ControllerClient {
             this.#lastError = errorText(err);
             log.debug(`admin socket error: ${this.#lastError}`);
           },
-        });
+          },
+          this.#socketOptions,
+        );
         this.#socket = socket;
       } catch (err) {
         finish(unreachable(errorText(err)));
@@ -224,6 +270,7 @@ class AdminClient implements ControllerClient {
       return;
     }
     if (typeof reply !== 'object' || reply === null) return;
+    if (this.#handshake) return this.#handshake(reply as Record<string, unknown>);
     const p = typeof reply.id === 'number' ? this.#inFlight.get(reply.id) : undefined;
     if (!p) {
       if (reply.error) log.warn(`the controller refused an admin frame: ${String(reply.error.code)}: ${String(reply.error.message)}`);
@@ -298,6 +345,9 @@ class AdminClient implements ControllerClient {
     return this.close();
   }
 }
+
+const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+const fromHex = (s: string): Uint8Array => Uint8Array.from((typeof s === 'string' ? s : '').match(/[0-9a-f]{2}/gi) ?? [], (x) => parseInt(x, 16));
 
 function errorText(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;

@@ -58,6 +58,21 @@ export type AdminReply =
   /** `id` is null when the request could not be read far enough to know its id. */
   | { id: number | null; error: AdminErrorBody };
 
+/**
+ * The server's first frame on every admin connection. `auth`: "none" (no admin_token set:
+ * requests are served at once), "required" (the client sends `{ id, method: "auth", args:
+ * { proof } }` first, proof = hex HMAC-SHA256(admin_token, "nextmini/admin/1" | nonce)), or
+ * "disabled" (nodes authenticate but no admin_token is set; `reason` says so and the server
+ * closes the connection).
+ */
+export interface AdminGreeting {
+  greeting: 'nextmini-admin';
+  auth: 'none' | 'required' | 'disabled';
+  /** Hex. */
+  nonce: string;
+  reason?: string;
+}
+
 export function isAdminMethod(m: unknown): m is AdminMethod {
   return typeof m === 'string' && (ADMIN_METHODS as readonly string[]).includes(m);
 }

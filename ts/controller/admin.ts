@@ -6,7 +6,8 @@ import type { RawData, WebSocket } from 'ws';
 import { isNextminiError, NextminiError, type NextminiErrorCode } from '../errors.js';
 import { logger } from '../log.js';
 import type { ControllerApi } from './api.js';
-import { ADMIN_MAX_FRAME, ADMIN_MAX_IN_FLIGHT, ADMIN_METHODS, isAdminMethod, type AdminErrorBody, type AdminMethod, type AdminReply } from './admin-protocol.js';
+import { ADMIN_MAX_FRAME, ADMIN_MAX_IN_FLIGHT, ADMIN_METHODS, isAdminMethod, type AdminErrorBody, type AdminGreeting, type AdminMethod, type AdminReply } from './admin-protocol.js';
+import { adminProof, equalBytes, NONCE_BYTES, randomBytes } from '../control/auth.js';
 
 export { ADMIN_MAX_FRAME, ADMIN_MAX_IN_FLIGHT, ADMIN_PATH } from './admin-protocol.js';
 
@@ -28,8 +29,30 @@ const CLOSE_REASONS: Record<number, string> = {
  * frame over ADMIN_MAX_FRAME closes the connection with 1009 and a reason (also when ws's own
  * maxPayload check closes it), text that is not UTF-8 with 1007 and a reason.
  */
-export function serveAdmin(ws: WebSocket, api: ControllerApi): void {
+export interface AdminAuth {
+  /** The admin_token to prove; undefined = anyone may administer (no authentication configured). */
+  token: string | undefined;
+  /** Set when the endpoint is off; the reason is sent in the greeting, then the connection closes. */
+  disabled: string | undefined;
+  onAuthenticated(): void;
+  onRefused(): void;
+}
+
+export function serveAdmin(ws: WebSocket, api: ControllerApi, auth: AdminAuth = { token: undefined, disabled: undefined, onAuthenticated: () => {}, onRefused: () => {} }): void {
   let inFlight = 0;
+  // The greeting: whether a proof is needed, and the nonce to prove it over.
+  const nonce = randomBytes(NONCE_BYTES);
+  const greeting: AdminGreeting = { greeting: 'nextmini-admin', auth: auth.disabled ? 'disabled' : auth.token === undefined ? 'none' : 'required', nonce: toHex(nonce) };
+  if (auth.disabled) greeting.reason = auth.disabled;
+  ws.send(encoder.encode(JSON.stringify(greeting)));
+  if (auth.disabled) {
+    auth.onRefused();
+    ws.close(4403, 'admin endpoint disabled');
+    return;
+  }
+  let authenticated = auth.token === undefined;
+  let checking = false;
+  if (authenticated) auth.onAuthenticated();
   // Without a listener an 'error' event would crash the process; ws closes the connection
   // itself afterwards, with a code and a reason (1007 bad UTF-8, 1009 too large, ...).
   ws.on('error', (err) => log.debug(`admin connection error: ${err.message}`));
@@ -72,6 +95,29 @@ export function serveAdmin(ws: WebSocket, api: ControllerApi): void {
     const { id, method, args } = req as { id?: unknown; method?: unknown; args?: unknown };
     if (typeof id !== 'number' || !Number.isSafeInteger(id)) {
       fail(null, 'INVALID_ARGUMENT', `an admin request needs an integer "id", got ${describe(id)}`);
+      return;
+    }
+    if (method === 'auth' && !authenticated) {
+      if (checking) return fail(id, 'CONTROLLER_REJECTED', 'an auth request is already being checked');
+      const proof = typeof (args as { proof?: unknown } | undefined)?.proof === 'string' ? fromHex((args as { proof: string }).proof) : undefined;
+      checking = true;
+      void (proof ? adminProof(auth.token!, nonce) : Promise.resolve(undefined)).then((expected) => {
+        checking = false;
+        if (expected && proof && equalBytes(expected, proof)) {
+          authenticated = true;
+          auth.onAuthenticated();
+          send({ id, result: null });
+          return;
+        }
+        auth.onRefused();
+        log.warn('refusing an admin connection: wrong admin token');
+        fail(id, 'CONTROLLER_REJECTED', 'the admin token is wrong (UNAUTHORIZED)');
+        ws.close(4401, 'UNAUTHORIZED');
+      });
+      return;
+    }
+    if (!authenticated) {
+      fail(id, 'CONTROLLER_REJECTED', 'this controller requires the admin token: authenticate first (UNAUTHORIZED)');
       return;
     }
     if (!isAdminMethod(method)) {
@@ -140,6 +186,15 @@ function errorBody(method: string, err: unknown): AdminErrorBody {
   }
   log.warn(`admin ${method} failed: ${messageOf(err)}`);
   return { code: 'INTERNAL', message: `the controller failed in ${method}: ${messageOf(err)}` };
+}
+
+const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+function fromHex(s: string): Uint8Array | undefined {
+  if (!/^(?:[0-9a-f]{2})*$/i.test(s) || s.length > 256) return undefined;
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }
 
 function toBytes(data: RawData): Uint8Array {

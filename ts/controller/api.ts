@@ -57,6 +57,12 @@ export interface ControllerStatus {
   routes: { srcNodeId: number; dstNodeId: number }[];
   /** Metric reports dropped: sent too often by a node, or while the store lagged behind. */
   metricsDropped: number;
+  /** Nodes must prove a secret (auth_token or per-node tokens); their datagrams carry MACs. */
+  authRequired: boolean;
+  /** The controller serves wss:// (`tls` in its config). */
+  tls: boolean;
+  /** Connections refused before they authenticated: a wrong proof, an unvouched data address, too many bytes or too many pending from one address. */
+  refusedConnections: number;
 }
 
 /** Everything an admin may do to a running controller, in-process or from another process. */

@@ -4,6 +4,10 @@
 // committed there before the caller is answered, and restored from there at start, so a
 // controller killed and started again on the same store hands nodes back what they had.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -26,6 +30,11 @@ import { openStore, type DbConfig } from './store/open.js';
 import type { Store } from './store/store.js';
 import { MetricsBook, metricsPruneIntervalMs } from './metrics.js';
 import { serveAdmin, ADMIN_MAX_FRAME } from './admin.js';
+import { NONCE_BYTES, randomBytes } from '../control/auth.js';
+import { authRequired } from '../config/security-config.js';
+import { verifyHello, vouchDataHost, type HelloVerdict } from './admission.js';
+import { capBytes, PendingLimiter, remoteAddress } from './guard.js';
+import { LinkKeys } from './link-keys.js';
 
 export type { ControllerStatus, RelayStatus, SetLinkArgs, SetRoutesArgs, ClearRoutesArgs } from './api.js';
 
@@ -53,6 +62,20 @@ interface Member {
   routeTable?: Uint8Array;
   /** When its last metrics report was taken in. */
   lastReportMs?: number;
+  /** Authentication on: the key that wraps link keys for this connection, and the keys message count. */
+  kek?: Uint8Array;
+  keySeq: number;
+}
+
+/** One link key wrapped for a connection: the synchronous twin of control/auth.ts wrapKey. */
+function wrapKeySync(kek: Uint8Array, seq: number, neighbor: number, key: Uint8Array): Uint8Array {
+  const msg = Buffer.alloc(8);
+  msg.writeUInt32BE(seq >>> 0, 0);
+  msg.writeUInt32BE(neighbor >>> 0, 4);
+  const pad = createHmac('sha256', kek).update(msg).digest();
+  const out = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) out[i] = key[i]! ^ pad[i]!;
+  return out;
 }
 
 export interface StartControllerOptions {
@@ -89,6 +112,10 @@ export class Controller implements ControllerApi {
   readonly #groups: GroupBook;
   readonly #routes: RouteBook;
   readonly #metrics = new MetricsBook();
+  readonly #pending: PendingLimiter;
+  readonly #linkKeys = new LinkKeys();
+  /** Connections refused before they authenticated: wrong proof, too many bytes, too many pending. */
+  #refused = 0;
   /** Metric batches being written to the store. */
   #metricsWrites = 0;
   /** Metric reports or batches dropped: too frequent, or the store too slow. */
@@ -121,29 +148,83 @@ export class Controller implements ControllerApi {
       HELLO_TIMEOUT_MS,
     );
     this.#initLinks();
+    const sec = cfg.security;
+    this.#pending = new PendingLimiter(sec.limits.maxPendingPerAddress);
     // One port, four endpoints: `/relay` carries relay nodes' datagrams, `/admin` the admin
     // protocol, GET /metrics is Prometheus text, anything else is the control protocol. Each
     // has its own frame size bound.
-    this.#server = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+    this.#server = new WebSocketServer({ noServer: true, maxPayload: sec.limits.maxFrameBytes });
     this.#relayServer = new WebSocketServer({ noServer: true, maxPayload: RELAY_MAX_FRAME });
     this.#adminServer = new WebSocketServer({ noServer: true, maxPayload: ADMIN_MAX_FRAME });
     http.on('request', (req, res) => this.#httpRequest(req, res));
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'ws://controller');
       const path = url.pathname.replace(/\/+$/, '');
+      // Until a connection has proven itself it holds a pending slot of its address, and may
+      // send only max_hello_bytes; both end once it has (or when it closes).
+      const addr = remoteAddress(socket as Socket);
+      const release = this.#pending.take(addr);
+      if (!release) {
+        this.#refused++;
+        if (this.#pending.refused === 1 || this.#pending.refused % 1000 === 0) {
+          log.warn(`refusing connections from ${addr}: ${sec.limits.maxPendingPerAddress} of its connections have not authenticated yet (max_pending_per_address; ${this.#pending.refused} refused so far)`);
+        }
+        socket.end('HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\ntoo many unauthenticated connections from this address\n');
+        return;
+      }
+      const uncap = capBytes(socket, sec.limits.maxHelloBytes, () => {
+        this.#refused++;
+        log.warn(`closed a connection from ${addr} that sent more than ${sec.limits.maxHelloBytes} bytes before authenticating (max_hello_bytes)`);
+      });
+      socket.once('close', release);
+      const proven = () => {
+        release();
+        uncap();
+      };
       if (path.endsWith('/relay')) {
-        this.#relayServer.handleUpgrade(req, socket, head, (ws) => this.#relay.accept(ws, url.searchParams.get('node')));
+        // A relay connection's first frame is its binding token (checked against the hello).
+        this.#relayServer.handleUpgrade(req, socket, head, (ws) => {
+          ws.once('message', proven);
+          this.#relay.accept(ws, url.searchParams.get('node'));
+        });
       } else if (path.endsWith('/admin')) {
-        this.#adminServer.handleUpgrade(req, socket, head, (ws) => serveAdmin(ws, this));
+        this.#adminServer.handleUpgrade(req, socket, head, (ws) =>
+          serveAdmin(ws, this, { token: sec.adminToken, disabled: this.#adminDisabled(), onAuthenticated: proven, onRefused: () => this.#refused++ }),
+        );
       } else {
-        this.#server.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+        this.#server.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, addr, proven));
       }
     });
+  }
+
+  /** Why the admin endpoint is off, if it is: nodes authenticate but no admin_token is set. */
+  #adminDisabled(): string | undefined {
+    const sec = this.#cfg.security;
+    if (sec.adminToken === undefined && authRequired(sec)) {
+      return 'the admin endpoint is off: nodes authenticate (auth_token) but no admin_token is set in the controller config';
+    }
+    return undefined;
+  }
+
+  /** GET /metrics needs `Authorization: Bearer <admin_token>` when an admin_token is set. */
+  #metricsAllowed(req: IncomingMessage): boolean {
+    const token = this.#cfg.security.adminToken;
+    if (token === undefined) return true;
+    const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    if (!m) return false;
+    const a = createHmac('sha256', 'metrics').update(m[1]!.trim()).digest();
+    const b = createHmac('sha256', 'metrics').update(token).digest();
+    return timingSafeEqual(a, b);
   }
 
   #httpRequest(req: IncomingMessage, res: ServerResponse): void {
     const path = new URL(req.url ?? '/', 'http://controller').pathname.replace(/\/+$/, '');
     if (req.method === 'GET' && path === '/metrics') {
+      if (!this.#metricsAllowed(req)) {
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="nextmini"' });
+        res.end('GET /metrics needs the header "Authorization: Bearer <admin_token>"\n');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(this.#metrics.prometheus({ connected: this.#members.size, expected: this.#expected.size, topologyReady: this.#ready, groups: this.#groups.size }));
       return;
@@ -432,7 +513,7 @@ export class Controller implements ControllerApi {
   static async start(config: string | ControllerConfig, options: StartControllerOptions = {}): Promise<Controller> {
     checkOptions('startController', options, ['db', 'defaultDb']);
     const table = await loadTomlOrObject('controller config', config);
-    const cfg = withConfigFile(config, () => resolveControllerConfig(table, 'controller config'));
+    const cfg = withConfigFile(config, () => resolveControllerConfig(table, 'controller config', typeof config === 'string' ? dirname(config) : process.cwd()));
     const t = cfg.topology;
     const topo = callCore(() => WasmTopology.build(t.kind, t.a, t.b, Uint32Array.from(t.edges)));
     const cleanup: (() => Promise<void> | void)[] = [() => topo.free()];
@@ -455,7 +536,29 @@ export class Controller implements ControllerApi {
       return fail(err);
     }
     cleanup.push(() => store.close());
-    const server = createServer();
+    const sec = cfg.security;
+    let server: Server;
+    try {
+      if (sec.tls) {
+        const read = (what: string, path: string) => {
+          try {
+            return readFileSync(path);
+          } catch (err) {
+            throw new NextminiError('CONFIG_INVALID', `controller config.tls.${what}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+          }
+        };
+        const opts = { cert: read('cert', sec.tls.cert), key: read('key', sec.tls.key) };
+        try {
+          server = createTlsServer(opts) as unknown as Server;
+        } catch (err) {
+          throw new NextminiError('CONFIG_INVALID', `controller config.tls: the certificate and key cannot be used: ${(err as Error).message}`, { cause: err });
+        }
+      } else {
+        server = createServer();
+      }
+    } catch (err) {
+      return fail(err);
+    }
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('listening', () => resolve());
@@ -470,7 +573,7 @@ export class Controller implements ControllerApi {
     const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
     let c: Controller;
     try {
-      c = new Controller(cfg, topo, store, server, `ws://${cfg.host}:${port}`);
+      c = new Controller(cfg, topo, store, server, `${sec.tls ? 'wss' : 'ws'}://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`);
       await c.#restore();
       c.#unwatchRoutes = await store.watchRoutes(() => c.#routesTableChanged());
     } catch (err) {
@@ -480,6 +583,9 @@ export class Controller implements ControllerApi {
       store.pruneMetrics(Date.now() - cfg.metricsRetentionS * 1000).catch((err: unknown) => log.warn(`could not prune old metrics: ${(err as Error).message}`));
     }, metricsPruneIntervalMs(cfg.metricsRetentionS));
     c.#pruneTimer.unref?.();
+    if (!authRequired(sec)) {
+      log.warn(`no auth_token: anyone who can reach ${c.url} can join as any node, read peers' addresses and receive their traffic (see README "Security")`);
+    }
     log.info(`listening on ${c.url}; expecting nodes ${describeIds([...c.#expected])}; state in ${store.kind === 'memory' ? 'memory only' : `${store.kind} at ${store.location}`}`);
     return c;
   }
@@ -495,6 +601,9 @@ export class Controller implements ControllerApi {
       groups: this.#groups.size,
       routes: this.#routes.runtime().map((r) => ({ srcNodeId: r.srcNodeId, dstNodeId: r.dstNodeId })),
       metricsDropped: this.#metricsDropped,
+      authRequired: authRequired(this.#cfg.security),
+      tls: this.#cfg.security.tls !== undefined,
+      refusedConnections: this.#refused,
     };
   }
 
@@ -502,9 +611,12 @@ export class Controller implements ControllerApi {
     return this.#ready;
   }
 
-  #accept(ws: WebSocket): void {
+  #accept(ws: WebSocket, remote: string, proven: () => void): void {
     let member: Member | undefined;
+    let verifying = false;
     const helloTimer = setTimeout(() => ws.close(4000, 'no hello'), HELLO_TIMEOUT_MS);
+    const nonce = randomBytes(NONCE_BYTES);
+    ws.send(encode({ t: 'challenge', nonce, authRequired: authRequired(this.#cfg.security) }));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) return this.#reject(ws, 'MALFORMED', 'control messages are binary');
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -519,9 +631,23 @@ export class Controller implements ControllerApi {
         return this.#reject(ws, 'MALFORMED', (err as Error).message);
       }
       if (!member) {
+        if (verifying) return this.#reject(ws, 'MALFORMED', 'a node must wait for welcome after its hello');
         if (m.t !== 'hello') return this.#reject(ws, 'MALFORMED', 'the first message must be hello');
-        clearTimeout(helloTimer);
-        member = this.#admit(ws, m);
+        verifying = true;
+        const hello = m;
+        void verifyHello(this.#cfg.security, hello, nonce).then(
+          (verdict) => {
+            if (this.#closed || ws.readyState !== ws.OPEN) return;
+            if (!verdict.ok) {
+              this.#refused++;
+              return this.#reject(ws, 'UNAUTHORIZED', verdict.message);
+            }
+            clearTimeout(helloTimer);
+            member = this.#admit(ws, hello, verdict, remote);
+            if (member) proven();
+          },
+          (err: unknown) => this.#reject(ws, 'UNAUTHORIZED', `could not check the proof: ${(err as Error).message}`),
+        );
         return;
       }
       if (m.t === 'links-up') {
@@ -562,7 +688,7 @@ export class Controller implements ControllerApi {
     ws.send(encode({ t: 'reject', code, message }), () => ws.close(4001, code));
   }
 
-  #admit(ws: WebSocket, hello: Hello): Member | undefined {
+  #admit(ws: WebSocket, hello: Hello, verdict: HelloVerdict & { ok: true }, remote: string): Member | undefined {
     const id = hello.nodeId;
     if (!this.#expected.has(id)) {
       this.#reject(ws, 'UNKNOWN_NODE', `node id ${id} is not in the topology (nodes are ${describeIds([...this.#expected])})`);
@@ -577,8 +703,17 @@ export class Controller implements ControllerApi {
       this.#reject(ws, 'PROTOCOL_MISMATCH', `node ${id} uses ${hello.protocol} links but the connected nodes use ${other.hello.protocol}`);
       return undefined;
     }
-    const member: Member = { ws, hello, generation: 0, linksUpGeneration: -1 };
+    const vouched = vouchDataHost(this.#cfg.security, hello, remote);
+    if ('error' in vouched) {
+      this.#refused++;
+      this.#reject(ws, 'UNAUTHORIZED', vouched.error);
+      return undefined;
+    }
+    hello.dataHost = vouched.host;
+    const member: Member = { ws, hello, generation: 0, linksUpGeneration: -1, keySeq: 0, ...(verdict.kek ? { kek: verdict.kek } : {}) };
     this.#members.set(id, member);
+    ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof }));
+    if (member.kek) this.#rotateKeys(member);
     this.#lastKnown.set(id, { host: hello.dataHost, port: hello.dataPort, protocol: hello.protocol });
     log.info(`node ${id} joined from ${hello.dataHost}:${hello.dataPort} (${hello.protocol})`);
     this.#noteNode(hello, true);
@@ -589,6 +724,37 @@ export class Controller implements ControllerApi {
     for (const n of this.#topo.neighbors(id)) this.#markDirty(n);
     for (const [n, mode] of this.#cfg.operatingModes) if (mode === 'max') this.#markDirty(n);
     return member;
+  }
+
+  /** Nodes that `id` exchanges datagrams with directly: its neighbours, or everyone in max mode. */
+  #directPeers(id: number): Set<number> {
+    const out = new Set<number>(this.#topo.neighbors(id));
+    const modes = this.#cfg.operatingModes;
+    if (modes.get(id) === 'max') for (const n of this.#expected) out.add(n);
+    else for (const [n, mode] of modes) if (mode === 'max') out.add(n);
+    out.delete(id);
+    return out;
+  }
+
+  /**
+   * New keys for every link of a node that (re)joined: all of them to it, each one to the peer
+   * at the other end if that is connected. Sent before the joiner's snapshot, so it holds its
+   * keys before it learns where to send.
+   */
+  #rotateKeys(member: Member): void {
+    const id = member.hello.nodeId;
+    const fresh = this.#linkKeys.rotate(id, this.#directPeers(id));
+    this.#sendKeys(member, [...fresh]);
+    for (const [peer, key] of fresh) {
+      const other = this.#members.get(peer);
+      if (other?.kek) this.#sendKeys(other, [[id, key]]);
+    }
+  }
+
+  #sendKeys(m: Member, keys: [number, Uint8Array][]): void {
+    const seq = ++m.keySeq;
+    const entries = keys.map(([neighbor, key]) => ({ neighbor, key: wrapKeySync(m.kek!, seq, neighbor, key) }));
+    m.ws.send(encode({ t: 'keys', seq, entries }));
   }
 
   #markDirty(id: number): void {
@@ -639,7 +805,18 @@ export class Controller implements ControllerApi {
     const caller = member.hello.nodeId;
     const reply = (code: string, message: string, group: ReturnType<GroupBook['directory']>[number] | null = null) =>
       member.ws.send(encode({ t: 'group-reply', reqId: m.reqId, code, message, group }));
+    const limits = this.#cfg.security.limits;
+    if (m.op === 'create') {
+      const bytes = new TextEncoder().encode(m.label).length;
+      if (bytes > limits.maxLabelBytes) return reply('INVALID_ARGUMENT', `a group label is at most ${limits.maxLabelBytes} bytes (max_label_bytes); this one is ${bytes}`);
+    }
     void this.#enqueue(async () => {
+      if (m.op === 'create') {
+        const owned = this.#groups.directory().reduce((n, g) => n + (g.srcNodeId === caller ? 1 : 0), 0);
+        if (owned >= limits.maxGroupsPerNode) {
+          return reply('POOL_EXHAUSTED', `node ${caller} owns ${owned} groups, the most one node may own (max_groups_per_node); delete one first`);
+        }
+      }
       let change;
       try {
         change = this.#groups.apply(caller, m);

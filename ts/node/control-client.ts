@@ -2,14 +2,23 @@
 // reconnecting with backoff when the controller goes away.
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
-import { decode, encode, type GroupDirEntry, type GroupOp, type GroupReply, type Hello, type LinkEntry, type Snapshot } from '../control/messages.js';
-import { openSocket, type MessageSocket } from '../control/socket.js';
+import { decode, encode, type ControlMessage, type GroupDirEntry, type GroupOp, type GroupReply, type Hello, type LinkEntry, type Snapshot } from '../control/messages.js';
+import { openSocket, type MessageSocket, type SocketOptions } from '../control/socket.js';
+import { controllerProof, equalBytes, keyWrappingKey, nodeProof, LINK_KEY_BYTES, NONCE_BYTES, randomBytes, wrapKey, type HelloBinding } from '../control/auth.js';
 
 const log = logger('control');
 
 export interface ControlClientOptions {
   url: string;
-  hello: Omit<Hello, 't'>;
+  hello: Omit<Hello, 't' | 'clientNonce' | 'proof'>;
+  /** The node's secret (`auth_token`); proven in hello, never sent. */
+  authToken?: string;
+  /** TLS options for a wss:// controller (a CA to trust). */
+  socket?: SocketOptions;
+  /** Authentication is on for this connection (welcome verified): datagrams carry MACs. */
+  onAuth(on: boolean): void;
+  /** Link keys for some neighbours, unwrapped. */
+  onKeys(keys: { neighbor: number; key: Uint8Array }[]): void;
   onSnapshot(s: Snapshot): void;
   onTopologyReady(): void;
   onLinks(links: LinkEntry[]): void;
@@ -36,6 +45,14 @@ export class ControlClient {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #nextReq = 1;
   #requests = new Map<number, { resolve(r: GroupReply): void; reject(e: unknown): void; timer: ReturnType<typeof setTimeout> }>();
+  /**
+   * Messages are handled one after the other, in order: proving and unwrapping keys is
+   * asynchronous (WebCrypto), and nothing after a keys message may overtake it.
+   */
+  #chain: Promise<void> = Promise.resolve();
+  /** This connection's binding (nonces) and key-wrapping key, once hello went out / welcome came. */
+  #binding: HelloBinding | undefined;
+  #kek: Uint8Array | undefined;
 
   constructor(private readonly o: ControlClientOptions) {}
 
@@ -63,39 +80,103 @@ export class ControlClient {
 
   #connect(): void {
     if (this.#closed) return;
-    const socket = openSocket(this.o.url, {
-      onOpen: () => {
-        this.#attempt = 0;
-        this.#everConnected = true;
-        socket.send(encode({ t: 'hello', ...this.o.hello }));
-      },
-      onMessage: (data) => this.#onMessage(socket, data),
-      onClose: () => this.#onClose(socket),
-      onError: (err) => log.debug(`controller socket error: ${String(err)}`),
-    });
+    let socket: MessageSocket;
+    try {
+      socket = openSocket(
+        this.o.url,
+        {
+          onOpen: () => {
+            this.#attempt = 0;
+            this.#everConnected = true;
+            this.#binding = undefined;
+            this.#kek = undefined;
+            // The hello waits for the controller's challenge.
+          },
+          onMessage: (data) => {
+            this.#chain = this.#chain.then(() => this.#onMessage(socket, data)).catch((err: unknown) => log.warn(`control message not handled: ${(err as Error).message}`));
+          },
+          onClose: () => this.#onClose(socket),
+          onError: (err) => log.debug(`controller socket error: ${String(err)}`),
+        },
+        this.o.socket,
+      );
+    } catch (err) {
+      this.#fail(err instanceof NextminiError ? err : new NextminiError('CONTROLLER_UNREACHABLE', `cannot open ${this.o.url}: ${(err as Error).message}`));
+      return;
+    }
     this.#socket = socket;
   }
 
-  #onMessage(socket: MessageSocket, data: Uint8Array): void {
-    let m;
+  /** Ends the client for good: a refusal, or a controller that failed to prove itself. */
+  #fail(err: NextminiError, socket?: MessageSocket): void {
+    log.error(err.message);
+    this.#closed = true;
+    socket?.close();
+    if (this.#first) {
+      this.#first.reject(err);
+      this.#first = undefined;
+    }
+  }
+
+  #refused(reason: string, message: string): NextminiError {
+    return new NextminiError('CONTROLLER_REJECTED', `node ${this.o.hello.nodeId}: ${message} (${reason})`);
+  }
+
+  async #onMessage(socket: MessageSocket, data: Uint8Array): Promise<void> {
+    if (socket !== this.#socket || this.#closed) return;
+    let m: ControlMessage;
     try {
       m = decode(data);
     } catch (err) {
       log.warn(`ignoring a control message: ${(err as Error).message}`);
       return;
     }
+    const token = this.o.authToken;
     switch (m.t) {
-      case 'reject': {
-        const err = new NextminiError('CONTROLLER_REJECTED', `the controller refused node ${this.o.hello.nodeId}: ${m.message} (${m.code})`);
-        log.error(err.message);
-        this.#closed = true;
-        socket.close();
-        if (this.#first) {
-          this.#first.reject(err);
-          this.#first = undefined;
+      case 'challenge': {
+        if (m.authRequired && token === undefined) {
+          return this.#fail(this.#refused('UNAUTHORIZED', `the controller at ${this.o.url} requires authentication; set auth_token in the node config to the controller's auth_token (or this node's [[nodes]] token)`), socket);
         }
+        if (!m.authRequired && token !== undefined) {
+          return this.#fail(this.#refused('UNAUTHORIZED', `the node has an auth_token but the controller at ${this.o.url} does not authenticate nodes (no auth_token in its config); refusing to join a network anyone can join`), socket);
+        }
+        const binding: HelloBinding = { serverNonce: m.nonce, clientNonce: randomBytes(NONCE_BYTES), nodeId: this.o.hello.nodeId };
+        const proof = token === undefined ? new Uint8Array(0) : await nodeProof(token, binding);
+        if (socket !== this.#socket) return;
+        this.#binding = binding;
+        socket.send(encode({ t: 'hello', ...this.o.hello, clientNonce: binding.clientNonce, proof }));
         return;
       }
+      case 'welcome': {
+        const binding = this.#binding;
+        if (!binding) return this.#fail(this.#refused('MALFORMED', 'the controller sent welcome before hello'), socket);
+        if (token !== undefined) {
+          const expected = await controllerProof(token, binding);
+          if (!equalBytes(expected, m.proof)) {
+            return this.#fail(this.#refused('UNAUTHORIZED', `the controller at ${this.o.url} could not prove it knows this node's auth_token; is it the right controller?`), socket);
+          }
+          this.#kek = await keyWrappingKey(token, binding);
+        }
+        this.o.onAuth(token !== undefined);
+        return;
+      }
+      case 'keys': {
+        const kek = this.#kek;
+        if (!kek) {
+          log.warn('ignoring link keys from a controller that did not authenticate');
+          return;
+        }
+        if (m.entries.some((e) => e.key.length !== LINK_KEY_BYTES)) {
+          log.warn(`ignoring link keys that are not ${LINK_KEY_BYTES} bytes`);
+          return;
+        }
+        const keys = await Promise.all(m.entries.map(async (e) => ({ neighbor: e.neighbor, key: await wrapKey(kek, m.seq, e.neighbor, e.key) })));
+        if (socket !== this.#socket) return;
+        this.o.onKeys(keys);
+        return;
+      }
+      case 'reject':
+        return this.#fail(new NextminiError('CONTROLLER_REJECTED', `the controller refused node ${this.o.hello.nodeId}: ${m.message} (${m.code})`), socket);
       case 'snapshot':
         this.o.onSnapshot(m);
         if (this.#first) {

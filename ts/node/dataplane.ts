@@ -12,7 +12,7 @@ import { Waiters, type WaitOptions } from './waiters.js';
 import { NodeGroups, type GroupInfo, type TreeRoutes } from './groups.js';
 import { NodeSessions, type ProgressEvent, type ReceiveDataArgs, type SendDataArgs, type SessionOutcome, type SessionProgress, type SessionCounts } from './sessions.js';
 import type { PeerAddr, Transport } from './transport.js';
-import { currentHost, loadNodeTable, transportFor } from './host.js';
+import { currentHost, loadNodeTable, readCaFile, transportFor } from './host.js';
 import { assertCoreReady } from '../core/state.js';
 import { MetricsReporter } from './metrics-reporter.js';
 
@@ -95,6 +95,14 @@ export interface DropCounts {
   link_queue: number;
   /** A multicast packet for a group or tree this node has no entry for. */
   unknown_group: number;
+  /** From an unknown sender, or from a peer that is not a neighbour and not ending here. */
+  not_a_peer: number;
+  /** Authentication on: the per-hop tag did not verify under the sender's keys. */
+  auth: number;
+  /** Authentication on: a replayed or too old counter. */
+  replay: number;
+  /** Authentication on: no key for the next hop. */
+  no_key: number;
   /** A message arrived for a flow nobody registered. */
   no_receiver: number;
   /** A receiver's buffer (channel_capacity) was full; the oldest delivery was dropped. */
@@ -247,12 +255,25 @@ export class Dataplane {
       throw err;
     }
     engine.attach(transport);
+    let ca: string | undefined;
+    try {
+      if (cfg.ca !== undefined) ca = await readCaFile(cfg.ca, config);
+    } catch (err) {
+      await transport.close();
+      engine.close();
+      throw err;
+    }
     const control = new ControlClient({
       url: controllerUrl(cfg.controller_addr),
+      ...(cfg.auth_token !== undefined ? { authToken: cfg.auth_token } : {}),
+      ...(ca !== undefined ? { socket: { ca } } : {}),
+      // TODO(data-plane MAC): direct calls once Engine has them.
+      onAuth: (on) => (engine as unknown as { setAuth?(on: boolean): void }).setAuth?.(on),
+      onKeys: (keys) => (engine as unknown as { setLinkKeys?(k: typeof keys): void }).setLinkKeys?.(keys),
       hello: {
         nodeId: cfg.node_id,
         protocol: cfg.protocol,
-        dataHost: transport.local.host,
+        dataHost: cfg.public_network_addr ?? transport.local.host,
         dataPort: transport.local.port,
         ...(transport.relayToken ? { relayToken: transport.relayToken } : {}),
       },
@@ -304,6 +325,8 @@ export class Dataplane {
     const peers = new Map<number, PeerAddr>();
     for (const p of s.peers) if (p.nodeId !== this.nodeId) peers.set(p.nodeId, { host: p.host, port: p.port });
     this.#engine.setPeers(peers);
+    // Who may send to this node: its topology neighbours; in max mode every peer.
+    this.#engine.setNeighbors(s.operatingMode === 'max' ? peers.keys() : s.neighbors);
     log.debug(`node ${this.nodeId}: snapshot ${s.generation}, peers ${[...peers].map(([n, p]) => `${n}@${p.port}`).join(' ')}`);
     const neighbors = s.neighbors.map((n) => peers.get(n));
     if (s.topologyReady) this.markReady();

@@ -1,5 +1,7 @@
 // Installs what Node, Deno and Bun offer a dataplane: UDP, TCP and relay links, TOML config
 // files, and the `ws` package as the WebSocket where the runtime has none (Node 20).
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { WebSocket as WsWebSocket } from 'ws';
 import { loadTomlOrObject } from '../config/load.js';
 import { setWebSocketFallback } from '../control/socket.js';
@@ -14,8 +16,9 @@ installHost({
   defaultProtocol: 'udp',
   transports: {
     udp: (c) => UdpTransport.bind(c.host, c.port, c.onDatagram),
-    tcp: (c) => TcpTransport.bind(c.host, c.port, c.onDatagram),
+    tcp: (c) => TcpTransport.bind(c.host, c.port, c.nodeId, c.onDatagram),
     relay: (c) => RelayTransport.open(c),
   },
   loadConfig: (what, path) => loadTomlOrObject(what, path),
+  readTextFile: (path, configFile) => readFile(isAbsolute(path) || !configFile ? path : resolve(dirname(configFile), path), 'utf8'),
 });

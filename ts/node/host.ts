@@ -27,6 +27,8 @@ export interface DataplaneHost {
   loadConfig?: (what: string, path: string) => Promise<Table>;
   /** The protocol when the config names none. */
   defaultProtocol: Protocol;
+  /** Reads a text file (a CA certificate), relative to `baseDir` unless absolute; absent in browsers. */
+  readTextFile?: (path: string, baseDir: string | undefined) => Promise<string>;
 }
 
 let host: DataplaneHost = { runtime: 'this runtime', transports: {}, defaultProtocol: 'udp' };
@@ -45,6 +47,18 @@ export async function loadNodeTable(config: unknown): Promise<Table> {
     throw new NextminiError('CONFIG_INVALID', `node config: ${runtimeName()} cannot read config files (got the path ${JSON.stringify(config)}); pass the config as an object`);
   }
   return host.loadConfig('node config', config);
+}
+
+/** Reads the node config's `ca` file; the config's own directory anchors a relative path. */
+export async function readCaFile(path: string, config: unknown): Promise<string> {
+  if (!host.readTextFile) {
+    throw new NextminiError('CONFIG_INVALID', `node config.ca: ${runtimeName()} cannot read files; add the CA to the browser's trust store and leave ca out`);
+  }
+  try {
+    return await host.readTextFile(path, typeof config === 'string' ? config : undefined);
+  } catch (err) {
+    throw new NextminiError('CONFIG_INVALID', `node config.ca: cannot read ${JSON.stringify(path)}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export function transportFor(protocol: Protocol): TransportFactory {
