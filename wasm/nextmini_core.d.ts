@@ -57,7 +57,8 @@ export class WasmNode {
      */
     groupRouteCount(group: number): number;
     /**
-     * Feeds a batch of datagrams received from links (see `batch` for the format).
+     * Feeds a batch of datagrams received from links, each with its link-level sender (see
+     * `batch` for the format).
      */
     handleDatagrams(now_ms: number, batch: Uint8Array | number[]): void;
     handleTimeout(now_ms: number): void;
@@ -111,11 +112,24 @@ export class WasmNode {
      */
     sessionProgress(id: number): Float64Array;
     /**
+     * Per-hop authentication on or off (CONFIG_INVALID when the MTU leaves no room).
+     */
+    setAuth(on: boolean): void;
+    /**
+     * Link keys, repeated `{ u32 neighbor, 32 bytes key }`; each makes that neighbour's key
+     * before it the previous one.
+     */
+    setLinkKeys(entries: Uint8Array | number[]): void;
+    /**
      * Installs or changes the emulation of the link towards `neighbor` (see `link.rs` for
      * the parameter layout). Queued packets are kept.
      */
     setLink(now_ms: number, neighbor: number, params: Float64Array | number[]): void;
     setMaxMode(max_mode: boolean): void;
+    /**
+     * The nodes this node takes any datagram from (topology neighbours; max mode: all peers).
+     */
+    setNeighbors(ids: Uint32Array | number[]): void;
     /**
      * Nodes whose data addresses the host knows.
      */
@@ -306,8 +320,11 @@ export interface InitOutput {
     readonly wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
     readonly wasmnode_sessionOutcome: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_sessionProgress: (a: number, b: number) => [number, number, number, number];
+    readonly wasmnode_setAuth: (a: number, b: number) => [number, number];
     readonly wasmnode_setLink: (a: number, b: number, c: number, d: number, e: number) => [number, number];
+    readonly wasmnode_setLinkKeys: (a: number, b: number, c: number) => [number, number];
     readonly wasmnode_setMaxMode: (a: number, b: number) => void;
+    readonly wasmnode_setNeighbors: (a: number, b: number, c: number) => void;
     readonly wasmnode_setPeers: (a: number, b: number, c: number) => void;
     readonly wasmnode_statNames: () => [number, number];
     readonly wasmnode_stats: (a: number) => [number, number];

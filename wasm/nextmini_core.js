@@ -214,7 +214,8 @@ export class WasmNode {
         return ret >>> 0;
     }
     /**
-     * Feeds a batch of datagrams received from links (see `batch` for the format).
+     * Feeds a batch of datagrams received from links, each with its link-level sender (see
+     * `batch` for the format).
      * @param {number} now_ms
      * @param {Uint8Array | number[]} batch
      */
@@ -455,6 +456,29 @@ export class WasmNode {
         return v1;
     }
     /**
+     * Per-hop authentication on or off (CONFIG_INVALID when the MTU leaves no room).
+     * @param {boolean} on
+     */
+    setAuth(on) {
+        const ret = wasm.wasmnode_setAuth(this.__wbg_ptr, on);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * Link keys, repeated `{ u32 neighbor, 32 bytes key }`; each makes that neighbour's key
+     * before it the previous one.
+     * @param {Uint8Array | number[]} entries
+     */
+    setLinkKeys(entries) {
+        const ptr0 = passArray8ToWasm0(entries, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmnode_setLinkKeys(this.__wbg_ptr, ptr0, len0);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
      * Installs or changes the emulation of the link towards `neighbor` (see `link.rs` for
      * the parameter layout). Queued packets are kept.
      * @param {number} now_ms
@@ -476,6 +500,15 @@ export class WasmNode {
      */
     setMaxMode(max_mode) {
         wasm.wasmnode_setMaxMode(this.__wbg_ptr, max_mode);
+    }
+    /**
+     * The nodes this node takes any datagram from (topology neighbours; max mode: all peers).
+     * @param {Uint32Array | number[]} ids
+     */
+    setNeighbors(ids) {
+        const ptr0 = passArray32ToWasm0(ids, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        wasm.wasmnode_setNeighbors(this.__wbg_ptr, ptr0, len0);
     }
     /**
      * Nodes whose data addresses the host knows.

@@ -67,8 +67,11 @@ export const wasmnode_send: (a: number, b: number, c: number, d: number, e: numb
 export const wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
 export const wasmnode_sessionOutcome: (a: number, b: number) => [number, number, number, number];
 export const wasmnode_sessionProgress: (a: number, b: number) => [number, number, number, number];
+export const wasmnode_setAuth: (a: number, b: number) => [number, number];
 export const wasmnode_setLink: (a: number, b: number, c: number, d: number, e: number) => [number, number];
+export const wasmnode_setLinkKeys: (a: number, b: number, c: number) => [number, number];
 export const wasmnode_setMaxMode: (a: number, b: number) => void;
+export const wasmnode_setNeighbors: (a: number, b: number, c: number) => void;
 export const wasmnode_setPeers: (a: number, b: number, c: number) => void;
 export const wasmnode_statNames: () => [number, number];
 export const wasmnode_stats: (a: number) => [number, number];

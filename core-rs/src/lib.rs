@@ -11,10 +11,12 @@
 //! - [`link`]: link emulation (rate, delay, jitter, loss, queue limits).
 //! - [`topology`]: topology generation, unicast routes, multicast trees.
 //! - [`lossless`]: reliable bulk sessions to many receivers (NACK rounds, RaptorQ repair).
+//! - [`auth`]: per-hop datagram tags (ChaCha20-Poly1305) and replay windows.
 //! - [`node`]: the per-node engine that ties them together (see its drive loop).
 //! - [`error`]: typed errors, each with a stable code string used at the JS boundary.
 //! - [`wasm`]: the wasm-bindgen boundary (coarse calls, bytes in/out).
 
+pub mod auth;
 pub mod error;
 pub mod frag;
 pub mod groups;

@@ -123,6 +123,19 @@ impl Endpoint {
         })
     }
 
+    /// Changes the datagram size for sessions opened from now on (running sessions keep the
+    /// chunk size of their manifest). Same bounds as [`Endpoint::new`].
+    pub fn set_mtu(&mut self, mtu: usize) -> Result<(), LosslessError> {
+        if !(MIN_MTU..=HEADER_LEN + usize::from(u16::MAX)).contains(&mtu) {
+            return Err(invalid(format!(
+                "mtu {mtu} outside {MIN_MTU}..={}",
+                HEADER_LEN + 65535
+            )));
+        }
+        self.mtu = mtu;
+        Ok(())
+    }
+
     /// The largest frame this endpoint emits: `mtu - 40`.
     pub fn max_frame_len(&self) -> usize {
         self.mtu - HEADER_LEN

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! loop {
-//!     on datagram(s) from a link:   node.handle_datagram(now, bytes)
+//!     on datagram(s) from a link:   node.handle_datagram(now, from, bytes)
 //!     on an application send:       node.send(now, args)?
 //!     on the timer firing:          node.handle_timeout(now)
 //!     then, after every call:
@@ -18,6 +18,16 @@
 //!
 //! Calls never reach out to the host; everything they produce is queued and drained by the
 //! `poll_*` calls afterwards. A timeout that fires early or twice does nothing.
+//!
+//! # Who may send to this node
+//!
+//! `from` is the link-level sender as the host's transport identified it (0 = unknown). A
+//! datagram is taken only from a neighbour (`set_neighbors`: topology neighbours; in max mode
+//! every peer), or from a peer (`set_peers`) when it ends here (unicast or lossless to this
+//! node: what a max-mode node sends straight to its destination). Everything else is counted
+//! as `not_a_peer` and neither delivered nor forwarded. With authentication on
+//! (`set_auth`, `set_link_key`; see [`crate::auth`]) every datagram also carries a per-hop tag
+//! under the key of its link, checked before anything else looks at it.
 
 mod config;
 mod egress;
@@ -31,6 +41,7 @@ pub use event::{Delivery, Event, Transmit};
 pub use multicast::GroupSendArgs;
 pub use stats::{DropReason, NodeStats};
 
+use crate::auth::{AuthDrop, LinkAuth, KEY_LEN, TRAILER_LEN};
 use crate::error::{CoreError, ErrorCode};
 use crate::frag::{fragment, FragError, Fragments, Reassembler, ReassemblyDrop};
 use crate::link::{LinkParamError, LinkParams, LinkStats};
@@ -101,6 +112,9 @@ pub struct Node {
     mcast: MulticastTable,
     /// Nodes whose data address the host knows (all of them in max mode).
     peers: BTreeSet<u32>,
+    /// Nodes this node takes any datagram from (topology neighbours; max mode: all peers).
+    neighbors: BTreeSet<u32>,
+    auth: LinkAuth,
     next_message_id: u32,
     egress: Egress,
     events: VecDeque<Event>,
@@ -127,11 +141,14 @@ impl Node {
             key: "max_payload_bytes",
             reason: e.to_string(),
         })?;
+        let auth = LinkAuth::new(cfg.node_id);
         Ok(Node {
             cfg,
             routes: RouteTable::new(),
             mcast: MulticastTable::new(),
             peers: BTreeSet::new(),
+            neighbors: BTreeSet::new(),
+            auth,
             next_message_id: 1,
             egress: Egress::default(),
             events: VecDeque::new(),
@@ -158,6 +175,51 @@ impl Node {
     /// Sets the nodes the host can reach directly (their data addresses are known).
     pub fn set_peers(&mut self, peers: impl IntoIterator<Item = u32>) {
         self.peers = peers.into_iter().collect();
+    }
+
+    /// Sets the nodes this node takes any datagram from: its topology neighbours (in max mode,
+    /// every peer). See the module docs for what a peer that is not a neighbour may send.
+    pub fn set_neighbors(&mut self, neighbors: impl IntoIterator<Item = u32>) {
+        self.neighbors = neighbors.into_iter().collect();
+    }
+
+    /// Turns per-hop authentication on or off. On, every datagram carries a
+    /// [`TRAILER_LEN`]-byte trailer, so messages are fragmented (and lossless sessions opened
+    /// from now on are chunked) to `mtu - TRAILER_LEN`, and the wire stays within `mtu`.
+    /// Fails, changing nothing, when that leaves too little room.
+    pub fn set_auth(&mut self, on: bool) -> Result<(), NodeConfigError> {
+        let mtu = if on {
+            self.cfg.mtu.saturating_sub(TRAILER_LEN)
+        } else {
+            self.cfg.mtu
+        };
+        self.lossless.set_mtu(mtu).map_err(|e| NodeConfigError {
+            key: "mtu",
+            reason: format!(
+                "leaves no room for the {TRAILER_LEN}-byte authentication trailer: {e}"
+            ),
+        })?;
+        self.auth.set_on(on);
+        Ok(())
+    }
+
+    pub fn auth_on(&self) -> bool {
+        self.auth.is_on()
+    }
+
+    /// Installs the key of the link to `neighbor`; its key before becomes the previous one,
+    /// still accepted on receipt until the next change. The key in use changes nothing.
+    pub fn set_link_key(&mut self, neighbor: u32, key: [u8; KEY_LEN]) {
+        self.auth.set_key(neighbor, key);
+    }
+
+    /// The largest datagram this node builds before any trailer.
+    fn datagram_mtu(&self) -> usize {
+        if self.auth.is_on() {
+            self.cfg.mtu - TRAILER_LEN
+        } else {
+            self.cfg.mtu
+        }
     }
 
     pub fn set_operating_mode(&mut self, mode: OperatingMode) {
@@ -189,8 +251,12 @@ impl Node {
         self.egress.link_stats()
     }
 
-    /// Hands a datagram to the egress, counting an emulated drop.
-    fn transmit(&mut self, now_us: u64, next_hop: u32, datagram: Vec<u8>) {
+    /// Hands a datagram to the egress (tagged for `next_hop` when authentication is on),
+    /// counting an emulated drop.
+    fn transmit(&mut self, now_us: u64, next_hop: u32, mut datagram: Vec<u8>) {
+        if self.auth.is_on() && self.auth.seal(next_hop, &mut datagram).is_err() {
+            return self.stats.drop(DropReason::NoKey);
+        }
         match self.egress.push(now_us, next_hop, datagram) {
             Ok(()) => {}
             Err(LinkDrop::Loss) => self.stats.drop(DropReason::LinkLoss),
@@ -258,20 +324,55 @@ impl Node {
         template: &Header,
         payload: &'p [u8],
     ) -> Result<Fragments<'p>, SendError> {
-        fragment(template, payload, self.cfg.mtu, self.cfg.max_payload_bytes)
-            .map_err(SendError::Fragment)
+        fragment(
+            template,
+            payload,
+            self.datagram_mtu(),
+            self.cfg.max_payload_bytes,
+        )
+        .map_err(SendError::Fragment)
     }
 
     fn advance_message_id(&mut self) {
         self.next_message_id = self.next_message_id.wrapping_add(1).max(1);
     }
 
-    /// Takes one datagram from a link. Malformed or undeliverable input is counted, never fatal.
-    pub fn handle_datagram(&mut self, now_us: u64, datagram: &[u8]) {
+    /// Takes one datagram from a link, sent by `from` as the host's transport identified it
+    /// (0 = unknown). Malformed, unauthenticated or undeliverable input is counted, never fatal.
+    pub fn handle_datagram(&mut self, now_us: u64, from: u32, wire: &[u8]) {
+        let neighbor = self.neighbors.contains(&from);
+        if from == 0 || !(neighbor || self.peers.contains(&from)) {
+            return self.stats.drop(DropReason::NotAPeer);
+        }
+        let datagram = if self.auth.is_on() {
+            match wire.len().checked_sub(TRAILER_LEN) {
+                Some(n) => &wire[..n],
+                None => return self.stats.drop(DropReason::Malformed),
+            }
+        } else {
+            wire
+        };
         let header = match Header::decode(datagram) {
             Ok(h) => h,
             Err(_) => return self.stats.drop(DropReason::Malformed),
         };
+        if !neighbor {
+            // A peer that is not a neighbour may only send what ends here (max mode).
+            let ends_here = matches!(header.kind, PacketKind::Unicast | PacketKind::Lossless)
+                && header.dst == self.cfg.node_id;
+            if !ends_here {
+                return self.stats.drop(DropReason::NotAPeer);
+            }
+        }
+        if self.auth.is_on() {
+            match self.auth.open(from, wire) {
+                Ok(_) => {}
+                Err(AuthDrop::Replay) => return self.stats.drop(DropReason::Replay),
+                Err(AuthDrop::BadTag | AuthDrop::Short) => {
+                    return self.stats.drop(DropReason::Auth)
+                }
+            }
+        }
         self.stats.packets_received += 1;
         match header.kind {
             PacketKind::Unicast if header.dst == self.cfg.node_id => {

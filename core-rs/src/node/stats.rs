@@ -27,10 +27,19 @@ pub enum DropReason {
     LinkQueue,
     /// A multicast packet for a group or tree this node has no entry for.
     UnknownGroup,
+    /// The link-level sender is unknown (0), or not a neighbour (a peer that is not a
+    /// neighbour may only send datagrams that end here, as max mode does).
+    NotAPeer,
+    /// Authentication on: the tag verifies under none of the sender's keys (or it has none).
+    Auth,
+    /// Authentication on: a valid tag on a counter already seen or older than the window.
+    Replay,
+    /// Authentication on: no key for the next hop, so the datagram was not sent.
+    NoKey,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 12] = [
+    pub const ALL: [DropReason; 16] = [
         DropReason::Malformed,
         DropReason::HopLimit,
         DropReason::NoRoute,
@@ -43,6 +52,10 @@ impl DropReason {
         DropReason::LinkLoss,
         DropReason::LinkQueue,
         DropReason::UnknownGroup,
+        DropReason::NotAPeer,
+        DropReason::Auth,
+        DropReason::Replay,
+        DropReason::NoKey,
     ];
 
     /// Stable snake_case name used as the key in `stats().drops`.
@@ -60,6 +73,10 @@ impl DropReason {
             DropReason::LinkLoss => "link_loss",
             DropReason::LinkQueue => "link_queue",
             DropReason::UnknownGroup => "unknown_group",
+            DropReason::NotAPeer => "not_a_peer",
+            DropReason::Auth => "auth",
+            DropReason::Replay => "replay",
+            DropReason::NoKey => "no_key",
         }
     }
 }

@@ -20,7 +20,25 @@ fn node(id: u32, routes: &[(u32, u32)]) -> Node {
         t.set(None, dst, vec![hop]).unwrap();
     }
     n.set_routes(t);
+    // Neighbours: every next hop of the routes (tests without routes link nodes themselves).
+    n.set_neighbors(routes.iter().map(|&(_, hop)| hop));
     n
+}
+
+/// Makes each edge's ends neighbours of each other.
+fn link_edges(net: &mut BTreeMap<u32, Node>, edges: &[(u32, u32)]) {
+    for (&id, n) in net.iter_mut() {
+        let mut ns: Vec<u32> = n.neighbors.iter().copied().collect();
+        for &(a, b) in edges {
+            if a == id {
+                ns.push(b);
+            }
+            if b == id {
+                ns.push(a);
+            }
+        }
+        n.set_neighbors(ns);
+    }
 }
 
 /// A line 1 - 2 - 3 with shortest-path routes.
@@ -47,7 +65,7 @@ fn run(net: &mut BTreeMap<u32, Node>, now: u64) -> Vec<(u32, Delivery)> {
                 );
                 moved = true;
                 if let Some(n) = net.get_mut(&t.next_hop) {
-                    n.handle_datagram(now, &t.datagram);
+                    n.handle_datagram(now, id, &t.datagram);
                 }
             }
             while let Some(Event::Delivery(d)) = net.get_mut(&id).unwrap().poll_event() {
@@ -176,7 +194,7 @@ fn hostile_input_is_counted_not_fatal() {
         let junk: Vec<u8> = (0..len)
             .map(|j| (seed >> (j % 56)) as u8 ^ i as u8)
             .collect();
-        n3.handle_datagram(0, &junk);
+        n3.handle_datagram(0, 2, &junk);
     }
     assert!(n3.stats().drops(DropReason::Malformed) > 4000);
     // Still works afterwards.
@@ -238,7 +256,10 @@ fn max_mode_goes_straight_to_the_destination() {
     .unwrap();
     let t = n1.poll_transmit().unwrap();
     assert_eq!(t.next_hop, 3);
-    net.get_mut(&3).unwrap().handle_datagram(0, &t.datagram);
+    // Node 3 is no neighbour of 1 but knows it as a peer: a datagram that ends at 3 is taken.
+    let n3 = net.get_mut(&3).unwrap();
+    n3.set_peers([1, 2]);
+    n3.handle_datagram(0, 1, &t.datagram);
     assert_eq!(run(&mut net, 0).len(), 1);
     assert_eq!(net[&2].stats().packets_forwarded, 0);
 }
@@ -284,7 +305,7 @@ fn incomplete_messages_expire_and_are_counted() {
         .unwrap();
     let first = net.get_mut(&1).unwrap().poll_transmit().unwrap();
     let n2 = net.get_mut(&2).unwrap();
-    n2.handle_datagram(0, &first.datagram);
+    n2.handle_datagram(0, 1, &first.datagram);
     let deadline = n2.poll_timeout().expect("a reassembly deadline");
     n2.handle_timeout(deadline - 1); // early: nothing happens
     assert_eq!(n2.stats().drops(DropReason::ReassemblyExpired), 0);
@@ -423,6 +444,7 @@ fn multicast_fans_out_along_the_tree_once_per_member() {
     }];
     groups.set_routes(1, gid, tree).unwrap();
     let mut net: BTreeMap<u32, Node> = (1..=5).map(|id| (id, node(id, &[]))).collect();
+    link_edges(&mut net, &[(1, 2), (2, 3), (2, 4), (1, 5)]);
     for (id, n) in net.iter_mut() {
         n.set_multicast(groups.table_for(*id));
     }
@@ -474,7 +496,7 @@ fn run_until(
                     assert!(t.datagram.len() <= MTU);
                     moved = true;
                     if let Some(n) = net.get_mut(&t.next_hop) {
-                        n.handle_datagram(now, &t.datagram);
+                        n.handle_datagram(now, id, &t.datagram);
                     }
                 }
                 while net.get_mut(&id).unwrap().poll_event().is_some() {}
@@ -630,5 +652,295 @@ fn lossless_completes_over_long_lossy_links() {
             Some(Outcome::Completed),
             "delay {delay_ms} ms, loss {loss}: ended at {at} us"
         );
+    }
+}
+
+/// Who may send to a node, and per-hop authentication.
+mod auth {
+    use super::*;
+    use crate::auth::TRAILER_LEN;
+
+    fn key(a: u32, b: u32) -> [u8; 32] {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let mut k = [0u8; 32];
+        k[..4].copy_from_slice(&lo.to_be_bytes());
+        k[4..8].copy_from_slice(&hi.to_be_bytes());
+        k[31] = 0x5a;
+        k
+    }
+
+    /// The line 1 - 2 - 3 with authentication on and one key per link.
+    fn keyed_line() -> BTreeMap<u32, Node> {
+        let mut net = line();
+        for (a, b) in [(1, 2), (2, 3)] {
+            net.get_mut(&a).unwrap().set_link_key(b, key(a, b));
+            net.get_mut(&b).unwrap().set_link_key(a, key(a, b));
+        }
+        for n in net.values_mut() {
+            n.set_auth(true).unwrap();
+        }
+        net
+    }
+
+    fn send(n: &mut Node, dst: u32, data: &[u8]) {
+        n.send(
+            0,
+            SendArgs {
+                dst_node: dst,
+                src_port: 1,
+                dst_port: 2,
+                payload: data,
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn unknown_and_non_neighbour_senders_are_dropped_as_not_a_peer() {
+        let mut net = line();
+        let mut n1 = node(1, &[(2, 2), (3, 2)]);
+        send(&mut n1, 3, b"forged");
+        let t = n1.poll_transmit().unwrap();
+        let n2 = net.get_mut(&2).unwrap();
+        // Unknown to the transport (0), or a node that is not a neighbour of 2.
+        n2.handle_datagram(0, 0, &t.datagram);
+        n2.handle_datagram(0, 9, &t.datagram);
+        assert_eq!(n2.stats().drops(DropReason::NotAPeer), 2);
+        assert_eq!(n2.stats().packets_forwarded, 0);
+        assert_eq!(n2.stats().packets_received, 0);
+        assert!(n2.poll_transmit().is_none());
+        // At the destination: node 1 is not 3's neighbour, and 3 does not know it as a peer.
+        let n3 = net.get_mut(&3).unwrap();
+        n3.handle_datagram(0, 1, &t.datagram);
+        n3.handle_datagram(0, 0, &t.datagram);
+        assert_eq!(n3.stats().drops(DropReason::NotAPeer), 2);
+        assert!(n3.poll_event().is_none());
+        // A peer that is not a neighbour may deliver to 3 (max mode) but never transit it.
+        n3.set_peers([1, 2]);
+        n3.handle_datagram(0, 1, &t.datagram);
+        assert_eq!(run(&mut net, 0).len(), 1);
+        let mut via3 = node(1, &[(2, 3)]);
+        send(&mut via3, 2, b"make 3 forward");
+        let t = via3.poll_transmit().unwrap();
+        let n3 = net.get_mut(&3).unwrap();
+        n3.handle_datagram(0, 1, &t.datagram);
+        assert_eq!(n3.stats().drops(DropReason::NotAPeer), 3);
+        assert_eq!(n3.stats().packets_forwarded, 0);
+        // The real neighbour still gets through.
+        send(net.get_mut(&1).unwrap(), 3, b"ok");
+        assert_eq!(run(&mut net, 0).len(), 1);
+    }
+
+    #[test]
+    fn forwarded_over_two_hops_with_per_hop_keys() {
+        let mut net = keyed_line();
+        let data = payload(5000);
+        send(net.get_mut(&1).unwrap(), 3, &data);
+        // Collect the wire datagrams per hop to check the tags change hop by hop.
+        let first: Vec<Transmit> =
+            std::iter::from_fn(|| net.get_mut(&1).unwrap().poll_transmit()).collect();
+        assert!(first
+            .iter()
+            .all(|t| t.next_hop == 2 && t.datagram.len() <= MTU));
+        for t in &first {
+            net.get_mut(&2).unwrap().handle_datagram(0, 1, &t.datagram);
+        }
+        let second: Vec<Transmit> =
+            std::iter::from_fn(|| net.get_mut(&2).unwrap().poll_transmit()).collect();
+        assert_eq!(second.len(), first.len());
+        for (a, b) in first.iter().zip(&second) {
+            let body = a.datagram.len() - TRAILER_LEN;
+            assert_eq!(b.datagram.len(), a.datagram.len());
+            assert_eq!(a.datagram[..3], b.datagram[..3]);
+            assert_eq!(
+                a.datagram[4..body],
+                b.datagram[4..body],
+                "only the hop limit changes"
+            );
+            assert_ne!(
+                a.datagram[body + 8..],
+                b.datagram[body + 8..],
+                "re-tagged for the next hop"
+            );
+        }
+        // Node 2's tags are for the link 2-3: node 3 refuses them as if they came from 1 ...
+        let n3 = net.get_mut(&3).unwrap();
+        n3.set_peers([1, 2]);
+        n3.handle_datagram(0, 1, &second[0].datagram);
+        assert_eq!(n3.stats().drops(DropReason::Auth), 1);
+        // ... and takes them from 2.
+        for t in &second {
+            n3.handle_datagram(0, 2, &t.datagram);
+        }
+        let got: Vec<Delivery> = std::iter::from_fn(|| match n3.poll_event() {
+            Some(Event::Delivery(d)) => Some(d),
+            _ => None,
+        })
+        .collect();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].payload, data);
+        // A replayed datagram is refused and counted.
+        n3.handle_datagram(0, 2, &second[1].datagram);
+        assert_eq!(n3.stats().drops(DropReason::Replay), 1);
+        // A datagram without a trailer (auth off at the sender) does not even parse once the
+        // 24 bytes a trailer would take are cut off: malformed, never delivered.
+        let mut plain = node(2, &[(3, 3)]);
+        send(&mut plain, 3, b"plain");
+        let t = plain.poll_transmit().unwrap();
+        n3.handle_datagram(0, 2, &t.datagram);
+        assert_eq!(n3.stats().drops(DropReason::Malformed), 1);
+        assert!(n3.poll_event().is_none());
+        for n in net.values() {
+            assert_eq!(n.stats().drops(DropReason::NotAPeer), 0);
+        }
+    }
+
+    #[test]
+    fn the_mtu_shrinks_by_the_trailer_and_the_wire_stays_within_it() {
+        let data = payload(10 * MTU);
+        let count = |auth: bool| {
+            let mut net = if auth { keyed_line() } else { line() };
+            send(net.get_mut(&1).unwrap(), 3, &data);
+            let ts: Vec<Transmit> =
+                std::iter::from_fn(|| net.get_mut(&1).unwrap().poll_transmit()).collect();
+            let largest = ts.iter().map(|t| t.datagram.len()).max().unwrap();
+            for t in ts {
+                net.get_mut(&2).unwrap().handle_datagram(0, 1, &t.datagram);
+            }
+            let got = run(&mut net, 0);
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].1.payload, data);
+            (net[&2].stats().packets_forwarded, largest)
+        };
+        let (plain, plain_largest) = count(false);
+        let (authed, authed_largest) = count(true);
+        assert_eq!(plain_largest, MTU);
+        assert_eq!(
+            authed_largest, MTU,
+            "header + payload + trailer fill the MTU exactly"
+        );
+        let per = (MTU - crate::wire::HEADER_LEN) as u64;
+        let per_auth = (MTU - crate::wire::HEADER_LEN - TRAILER_LEN) as u64;
+        assert_eq!(plain, (10 * MTU as u64).div_ceil(per));
+        assert_eq!(authed, (10 * MTU as u64).div_ceil(per_auth));
+        // An MTU without room for the trailer and a lossless frame: refused, nothing changes.
+        let mut small = Node::new(NodeConfig {
+            mtu: crate::lossless::endpoint::MIN_MTU,
+            ..NodeConfig::default()
+        })
+        .unwrap();
+        let err = small.set_auth(true).unwrap_err();
+        assert_eq!(err.key, "mtu");
+        assert!(!small.auth_on());
+    }
+
+    #[test]
+    fn no_key_for_the_next_hop_drops_the_transmit() {
+        let mut n1 = node(1, &[(2, 2), (3, 2)]);
+        n1.set_auth(true).unwrap();
+        send(&mut n1, 3, &payload(3 * MTU));
+        assert!(n1.poll_transmit().is_none());
+        assert_eq!(n1.stats().drops(DropReason::NoKey), 4);
+        // With the key, it goes.
+        n1.set_link_key(2, key(1, 2));
+        send(&mut n1, 3, b"now");
+        assert_eq!(n1.poll_transmit().unwrap().next_hop, 2);
+        // And turned off, no trailer at all.
+        n1.set_auth(false).unwrap();
+        send(&mut n1, 3, b"plain");
+        assert_eq!(n1.poll_transmit().unwrap().datagram.len(), 40 + 5);
+    }
+
+    #[test]
+    fn keys_rotate_without_loss_when_the_receiver_rotates_first() {
+        let mut net = keyed_line();
+        let mut next = key(1, 2);
+        next[0] ^= 0xff;
+        // 2 learns the new key first: 1 still tags with the old one, 2 accepts it as previous.
+        net.get_mut(&2).unwrap().set_link_key(1, next);
+        send(net.get_mut(&1).unwrap(), 2, b"old key");
+        assert_eq!(run(&mut net, 0).len(), 1);
+        net.get_mut(&1).unwrap().set_link_key(2, next);
+        send(net.get_mut(&1).unwrap(), 2, b"new key");
+        assert_eq!(run(&mut net, 0).len(), 1);
+        for n in net.values() {
+            assert_eq!(n.stats().drops(DropReason::Auth), 0);
+        }
+    }
+
+    #[test]
+    fn multicast_and_lossless_over_authenticated_lossy_links() {
+        use crate::lossless::{Dest, Outcome, Ports};
+        use std::sync::Arc;
+        let mut net = keyed_line();
+        for (me, peer) in [(1u32, 2u32), (2, 1), (2, 3), (3, 2)] {
+            let p = LinkParams {
+                loss: 0.02,
+                seed: u64::from(me * 10 + peer),
+                ..LinkParams::default()
+            };
+            net.get_mut(&me)
+                .unwrap()
+                .set_link(0, peer, Some(p))
+                .unwrap();
+        }
+        let len = 200_000;
+        let data = Arc::new(payload(len));
+        let ports = Ports { src: 1, dst: 2 };
+        let r = net
+            .get_mut(&3)
+            .unwrap()
+            .open_receiver(0, 1, Dest::Node(3), len as u64, None, ports)
+            .unwrap();
+        let s = net
+            .get_mut(&1)
+            .unwrap()
+            .open_sender(0, Dest::Node(3), vec![3], data.clone(), None, ports)
+            .unwrap();
+        run_until(&mut net, 60_000_000, |n| {
+            n[&1].lossless().outcome(s).is_some()
+        });
+        assert_eq!(net[&1].lossless().outcome(s), Some(Outcome::Completed));
+        assert_eq!(
+            net.get_mut(&3).unwrap().take_session_data(r).unwrap(),
+            *data
+        );
+        for n in net.values() {
+            let st = n.stats();
+            assert_eq!(
+                st.drops(DropReason::Auth)
+                    + st.drops(DropReason::Replay)
+                    + st.drops(DropReason::NotAPeer)
+                    + st.drops(DropReason::NoKey),
+                0
+            );
+            assert!(st.drops(DropReason::LinkLoss) > 0 || n.node_id() == 3 || n.node_id() == 1);
+        }
+    }
+
+    /// Native cost of tagging and verifying one datagram of `len` bytes (`cargo test --release
+    /// -- --ignored --nocapture auth_cost`).
+    #[test]
+    #[ignore]
+    fn auth_cost() {
+        use crate::auth::LinkAuth;
+        use std::time::Instant;
+        for len in [64usize, 1400 - TRAILER_LEN, 8192] {
+            let (mut a, mut b) = (LinkAuth::new(1), LinkAuth::new(2));
+            a.set_key(2, key(1, 2));
+            b.set_key(1, key(1, 2));
+            let n = 200_000;
+            let body = payload(len);
+            let t = Instant::now();
+            let mut total = 0usize;
+            for _ in 0..n {
+                let mut d = body.clone();
+                a.seal(2, &mut d).unwrap();
+                total += b.open(1, &d).unwrap();
+            }
+            let ns = t.elapsed().as_nanos() as f64 / n as f64;
+            assert_eq!(total, n * len);
+            println!("auth {len} B: {ns:.0} ns per datagram (seal + verify, one copy)");
+        }
     }
 }

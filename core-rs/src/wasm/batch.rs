@@ -1,6 +1,7 @@
 //! Batches of byte strings crossing the boundary in one call.
 //!
-//! Inbound datagrams: repeated `{ u32 len, len bytes }`.
+//! Inbound datagrams: repeated `{ u32 from, u32 len, len bytes }`, `from` being the
+//! link-level sender the host's transport identified (0 = unknown).
 //! Outbound transmits: repeated `{ u32 next_hop, u32 len, len bytes }`.
 //! All integers big-endian. A malformed batch is a host bug, reported as MALFORMED_PACKET.
 
@@ -24,23 +25,25 @@ impl CoreError for BatchError {
     }
 }
 
-/// Splits an inbound batch into its datagrams.
-pub fn split(batch: &[u8]) -> impl Iterator<Item = Result<&[u8], BatchError>> {
+/// Splits an inbound batch into `(from, datagram)` pairs.
+pub fn split(batch: &[u8]) -> impl Iterator<Item = Result<(u32, &[u8]), BatchError>> {
     let mut pos = 0usize;
     std::iter::from_fn(move || {
         if pos >= batch.len() {
             return None;
         }
-        let Some(head) = batch.get(pos..pos + 4) else {
+        let Some(head) = batch.get(pos..pos + 8) else {
+            let at = pos;
             pos = batch.len();
-            return Some(Err(BatchError { offset: pos }));
+            return Some(Err(BatchError { offset: at }));
         };
-        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let start = pos + 4;
+        let from = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        let len = u32::from_be_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let start = pos + 8;
         match batch.get(start..start.saturating_add(len)) {
             Some(d) => {
                 pos = start + len;
-                Some(Ok(d))
+                Some(Ok((from, d)))
             }
             None => {
                 let at = pos;
@@ -66,13 +69,14 @@ mod tests {
     #[test]
     fn splits_and_reports_truncation() {
         let mut b = Vec::new();
-        for d in [&b"ab"[..], b"", b"xyz"] {
+        for (from, d) in [(2u32, &b"ab"[..]), (0, b""), (7, b"xyz")] {
+            put_u32(&mut b, from);
             put_u32(&mut b, d.len() as u32);
             b.extend_from_slice(d);
         }
         let parts: Vec<_> = split(&b).collect::<Result<_, _>>().unwrap();
-        assert_eq!(parts, vec![&b"ab"[..], b"", b"xyz"]);
+        assert_eq!(parts, vec![(2, &b"ab"[..]), (0, b""), (7, b"xyz")]);
         assert!(split(&b[..b.len() - 1]).any(|r| r.is_err()));
-        assert!(split(&[0, 0]).any(|r| r.is_err()));
+        assert!(split(&[0, 0, 0, 1, 0]).any(|r| r.is_err()));
     }
 }

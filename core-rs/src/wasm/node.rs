@@ -3,6 +3,7 @@
 use super::batch::{put_u16, put_u32, split};
 use super::link::link_params;
 use super::{js_error, micros};
+use crate::auth::KEY_LEN;
 use crate::lossless::{
     DataBucket, Dest, Event as LosslessEvent, LosslessConfig, Outcome, Ports, SessionId,
 };
@@ -347,12 +348,46 @@ impl WasmNode {
             .map_err(js_error)
     }
 
-    /// Feeds a batch of datagrams received from links (see `batch` for the format).
+    /// Feeds a batch of datagrams received from links, each with its link-level sender (see
+    /// `batch` for the format).
     #[wasm_bindgen(js_name = handleDatagrams)]
     pub fn handle_datagrams(&mut self, now_ms: f64, batch: &[u8]) -> Result<(), JsError> {
         let now = micros(now_ms);
         for d in split(batch) {
-            self.inner.handle_datagram(now, d.map_err(js_error)?);
+            let (from, datagram) = d.map_err(js_error)?;
+            self.inner.handle_datagram(now, from, datagram);
+        }
+        Ok(())
+    }
+
+    /// The nodes this node takes any datagram from (topology neighbours; max mode: all peers).
+    #[wasm_bindgen(js_name = setNeighbors)]
+    pub fn set_neighbors(&mut self, ids: &[u32]) {
+        self.inner.set_neighbors(ids.iter().copied());
+    }
+
+    /// Per-hop authentication on or off (CONFIG_INVALID when the MTU leaves no room).
+    #[wasm_bindgen(js_name = setAuth)]
+    pub fn set_auth(&mut self, on: bool) -> Result<(), JsError> {
+        self.inner.set_auth(on).map_err(js_error)
+    }
+
+    /// Link keys, repeated `{ u32 neighbor, 32 bytes key }`; each makes that neighbour's key
+    /// before it the previous one.
+    #[wasm_bindgen(js_name = setLinkKeys)]
+    pub fn set_link_keys(&mut self, entries: &[u8]) -> Result<(), JsError> {
+        const ENTRY: usize = 4 + KEY_LEN;
+        if entries.len() % ENTRY != 0 {
+            return Err(JsError::new(&format!(
+                "INVALID_ARGUMENT|link keys must be {ENTRY}-byte entries, got {} bytes",
+                entries.len()
+            )));
+        }
+        for e in entries.chunks_exact(ENTRY) {
+            let neighbor = u32::from_be_bytes([e[0], e[1], e[2], e[3]]);
+            let mut key = [0u8; KEY_LEN];
+            key.copy_from_slice(&e[4..]);
+            self.inner.set_link_key(neighbor, key);
         }
         Ok(())
     }
