@@ -148,7 +148,7 @@ describe('topology readiness and reconnects', () => {
 });
 
 describe('hostile input on the data port', () => {
-  it('random, truncated and wrong-version UDP datagrams are counted and the node keeps working', async () => {
+  it('random, truncated and wrong-version UDP datagrams from a non-peer are counted and the node keeps working', async () => {
     const c = await controller();
     const nodes = await Promise.all([1, 2, 3].map((id) => open({ node_id: id, controller_addr: c.url })));
     await nodes[2]!.waitForTopologyReady({ timeoutMs: 5000 });
@@ -170,27 +170,36 @@ describe('hostile input on the data port', () => {
     hostile.push(wrongVersion);
     for (const h of hostile) await new Promise<void>((r) => sock.send(h, target.privateNetworkPort, '127.0.0.1', () => r()));
     sock.close();
-    for (let i = 0; i < 50 && nodes[2]!.stats().drops.malformed < hostile.length - 5; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(nodes[2]!.stats().drops.malformed).toBeGreaterThanOrEqual(hostile.length - 5);
+    // The socket is no peer's data address: everything is dropped before parsing.
+    for (let i = 0; i < 50 && nodes[2]!.stats().drops.not_a_peer < hostile.length - 5; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(nodes[2]!.stats().drops.not_a_peer).toBeGreaterThanOrEqual(hostile.length - 5);
+    expect(nodes[2]!.stats().drops.malformed).toBe(0);
     const rx = nodes[2]!.registerReceiverFromNode({ srcNodeId: 1 });
     await nodes[0]!.sendToNode({ dstNodeId: 3, frozen: new Uint8Array(5000).fill(4) });
     const d = await rx.recv({ timeoutMs: 5000 });
     expect(d?.totalLen).toBe(5000);
   });
 
-  it('a TCP peer that breaks framing is cut off and counted; the node keeps working', async () => {
+  it('a TCP connection without a link hello is refused; a peer that breaks framing is cut off; both counted', async () => {
     const c = await controller();
     const nodes = await Promise.all([1, 2, 3].map((id) => open({ node_id: id, controller_addr: c.url, protocol: 'tcp' })));
     await nodes[2]!.waitForTopologyReady({ timeoutMs: 5000 });
     const port = nodes[2]!.getNetworkInfo().privateNetworkPort;
-    await new Promise<void>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.write(Uint8Array.from([0, 0, 0, 3, 1, 2, 3])); // a short, malformed datagram
-        s.write(Uint8Array.from([0xff, 0xff, 0xff, 0xff])); // then an absurd length
+    const raw = (hello: number[]) =>
+      new Promise<void>((resolve) => {
+        const s = connect(port, '127.0.0.1', () => {
+          s.write(Uint8Array.from(hello));
+          s.write(Uint8Array.from([0, 0, 0, 3, 1, 2, 3])); // a short, malformed datagram
+          s.write(Uint8Array.from([0xff, 0xff, 0xff, 0xff])); // then an absurd length
+        });
+        s.on('close', () => resolve());
+        s.on('error', () => {});
       });
-      s.on('close', () => resolve());
-      s.on('error', () => {});
-    });
+    // No link hello ("NMTL" + node id): refused before anything is parsed.
+    await raw([]);
+    expect(nodes[2]!.stats().drops).toMatchObject({ link_refused: 1, malformed: 0, link_framing: 0 });
+    // A hello naming neighbour 2, from 2's address (loopback here): taken, then cut off.
+    await raw([0x4e, 0x4d, 0x54, 0x4c, 0, 0, 0, 2]);
     const s = nodes[2]!.stats();
     expect(s.drops.malformed).toBe(1);
     expect(s.drops.link_framing).toBe(1);

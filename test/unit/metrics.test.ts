@@ -23,12 +23,17 @@ const DROPS = {
   link_loss: 0,
   link_queue: 0,
   unknown_group: 0,
+  not_a_peer: 0,
+  auth: 0,
+  replay: 0,
+  no_key: 0,
   no_receiver: 3,
   receiver_full: 0,
   unknown_peer: 0,
   send_error: 0,
   link_framing: 0,
   link_backlog: 0,
+  link_refused: 0,
 };
 
 function fakeStats(packetsSent = 42): DataplaneStats {

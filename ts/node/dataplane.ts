@@ -115,6 +115,8 @@ export interface DropCounts {
   link_framing: number;
   /** A socket's send backlog exceeded its hard limit (64 MiB). */
   link_backlog: number;
+  /** TCP: inbound connections refused (not from a current peer's address, or a bad link hello). */
+  link_refused: number;
 }
 
 export interface DataplaneStats {
@@ -267,9 +269,8 @@ export class Dataplane {
       url: controllerUrl(cfg.controller_addr),
       ...(cfg.auth_token !== undefined ? { authToken: cfg.auth_token } : {}),
       ...(ca !== undefined ? { socket: { ca } } : {}),
-      // TODO(data-plane MAC): direct calls once Engine has them.
-      onAuth: (on) => (engine as unknown as { setAuth?(on: boolean): void }).setAuth?.(on),
-      onKeys: (keys) => (engine as unknown as { setLinkKeys?(k: typeof keys): void }).setLinkKeys?.(keys),
+      onAuth: (on) => engine.setAuth(on),
+      onKeys: (keys) => engine.setLinkKeys(keys),
       hello: {
         nodeId: cfg.node_id,
         protocol: cfg.protocol,
@@ -667,13 +668,14 @@ export class Dataplane {
     const core: Record<string, number> = {};
     for (const [k, v] of Object.entries(raw)) if (k.startsWith('drop.')) core[k.slice(5)] = v;
     const drops = {
-      ...(core as Omit<DropCounts, 'no_receiver' | 'receiver_full' | 'unknown_peer' | 'send_error' | 'link_framing' | 'link_backlog'>),
+      ...(core as Omit<DropCounts, 'no_receiver' | 'receiver_full' | 'unknown_peer' | 'send_error' | 'link_framing' | 'link_backlog' | 'link_refused'>),
       no_receiver: this.#hostDrops.no_receiver,
       receiver_full: this.#hostDrops.receiver_full,
       unknown_peer: this.#engine.unknownPeerDrops,
       send_error: this.#transport.stats.sendErrors,
       link_framing: this.#transport.stats.framingErrors,
       link_backlog: this.#transport.stats.backlogDrops,
+      link_refused: this.#transport.stats.refusedConnections,
     };
     return {
       messagesSent: raw.messagesSent ?? 0,

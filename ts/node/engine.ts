@@ -1,7 +1,7 @@
 // Drives the wasm node engine: feeds it datagrams and timeouts, carries out the transmits
 // it asks for and dispatches its events. See the drive loop in core-rs/src/node/mod.rs.
 import { WasmNode } from '../../wasm/nextmini_core.js';
-import { callCore } from '../errors.js';
+import { callCore, NextminiError } from '../errors.js';
 import type { PeerAddr, Transport } from './transport.js';
 
 export interface CoreDelivery {
@@ -55,6 +55,7 @@ export class Engine {
   #transport: Transport | undefined;
   #peers = new Map<number, PeerAddr>();
   #inbound: Uint8Array[] = [];
+  #inboundFrom: number[] = [];
   #inboundBytes = 0;
   #flushScheduled = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -81,9 +82,42 @@ export class Engine {
     this.#transport = transport;
   }
 
+  /** The peers' data addresses; the transport learns them too, to tell who sent what. */
   setPeers(peers: Map<number, PeerAddr>): void {
     this.#peers = peers;
     this.core.setPeers(Uint32Array.from(peers.keys()));
+    this.#transport?.setPeers?.(peers);
+  }
+
+  /**
+   * The nodes this node takes any datagram from: its topology neighbours (max mode: every
+   * peer). A peer that is not among them may only send what ends at this node; everything else
+   * from it, and everything from an unknown sender, is dropped (`drops.not_a_peer`).
+   */
+  setNeighbors(ids: Iterable<number>): void {
+    this.core.setNeighbors(Uint32Array.from(ids));
+  }
+
+  /**
+   * Per-hop authentication on or off. On, each datagram carries a 24-byte trailer (counter and
+   * ChaCha20-Poly1305 tag under its link's key) and messages are fragmented to `mtu - 24`.
+   * Turn it on before traffic: lossless sessions already running keep their chunk size.
+   */
+  setAuth(on: boolean): void {
+    callCore(() => this.core.setAuth(on));
+  }
+
+  /** Link keys (32 bytes each); a new key for a neighbour makes its old one the 'previous'. */
+  setLinkKeys(keys: { neighbor: number; key: Uint8Array }[]): void {
+    const buf = new Uint8Array(keys.length * 36);
+    const view = new DataView(buf.buffer);
+    keys.forEach(({ neighbor, key }, i) => {
+      if (!Number.isInteger(neighbor) || neighbor < 1 || neighbor > 0xffff_ffff) throw new NextminiError('INVALID_ARGUMENT', `setLinkKeys: neighbor must be a node id >= 1, got ${neighbor}`);
+      if (!(key instanceof Uint8Array) || key.length !== 32) throw new NextminiError('INVALID_ARGUMENT', `setLinkKeys: the key for neighbour ${neighbor} must be 32 bytes, got ${key instanceof Uint8Array ? key.length : typeof key}`);
+      view.setUint32(i * 36, neighbor);
+      buf.set(key, i * 36 + 4);
+    });
+    callCore(() => this.core.setLinkKeys(buf));
   }
 
   /** Replaces the set of emulated egress links; queued packets are kept (see core). */
@@ -106,16 +140,18 @@ export class Engine {
   }
 
   /**
-   * Called by the transports for every datagram. Datagrams that arrive in one synchronous
+   * Called by the transports for every datagram, with the neighbour that sent it as the
+   * transport identified it (0 = unknown: the core drops it as `not_a_peer`). Datagrams that arrive in one synchronous
    * run (a recvmmsg batch, or several frames in one TCP chunk) become one core call, made
    * from a microtask so no event-loop turn is lost. No copy here: the transports hand us
    * memory that is not reused (a fresh Buffer per UDP message or TCP chunk, a fresh
    * ArrayBuffer per relay message).
    */
-  onDatagram = (datagram: Uint8Array): void => {
+  onDatagram = (datagram: Uint8Array, from: number): void => {
     if (this.#closed) return;
     this.#inbound.push(datagram);
-    this.#inboundBytes += 4 + datagram.length;
+    this.#inboundFrom.push(from >>> 0);
+    this.#inboundBytes += 8 + datagram.length;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
@@ -128,12 +164,15 @@ export class Engine {
     const batch = new Uint8Array(this.#inboundBytes);
     const view = new DataView(batch.buffer);
     let o = 0;
-    for (const d of this.#inbound) {
-      view.setUint32(o, d.length);
-      batch.set(d, o + 4);
-      o += 4 + d.length;
-    }
+    const from = this.#inboundFrom;
+    this.#inbound.forEach((d, i) => {
+      view.setUint32(o, from[i]!);
+      view.setUint32(o + 4, d.length);
+      batch.set(d, o + 8);
+      o += 8 + d.length;
+    });
     this.#inbound = [];
+    this.#inboundFrom = [];
     this.#inboundBytes = 0;
     callCore(() => this.core.handleDatagrams(now(), batch));
     this.drain();

@@ -42,7 +42,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class RelayTransport implements Transport {
   readonly protocol = 'relay' as const;
   readonly local: PeerAddr = { host: 'relay', port: 0 };
-  readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0, backlogDrops: 0 };
+  readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0, backlogDrops: 0, refusedConnections: 0 };
   readonly relayToken = newToken();
   readonly #url: string;
   readonly #onDatagram: DatagramHandler;
@@ -120,7 +120,8 @@ export class RelayTransport implements Transport {
             }
             return;
           }
-          this.#onDatagram(data.subarray(4));
+          // The controller writes the id of the connection the frame came in on: the true source.
+          this.#onDatagram(data.subarray(4), id);
         },
         onClose: (code, reason) => {
           if (this.#socket === socket) {

@@ -1,10 +1,27 @@
 import { createServer, connect as dial, type Server, type Socket } from 'node:net';
 import { NextminiError } from '../errors.js';
-import { peerKey, SEND_HARD_LIMIT, SEND_HIGH_WATER, type DatagramHandler, type PeerAddr, type Transport, type TransportStats } from './transport.js';
+import { peerKey, SEND_HARD_LIMIT, SEND_HIGH_WATER, sourceHosts, type PeerAddr, type Transport, type TransportStats } from './transport.js';
 
 // Frames on a TCP link: u32 big-endian length, then one datagram. The bound keeps a hostile
 // or broken peer from making us buffer without limit.
 const MAX_FRAME = 65_535 + 64;
+// A link opens with the dialer's hello, 8 bytes: "NMTL" and its u32 node id. The listener
+// takes it only from a current peer's address, for a peer whose announced host is that
+// address; every datagram on the connection is then from that node.
+const LINK_MAGIC = 0x4e4d544c;
+const LINK_HELLO_LEN = 8;
+/** How long an accepted connection may take to send its link hello. */
+const LINK_HELLO_TIMEOUT_MS = 5000;
+
+function linkHello(nodeId: number): Uint8Array {
+  const b = new Uint8Array(LINK_HELLO_LEN);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, LINK_MAGIC);
+  v.setUint32(4, nodeId);
+  return b;
+}
+
+type FrameHandler = (frame: Uint8Array) => void;
 
 /** Splits a byte stream into length-prefixed frames. */
 class FrameSplitter {
@@ -12,7 +29,7 @@ class FrameSplitter {
   #pendingLen = 0;
 
   constructor(
-    private readonly onFrame: DatagramHandler,
+    private readonly onFrame: FrameHandler,
     private readonly onViolation: () => void,
   ) {}
 
@@ -63,43 +80,92 @@ class FrameSplitter {
  */
 export class TcpTransport implements Transport {
   readonly protocol = 'tcp' as const;
-  readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0, backlogDrops: 0 };
+  readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0, backlogDrops: 0, refusedConnections: 0 };
   readonly local: PeerAddr;
   /** Datagrams waiting for this microtask's coalesced write, per peer. */
   #pending = new Map<string, { peer: PeerAddr; datagrams: Uint8Array[]; bytes: number }>();
   #flushQueued = false;
   #server: Server;
   #out = new Map<string, { socket: Socket; ready: Promise<void> }>();
-  #inbound = new Set<Socket>();
+  /** Inbound connections and the node each one proved to be (0 until its link hello). */
+  #inbound = new Map<Socket, number>();
   #closed = false;
+  /** Current peers: node id to the addresses its connections may come from. */
+  #peerHosts = new Map<number, Set<string>>();
+  #allowedHosts = new Set<string>();
 
-  private constructor(server: Server, local: PeerAddr, private readonly onDatagram: DatagramHandler) {
+  private constructor(
+    server: Server,
+    local: PeerAddr,
+    private readonly nodeId: number,
+    private readonly onDatagram: (datagram: Uint8Array, from: number) => void,
+  ) {
     this.#server = server;
     this.local = local;
   }
 
-  static async bind(host: string, port: number, onDatagram: DatagramHandler): Promise<TcpTransport> {
+  static async bind(host: string, port: number, nodeId: number, onDatagram: (datagram: Uint8Array, from: number) => void): Promise<TcpTransport> {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new NextminiError('CONFIG_INVALID', `cannot listen on TCP ${host}:${port}: ${err.message}`, { cause: err })));
       server.listen(port, host, () => resolve());
     });
     const addr = server.address();
-    const t = new TcpTransport(server, { host, port: typeof addr === 'object' && addr ? addr.port : port }, onDatagram);
+    const t = new TcpTransport(server, { host, port: typeof addr === 'object' && addr ? addr.port : port }, nodeId, onDatagram);
     server.on('connection', (s) => t.#accept(s));
     return t;
   }
 
+  /** Refuses a connection that is not, or is no longer, a current peer's. */
+  #refuse(socket: Socket): void {
+    this.stats.refusedConnections++;
+    socket.destroy();
+  }
+
   #accept(socket: Socket): void {
-    socket.setNoDelay(true);
-    this.#inbound.add(socket);
-    const splitter = new FrameSplitter(this.onDatagram, () => {
-      this.stats.framingErrors++;
-      socket.destroy();
-    });
-    socket.on('data', (chunk: Buffer) => splitter.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.on('error', () => {});
+    if (this.#closed || !this.#allowedHosts.has(socket.remoteAddress ?? '')) return this.#refuse(socket);
+    socket.setNoDelay(true);
+    this.#inbound.set(socket, 0);
     socket.on('close', () => this.#inbound.delete(socket));
+    const timer = setTimeout(() => this.#refuse(socket), LINK_HELLO_TIMEOUT_MS);
+    let head = new Uint8Array(0);
+    let splitter: FrameSplitter | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (splitter) return splitter.push(bytes);
+      const all = new Uint8Array(head.length + bytes.length);
+      all.set(head);
+      all.set(bytes, head.length);
+      if (all.length < LINK_HELLO_LEN) {
+        head = all;
+        return;
+      }
+      clearTimeout(timer);
+      const v = new DataView(all.buffer, all.byteOffset, LINK_HELLO_LEN);
+      const from = v.getUint32(4);
+      if (v.getUint32(0) !== LINK_MAGIC || !this.#peerHosts.get(from)?.has(socket.remoteAddress ?? '')) return this.#refuse(socket);
+      this.#inbound.set(socket, from);
+      const s = new FrameSplitter(
+        (frame) => this.onDatagram(frame, from),
+        () => {
+          this.stats.framingErrors++;
+          socket.destroy();
+        },
+      );
+      splitter = s;
+      if (all.length > LINK_HELLO_LEN) s.push(all.subarray(LINK_HELLO_LEN));
+    });
+  }
+
+  /** New peers: connections from nodes that are no longer peers (or moved) are closed. */
+  setPeers(peers: Map<number, PeerAddr>): void {
+    this.#peerHosts = new Map([...peers].map(([id, p]) => [id, new Set(sourceHosts(p.host))]));
+    this.#allowedHosts = new Set([...this.#peerHosts.values()].flatMap((h) => [...h]));
+    for (const [socket, from] of this.#inbound) {
+      const ok = from === 0 ? this.#allowedHosts.has(socket.remoteAddress ?? '') : this.#peerHosts.get(from)?.has(socket.remoteAddress ?? '');
+      if (!ok) this.#refuse(socket);
+    }
   }
 
   #link(peer: PeerAddr): { socket: Socket; ready: Promise<void> } {
@@ -108,6 +174,7 @@ export class TcpTransport implements Transport {
     if (existing && !existing.socket.destroyed) return existing;
     const socket = dial({ host: peer.host, port: peer.port });
     socket.setNoDelay(true);
+    socket.write(linkHello(this.nodeId));
     const ready = new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('error', (err) => reject(err));
@@ -217,7 +284,7 @@ export class TcpTransport implements Transport {
           }),
       ),
     );
-    for (const s of this.#inbound) s.destroy();
+    for (const s of this.#inbound.keys()) s.destroy();
     this.#out.clear();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { NextminiError } from '../errors.js';
-import { SEND_HARD_LIMIT, SEND_HIGH_WATER, type DatagramHandler, type PeerAddr, type Transport, type TransportStats } from './transport.js';
+import { SEND_HARD_LIMIT, SEND_HIGH_WATER, sourceHosts, type DatagramHandler, type PeerAddr, type Transport, type TransportStats } from './transport.js';
 
 /** Bytes per datagram assumed when turning the byte limits into counts of sends in flight. */
 const DATAGRAM_ESTIMATE = 1400;
@@ -11,9 +11,15 @@ const SOCKET_BUFFER = 8 * 1024 * 1024;
 
 export class UdpTransport implements Transport {
   readonly protocol = 'udp' as const;
-  readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0, backlogDrops: 0 };
+  readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0, backlogDrops: 0, refusedConnections: 0 };
   #socket: Socket;
   local: PeerAddr;
+  /**
+   * Who sends from where: source port, then source address, to the peer's node id (peers
+   * send from their data socket, so their source is their announced data address). Two
+   * lookups by number and string: no string built per datagram.
+   */
+  #senders = new Map<number, Map<string, number>>();
 
   private constructor(socket: Socket, local: PeerAddr) {
     this.#socket = socket;
@@ -30,7 +36,9 @@ export class UdpTransport implements Transport {
     const t = new UdpTransport(socket, { host, port: addr.port });
     socket.removeAllListeners('error');
     socket.on('error', () => t.stats.sendErrors++);
-    socket.on('message', (msg: Buffer) => onDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)));
+    socket.on('message', (msg: Buffer, rinfo: { address: string; port: number }) =>
+      onDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), t.#senders.get(rinfo.port)?.get(rinfo.address) ?? 0),
+    );
     return t;
   }
 
@@ -65,6 +73,16 @@ export class UdpTransport implements Transport {
   }
 
   async connect(): Promise<void> {}
+
+  setPeers(peers: Map<number, PeerAddr>): void {
+    const senders = new Map<number, Map<string, number>>();
+    for (const [id, p] of peers) {
+      let byHost = senders.get(p.port);
+      if (!byHost) senders.set(p.port, (byHost = new Map()));
+      for (const h of sourceHosts(p.host)) byHost.set(h, id);
+    }
+    this.#senders = senders;
+  }
 
   /** Lets sends already handed to dgram go out (up to 1 s), then closes the socket. */
   async close(): Promise<void> {

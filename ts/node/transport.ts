@@ -10,6 +10,8 @@ export interface TransportStats {
   framingErrors: number;
   /** Datagrams dropped because a peer's send backlog exceeded the hard limit. */
   backlogDrops: number;
+  /** TCP: inbound connections refused (not from a peer's address, or a bad link hello). */
+  refusedConnections: number;
 }
 
 /** Above this many bytes waiting in sockets, local sends wait (backpressure). */
@@ -33,9 +35,27 @@ export interface Transport {
   whenWritable(): Promise<void> | null;
   /** Establishes links to these peers (TCP dials; the relay binds its connection; UDP has nothing to do). */
   connect(peers: PeerAddr[]): Promise<void>;
+  /**
+   * The peers' data addresses by node id (from the controller's snapshots), so the transport
+   * can tell the engine which neighbour sent each datagram. The relay needs none: the
+   * controller stamps the true source on every frame.
+   */
+  setPeers?(peers: Map<number, PeerAddr>): void;
   close(): Promise<void>;
 }
 
-export type DatagramHandler = (datagram: Uint8Array) => void;
+/**
+ * Receives one datagram and the node id of its link-level sender as the transport determined
+ * it (0 = not a current peer / unknown).
+ */
+export type DatagramHandler = (datagram: Uint8Array, from: number) => void;
+
+/** Addresses a wildcard bind announces; such a peer's datagrams come from a loopback address. */
+const WILDCARD = new Set(['0.0.0.0', '::', '']);
+
+/** The source addresses a peer's datagrams and connections come from. */
+export function sourceHosts(announced: string): string[] {
+  return WILDCARD.has(announced) ? ['127.0.0.1', '::ffff:127.0.0.1'] : [announced, `::ffff:${announced}`];
+}
 
 export const peerKey = (p: PeerAddr): string => `${p.host}:${p.port}`;
