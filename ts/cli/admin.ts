@@ -2,6 +2,7 @@
 // admin operations from the shell, through connectController (the `/admin` endpoint).
 // Exit status: 0 done, 1 the controller (or the connection) failed, 2 a usage error.
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { connectController, isNextminiError, type ControllerClient, type LinkParamsConfig, type MetricRow, type MetricsQuery } from '../index.node.js';
 import type { ControllerStatus, SetLinkArgs } from '../controller/api.js';
 import { adminUrl } from '../controller/admin-protocol.js';
@@ -37,6 +38,8 @@ class UsageError extends Error {
 const GLOBAL: Flags = {
   controller: { type: 'string', value: 'URL', help: 'the controller: ws://host:port or host:port (default: $NEXTMINI_CONTROLLER)' },
   'timeout-ms': { type: 'string', value: 'MS', help: 'give up connecting after MS milliseconds (default 5000)' },
+  'token-file': { type: 'string', value: 'FILE', help: "a file holding the controller's admin_token (default: $NEXTMINI_ADMIN_TOKEN; never on the command line, where ps shows it)" },
+  ca: { type: 'string', value: 'FILE', help: 'PEM file of a CA to trust for a wss:// controller' },
   help: { type: 'boolean', short: 'h', help: 'show help' },
 };
 
@@ -386,7 +389,21 @@ export async function runAdmin(args: string[]): Promise<number> {
     if (!given) throw new UsageError(name, '--controller URL is required (or set NEXTMINI_CONTROLLER)');
     if (!adminUrl(given)) throw new UsageError(name, `--controller must be ws://host:port or host:port, got '${given}'`);
     const timeoutMs = values['timeout-ms'] !== undefined ? intFlag(name, 'timeout-ms', values['timeout-ms'], 1) : undefined;
-    const client = await connectController(given, timeoutMs === undefined ? {} : { timeoutMs });
+    const readFlagFile = (flag: string, path: string): string => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (err) {
+        throw new UsageError(name, `--${flag}: cannot read '${path}': ${(err as Error).message}`);
+      }
+    };
+    const tokenFile = values['token-file'];
+    const adminToken = typeof tokenFile === 'string' ? readFlagFile('token-file', tokenFile).trim() : process.env.NEXTMINI_ADMIN_TOKEN || undefined;
+    const ca = typeof values.ca === 'string' ? readFlagFile('ca', values.ca) : undefined;
+    const client = await connectController(given, {
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(adminToken ? { adminToken } : {}),
+      ...(ca ? { ca } : {}),
+    });
     try {
       await action(client);
     } finally {

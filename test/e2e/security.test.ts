@@ -1,0 +1,337 @@
+// Issue 11, control plane: each attack replayed end to end on loopback, and refused.
+// Hello without or with a wrong secret, an id claimed before the real node, a controller that
+// cannot prove the secret, data addresses nobody vouches for, admin calls without the admin
+// token, oversize labels and frames, floods of connections that never authenticate, and wss://.
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { WebSocket } from 'ws';
+import { connectController, Dataplane, PacketView, startController, type Controller } from 'nextmini';
+import { codeOf, runCli, stopChild, tempToml } from './harness.js';
+import { selfSignedCert } from '../helpers/tls.js';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f().catch(() => {});
+});
+
+const SECRET = 'node-secret-0123456789abcdef';
+const ADMIN = 'admin-secret-0123456789abcdef';
+const LINE = { n_nodes: 3, edges: [[1, 2], [2, 3]] };
+
+async function controller(cfg: Record<string, unknown> = {}): Promise<Controller> {
+  const c = await startController({ port: 0, topology: LINE, ...cfg } as never);
+  cleanup.push(() => c.close());
+  return c;
+}
+
+async function open(cfg: Record<string, unknown>, timeoutMs = 10_000): Promise<Dataplane> {
+  const dp = await Dataplane.open(cfg as never, { connectTimeoutMs: timeoutMs });
+  cleanup.push(() => dp.close());
+  return dp;
+}
+
+describe('control-plane authentication', () => {
+  it('a hello without the secret, or with a wrong one, is refused UNAUTHORIZED; the real node then joins', async () => {
+    const c = await controller({ auth_token: SECRET, admin_token: ADMIN });
+    expect(await codeOf(open({ node_id: 1, controller_addr: c.url }))).toMatch(/^CONTROLLER_REJECTED: .*requires authentication.*\(UNAUTHORIZED\)/);
+    expect(await codeOf(open({ node_id: 1, controller_addr: c.url, auth_token: 'guess-guess-guess-guess' }))).toMatch(
+      /^CONTROLLER_REJECTED: .*did not prove the right secret.*\(UNAUTHORIZED\)/,
+    );
+    // The attacker claimed id 1 first and failed; the real node is not locked out.
+    const real = await open({ node_id: 1, controller_addr: c.url, auth_token: SECRET });
+    expect(real.nodeId).toBe(1);
+    expect(c.status()).toMatchObject({ authRequired: true, connected: [1] });
+    expect(c.status().refusedConnections).toBeGreaterThanOrEqual(1);
+  });
+
+  it('per-node tokens: a node cannot join as another with its own token', async () => {
+    const c = await controller({
+      nodes: [
+        { node_id: 1, token: 'token-of-node-1-aaaaaaaa' },
+        { node_id: 2, token: 'token-of-node-2-bbbbbbbb' },
+      ],
+    });
+    expect(await codeOf(open({ node_id: 2, controller_addr: c.url, auth_token: 'token-of-node-1-aaaaaaaa' }))).toMatch(/UNAUTHORIZED/);
+    expect(await codeOf(open({ node_id: 3, controller_addr: c.url, auth_token: 'token-of-node-1-aaaaaaaa' }))).toMatch(/node 3 has no token.*UNAUTHORIZED/);
+    await open({ node_id: 1, controller_addr: c.url, auth_token: 'token-of-node-1-aaaaaaaa' });
+    await open({ node_id: 2, controller_addr: c.url, auth_token: 'token-of-node-2-bbbbbbbb' });
+    expect(c.status().connected).toEqual([1, 2]);
+  });
+
+  it('a node with a secret refuses a controller that does not authenticate (it could be anyone)', async () => {
+    const c = await controller();
+    expect(await codeOf(open({ node_id: 1, controller_addr: c.url, auth_token: SECRET }))).toMatch(/does not authenticate nodes.*\(UNAUTHORIZED\)/);
+  });
+
+  it('a node refuses a controller that cannot prove the secret back', async () => {
+    // A fake controller: challenges, accepts any hello, welcomes with a made-up proof.
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    cleanup.push(() => new Promise((r) => wss.close(r)));
+    await new Promise((r) => wss.once('listening', r));
+    const frame = (type: number, body: number[]) => Uint8Array.from([0x4e, 0x4d, 2, type, ...body]);
+    wss.on('connection', (ws) => {
+      ws.send(frame(13, [0, 0, 0, 32, ...new Array(32).fill(7), 1])); // challenge, auth required
+      ws.on('message', () => ws.send(frame(14, [0, 0, 0, 32, ...new Array(32).fill(9)]))); // welcome, bogus proof
+    });
+    const port = (wss.address() as { port: number }).port;
+    expect(await codeOf(open({ node_id: 1, controller_addr: `127.0.0.1:${port}`, auth_token: SECRET }))).toMatch(/could not prove it knows.*\(UNAUTHORIZED\)/);
+  });
+
+  it('a data address the controller cannot vouch for is refused; [[nodes]] public_network_addr allows it', async () => {
+    const c = await controller({ auth_token: SECRET, nodes: [{ node_id: 2, public_network_addr: '127.0.0.2' }] });
+    expect(await codeOf(open({ node_id: 1, controller_addr: c.url, auth_token: SECRET, public_network_addr: '10.9.9.9' }))).toMatch(
+      /announces the data address 10\.9\.9\.9, but connected from 127\.0\.0\.1.*\(UNAUTHORIZED\)/,
+    );
+    // 127.0.0.2 is vouched for by the config (and is loopback, so traffic still flows).
+    const two = await open({ node_id: 2, controller_addr: c.url, auth_token: SECRET, private_network_addr: '127.0.0.2' });
+    expect(two.nodeId).toBe(2);
+    // A wildcard bind address becomes the connection's address.
+    const one = await open({ node_id: 1, controller_addr: c.url, auth_token: SECRET, private_network_addr: '0.0.0.0' });
+    const three = await open({ node_id: 3, controller_addr: c.url, auth_token: SECRET });
+    expect(await three.waitForTopologyReady({ timeoutMs: 10_000 })).toBe(true);
+    const rx = one.registerReceiverFromNode({ srcNodeId: 3, srcPort: 1, dstPort: 2 });
+    await three.sendToNode({ dstNodeId: 1, frozen: new PacketView(new TextEncoder().encode('vouched')), srcPort: 1, dstPort: 2 });
+    expect(new TextDecoder().decode((await rx.recv({ timeoutMs: 5000 }))?.payload)).toBe('vouched');
+  });
+});
+
+describe('admin operations need the admin token', () => {
+  it('connectController without it, or with a wrong one, is CONTROLLER_REJECTED; with it every call works', async () => {
+    const c = await controller({ auth_token: SECRET, admin_token: ADMIN });
+    expect(await codeOf(connectController(c.url))).toMatch(/^CONTROLLER_REJECTED: .*requires the admin token.*\(UNAUTHORIZED\)/);
+    expect(await codeOf(connectController(c.url, { adminToken: 'wrong-wrong-wrong-wrong' }))).toMatch(/^CONTROLLER_REJECTED: .*admin token is wrong.*UNAUTHORIZED/);
+    // A node's secret is not an admin secret.
+    expect(await codeOf(connectController(c.url, { adminToken: SECRET }))).toMatch(/UNAUTHORIZED/);
+    const admin = await connectController(c.url, { adminToken: ADMIN });
+    cleanup.push(() => admin.close());
+    await admin.setLink({ srcNodeId: 1, dstNodeId: 2, delayMs: 5 });
+    expect((await admin.getLink(1, 2)).delay_ms).toBe(5);
+    expect((await admin.status()).authRequired).toBe(true);
+  });
+
+  it('a raw client that skips the proof gets no answer but CONTROLLER_REJECTED', async () => {
+    const c = await controller({ auth_token: SECRET, admin_token: ADMIN });
+    const ws = new WebSocket(`${c.url}/admin`);
+    cleanup.push(async () => ws.terminate());
+    const frames: unknown[] = [];
+    ws.on('message', (d: Buffer) => frames.push(JSON.parse(d.toString())));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ id: 1, method: 'setRoutes', args: { srcNodeId: 1, dstNodeId: 3, route: [1, 2, 3] } }));
+    ws.send(JSON.stringify({ id: 2, method: 'auth', args: { proof: '00'.repeat(32) } }));
+    await new Promise((r) => ws.once('close', r));
+    expect(frames[0]).toMatchObject({ greeting: 'nextmini-admin', auth: 'required' });
+    expect(frames[1]).toMatchObject({ id: 1, error: { code: 'CONTROLLER_REJECTED' } });
+    expect(frames[2]).toMatchObject({ id: 2, error: { code: 'CONTROLLER_REJECTED' } });
+    expect(c.status().routes).toEqual([]);
+  });
+
+  it('with node authentication on and no admin_token, the admin endpoint is off', async () => {
+    const c = await controller({ auth_token: SECRET });
+    expect(await codeOf(connectController(c.url))).toMatch(/admin endpoint is off.*no admin_token.*\(UNAUTHORIZED\)/);
+  });
+
+  it('GET /metrics needs "Authorization: Bearer <admin_token>" when one is set', async () => {
+    const c = await controller({ auth_token: SECRET, admin_token: ADMIN });
+    const url = c.url.replace(/^ws/, 'http') + '/metrics';
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: `Bearer ${SECRET}` } })).status).toBe(401);
+    const ok = await fetch(url, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toMatch(/# TYPE nextmini_/);
+  });
+
+  it('the admin CLI takes the token from $NEXTMINI_ADMIN_TOKEN or --token-file, never argv', async () => {
+    const c = await controller({ auth_token: SECRET, admin_token: ADMIN });
+    const noToken = await runCliOnce(['admin', '--controller', c.url, 'status'], {});
+    expect(noToken.code).toBe(1);
+    expect(noToken.err).toMatch(/CONTROLLER_REJECTED: .*UNAUTHORIZED/);
+    const withEnv = await runCliOnce(['admin', '--controller', c.url, 'status', '--json'], { NEXTMINI_ADMIN_TOKEN: ADMIN });
+    expect(withEnv.code).toBe(0);
+    expect(JSON.parse(withEnv.out)).toMatchObject({ authRequired: true });
+    const file = tempToml('admin.token', `${ADMIN}\n`);
+    const withFile = await runCliOnce(['admin', '--controller', c.url, '--token-file', file, 'status'], {});
+    expect(withFile.code).toBe(0);
+  });
+});
+
+async function runCliOnce(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
+  const { spawn } = await import('node:child_process');
+  const { cliPath } = await import('./harness.js');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, NEXTMINI_ADMIN_TOKEN: '', ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b));
+    child.stderr.on('data', (b: Buffer) => (err += b));
+    child.on('exit', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+describe('limits', () => {
+  it('a group label over max_label_bytes is INVALID_ARGUMENT; a node may own at most max_groups_per_node groups', async () => {
+    const c = await controller({ max_groups_per_node: 2 });
+    const one = await open({ node_id: 1, controller_addr: c.url });
+    // 16 MiB was accepted before; now 257 bytes is refused before anything is stored or pushed.
+    expect(await codeOf(one.createGroup('x'.repeat(257)))).toMatch(/^INVALID_ARGUMENT: a group label is at most 256 bytes.*this one is 257/);
+    expect(await codeOf(one.createGroup('é'.repeat(129)))).toMatch(/this one is 258/);
+    await one.createGroup('y'.repeat(256));
+    const second = await one.createGroup('second');
+    expect(await codeOf(one.createGroup('third'))).toMatch(/^POOL_EXHAUSTED: node 1 owns 2 groups.*max_groups_per_node/);
+    await one.deleteGroup(second.groupId);
+    await one.createGroup('third');
+    expect(c.status().groups).toBe(2);
+  });
+
+  it('connections that never authenticate are capped per address (429); the real node still joins', async () => {
+    const c = await controller({ max_pending_per_address: 4, auth_token: SECRET });
+    const idle: WebSocket[] = [];
+    for (let i = 0; i < 4; i++) {
+      const ws = new WebSocket(c.url);
+      ws.on('error', () => {});
+      idle.push(ws);
+      await new Promise((r) => ws.once('open', r));
+    }
+    cleanup.push(async () => idle.forEach((w) => w.terminate()));
+    const refused = new WebSocket(c.url);
+    const why = await new Promise<string>((resolve) => refused.once('error', (e) => resolve(e.message)));
+    expect(why).toMatch(/429/);
+    expect(await codeOf(open({ node_id: 1, controller_addr: c.url, auth_token: SECRET }, 1500))).toMatch(/^CONTROLLER_UNREACHABLE/);
+    idle[0]!.terminate();
+    await new Promise((r) => setTimeout(r, 100));
+    await open({ node_id: 1, controller_addr: c.url, auth_token: SECRET });
+    // Authenticated connections no longer count: three more idle ones fit again.
+    expect(c.status().refusedConnections).toBeGreaterThanOrEqual(2);
+  });
+
+  it('oversize frames before hello are cut off after max_hello_bytes; the controller stays small (RSS measured)', async () => {
+    const toml = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 3\nedges = [[1, 2], [2, 3]]\n`);
+    const { child, output } = await runCli(['controller', '--config', toml, '--in-memory'], /listening on ws:\/\/[^\s]+/);
+    cleanup.push(() => stopChild(child));
+    const url = /listening on (ws:\/\/[^\s;]+)/.exec(output())![1]!;
+    const port = Number(new URL(url).port);
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024;
+    const before = rss();
+    // 24 attackers, each announcing a 16 MiB binary frame and sending 4 MiB of it.
+    const results = await Promise.all(Array.from({ length: 24 }, () => oversizeFrame(port, 16 << 20, 4 << 20)));
+    for (const r of results) {
+      expect(r.closedByServer).toBe(true);
+      expect(r.sent).toBeLessThan(4 << 20);
+    }
+    const after = rss();
+    // Buffered whole, 24 x 4 MiB would be ~100 MiB; cut off at 64 KiB it is ~1.5 MiB. Generous bound.
+    expect(after - before).toBeLessThan(48 << 20);
+    // The controller still serves.
+    const dp = await open({ node_id: 1, controller_addr: url });
+    expect(dp.nodeId).toBe(1);
+  });
+
+  it('a frame under max_frame_bytes but over max_hello_bytes is cut off before hello, not buffered and read', async () => {
+    const c = await controller();
+    // 900 KiB of garbage in one frame: read whole, it would be answered with a MALFORMED reject.
+    const r = await oversizeFrame(Number(new URL(c.url).port), 900 * 1024, 900 * 1024);
+    await new Promise((res) => setTimeout(res, 200));
+    const body = r.received.toString('latin1');
+    expect(body).toMatch(/^HTTP\/1\.1 101/);
+    expect(body).not.toMatch(/NM\x02\x02/); // no reject frame: the socket was destroyed unread
+    expect(c.status().refusedConnections).toBe(1);
+  });
+
+  it('a control frame over max_frame_bytes after hello closes that connection only', async () => {
+    const c = await controller({ max_frame_bytes: 64 * 1024 });
+    const one = await open({ node_id: 1, controller_addr: c.url });
+    expect(await codeOf(one.createGroup('z'.repeat(200)))).toBe('resolved');
+    // A raw client admitted as node 3 then sends a 100 KiB frame.
+    const ws = new WebSocket(c.url);
+    cleanup.push(async () => ws.terminate());
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    ws.on('message', (d: Buffer) => {
+      if (d[3] === 13) ws.send(helloFrame(3));
+      if (d[3] === 3) ws.send(new Uint8Array(100 * 1024));
+    });
+    expect(await closed).toBe(1009);
+    expect(c.status().connected).toEqual([1]);
+  });
+});
+
+function helloFrame(nodeId: number): Uint8Array {
+  const host = new TextEncoder().encode('127.0.0.1');
+  const b = new Uint8Array(4 + 4 + 1 + 4 + host.length + 2 + 4 + 32 + 4);
+  const v = new DataView(b.buffer);
+  b.set([0x4e, 0x4d, 2, 1]);
+  let o = 4;
+  v.setUint32(o, nodeId);
+  v.setUint8((o += 4), 0); // udp
+  v.setUint32((o += 1), host.length);
+  b.set(host, (o += 4));
+  v.setUint16((o += host.length), 9);
+  v.setUint32((o += 2), 32);
+  v.setUint32(o + 4 + 32, 0);
+  return b;
+}
+
+/** Opens a WebSocket by hand and streams one huge masked binary frame into it. */
+function oversizeFrame(port: number, announced: number, toSend: number): Promise<{ sent: number; closedByServer: boolean; received: Buffer }> {
+  return new Promise((resolve) => {
+    const s: Socket = connect(port, '127.0.0.1');
+    let sent = 0;
+    let upgraded = false;
+    let received = Buffer.alloc(0);
+    const chunk = Buffer.alloc(64 * 1024, 0x41);
+    const finish = (closedByServer: boolean) => {
+      s.destroy();
+      resolve({ sent, closedByServer, received });
+    };
+    const timer = setTimeout(() => finish(false), 10_000);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ sent, closedByServer: sent < toSend || toSend < 1 << 20, received });
+    });
+    s.on('error', () => {});
+    s.on('data', (d) => {
+      received = Buffer.concat([received, d]);
+      if (upgraded || !d.toString('latin1').startsWith('HTTP/1.1 101')) return;
+      upgraded = true;
+      const header = Buffer.alloc(14);
+      header[0] = 0x82;
+      header[1] = 0x80 | 127;
+      header.writeBigUInt64BE(BigInt(announced), 2);
+      header.writeUInt32BE(0x01020304, 10); // mask key
+      s.write(header);
+      const pump = () => {
+        while (sent < toSend && !s.destroyed) {
+          sent += chunk.length;
+          if (!s.write(chunk)) return s.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    s.write(
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+  });
+}
+
+describe('wss:// with a CA file', () => {
+  it('nodes that trust the CA join over TLS; one that does not cannot', async () => {
+    const tls = selfSignedCert();
+    const c = await controller({ auth_token: SECRET, admin_token: ADMIN, tls: { cert: tls.cert, key: tls.key } });
+    expect(c.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
+    expect(c.status().tls).toBe(true);
+    expect(await codeOf(open({ node_id: 1, controller_addr: c.url, auth_token: SECRET }, 1500))).toMatch(/^CONTROLLER_UNREACHABLE/);
+    const nodes = await Promise.all([1, 2, 3].map((id) => open({ node_id: id, controller_addr: c.url, auth_token: SECRET, ca: tls.cert })));
+    expect(await nodes[0]!.waitForTopologyReady({ timeoutMs: 10_000 })).toBe(true);
+    // The seed's unicast example, over the authenticated network.
+    const rx = nodes[1]!.registerReceiverFromNode({ srcNodeId: 1, srcPort: 40000, dstPort: 50000 });
+    await nodes[0]!.sendToNode({ dstNodeId: 2, frozen: new PacketView(new TextEncoder().encode('hello')), srcPort: 40000, dstPort: 50000 });
+    const d = await rx.recv({ timeoutMs: 5000 });
+    expect(d).toMatchObject({ srcIp: '192.168.0.1', srcPort: 40000 });
+    expect(new TextDecoder().decode(d!.payload)).toBe('hello');
+    // The admin client over wss:// too.
+    const admin = await connectController(c.url, { adminToken: ADMIN, ca: readFileSync(tls.cert, 'utf8') });
+    cleanup.push(() => admin.close());
+    expect((await admin.status()).tls).toBe(true);
+  });
+});
