@@ -7,6 +7,7 @@ import { startController, type Controller } from 'nextmini';
 import { tempToml } from './harness.js';
 import { createHash } from 'node:crypto';
 import { payloadFor } from './payload.mjs';
+import { selfSignedCert } from '../helpers/tls.js';
 
 const script = (name: string) => fileURLToPath(new URL(`./seed/${name}`, import.meta.url));
 let controller: Controller | undefined;
@@ -69,4 +70,47 @@ describe("the seed's multicast example", () => {
       expect(r.text).toMatch(/^hello group #\d+$/);
     }
   });
+});
+
+describe("the seed's examples on an authenticated network over wss:// (issue 11)", () => {
+  const SECRET = 'seed-examples-secret-0123456789';
+  const secureController = async () => {
+    const tls = selfSignedCert();
+    const c = await startController({ port: 0, auth_token: SECRET, tls: { cert: tls.cert, key: tls.key }, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 3 } } });
+    expect(c.url).toMatch(/^wss:\/\//);
+    // Node configs as a user writes them: the secret and the CA file beside the controller address.
+    const toml = (id: number, extra = '') => tempToml(`node${id}.toml`, `node_id = ${id}\ncontroller_addr = "${c.url}"\nauth_token = "${SECRET}"\nca = "${tls.cert}"\n${extra}`);
+    return { c, toml };
+  };
+
+  it('multicast: source and receivers in their own processes', async () => {
+    const { c, toml } = await secureController();
+    try {
+      const receivers = [run('multicast-receiver.mjs', toml(2)), run('multicast-receiver.mjs', toml(3))];
+      const source = run('multicast-source.mjs', toml(1));
+      const outs = await Promise.all(receivers.map((r) => r.done));
+      source.kill();
+      expect(JSON.parse(await source.done)).toMatchObject({ role: 'source', groupId: 1, srcNodeId: 1 });
+      for (const [i, out] of outs.entries()) expect(JSON.parse(out)).toMatchObject({ role: 'receiver', nodeId: i + 2, srcIp: '192.168.0.1' });
+      expect(c.status()).toMatchObject({ authRequired: true, tls: true });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('lossless: 1 MB to receivers 2 and 3, every byte', async () => {
+    const { c, toml } = await secureController();
+    try {
+      const fec = '[lossless_runtime_config]\nfec_enabled = true\n';
+      const receivers = [run('lossless-receiver.mjs', toml(2, fec)), run('lossless-receiver.mjs', toml(3, fec))];
+      const source = run('lossless-source.mjs', toml(1, fec));
+      const [out2, out3, outSrc] = await Promise.all([...receivers.map((r) => r.done), source.done]);
+      expect(JSON.parse(outSrc!.trim())).toMatchObject({ role: 'source', completed: true });
+      const expected = createHash('sha256').update(payloadFor(1_024_000, 2024)).digest('hex');
+      for (const out of [out2!, out3!]) expect(JSON.parse(out.trim())).toMatchObject({ length: 1_024_000, sha256: expected });
+    } finally {
+      await c.close();
+    }
+  });
+  // The unicast example over wss:// with a CA runs in security.test.ts.
 });
