@@ -1,6 +1,6 @@
 // `npm start`: a local controller and three nodes on a line 1 - 2 - 3, on embedded defaults.
 // Node 1 sends payloads of several sizes to node 3; node 2 forwards them.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { startController, Dataplane, PacketBuilder, PacketView, type LinkParamsConfig } from '../index.node.js';
 import { ProgressBar, formatBytes } from './progress.js';
 import { setLogLevel } from '../log.js';
@@ -23,12 +23,16 @@ export async function runDemo(flags: Map<string, string | true>): Promise<number
     console.error(`nextmini demo: unknown preset ${JSON.stringify(presetName)}; choose one of ${Object.keys(PRESETS).join(', ')}`);
     return 2;
   }
+  // Authenticated, as a real deployment should be: a fresh secret for this run.
+  const authToken = randomBytes(32).toString('hex');
   console.log(`nextmini demo: controller + nodes 1 - 2 - 3 over ${protocol} on 127.0.0.1`);
   if (preset) console.log(`link preset ${presetName}: ${preset.about}`);
+  console.log('authentication on: nodes prove a shared auth_token (HMAC challenge, never sent) and every datagram carries a per-link MAC');
+  console.log('  (in your own configs: auth_token = "…" in the controller and each node, admin_token for admin calls, tls = { cert, key } for wss://; README "Security")');
   console.log('');
-  const controller = await startController({ port: 0, topology: { n_nodes: 3, edges: [[1, 2], [2, 3]] }, ...(preset ? { link_defaults: preset.link } : {}) });
+  const controller = await startController({ port: 0, auth_token: authToken, topology: { n_nodes: 3, edges: [[1, 2], [2, 3]] }, ...(preset ? { link_defaults: preset.link } : {}) });
   console.log(`controller   ${controller.url}`);
-  const nodes = await Promise.all([1, 2, 3].map((id) => Dataplane.open({ node_id: id, controller_addr: controller.url, protocol })));
+  const nodes = await Promise.all([1, 2, 3].map((id) => Dataplane.open({ node_id: id, controller_addr: controller.url, protocol, auth_token: authToken })));
   for (const n of nodes) {
     const i = n.getNetworkInfo();
     console.log(`node ${i.nodeId}       user-space ${i.userSpaceAddr}, data socket ${i.privateNetworkAddr}:${i.privateNetworkPort}`);
@@ -63,6 +67,8 @@ export async function runDemo(flags: Map<string, string | true>): Promise<number
 
   const s2 = nodes[1]!.stats();
   console.log(`\nnode 2 forwarded ${s2.packetsForwarded} packets and took ${s2.messagesDelivered} plain messages itself (its lossless data came as a session)`);
+  const rejected = nodes.reduce((n, x) => n + (x.stats().drops.auth ?? 0), 0);
+  console.log(`datagrams refused for a bad MAC: ${rejected}`);
   if (preset) {
     for (const [i, n] of nodes.entries()) {
       for (const l of n.stats().links) {
