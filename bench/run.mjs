@@ -86,6 +86,17 @@ function judge(c) {
         ? `${r.toFixed(2)}× the baseline (goal ≤ ${c.goal.maxRatio}×)`
         : `${r.toFixed(2)}× the baseline, goal ≤ ${c.goal.maxRatio}×: over by ${(r - c.goal.maxRatio).toFixed(2)}× (needs to be ${(r / c.goal.maxRatio).toFixed(2)}× faster)`,
     };
+  } else if (c.goal.maxDelta !== undefined) {
+    // An absolute cost (e.g. µs added to a round trip): nextmini's median minus the baseline's.
+    const d = nm.median - bl.median;
+    const met = d <= c.goal.maxDelta;
+    c.goal = {
+      ...c.goal,
+      met,
+      verdict: met
+        ? `${d.toFixed(1)} ${c.unit} over the baseline (goal ≤ ${c.goal.maxDelta} ${c.unit})`
+        : `${d.toFixed(1)} ${c.unit} over the baseline, goal ≤ ${c.goal.maxDelta} ${c.unit}: over by ${(d - c.goal.maxDelta).toFixed(1)} ${c.unit}`,
+    };
   }
 }
 

@@ -7,5 +7,6 @@ import losslessMulticast from './lossless-multicast.mjs';
 import coreMicro from './core-microbench.mjs';
 import memoryScale from './memory-scale.mjs';
 import controllerStore from './controller-store.mjs';
+import authCost from './auth-cost.mjs';
 
-export const scenarios = [unicastGoodput, latency, losslessMulticast, coreMicro, memoryScale, controllerStore].sort((a, b) => a.number - b.number);
+export const scenarios = [unicastGoodput, latency, losslessMulticast, coreMicro, memoryScale, controllerStore, authCost].sort((a, b) => a.number - b.number);
