@@ -344,10 +344,15 @@ impl Node {
         if from == 0 || !(neighbor || self.peers.contains(&from)) {
             return self.stats.drop(DropReason::NotAPeer);
         }
+        // Authenticate before parsing anything: a datagram without a valid MAC counts as
+        // `auth` (or `replay`) whatever its bytes look like, and its header is never read.
         let datagram = if self.auth.is_on() {
-            match wire.len().checked_sub(TRAILER_LEN) {
-                Some(n) => &wire[..n],
-                None => return self.stats.drop(DropReason::Malformed),
+            match self.auth.open(from, wire) {
+                Ok(body_len) => &wire[..body_len],
+                Err(AuthDrop::Replay) => return self.stats.drop(DropReason::Replay),
+                Err(AuthDrop::BadTag | AuthDrop::Short) => {
+                    return self.stats.drop(DropReason::Auth)
+                }
             }
         } else {
             wire
@@ -362,15 +367,6 @@ impl Node {
                 && header.dst == self.cfg.node_id;
             if !ends_here {
                 return self.stats.drop(DropReason::NotAPeer);
-            }
-        }
-        if self.auth.is_on() {
-            match self.auth.open(from, wire) {
-                Ok(_) => {}
-                Err(AuthDrop::Replay) => return self.stats.drop(DropReason::Replay),
-                Err(AuthDrop::BadTag | AuthDrop::Short) => {
-                    return self.stats.drop(DropReason::Auth)
-                }
             }
         }
         self.stats.packets_received += 1;

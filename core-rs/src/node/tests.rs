@@ -782,13 +782,14 @@ mod auth {
         // A replayed datagram is refused and counted.
         n3.handle_datagram(0, 2, &second[1].datagram);
         assert_eq!(n3.stats().drops(DropReason::Replay), 1);
-        // A datagram without a trailer (auth off at the sender) does not even parse once the
-        // 24 bytes a trailer would take are cut off: malformed, never delivered.
+        // A datagram without a trailer (auth off at the sender) fails the MAC check before its
+        // header is read: counted as auth, never delivered.
         let mut plain = node(2, &[(3, 3)]);
         send(&mut plain, 3, b"plain");
         let t = plain.poll_transmit().unwrap();
         n3.handle_datagram(0, 2, &t.datagram);
-        assert_eq!(n3.stats().drops(DropReason::Malformed), 1);
+        assert_eq!(n3.stats().drops(DropReason::Auth), 2);
+        assert_eq!(n3.stats().drops(DropReason::Malformed), 0);
         assert!(n3.poll_event().is_none());
         for n in net.values() {
             assert_eq!(n.stats().drops(DropReason::NotAPeer), 0);
