@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const runMjs = fileURLToPath(new URL('../bench/run.mjs', import.meta.url));
-const SCENARIOS = ['unicast-goodput', 'latency', 'lossless-multicast', 'core-microbench', 'memory-scale'];
+const SCENARIOS = ['unicast-goodput', 'latency', 'lossless-multicast', 'core-microbench', 'memory-scale', 'auth-cost'];
 // Left out of the smoke run (listed as skipped): controller-store's quick run alone takes ~17 s
 // (two PGlite initdbs, a PostgreSQL server, one process per controller start). Run it with
 // `node bench/run.mjs --only controller-store --quick`.

@@ -44,7 +44,7 @@ describe('nextmini admin: usage', () => {
   it('an unknown flag exits 2 and names it, listing the valid ones', async () => {
     const r = await admin([...C, '--bogus', 'status']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown flag --bogus \(valid: --controller URL, --timeout-ms MS, --help\)/);
+    expect(r.stderr).toMatch(/unknown flag --bogus \(valid: --controller URL, --timeout-ms MS, --token-file FILE, --ca FILE, --help\)/);
     const s = await admin([...C, 'status', '--bogus']);
     expect(s.code).toBe(2);
     expect(s.stderr).toMatch(/nextmini admin status: unknown flag --bogus \(valid: --json, --controller URL/);

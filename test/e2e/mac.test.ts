@@ -111,4 +111,21 @@ describe('per-hop MACs (auth_token set)', () => {
     expect(Buffer.from((await rx.recv({ timeoutMs: 5000 }))!.payload).equals(big)).toBe(true);
     for (const n of nodes) expect(n.stats().drops).toMatchObject({ auth: 0, replay: 0, no_key: 0 });
   });
+
+  it('max mode: a node that sends straight to everyone, joining last, has keys for every pair and is known to all', async () => {
+    const c = await startController({ port: 0, auth_token: SECRET, topology: { n_nodes: 3, edges: [[1, 2], [2, 3]] }, nodes: [{ node_id: 1, operating_mode: 'max' }] });
+    cleanup.push(() => c.close());
+    const later = await Promise.all([2, 3].map((id) => Dataplane.open({ node_id: id, controller_addr: c.url, auth_token: SECRET })));
+    for (const n of later) cleanup.push(() => n.close());
+    const one = await Dataplane.open({ node_id: 1, controller_addr: c.url, auth_token: SECRET });
+    cleanup.push(() => one.close());
+    expect(await one.waitForTopologyReady({ timeoutMs: 10_000 })).toBe(true);
+    const [two, three] = later as [Dataplane, Dataplane];
+    const rx = three.registerReceiverFromNode({ srcNodeId: 1, srcPort: 5, dstPort: 6 });
+    await one.sendToNode({ dstNodeId: 3, frozen: new PacketView(enc.encode('direct')), srcPort: 5, dstPort: 6 });
+    expect(new TextDecoder().decode((await rx.recv({ timeoutMs: 5000 }))!.payload)).toBe('direct');
+    expect(two.stats().packetsForwarded).toBe(0);
+    expect(three.stats().drops).toMatchObject({ auth: 0, not_a_peer: 0, no_key: 0 });
+    expect(one.stats().drops).toMatchObject({ no_key: 0 });
+  });
 });

@@ -23,6 +23,9 @@ const STATUS: ControllerStatus = {
   groups: 2,
   routes: [{ srcNodeId: 1, dstNodeId: 3 }],
   metricsDropped: 0,
+  authRequired: false,
+  tls: false,
+  refusedConnections: 0,
 };
 
 type Call = [string, ...unknown[]];

@@ -723,6 +723,9 @@ export class Controller implements ControllerApi {
     this.#markDirty(id);
     for (const n of this.#topo.neighbors(id)) this.#markDirty(n);
     for (const [n, mode] of this.#cfg.operatingModes) if (mode === 'max') this.#markDirty(n);
+    // A max-mode node sends straight to everyone, and receivers accept a datagram only from
+    // an address they know: everyone needs its address.
+    if (this.#cfg.operatingModes.get(id) === 'max') for (const n of this.#members.keys()) this.#markDirty(n);
     return member;
   }
 

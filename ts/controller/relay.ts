@@ -4,6 +4,10 @@ import type { WebSocket } from 'ws';
 import { logger } from '../log.js';
 import type { Hello } from '../control/messages.js';
 import type { RelayStatus } from './api.js';
+import { equalBytes } from '../control/auth.js';
+
+/** The token as the bytes a relay client sends (one byte per char, as Buffer's latin1). */
+const latin1 = (t: string): Uint8Array => Uint8Array.from(t, (ch) => ch.charCodeAt(0) & 0xff);
 
 const log = logger('controller');
 /** Largest relay frame: a u32 node id and one datagram (an MTU is at most 65 535). */
@@ -57,7 +61,7 @@ export class RelayHub {
       if (ws.readyState !== ws.OPEN) return;
       clearTimeout(tokenTimer);
       const m = this.member(id);
-      if (!isBinary || !m || m.hello.protocol !== 'relay' || !m.hello.relayToken || data.toString('latin1') !== m.hello.relayToken) {
+      if (!isBinary || !m || m.hello.protocol !== 'relay' || !m.hello.relayToken || !equalBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), latin1(m.hello.relayToken))) {
         return refuse(`node ${nodeParam} has not said hello as a relay node with this token`);
       }
       if (m.relay && m.relay !== ws) {
