@@ -134,6 +134,9 @@ describe('nextmini admin against an admin server (fake controller)', () => {
         groups: 0,
         routes: [{ srcNodeId: 1, dstNodeId: 3 }],
         metricsDropped: 0,
+        authRequired: false,
+        tls: false,
+        refusedConnections: 0,
       }),
       metrics: async (q) => (
         calls.push(['metrics', q]),
