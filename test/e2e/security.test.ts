@@ -70,10 +70,10 @@ describe('control-plane authentication', () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     cleanup.push(() => new Promise((r) => wss.close(r)));
     await new Promise((r) => wss.once('listening', r));
-    const frame = (type: number, body: number[]) => Uint8Array.from([0x4e, 0x4d, 2, type, ...body]);
+    const { encode } = await import('../../ts/control/messages.js');
     wss.on('connection', (ws) => {
-      ws.send(frame(13, [0, 0, 0, 32, ...new Array(32).fill(7), 1])); // challenge, auth required
-      ws.on('message', () => ws.send(frame(14, [0, 0, 0, 32, ...new Array(32).fill(9)]))); // welcome, bogus proof
+      ws.send(encode({ t: 'challenge', nonce: new Uint8Array(32).fill(7), authRequired: true }));
+      ws.on('message', () => ws.send(encode({ t: 'welcome', proof: new Uint8Array(32).fill(9), maxFrameBytes: 1 << 20, maxLabelBytes: 256 })));
     });
     const port = (wss.address() as { port: number }).port;
     expect(await codeOf(open({ node_id: 1, controller_addr: `127.0.0.1:${port}`, auth_token: SECRET }))).toMatch(/could not prove it knows.*\(UNAUTHORIZED\)/);
@@ -173,7 +173,8 @@ describe('limits', () => {
   it('a group label over max_label_bytes is INVALID_ARGUMENT; a node may own at most max_groups_per_node groups', async () => {
     const c = await controller({ max_groups_per_node: 2 });
     const one = await open({ node_id: 1, controller_addr: c.url });
-    // 16 MiB was accepted before; now 257 bytes is refused before anything is stored or pushed.
+    // 16 MiB was accepted before; now 257 bytes is refused (by the SDK itself, from the limits in
+    // welcome; the controller checks again, see the raw client below).
     expect(await codeOf(one.createGroup('x'.repeat(257)))).toMatch(/^INVALID_ARGUMENT: a group label is at most 256 bytes.*this one is 257/);
     expect(await codeOf(one.createGroup('é'.repeat(129)))).toMatch(/this one is 258/);
     await one.createGroup('y'.repeat(256));
@@ -219,8 +220,18 @@ describe('limits', () => {
       expect(r.closedByServer).toBe(true);
       expect(r.sent).toBeLessThan(4 << 20);
     }
+    // An admitted node sending a 16 MiB label: refused at the frame header, never buffered.
+    const admitted = new WebSocket(url);
+    const closedCode = new Promise<number>((r) => admitted.once('close', (code) => r(code)));
+    admitted.on('error', () => {});
+    admitted.on('message', (d: Buffer) => {
+      if (d[3] === 13) admitted.send(helloFrame(3));
+      if (d[3] === 3) admitted.send(createFrame(1, 'L'.repeat(16 << 20)));
+    });
+    expect(await closedCode).toBe(1009);
     const after = rss();
-    // Buffered whole, 24 x 4 MiB would be ~100 MiB; cut off at 64 KiB it is ~1.5 MiB. Generous bound.
+    // Buffered whole, 24 x 4 MiB would be ~100 MiB (and the label 16 MiB, pushed to every node
+    // in every directory); cut off at 64 KiB it is ~1.5 MiB. Generous bound.
     expect(after - before).toBeLessThan(48 << 20);
     // The controller still serves.
     const dp = await open({ node_id: 1, controller_addr: url });
@@ -246,14 +257,36 @@ describe('limits', () => {
     const ws = new WebSocket(c.url);
     cleanup.push(async () => ws.terminate());
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    let reply = '';
     ws.on('message', (d: Buffer) => {
       if (d[3] === 13) ws.send(helloFrame(3));
-      if (d[3] === 3) ws.send(new Uint8Array(100 * 1024));
+      // Admitted: a label over max_label_bytes (sent raw, past the SDK's own check) is refused ...
+      if (d[3] === 3) ws.send(createFrame(1, 'q'.repeat(300)));
+      // ... and answered; then a frame over max_frame_bytes.
+      if (d[3] === 8) {
+        reply = d.toString('latin1');
+        ws.send(new Uint8Array(100 * 1024));
+      }
     });
     expect(await closed).toBe(1009);
+    expect(reply).toMatch(/INVALID_ARGUMENT.*a group label is at most 256 bytes \(max_label_bytes\); this one is 300/);
+    expect(c.status().groups).toBe(1);
     expect(c.status().connected).toEqual([1]);
   });
 });
+
+/** A group-op "create" frame: u32 reqId, u8 op 0, label as u32 length + UTF-8. */
+function createFrame(reqId: number, label: string): Uint8Array {
+  const l = new TextEncoder().encode(label);
+  const b = new Uint8Array(4 + 4 + 1 + 4 + l.length);
+  const v = new DataView(b.buffer);
+  b.set([0x4e, 0x4d, 2, 7]);
+  v.setUint32(4, reqId);
+  v.setUint8(8, 0);
+  v.setUint32(9, l.length);
+  b.set(l, 13);
+  return b;
+}
 
 function helloFrame(nodeId: number): Uint8Array {
   const host = new TextEncoder().encode('127.0.0.1');
@@ -333,5 +366,32 @@ describe('wss:// with a CA file', () => {
     const admin = await connectController(c.url, { adminToken: ADMIN, ca: readFileSync(tls.cert, 'utf8') });
     cleanup.push(() => admin.close());
     expect((await admin.status()).tls).toBe(true);
+  });
+});
+
+describe('a controller connection lost mid-request', () => {
+  it('rejects the request at once with CONTROLLER_UNREACHABLE, not after the 15 s request timeout', async () => {
+    // A controller that admits the node, then drops the connection when a group operation comes.
+    const { encode } = await import('../../ts/control/messages.js');
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    cleanup.push(() => new Promise((r) => wss.close(r)));
+    await new Promise((r) => wss.once('listening', r));
+    wss.on('connection', (ws) => {
+      ws.send(encode({ t: 'challenge', nonce: new Uint8Array(32), authRequired: false }));
+      ws.on('message', (d: Buffer) => {
+        if (d[3] === 1) {
+          ws.send(encode({ t: 'welcome', proof: new Uint8Array(0), maxFrameBytes: 1 << 20, maxLabelBytes: 256 }));
+          ws.send(
+            encode({ t: 'snapshot', generation: 1, userSpaceBase: 0xc0a80000, operatingMode: 'normal', peers: [], neighbors: [], nodes: [1], routeTable: Uint8Array.from([1, 1, 0, 0, 0, 0]), topologyReady: true, links: [], mcastTable: Uint8Array.from([1, 2, 0, 0, 0, 0]), groups: [] }),
+          );
+        } else if (d[3] === 7) ws.terminate();
+      });
+    });
+    const port = (wss.address() as { port: number }).port;
+    const dp = await open({ node_id: 1, controller_addr: `127.0.0.1:${port}` });
+    const t0 = performance.now();
+    expect(await codeOf(dp.createGroup('lost'))).toMatch(/^CONTROLLER_UNREACHABLE: the connection to the controller was lost before it answered/);
+    expect(performance.now() - t0).toBeLessThan(5000);
   });
 });

@@ -45,6 +45,9 @@ export interface Challenge {
 export interface Welcome {
   t: 'welcome';
   proof: Uint8Array;
+  /** The controller's max_frame_bytes and max_label_bytes, so a node refuses oversize requests itself. */
+  maxFrameBytes: number;
+  maxLabelBytes: number;
 }
 
 /**
@@ -216,7 +219,7 @@ export function encode(m: ControlMessage): Uint8Array {
       w.bytes(m.nonce).bool(m.authRequired);
       break;
     case 'welcome':
-      w.bytes(m.proof);
+      w.bytes(m.proof).u32(m.maxFrameBytes).u32(m.maxLabelBytes);
       break;
     case 'keys':
       w.u32(m.seq).array(m.entries, (w2, e) => w2.u32(e.neighbor).bytes(e.key));
@@ -287,7 +290,7 @@ export function decode(bytes: Uint8Array): ControlMessage {
       m = { t: 'challenge', nonce: r.bytes(), authRequired: r.bool() };
       break;
     case TYPE.welcome:
-      m = { t: 'welcome', proof: r.bytes() };
+      m = { t: 'welcome', proof: r.bytes(), maxFrameBytes: r.u32(), maxLabelBytes: r.u32() };
       break;
     case TYPE.keys:
       m = { t: 'keys', seq: r.u32(), entries: r.array((x) => ({ neighbor: x.u32(), key: x.bytes() })) };

@@ -712,7 +712,7 @@ export class Controller implements ControllerApi {
     hello.dataHost = vouched.host;
     const member: Member = { ws, hello, generation: 0, linksUpGeneration: -1, keySeq: 0, ...(verdict.kek ? { kek: verdict.kek } : {}) };
     this.#members.set(id, member);
-    ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof }));
+    ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof, maxFrameBytes: this.#cfg.security.limits.maxFrameBytes, maxLabelBytes: this.#cfg.security.limits.maxLabelBytes }));
     if (member.kek) this.#rotateKeys(member);
     this.#lastKnown.set(id, { host: hello.dataHost, port: hello.dataPort, protocol: hello.protocol });
     log.info(`node ${id} joined from ${hello.dataHost}:${hello.dataPort} (${hello.protocol})`);

@@ -53,6 +53,8 @@ export class ControlClient {
   /** This connection's binding (nonces) and key-wrapping key, once hello went out / welcome came. */
   #binding: HelloBinding | undefined;
   #kek: Uint8Array | undefined;
+  /** What the controller accepts (from welcome); checked before a request is sent. */
+  #limits = { maxFrameBytes: 1024 * 1024, maxLabelBytes: 256 };
 
   constructor(private readonly o: ControlClientOptions) {}
 
@@ -157,6 +159,7 @@ export class ControlClient {
           }
           this.#kek = await keyWrappingKey(token, binding);
         }
+        this.#limits = { maxFrameBytes: m.maxFrameBytes, maxLabelBytes: m.maxLabelBytes };
         this.o.onAuth(token !== undefined);
         return;
       }
@@ -214,6 +217,12 @@ export class ControlClient {
 
   #onClose(socket: MessageSocket): void {
     if (socket !== this.#socket || this.#closed) return;
+    // Nothing will answer what was sent on this connection: say so now, not at the timeout.
+    for (const p of this.#requests.values()) {
+      clearTimeout(p.timer);
+      p.reject(new NextminiError('CONTROLLER_UNREACHABLE', 'the connection to the controller was lost before it answered; the operation may or may not have been carried out'));
+    }
+    this.#requests.clear();
     const delay = backoff(this.#attempt++);
     if (this.#everConnected) log.info(`controller connection lost; reconnecting in ${delay} ms`);
     else log.info(`cannot reach the controller at ${this.o.url} yet; retrying in ${delay} ms`);
@@ -226,7 +235,17 @@ export class ControlClient {
     if (this.#socket?.readyState !== 1) {
       return Promise.reject(new NextminiError('CONTROLLER_UNREACHABLE', 'not connected to the controller (reconnecting); try again'));
     }
+    if (op.op === 'create') {
+      const bytes = new TextEncoder().encode(op.label).length;
+      if (bytes > this.#limits.maxLabelBytes) {
+        return Promise.reject(new NextminiError('INVALID_ARGUMENT', `a group label is at most ${this.#limits.maxLabelBytes} bytes (the controller's max_label_bytes); this one is ${bytes}`));
+      }
+    }
     const reqId = this.#nextReq++;
+    const frame = encode({ t: 'group-op', reqId, ...op } as GroupOp);
+    if (frame.length > this.#limits.maxFrameBytes) {
+      return Promise.reject(new NextminiError('PAYLOAD_TOO_LARGE', `this ${op.op} request is ${frame.length} bytes; the controller accepts control frames of at most ${this.#limits.maxFrameBytes} (max_frame_bytes)`));
+    }
     return new Promise<GroupReply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#requests.delete(reqId);
@@ -237,7 +256,7 @@ export class ControlClient {
         reject,
         timer,
       });
-      this.#socket!.send(encode({ t: 'group-op', reqId, ...op } as GroupOp));
+      this.#socket!.send(frame);
     });
   }
 
