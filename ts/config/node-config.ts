@@ -37,6 +37,14 @@ export interface NodeConfig {
   reassembly_timeout_ms?: number;
   /** How often the node reports its counters (stats()) to the controller; 0 = never. Default 1000. */
   metrics_interval_ms?: number;
+  /** TCP links: inbound connections at once, all peers together. Default 256. */
+  tcp_max_connections?: number;
+  /** TCP links: inbound connections from one peer; a newer one closes its oldest. Default 4. */
+  tcp_max_connections_per_peer?: number;
+  /** TCP links: an inbound connection silent this long is closed. Default 300000. */
+  tcp_idle_timeout_ms?: number;
+  /** TCP links: a frame begun must complete within this long, else the connection is closed. Default 10000. */
+  tcp_frame_timeout_ms?: number;
   /** Lossless sessions: FEC and pacing come only from here, never from call arguments. */
   lossless_runtime_config?: LosslessRuntimeConfig;
   /**
@@ -87,6 +95,10 @@ export const NODE_DEFAULTS = {
   max_payload_bytes: 16 * 1024 * 1024,
   reassembly_timeout_ms: 5000,
   metrics_interval_ms: 1000,
+  tcp_max_connections: 256,
+  tcp_max_connections_per_peer: 4,
+  tcp_idle_timeout_ms: 300_000,
+  tcp_frame_timeout_ms: 10_000,
 } as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'ca' | 'public_network_addr'>;
 
 const log = logger('config');
@@ -110,6 +122,10 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     max_payload_bytes: r.int('max_payload_bytes', { min: 1, max: 1 << 30, default: NODE_DEFAULTS.max_payload_bytes }),
     reassembly_timeout_ms: r.int('reassembly_timeout_ms', { min: 1, max: 3_600_000, default: NODE_DEFAULTS.reassembly_timeout_ms }),
     metrics_interval_ms: r.int('metrics_interval_ms', { min: 0, max: 3_600_000, default: NODE_DEFAULTS.metrics_interval_ms }),
+    tcp_max_connections: r.int('tcp_max_connections', { min: 1, max: 1 << 20, default: NODE_DEFAULTS.tcp_max_connections }),
+    tcp_max_connections_per_peer: r.int('tcp_max_connections_per_peer', { min: 1, max: 1024, default: NODE_DEFAULTS.tcp_max_connections_per_peer }),
+    tcp_idle_timeout_ms: r.int('tcp_idle_timeout_ms', { min: 100, max: 86_400_000, default: NODE_DEFAULTS.tcp_idle_timeout_ms }),
+    tcp_frame_timeout_ms: r.int('tcp_frame_timeout_ms', { min: 100, max: 3_600_000, default: NODE_DEFAULTS.tcp_frame_timeout_ms }),
     lossless_runtime_config: readLossless(r.table('lossless_runtime_config')),
   };
   if (r.has('auth_token')) {

@@ -251,6 +251,7 @@ export class Dataplane {
         nodeId: cfg.node_id,
         controllerUrl: controllerUrl(cfg.controller_addr),
         onDatagram: engine.onDatagram,
+        tcpLimits: { maxConnections: cfg.tcp_max_connections, maxConnectionsPerPeer: cfg.tcp_max_connections_per_peer, idleTimeoutMs: cfg.tcp_idle_timeout_ms, frameTimeoutMs: cfg.tcp_frame_timeout_ms },
       });
     } catch (err) {
       engine.close();

@@ -16,7 +16,7 @@ installHost({
   defaultProtocol: 'udp',
   transports: {
     udp: (c) => UdpTransport.bind(c.host, c.port, c.onDatagram),
-    tcp: (c) => TcpTransport.bind(c.host, c.port, c.nodeId, c.onDatagram),
+    tcp: (c) => TcpTransport.bind(c.host, c.port, c.nodeId, c.onDatagram, c.tcpLimits),
     relay: (c) => RelayTransport.open(c),
   },
   loadConfig: (what, path) => loadTomlOrObject(what, path),

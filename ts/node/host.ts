@@ -5,7 +5,7 @@
 import { NextminiError } from '../errors.js';
 import type { Table } from '../config/reader.js';
 import type { Protocol } from '../control/messages.js';
-import type { DatagramHandler, Transport } from './transport.js';
+import type { DatagramHandler, TcpLimits, Transport } from './transport.js';
 
 export interface TransportContext {
   /** private_network_addr / private_network_port (socket transports). */
@@ -15,6 +15,8 @@ export interface TransportContext {
   /** The controller's WebSocket URL (the relay transport connects beside it). */
   controllerUrl: string;
   onDatagram: DatagramHandler;
+  /** TCP links: connection caps and timeouts (node config tcp_*). */
+  tcpLimits: TcpLimits;
 }
 
 export type TransportFactory = (ctx: TransportContext) => Promise<Transport>;

@@ -1,6 +1,6 @@
 import { createServer, connect as dial, type Server, type Socket } from 'node:net';
 import { NextminiError } from '../errors.js';
-import { peerKey, SEND_HARD_LIMIT, SEND_HIGH_WATER, sourceHosts, type PeerAddr, type Transport, type TransportStats } from './transport.js';
+import { peerKey, SEND_HARD_LIMIT, SEND_HIGH_WATER, sourceHosts, type PeerAddr, type TcpLimits, type Transport, type TransportStats } from './transport.js';
 
 // Frames on a TCP link: u32 big-endian length, then one datagram. The bound keeps a hostile
 // or broken peer from making us buffer without limit.
@@ -12,6 +12,11 @@ const LINK_MAGIC = 0x4e4d544c;
 const LINK_HELLO_LEN = 8;
 /** How long an accepted connection may take to send its link hello. */
 const LINK_HELLO_TIMEOUT_MS = 5000;
+
+/** A peer's connection silent this long may make way for a new one from that peer. */
+const STALE_MS = 5000;
+
+export const TCP_LIMIT_DEFAULTS: TcpLimits = { maxConnections: 256, maxConnectionsPerPeer: 4, idleTimeoutMs: 300_000, frameTimeoutMs: 10_000 };
 
 function linkHello(nodeId: number): Uint8Array {
   const b = new Uint8Array(LINK_HELLO_LEN);
@@ -27,6 +32,11 @@ type FrameHandler = (frame: Uint8Array) => void;
 class FrameSplitter {
   #pending: Uint8Array[] = [];
   #pendingLen = 0;
+
+  /** Bytes of an incomplete frame held now. */
+  get partial(): number {
+    return this.#pendingLen;
+  }
 
   constructor(
     private readonly onFrame: FrameHandler,
@@ -93,25 +103,30 @@ export class TcpTransport implements Transport {
   /** Current peers: node id to the addresses its connections may come from. */
   #peerHosts = new Map<number, Set<string>>();
   #allowedHosts = new Set<string>();
+  /** Connections closed for a stalled frame or for silence. */
+  timedOut = 0;
+  /** When each inbound connection last brought data. */
+  #lastData = new WeakMap<Socket, number>();
 
   private constructor(
     server: Server,
     local: PeerAddr,
     private readonly nodeId: number,
     private readonly onDatagram: (datagram: Uint8Array, from: number) => void,
+    private readonly limits: TcpLimits,
   ) {
     this.#server = server;
     this.local = local;
   }
 
-  static async bind(host: string, port: number, nodeId: number, onDatagram: (datagram: Uint8Array, from: number) => void): Promise<TcpTransport> {
+  static async bind(host: string, port: number, nodeId: number, onDatagram: (datagram: Uint8Array, from: number) => void, limits: TcpLimits = TCP_LIMIT_DEFAULTS): Promise<TcpTransport> {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new NextminiError('CONFIG_INVALID', `cannot listen on TCP ${host}:${port}: ${err.message}`, { cause: err })));
       server.listen(port, host, () => resolve());
     });
     const addr = server.address();
-    const t = new TcpTransport(server, { host, port: typeof addr === 'object' && addr ? addr.port : port }, nodeId, onDatagram);
+    const t = new TcpTransport(server, { host, port: typeof addr === 'object' && addr ? addr.port : port }, nodeId, onDatagram, limits);
     server.on('connection', (s) => t.#accept(s));
     return t;
   }
@@ -125,15 +140,51 @@ export class TcpTransport implements Transport {
   #accept(socket: Socket): void {
     socket.on('error', () => {});
     if (this.#closed || !this.#allowedHosts.has(socket.remoteAddress ?? '')) return this.#refuse(socket);
+    if (this.#inbound.size >= this.limits.maxConnections) return this.#refuse(socket);
     socket.setNoDelay(true);
     this.#inbound.set(socket, 0);
-    socket.on('close', () => this.#inbound.delete(socket));
+    let frameTimer: ReturnType<typeof setTimeout> | undefined;
+    let frames = 0;
+    socket.on('close', () => {
+      this.#inbound.delete(socket);
+      clearTimeout(frameTimer);
+    });
+    // Silence closes the connection; the peer's next send dials a new one.
+    socket.setTimeout(this.limits.idleTimeoutMs, () => {
+      this.timedOut++;
+      socket.destroy();
+    });
+    const stalled = () => {
+      this.timedOut++;
+      this.stats.framingErrors++;
+      socket.destroy();
+    };
+    // Armed while a frame is incomplete; a frame that keeps trickling in does not re-arm it.
+    const watchFrame = (partial: number) => {
+      if (partial === 0) {
+        clearTimeout(frameTimer);
+        frameTimer = undefined;
+      } else if (!frameTimer) {
+        frameTimer = setTimeout(stalled, this.limits.frameTimeoutMs);
+      }
+    };
     const timer = setTimeout(() => this.#refuse(socket), LINK_HELLO_TIMEOUT_MS);
     let head = new Uint8Array(0);
     let splitter: FrameSplitter | undefined;
+    this.#lastData.set(socket, performance.now());
     socket.on('data', (chunk: Buffer) => {
+      this.#lastData.set(socket, performance.now());
       const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      if (splitter) return splitter.push(bytes);
+      if (splitter) {
+        const before = frames;
+        splitter.push(bytes);
+        // A frame completed: the clock starts again for the next one.
+        if (frames !== before) {
+          clearTimeout(frameTimer);
+          frameTimer = undefined;
+        }
+        return watchFrame(splitter.partial);
+      }
       const all = new Uint8Array(head.length + bytes.length);
       all.set(head);
       all.set(bytes, head.length);
@@ -146,8 +197,21 @@ export class TcpTransport implements Transport {
       const from = v.getUint32(4);
       if (v.getUint32(0) !== LINK_MAGIC || !this.#peerHosts.get(from)?.has(socket.remoteAddress ?? '')) return this.#refuse(socket);
       this.#inbound.set(socket, from);
+      // One peer may hold only so many connections. Over the cap, the one silent longest goes
+      // if it has been silent a while (a peer that restarted leaves half-open ones behind);
+      // otherwise the newcomer is refused, so that nobody who can name a peer evicts its
+      // working connection.
+      const others = [...this.#inbound].filter(([sock, id]) => id === from && sock !== socket).map(([sock]) => sock);
+      if (others.length >= this.limits.maxConnectionsPerPeer) {
+        const stalest = others.reduce((a, b) => ((this.#lastData.get(a) ?? 0) <= (this.#lastData.get(b) ?? 0) ? a : b));
+        if (performance.now() - (this.#lastData.get(stalest) ?? 0) >= STALE_MS) this.#refuse(stalest);
+        else return this.#refuse(socket);
+      }
       const s = new FrameSplitter(
-        (frame) => this.onDatagram(frame, from),
+        (frame) => {
+          frames++;
+          this.onDatagram(frame, from);
+        },
         () => {
           this.stats.framingErrors++;
           socket.destroy();
@@ -155,6 +219,7 @@ export class TcpTransport implements Transport {
       );
       splitter = s;
       if (all.length > LINK_HELLO_LEN) s.push(all.subarray(LINK_HELLO_LEN));
+      watchFrame(s.partial);
     });
   }
 

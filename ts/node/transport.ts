@@ -59,3 +59,15 @@ export function sourceHosts(announced: string): string[] {
 }
 
 export const peerKey = (p: PeerAddr): string => `${p.host}:${p.port}`;
+
+/** Bounds on what peers (or anyone who can reach the port) make a TCP listener hold. */
+export interface TcpLimits {
+  /** Inbound connections at once, all peers together; more are refused. */
+  maxConnections: number;
+  /** Inbound connections from one peer node; a newer one closes its oldest. */
+  maxConnectionsPerPeer: number;
+  /** An inbound connection silent this long is closed (its peer re-dials on its next send). */
+  idleTimeoutMs: number;
+  /** A frame begun must be complete within this long, or the connection is closed (slowloris). */
+  frameTimeoutMs: number;
+}
