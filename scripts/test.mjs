@@ -1,6 +1,7 @@
 // `npm test`: every check, in order, stopping at the first failing stage.
 //   1. wasm/ must be fresh against core-rs/ (never test an old core by accident)
-//   2. the core, natively: cargo fmt --check, clippy -D warnings, cargo test
+//   2. the core, natively: cargo fmt --check, clippy -D warnings, cargo test, then a short
+//      fuzz campaign (1 M inputs over the decoders and a two-engine session; scripts/fuzz.mjs)
 //   3. build the TypeScript package (tsc + rollup), then tsc --noEmit over sources and tests
 //   4. vitest: unit, end-to-end on loopback sockets, and the cross-runtime smoke tests
 // Ends with one line "nextmini: N passed, M failed" counting Rust and TypeScript tests.
@@ -8,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, staleness } from './wasm-stamp.mjs';
+import { crashDir, fuzzCargoArgs } from './fuzz.mjs';
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 let passed = 0;
@@ -41,11 +43,16 @@ if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') || !hasPostgre
 const core = join(root, 'core-rs');
 stage('cargo fmt --check', 'cargo', ['fmt', '--check'], { cwd: core });
 stage('cargo clippy -D warnings', 'cargo', ['clippy', '--all-targets', '--quiet', '--', '-D', 'warnings'], { cwd: core });
-const cargoOut = stage('cargo test (core, native)', 'cargo', ['test', '--quiet'], { cwd: core, capture: true });
+// proptest's default is 256 cases per property; 1,024 costs ~4 s more and finds more.
+const proptestEnv = { ...process.env, PROPTEST_CASES: process.env.PROPTEST_CASES ?? '1024' };
+const cargoOut = stage('cargo test (core, native; 1,024 proptest cases)', 'cargo', ['test', '--quiet'], { cwd: core, capture: true, env: proptestEnv });
 for (const m of cargoOut.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
   passed += Number(m[1]);
   failed += Number(m[2]);
 }
+
+// Seeded, so a failure reproduces; a crashing input is saved under build/fuzz-crashes/.
+stage('fuzz: short campaign (1 M native inputs; npm run fuzz runs a long one)', 'cargo', [...fuzzCargoArgs(), '--inputs', '1000000', '--seconds', '60', '--jobs', '2', '--seed', '1', '--crash-dir', crashDir], { cwd: core });
 
 stage('build the package (tsc + rollup)', bin('tsc'), ['-p', 'tsconfig.build.json']);
 stage('rollup', bin('rollup'), ['-c', '--silent']);

@@ -11,6 +11,8 @@ const MAGIC0 = 0x4e; // 'N'
 const MAGIC1 = 0x4d; // 'M'
 /** Upper bound on any length field, so a corrupt frame cannot make us allocate gigabytes. */
 const MAX_FIELD = 64 * 1024 * 1024;
+/** Fatal: invalid UTF-8 is refused (as MALFORMED_PACKET), never replaced. No BOM stripping, so a string decodes to exactly what was encoded. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class Writer {
   #buf = new Uint8Array(256);
@@ -108,8 +110,11 @@ export class Reader {
     this.#pos += 8;
     return v;
   }
+  /** Strict: 0 or 1, so every value has one encoding. */
   bool(): boolean {
-    return this.u8() !== 0;
+    const v = this.u8();
+    if (v > 1) throw new NextminiError('MALFORMED_PACKET', `control boolean at byte ${this.#pos - 1} is ${v}, not 0 or 1`);
+    return v === 1;
   }
   bytes(): Uint8Array {
     const n = this.u32();
@@ -120,7 +125,19 @@ export class Reader {
     return b;
   }
   str(): string {
-    return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes());
+    const at = this.#pos;
+    const b = this.bytes();
+    try {
+      return UTF8.decode(b);
+    } catch {
+      throw new NextminiError('MALFORMED_PACKET', `control string at byte ${at} is not valid UTF-8`);
+    }
+  }
+  /** One of `values`, by its u8 index; anything else is malformed. */
+  enumU8<T>(values: readonly T[], what: string): T {
+    const i = this.u8();
+    if (i >= values.length) throw new NextminiError('MALFORMED_PACKET', `unknown ${what} ${i} in a control message`);
+    return values[i]!;
   }
   /** `max`: more elements than this are refused before any is decoded. */
   array<T>(each: (r: this) => T, max = Infinity): T[] {

@@ -196,6 +196,8 @@ export type ControlMessage = Challenge | Welcome | Keys | Hello | Reject | Snaps
 
 const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12, challenge: 13, welcome: 14, keys: 15 } as const;
 const GROUP_OPS = ['create', 'routes', 'join', 'leave', 'delete'] as const;
+const OPERATING_MODES: readonly OperatingMode[] = ['normal', 'max'];
+const ERROR_CODE_SHAPE = /^[A-Z][A-Z_]{0,63}$/;
 const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED', 'UNAUTHORIZED', 'LIMIT'];
 
 const writePeer = (w: Writer, p: PeerAddress) => w.u32(p.nodeId).str(p.host).u16(p.port);
@@ -228,7 +230,7 @@ export function encode(m: ControlMessage): Uint8Array {
       w.u8(REJECT_CODES.indexOf(m.code)).str(m.message);
       break;
     case 'snapshot':
-      w.u32(m.generation).u32(m.userSpaceBase).u8(m.operatingMode === 'max' ? 1 : 0).array(m.peers, writePeer);
+      w.u32(m.generation).u32(m.userSpaceBase).u8(OPERATING_MODES.indexOf(m.operatingMode)).array(m.peers, writePeer);
       w.array(m.neighbors, (w2, n) => w2.u32(n)).array(m.nodes, (w2, n) => w2.u32(n));
       w.bytes(m.routeTable).bool(m.topologyReady).array(m.links, writeLink);
       w.bytes(m.mcastTable).array(m.groups, writeGroup);
@@ -277,8 +279,7 @@ export function decode(bytes: Uint8Array): ControlMessage {
   switch (type) {
     case TYPE.hello: {
       const nodeId = r.u32();
-      const protocol = PROTOCOLS[r.u8()];
-      if (!protocol) throw new NextminiError('MALFORMED_PACKET', 'unknown link protocol in hello');
+      const protocol = r.enumU8(PROTOCOLS, 'link protocol');
       const hello = { t: 'hello', nodeId, protocol, dataHost: r.str(), dataPort: r.u16() } as Hello;
       if (protocol === 'relay') hello.relayToken = r.str();
       hello.clientNonce = r.bytes();
@@ -296,8 +297,7 @@ export function decode(bytes: Uint8Array): ControlMessage {
       m = { t: 'keys', seq: r.u32(), entries: r.array((x) => ({ neighbor: x.u32(), key: x.bytes() })) };
       break;
     case TYPE.reject: {
-      const code = REJECT_CODES[r.u8()];
-      if (!code) throw new NextminiError('MALFORMED_PACKET', 'unknown reject code');
+      const code = r.enumU8(REJECT_CODES, 'reject code');
       m = { t: 'reject', code, message: r.str() };
       break;
     }
@@ -306,7 +306,7 @@ export function decode(bytes: Uint8Array): ControlMessage {
         t: 'snapshot',
         generation: r.u32(),
         userSpaceBase: r.u32(),
-        operatingMode: r.u8() === 1 ? 'max' : 'normal',
+        operatingMode: r.enumU8(OPERATING_MODES, 'operating mode'),
         peers: r.array(readPeer),
         neighbors: r.array((x) => x.u32()),
         nodes: r.array((x) => x.u32()),
@@ -319,16 +319,20 @@ export function decode(bytes: Uint8Array): ControlMessage {
       break;
     case TYPE['group-op']: {
       const reqId = r.u32();
-      const op = GROUP_OPS[r.u8()];
+      const op = r.enumU8(GROUP_OPS, 'group operation');
       if (op === 'create') m = { t: 'group-op', reqId, op, label: r.str() };
       else if (op === 'routes') m = { t: 'group-op', reqId, op, groupId: r.u32(), trees: r.array(readTree) };
-      else if (op === 'join' || op === 'leave' || op === 'delete') m = { t: 'group-op', reqId, op, groupId: r.u32() };
-      else throw new NextminiError('MALFORMED_PACKET', 'unknown group operation');
+      else m = { t: 'group-op', reqId, op, groupId: r.u32() };
       break;
     }
-    case TYPE['group-reply']:
-      m = { t: 'group-reply', reqId: r.u32(), code: r.str(), message: r.str(), group: r.bool() ? readGroup(r) : null };
+    case TYPE['group-reply']: {
+      const reqId = r.u32();
+      const code = r.str();
+      // Empty (success) or an error code's shape; the node turns it into a NextminiError code.
+      if (code !== '' && !ERROR_CODE_SHAPE.test(code)) throw new NextminiError('MALFORMED_PACKET', 'group reply with a malformed error code');
+      m = { t: 'group-reply', reqId, code, message: r.str(), group: r.bool() ? readGroup(r) : null };
       break;
+    }
     case TYPE.mcast:
       m = { t: 'mcast', table: r.bytes() };
       break;
