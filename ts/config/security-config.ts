@@ -31,6 +31,8 @@ export interface Limits {
   maxHelloBytes: number;
   /** Connections from one address that have not authenticated yet. Default 32. */
   maxPendingPerAddress: number;
+  /** Connections that have not authenticated yet, from all addresses. Default 1024. */
+  maxPendingTotal: number;
 }
 
 export const LIMIT_DEFAULTS: Limits = {
@@ -39,6 +41,7 @@ export const LIMIT_DEFAULTS: Limits = {
   maxFrameBytes: 1024 * 1024,
   maxHelloBytes: 64 * 1024,
   maxPendingPerAddress: 32,
+  maxPendingTotal: 1024,
 };
 
 /** The keys of a controller config that this module reads (snake_case, as in TOML). */
@@ -56,6 +59,7 @@ export interface SecurityConfigInput {
   max_frame_bytes?: number;
   max_hello_bytes?: number;
   max_pending_per_address?: number;
+  max_pending_total?: number;
 }
 
 const log = logger('config');
@@ -90,6 +94,7 @@ export function readSecurityConfig(r: TableReader, nodes: TableReader[], resolve
       maxFrameBytes: r.int('max_frame_bytes', { min: 4096, max: 1 << 30, default: LIMIT_DEFAULTS.maxFrameBytes }),
       maxHelloBytes: r.int('max_hello_bytes', { min: 1024, max: 1 << 24, default: LIMIT_DEFAULTS.maxHelloBytes }),
       maxPendingPerAddress: r.int('max_pending_per_address', { min: 1, max: 1 << 20, default: LIMIT_DEFAULTS.maxPendingPerAddress }),
+      maxPendingTotal: r.int('max_pending_total', { min: 1, max: 1 << 20, default: LIMIT_DEFAULTS.maxPendingTotal }),
     },
   };
   for (const n of nodes) {

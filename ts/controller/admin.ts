@@ -36,6 +36,8 @@ export interface AdminAuth {
   disabled: string | undefined;
   onAuthenticated(): void;
   onRefused(): void;
+  /** How long a client may take to prove the token before the connection is closed. */
+  timeoutMs?: number;
 }
 
 export function serveAdmin(ws: WebSocket, api: ControllerApi, auth: AdminAuth = { token: undefined, disabled: undefined, onAuthenticated: () => {}, onRefused: () => {} }): void {
@@ -53,6 +55,15 @@ export function serveAdmin(ws: WebSocket, api: ControllerApi, auth: AdminAuth = 
   let authenticated = auth.token === undefined;
   let checking = false;
   if (authenticated) auth.onAuthenticated();
+  else {
+    const timer = setTimeout(() => {
+      if (authenticated) return;
+      auth.onRefused();
+      ws.close(4408, 'no admin proof in time');
+      setTimeout(() => ws.terminate(), 1000).unref?.();
+    }, auth.timeoutMs ?? 10_000);
+    ws.once('close', () => clearTimeout(timer));
+  }
   // Without a listener an 'error' event would crash the process; ws closes the connection
   // itself afterwards, with a code and a reason (1007 bad UTF-8, 1009 too large, ...).
   ws.on('error', (err) => log.debug(`admin connection error: ${err.message}`));
@@ -111,8 +122,9 @@ export function serveAdmin(ws: WebSocket, api: ControllerApi, auth: AdminAuth = 
         }
         auth.onRefused();
         log.warn('refusing an admin connection: wrong admin token');
-        fail(id, 'CONTROLLER_REJECTED', 'the admin token is wrong (UNAUTHORIZED)');
+        fail(id, 'CONTROLLER_REJECTED', 'the admin token is wrong');
         ws.close(4401, 'UNAUTHORIZED');
+        setTimeout(() => ws.terminate(), 1000).unref?.();
       });
       return;
     }

@@ -149,7 +149,7 @@ export class Controller implements ControllerApi {
     );
     this.#initLinks();
     const sec = cfg.security;
-    this.#pending = new PendingLimiter(sec.limits.maxPendingPerAddress);
+    this.#pending = new PendingLimiter(sec.limits.maxPendingPerAddress, sec.limits.maxPendingTotal);
     // One port, four endpoints: `/relay` carries relay nodes' datagrams, `/admin` the admin
     // protocol, GET /metrics is Prometheus text, anything else is the control protocol. Each
     // has its own frame size bound.
@@ -167,9 +167,13 @@ export class Controller implements ControllerApi {
       if (!release) {
         this.#refused++;
         if (this.#pending.refused === 1 || this.#pending.refused % 1000 === 0) {
-          log.warn(`refusing connections from ${addr}: ${sec.limits.maxPendingPerAddress} of its connections have not authenticated yet (max_pending_per_address; ${this.#pending.refused} refused so far)`);
+          log.warn(`refusing connections: ${addr} has ${sec.limits.maxPendingPerAddress} that have not authenticated yet (max_pending_per_address), or ${this.#pending.pending} in all (max_pending_total); ${this.#pending.refused} refused so far`);
         }
         socket.end('HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\ntoo many unauthenticated connections from this address\n');
+        // Read and discard whatever else comes (a paused socket never sees the peer's FIN), and
+        // do not wait for a peer that never closes its side.
+        socket.resume();
+        setTimeout(() => socket.destroy(), 1000).unref?.();
         return;
       }
       const uncap = capBytes(socket, sec.limits.maxHelloBytes, () => {
@@ -182,14 +186,12 @@ export class Controller implements ControllerApi {
         uncap();
       };
       if (path.endsWith('/relay')) {
-        // A relay connection's first frame is its binding token (checked against the hello).
-        this.#relayServer.handleUpgrade(req, socket, head, (ws) => {
-          ws.once('message', proven);
-          this.#relay.accept(ws, url.searchParams.get('node'));
-        });
+        // A relay connection stays pending until its binding token (checked against the
+        // hello) is accepted.
+        this.#relayServer.handleUpgrade(req, socket, head, (ws) => this.#relay.accept(ws, url.searchParams.get('node'), proven));
       } else if (path.endsWith('/admin')) {
         this.#adminServer.handleUpgrade(req, socket, head, (ws) =>
-          serveAdmin(ws, this, { token: sec.adminToken, disabled: this.#adminDisabled(), onAuthenticated: proven, onRefused: () => this.#refused++ }),
+          serveAdmin(ws, this, { token: sec.adminToken, disabled: this.#adminDisabled(), onAuthenticated: proven, onRefused: () => this.#refused++, timeoutMs: HELLO_TIMEOUT_MS }),
         );
       } else {
         this.#server.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, addr, proven));
@@ -614,7 +616,10 @@ export class Controller implements ControllerApi {
   #accept(ws: WebSocket, remote: string, proven: () => void): void {
     let member: Member | undefined;
     let verifying = false;
-    const helloTimer = setTimeout(() => ws.close(4000, 'no hello'), HELLO_TIMEOUT_MS);
+    const helloTimer = setTimeout(() => {
+      ws.close(4000, 'no hello');
+      setTimeout(() => ws.terminate(), 1000).unref?.();
+    }, HELLO_TIMEOUT_MS);
     const nonce = randomBytes(NONCE_BYTES);
     ws.send(encode({ t: 'challenge', nonce, authRequired: authRequired(this.#cfg.security) }));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -686,6 +691,8 @@ export class Controller implements ControllerApi {
   #reject(ws: WebSocket, code: Reject['code'], message: string): void {
     log.warn(`rejecting a node: ${message}`);
     ws.send(encode({ t: 'reject', code, message }), () => ws.close(4001, code));
+    // A client that never answers the close handshake loses its socket anyway.
+    setTimeout(() => ws.terminate(), 1000).unref?.();
   }
 
   #admit(ws: WebSocket, hello: Hello, verdict: HelloVerdict & { ok: true }, remote: string): Member | undefined {
@@ -710,6 +717,16 @@ export class Controller implements ControllerApi {
       return undefined;
     }
     hello.dataHost = vouched.host;
+    if (hello.protocol !== 'relay') {
+      // Two nodes at one data address would let one receive (and be credited with) the other's traffic.
+      for (const [other, m] of this.#members) {
+        if (m.hello.protocol !== 'relay' && m.hello.dataHost === hello.dataHost && m.hello.dataPort === hello.dataPort) {
+          this.#refused++;
+          this.#reject(ws, 'UNAUTHORIZED', `node ${id} announces the data address ${hello.dataHost}:${hello.dataPort}, which is node ${other}'s`);
+          return undefined;
+        }
+      }
+    }
     const member: Member = { ws, hello, generation: 0, linksUpGeneration: -1, keySeq: 0, ...(verdict.kek ? { kek: verdict.kek } : {}) };
     this.#members.set(id, member);
     ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof, maxFrameBytes: this.#cfg.security.limits.maxFrameBytes, maxLabelBytes: this.#cfg.security.limits.maxLabelBytes }));

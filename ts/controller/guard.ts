@@ -14,20 +14,27 @@ export class PendingLimiter {
   /** Connections refused because their address had too many pending. */
   refused = 0;
 
-  constructor(readonly maxPerAddress: number) {}
+  #total = 0;
+
+  constructor(
+    readonly maxPerAddress: number,
+    readonly maxTotal: number,
+  ) {}
 
   /** Takes a slot for `addr`; returns a release function (idempotent), or undefined when full. */
   take(addr: string): (() => void) | undefined {
     const n = this.#count.get(addr) ?? 0;
-    if (n >= this.maxPerAddress) {
+    if (n >= this.maxPerAddress || this.#total >= this.maxTotal) {
       this.refused++;
       return undefined;
     }
     this.#count.set(addr, n + 1);
+    this.#total++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      this.#total--;
       const left = (this.#count.get(addr) ?? 1) - 1;
       if (left <= 0) this.#count.delete(addr);
       else this.#count.set(addr, left);
@@ -35,9 +42,7 @@ export class PendingLimiter {
   }
 
   get pending(): number {
-    let n = 0;
-    for (const v of this.#count.values()) n += v;
-    return n;
+    return this.#total;
   }
 }
 

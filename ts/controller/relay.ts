@@ -42,13 +42,16 @@ export class RelayHub {
    * member that said hello with protocol "relay" has one); then every frame {u32 dst}{datagram}
    * goes to dst's relay connection as {u32 src}{datagram}.
    */
-  accept(ws: WebSocket, nodeParam: string | null): void {
+  /** `onBound` runs once the connection proved its token (the controller then stops treating it as pending). */
+  accept(ws: WebSocket, nodeParam: string | null, onBound: () => void = () => {}): void {
     const id = nodeParam !== null && /^\d{1,10}$/.test(nodeParam) ? Number(nodeParam) : NaN;
     let bound: RelayMember | undefined;
     const refuse = (reason: string) => {
       this.#counters.bindsRejected++;
       log.warn(`refusing a relay connection for node ${nodeParam}: ${reason}`);
       ws.close(4003, reason.slice(0, 120));
+      // A client that never answers the close handshake loses its socket anyway.
+      setTimeout(() => ws.terminate(), 1000).unref?.();
     };
     const tokenTimer = setTimeout(() => refuse('no relay token in time'), this.tokenTimeoutMs);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -70,6 +73,7 @@ export class RelayHub {
       }
       m.relay = ws;
       bound = m;
+      onBound();
       log.info(`node ${id} bound its relay connection`);
       ws.send(new Uint8Array(4)); // {u32 0}: bound
     });

@@ -53,6 +53,8 @@ export class ControlClient {
   /** This connection's binding (nonces) and key-wrapping key, once hello went out / welcome came. */
   #binding: HelloBinding | undefined;
   #kek: Uint8Array | undefined;
+  /** This connection's welcome arrived (and, with a token, its proof verified). */
+  #welcomed = false;
   /** What the controller accepts (from welcome); checked before a request is sent. */
   #limits = { maxFrameBytes: 1024 * 1024, maxLabelBytes: 256 };
 
@@ -92,6 +94,7 @@ export class ControlClient {
             this.#everConnected = true;
             this.#binding = undefined;
             this.#kek = undefined;
+            this.#welcomed = false;
             // The hello waits for the controller's challenge.
           },
           onMessage: (data) => {
@@ -134,6 +137,15 @@ export class ControlClient {
       return;
     }
     const token = this.o.authToken;
+    // Until welcome, only the handshake may arrive: a controller that skips welcome (and so
+    // never proves the secret) must not get to hand out peers, routes or tables.
+    if (!this.#welcomed && m.t !== 'challenge' && m.t !== 'welcome' && m.t !== 'reject') {
+      if (token !== undefined) {
+        return this.#fail(this.#refused('UNAUTHORIZED', `the controller at ${this.o.url} sent ${m.t} before proving it knows this node's auth_token; is it the right controller?`), socket);
+      }
+      log.warn(`ignoring ${m.t} from the controller before its welcome`);
+      return;
+    }
     switch (m.t) {
       case 'challenge': {
         if (m.authRequired && token === undefined) {
@@ -160,6 +172,7 @@ export class ControlClient {
           this.#kek = await keyWrappingKey(token, binding);
         }
         this.#limits = { maxFrameBytes: m.maxFrameBytes, maxLabelBytes: m.maxLabelBytes };
+        this.#welcomed = true;
         this.o.onAuth(token !== undefined);
         return;
       }

@@ -270,8 +270,14 @@ export class Dataplane {
       url: controllerUrl(cfg.controller_addr),
       ...(cfg.auth_token !== undefined ? { authToken: cfg.auth_token } : {}),
       ...(ca !== undefined ? { socket: { ca } } : {}),
-      onAuth: (on) => engine.setAuth(on),
-      onKeys: (keys) => engine.setLinkKeys(keys),
+      onAuth: (on) => {
+        engine.setAuth(on);
+        transport.setAuth?.(on);
+      },
+      onKeys: (keys) => {
+        engine.setLinkKeys(keys);
+        transport.setLinkKeys?.(keys);
+      },
       hello: {
         nodeId: cfg.node_id,
         protocol: cfg.protocol,

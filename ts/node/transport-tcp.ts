@@ -1,4 +1,5 @@
 import { createServer, connect as dial, type Server, type Socket } from 'node:net';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { NextminiError } from '../errors.js';
 import { peerKey, SEND_HARD_LIMIT, SEND_HIGH_WATER, sourceHosts, type PeerAddr, type TcpLimits, type Transport, type TransportStats } from './transport.js';
 
@@ -25,6 +26,34 @@ function linkHello(nodeId: number): Uint8Array {
   v.setUint32(4, nodeId);
   return b;
 }
+
+// With authentication on, the hello proves the link key instead: "NMTA", the dialer's id, a
+// fresh 16-byte nonce and 16 bytes of HMAC-SHA256(link key, label | dialer | listener | nonce).
+// Only the peer (which holds the key of this link) can open a connection that counts as it,
+// so nobody else can take its connection slots or evict its working link.
+const AUTH_MAGIC = 0x4e4d5441;
+const AUTH_HELLO_LEN = 8 + 16 + 16;
+const AUTH_LABEL = Buffer.from('nextmini/tcp-link/1');
+
+function linkTag(key: Uint8Array, dialer: number, listener: number, nonce: Uint8Array): Buffer {
+  const ids = Buffer.alloc(8);
+  ids.writeUInt32BE(dialer, 0);
+  ids.writeUInt32BE(listener, 4);
+  return createHmac('sha256', key).update(AUTH_LABEL).update(ids).update(nonce).digest().subarray(0, 16);
+}
+
+function authHello(key: Uint8Array, dialer: number, listener: number): Uint8Array {
+  const b = Buffer.alloc(AUTH_HELLO_LEN);
+  b.writeUInt32BE(AUTH_MAGIC, 0);
+  b.writeUInt32BE(dialer, 4);
+  const nonce = randomBytes(16);
+  nonce.copy(b, 8);
+  linkTag(key, dialer, listener, nonce).copy(b, 24);
+  return b;
+}
+
+/** Nonces of accepted authenticated hellos, per peer, so a captured hello cannot be replayed. */
+const SEEN_NONCES = 4096;
 
 type FrameHandler = (frame: Uint8Array) => void;
 
@@ -107,6 +136,12 @@ export class TcpTransport implements Transport {
   timedOut = 0;
   /** When each inbound connection last brought data. */
   #lastData = new WeakMap<Socket, number>();
+  #auth = false;
+  /** Link keys by neighbour: the current one, and the one before (a rotation may be in flight). */
+  #keys = new Map<number, { current: Uint8Array; previous?: Uint8Array }>();
+  #seen = new Map<number, Set<string>>();
+  /** Data address -> node id, for dialling with the right key. */
+  #idByAddr = new Map<string, number>();
 
   private constructor(
     server: Server,
@@ -188,23 +223,26 @@ export class TcpTransport implements Transport {
       const all = new Uint8Array(head.length + bytes.length);
       all.set(head);
       all.set(bytes, head.length);
-      if (all.length < LINK_HELLO_LEN) {
+      const helloLen = this.#auth ? AUTH_HELLO_LEN : LINK_HELLO_LEN;
+      if (all.length < helloLen) {
         head = all;
         return;
       }
       clearTimeout(timer);
-      const v = new DataView(all.buffer, all.byteOffset, LINK_HELLO_LEN);
+      const v = new DataView(all.buffer, all.byteOffset, helloLen);
       const from = v.getUint32(4);
-      if (v.getUint32(0) !== LINK_MAGIC || !this.#peerHosts.get(from)?.has(socket.remoteAddress ?? '')) return this.#refuse(socket);
+      if (v.getUint32(0) !== (this.#auth ? AUTH_MAGIC : LINK_MAGIC) || !this.#peerHosts.get(from)?.has(socket.remoteAddress ?? '')) return this.#refuse(socket);
+      if (this.#auth && !this.#proves(from, all.subarray(8, 24), all.subarray(24, 40))) return this.#refuse(socket);
       this.#inbound.set(socket, from);
       // One peer may hold only so many connections. Over the cap, the one silent longest goes
       // if it has been silent a while (a peer that restarted leaves half-open ones behind);
       // otherwise the newcomer is refused, so that nobody who can name a peer evicts its
       // working connection.
+      // With authentication, only the peer itself can be here, so its newest connection wins.
       const others = [...this.#inbound].filter(([sock, id]) => id === from && sock !== socket).map(([sock]) => sock);
       if (others.length >= this.limits.maxConnectionsPerPeer) {
         const stalest = others.reduce((a, b) => ((this.#lastData.get(a) ?? 0) <= (this.#lastData.get(b) ?? 0) ? a : b));
-        if (performance.now() - (this.#lastData.get(stalest) ?? 0) >= STALE_MS) this.#refuse(stalest);
+        if (this.#auth || performance.now() - (this.#lastData.get(stalest) ?? 0) >= STALE_MS) this.#refuse(stalest);
         else return this.#refuse(socket);
       }
       const s = new FrameSplitter(
@@ -218,13 +256,41 @@ export class TcpTransport implements Transport {
         },
       );
       splitter = s;
-      if (all.length > LINK_HELLO_LEN) s.push(all.subarray(LINK_HELLO_LEN));
+      if (all.length > helloLen) s.push(all.subarray(helloLen));
       watchFrame(s.partial);
     });
   }
 
+  /** Checks an authenticated link hello from `from`: its tag under a key of that link, a fresh nonce. */
+  #proves(from: number, nonce: Uint8Array, tag: Uint8Array): boolean {
+    const k = this.#keys.get(from);
+    if (!k) return false;
+    const ok = [k.current, k.previous].some((key) => key !== undefined && timingSafeEqual(linkTag(key, from, this.nodeId, nonce), tag));
+    if (!ok) return false;
+    let seen = this.#seen.get(from);
+    if (!seen) this.#seen.set(from, (seen = new Set()));
+    const n = Buffer.from(nonce).toString('hex');
+    if (seen.has(n)) return false;
+    seen.add(n);
+    if (seen.size > SEEN_NONCES) seen.delete(seen.values().next().value!);
+    return true;
+  }
+
+  setAuth(on: boolean): void {
+    this.#auth = on;
+  }
+
+  setLinkKeys(keys: { neighbor: number; key: Uint8Array }[]): void {
+    for (const { neighbor, key } of keys) {
+      const k = this.#keys.get(neighbor);
+      if (k && Buffer.compare(Buffer.from(k.current), Buffer.from(key)) === 0) continue;
+      this.#keys.set(neighbor, { current: key, ...(k ? { previous: k.current } : {}) });
+    }
+  }
+
   /** New peers: connections from nodes that are no longer peers (or moved) are closed. */
   setPeers(peers: Map<number, PeerAddr>): void {
+    this.#idByAddr = new Map([...peers].map(([id, p]) => [peerKey(p), id]));
     this.#peerHosts = new Map([...peers].map(([id, p]) => [id, new Set(sourceHosts(p.host))]));
     this.#allowedHosts = new Set([...this.#peerHosts.values()].flatMap((h) => [...h]));
     for (const [socket, from] of this.#inbound) {
@@ -239,7 +305,10 @@ export class TcpTransport implements Transport {
     if (existing && !existing.socket.destroyed) return existing;
     const socket = dial({ host: peer.host, port: peer.port });
     socket.setNoDelay(true);
-    socket.write(linkHello(this.nodeId));
+    const to = this.#idByAddr.get(key);
+    const k = to === undefined ? undefined : this.#keys.get(to);
+    // Without a key (yet) an authenticating listener refuses us; the next send dials again.
+    socket.write(this.#auth && k && to !== undefined ? authHello(k.current, this.nodeId, to) : linkHello(this.nodeId));
     const ready = new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('error', (err) => reject(err));

@@ -41,6 +41,9 @@ export interface Transport {
    * controller stamps the true source on every frame.
    */
   setPeers?(peers: Map<number, PeerAddr>): void;
+  /** Authentication on: link keys, for transports that authenticate their own link set-up (TCP). */
+  setLinkKeys?(keys: { neighbor: number; key: Uint8Array }[]): void;
+  setAuth?(on: boolean): void;
   close(): Promise<void>;
 }
 
