@@ -28,6 +28,17 @@
 //! as `not_a_peer` and neither delivered nor forwarded. With authentication on
 //! (`set_auth`, `set_link_key`; see [`crate::auth`]) every datagram also carries a per-hop tag
 //! under the key of its link, checked before anything else looks at it.
+//!
+//! # What is forwarded or delivered
+//!
+//! Only what could be legitimate: a hop limit in `1..=`[`DEFAULT_HOP_LIMIT`] (what every node
+//! originates with; anything else is `hop_limit_range`); for unicast and lossless datagrams a
+//! source node this node knows of (its peers, neighbours, route table and multicast trees:
+//! else `unknown_source`) and, to forward, a destination it knows of (else
+//! `unknown_destination`; known but unroutable is `no_route`); for group datagrams a group
+//! and tree it holds whose source is the packet's source (else `unknown_group`). Fragments
+//! that end here go to the reassembler with the link-level sender, which shares its slots and
+//! bytes fairly between senders and their sources (see [`crate::frag`]).
 
 mod config;
 mod egress;
@@ -47,7 +58,7 @@ use crate::frag::{fragment, FragError, Fragments, Reassembler, ReassemblyDrop};
 use crate::link::{LinkParamError, LinkParams, LinkStats};
 use crate::lossless::Endpoint;
 use crate::topology::{FlowKey, MulticastTable, RouteTable};
-use crate::wire::{Header, PacketKind, HEADER_LEN};
+use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
 use egress::{Egress, LinkDrop};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
@@ -114,6 +125,9 @@ pub struct Node {
     peers: BTreeSet<u32>,
     /// Nodes this node takes any datagram from (topology neighbours; max mode: all peers).
     neighbors: BTreeSet<u32>,
+    /// Every node id this node knows of: itself, peers, neighbours, and the nodes named in its
+    /// route table and multicast trees. Datagrams from or to anyone else are not legitimate.
+    known: BTreeSet<u32>,
     auth: LinkAuth,
     next_message_id: u32,
     egress: Egress,
@@ -123,6 +137,8 @@ pub struct Node {
     stats: NodeStats,
     /// Last expiry count seen from the reassembler, to count new expiries as drops.
     expired_seen: u64,
+    /// Last eviction count seen from the reassembler, likewise.
+    evicted_seen: u64,
 }
 
 impl Node {
@@ -142,12 +158,14 @@ impl Node {
             reason: e.to_string(),
         })?;
         let auth = LinkAuth::new(cfg.node_id);
+        let known = BTreeSet::from([cfg.node_id]);
         Ok(Node {
             cfg,
             routes: RouteTable::new(),
             mcast: MulticastTable::new(),
             peers: BTreeSet::new(),
             neighbors: BTreeSet::new(),
+            known,
             auth,
             next_message_id: 1,
             egress: Egress::default(),
@@ -156,6 +174,7 @@ impl Node {
             lossless,
             stats: NodeStats::default(),
             expired_seen: 0,
+            evicted_seen: 0,
         })
     }
 
@@ -170,17 +189,42 @@ impl Node {
     /// Replaces the unicast route table (as computed by the controller).
     pub fn set_routes(&mut self, routes: RouteTable) {
         self.routes = routes;
+        self.refresh_known();
     }
 
     /// Sets the nodes the host can reach directly (their data addresses are known).
     pub fn set_peers(&mut self, peers: impl IntoIterator<Item = u32>) {
         self.peers = peers.into_iter().collect();
+        self.refresh_known();
     }
 
     /// Sets the nodes this node takes any datagram from: its topology neighbours (in max mode,
     /// every peer). See the module docs for what a peer that is not a neighbour may send.
     pub fn set_neighbors(&mut self, neighbors: impl IntoIterator<Item = u32>) {
         self.neighbors = neighbors.into_iter().collect();
+        self.refresh_known();
+    }
+
+    /// Recomputes [`Self::is_known`]'s set after the view of the network changed.
+    fn refresh_known(&mut self) {
+        let mut known = BTreeSet::from([self.cfg.node_id]);
+        known.extend(&self.peers);
+        known.extend(&self.neighbors);
+        for (src, dst, hops) in self.routes.entries() {
+            known.extend(src);
+            known.insert(dst);
+            known.extend(hops);
+        }
+        for (_, e) in self.mcast.entries() {
+            known.insert(e.source);
+            known.extend(&e.next_hops);
+        }
+        self.known = known;
+    }
+
+    /// Whether `node` is part of the network as this node sees it.
+    pub fn is_known(&self, node: u32) -> bool {
+        self.known.contains(&node)
     }
 
     /// Turns per-hop authentication on or off. On, every datagram carries a
@@ -369,18 +413,32 @@ impl Node {
                 return self.stats.drop(DropReason::NotAPeer);
             }
         }
+        if header.hop_limit == 0 || header.hop_limit > DEFAULT_HOP_LIMIT {
+            return self.stats.drop(DropReason::HopLimitRange);
+        }
+        if matches!(header.kind, PacketKind::Unicast | PacketKind::Lossless) {
+            // Group datagrams are checked against the tree's own source instead.
+            if !self.is_known(header.src_node) {
+                return self.stats.drop(DropReason::UnknownSource);
+            }
+            if !self.is_known(header.dst) {
+                return self.stats.drop(DropReason::UnknownDestination);
+            }
+        }
         self.stats.packets_received += 1;
         match header.kind {
             PacketKind::Unicast if header.dst == self.cfg.node_id => {
-                self.reassemble(now_us, &header, &datagram[HEADER_LEN..])
+                self.reassemble(now_us, from, &header, &datagram[HEADER_LEN..])
             }
             PacketKind::Unicast => self.forward(now_us, &header, datagram),
-            PacketKind::Multicast => self.handle_group_datagram(now_us, &header, datagram),
+            PacketKind::Multicast => self.handle_group_datagram(now_us, from, &header, datagram),
             PacketKind::Lossless if header.dst == self.cfg.node_id => {
                 self.deliver_lossless(now_us, &header, lossless::frame_of(datagram))
             }
             PacketKind::Lossless => self.forward(now_us, &header, datagram),
-            PacketKind::LosslessGroup => self.handle_group_datagram(now_us, &header, datagram),
+            PacketKind::LosslessGroup => {
+                self.handle_group_datagram(now_us, from, &header, datagram)
+            }
         }
     }
 
@@ -401,8 +459,14 @@ impl Node {
         self.transmit(now_us, next_hop, out);
     }
 
-    fn reassemble(&mut self, now_us: u64, h: &Header, payload: &[u8]) {
-        match self.reassembler.handle(now_us, h, payload) {
+    /// Hands a fragment that ends here to the reassembler, charged to the link-level sender.
+    fn reassemble(&mut self, now_us: u64, from: u32, h: &Header, payload: &[u8]) {
+        let result = self.reassembler.handle_from(now_us, from, h, payload);
+        let evicted = self.reassembler.stats().evicted;
+        self.stats
+            .drop_n(DropReason::ReassemblyEvicted, evicted - self.evicted_seen);
+        self.evicted_seen = evicted;
+        match result {
             Ok(Some(m)) => self.deliver(m.into()),
             Ok(None) => {}
             Err(ReassemblyDrop::TooLarge { .. }) => self.stats.drop(DropReason::TooLarge),

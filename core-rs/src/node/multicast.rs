@@ -20,6 +20,7 @@ impl Node {
     /// Replaces this node's multicast table (pushed by the controller).
     pub fn set_multicast(&mut self, table: MulticastTable) {
         self.mcast = table;
+        self.refresh_known();
     }
 
     pub fn multicast(&self) -> &MulticastTable {
@@ -103,7 +104,13 @@ impl Node {
     }
 
     /// A multicast datagram from a link: forward along the tree, deliver if a member.
-    pub(super) fn handle_group_datagram(&mut self, now_us: u64, h: &Header, datagram: &[u8]) {
+    pub(super) fn handle_group_datagram(
+        &mut self,
+        now_us: u64,
+        from: u32,
+        h: &Header,
+        datagram: &[u8],
+    ) {
         let Some(entry) = self.mcast.lookup(h.dst, h.tree_id).cloned() else {
             return self.stats.drop(DropReason::UnknownGroup);
         };
@@ -127,7 +134,7 @@ impl Node {
             if h.kind == PacketKind::LosslessGroup {
                 self.deliver_lossless(now_us, h, &datagram[HEADER_LEN..]);
             } else {
-                self.reassemble(now_us, h, &datagram[HEADER_LEN..]);
+                self.reassemble(now_us, from, h, &datagram[HEADER_LEN..]);
             }
         }
     }

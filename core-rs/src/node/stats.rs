@@ -36,10 +36,23 @@ pub enum DropReason {
     Replay,
     /// Authentication on: no key for the next hop, so the datagram was not sent.
     NoKey,
+    /// A unicast or lossless datagram whose source node is not in this node's view of the
+    /// network (its peers, neighbours, route table and multicast trees): never delivered nor
+    /// forwarded.
+    UnknownSource,
+    /// A unicast or lossless datagram to forward whose destination is no node this node
+    /// knows of (as for `UnknownSource`); a known destination without a route is `NoRoute`.
+    UnknownDestination,
+    /// A hop limit no sender produces: 0, or above the limit every node originates with
+    /// ([`crate::wire::DEFAULT_HOP_LIMIT`]).
+    HopLimitRange,
+    /// An incomplete message evicted early to make room for other senders' messages (the
+    /// heaviest sender's stalest message goes first).
+    ReassemblyEvicted,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 16] = [
+    pub const ALL: [DropReason; 20] = [
         DropReason::Malformed,
         DropReason::HopLimit,
         DropReason::NoRoute,
@@ -56,6 +69,10 @@ impl DropReason {
         DropReason::Auth,
         DropReason::Replay,
         DropReason::NoKey,
+        DropReason::UnknownSource,
+        DropReason::UnknownDestination,
+        DropReason::HopLimitRange,
+        DropReason::ReassemblyEvicted,
     ];
 
     /// Stable snake_case name used as the key in `stats().drops`.
@@ -77,6 +94,10 @@ impl DropReason {
             DropReason::Auth => "auth",
             DropReason::Replay => "replay",
             DropReason::NoKey => "no_key",
+            DropReason::UnknownSource => "unknown_source",
+            DropReason::UnknownDestination => "unknown_destination",
+            DropReason::HopLimitRange => "hop_limit_range",
+            DropReason::ReassemblyEvicted => "reassembly_evicted",
         }
     }
 }
@@ -100,6 +121,10 @@ pub struct NodeStats {
 impl NodeStats {
     pub fn drop(&mut self, reason: DropReason) {
         self.drops[reason as usize] += 1;
+    }
+
+    pub fn drop_n(&mut self, reason: DropReason, n: u64) {
+        self.drops[reason as usize] += n;
     }
 
     pub fn drops(&self, reason: DropReason) -> u64 {

@@ -945,3 +945,222 @@ mod auth {
         }
     }
 }
+
+/// A seeded generator for the flood tests (the engine has no randomness of its own).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) as u32
+    }
+}
+
+fn forged(h: Header, payload: &[u8]) -> Vec<u8> {
+    Header {
+        payload_len: payload.len() as u16,
+        ..h
+    }
+    .datagram(payload)
+}
+
+#[test]
+fn forwarding_sends_on_only_what_could_be_legitimate() {
+    // Node 2 of the line 1 - 2 - 3 gets datagrams from neighbour 1 that it would forward.
+    let mut net = line();
+    let n2 = net.get_mut(&2).unwrap();
+    let base = Header::originate(PacketKind::Unicast, 1, 3, 7, 8);
+    let cases = [
+        (
+            Header {
+                src_node: 99,
+                ..base
+            },
+            DropReason::UnknownSource,
+        ),
+        (Header { dst: 99, ..base }, DropReason::UnknownDestination),
+        (
+            Header {
+                hop_limit: 0,
+                ..base
+            },
+            DropReason::HopLimitRange,
+        ),
+        (
+            Header {
+                hop_limit: 33,
+                ..base
+            },
+            DropReason::HopLimitRange,
+        ),
+        (
+            Header {
+                hop_limit: 255,
+                ..base
+            },
+            DropReason::HopLimitRange,
+        ),
+        (
+            Header {
+                kind: PacketKind::Lossless,
+                src_node: 1_000_000,
+                ..base
+            },
+            DropReason::UnknownSource,
+        ),
+        (
+            Header {
+                kind: PacketKind::Multicast,
+                dst: 0xef00_0001,
+                ..base
+            },
+            DropReason::UnknownGroup,
+        ),
+    ];
+    for (h, why) in cases {
+        let before = n2.stats().drops(why);
+        n2.handle_datagram(0, 1, &forged(Header { total_len: 2, ..h }, b"hi"));
+        assert_eq!(n2.stats().drops(why), before + 1, "{h:?}");
+        assert!(n2.poll_transmit().is_none(), "{h:?} was forwarded");
+    }
+    assert_eq!(n2.stats().packets_forwarded, 0);
+
+    // A flood of valid-looking headers with random fields: only those naming known nodes and
+    // a hop limit in range go on (the victim of issue 12 forwarded 168,700 of them).
+    let mut rng = Lcg(12);
+    let (mut plausible, mut sent) = (0, 0);
+    for _ in 0..20_000 {
+        let pick = |r: &mut Lcg| match r.next() % 4 {
+            0 => 1 + r.next() % 3, // a real node id
+            _ => r.next(),
+        };
+        let h = Header {
+            kind: [PacketKind::Unicast, PacketKind::Lossless][rng.next() as usize % 2],
+            hop_limit: rng.next() as u8,
+            src_node: pick(&mut rng),
+            dst: pick(&mut rng),
+            src_port: rng.next() as u16,
+            dst_port: rng.next() as u16,
+            message_id: rng.next(),
+            total_len: 4,
+            ..base
+        };
+        if h.src_node == 0 || h.dst == 0 {
+            continue;
+        }
+        sent += 1;
+        let ok = (1..=3).contains(&h.src_node)
+            && (h.dst == 1 || h.dst == 3) // 2 delivers what is for itself
+            && (2..=DEFAULT_HOP_LIMIT).contains(&h.hop_limit);
+        plausible += u64::from(ok);
+        n2.handle_datagram(0, 1, &forged(h, b"junk"));
+        while n2.poll_transmit().is_some() {}
+    }
+    let s = n2.stats();
+    eprintln!(
+        "random headers: {sent} sent, {} forwarded, unknown source {}, unknown destination {}, hop limit range {}",
+        s.packets_forwarded,
+        s.drops(DropReason::UnknownSource),
+        s.drops(DropReason::UnknownDestination),
+        s.drops(DropReason::HopLimitRange)
+    );
+    assert_eq!(s.packets_forwarded, plausible);
+    assert!(
+        s.packets_forwarded * 50 < sent,
+        "{} of {sent}",
+        s.packets_forwarded
+    );
+    // Honest traffic still flows (after what 2 took for itself, from known sources).
+    while n2.poll_event().is_some() {}
+    let data = payload(5000);
+    let args = SendArgs {
+        dst_node: 3,
+        src_port: 1,
+        dst_port: 2,
+        payload: &data,
+    };
+    net.get_mut(&1).unwrap().send(0, args).unwrap();
+    let got = run(&mut net, 0);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1.payload, data);
+}
+
+#[test]
+fn a_flooding_neighbour_cannot_stop_fragmented_traffic_to_a_node() {
+    // 3 has two neighbours: 2 (on the way from 1) and 4, the attacker's address. 8 KiB
+    // messages from 1 (15 fragments at MTU 600), 20 a second for 20 s, while 4 sends 275 tiny
+    // two-fragment first pieces a second under forged source ids, 1's among them, and 3,000
+    // random-source ones a second.
+    let run_flood = |flood: bool| {
+        let mut net = BTreeMap::from([
+            (1, node(1, &[(2, 2), (3, 2)])),
+            (2, node(2, &[(1, 1), (3, 3)])),
+            (3, node(3, &[(1, 2), (2, 2), (4, 4)])),
+        ]);
+        let mut rng = Lcg(7);
+        let (mut delivered, mut max_slots, mut max_bytes) = (0, 0, 0);
+        let mut id = 0u32;
+        for ms in 0..20_000u64 {
+            let now = ms * 1_000;
+            if flood {
+                let n3 = net.get_mut(&3).unwrap();
+                for k in 0..3 {
+                    id += 1;
+                    let src = if k == 0 && ms % 11 != 0 {
+                        [1, 2, 4][rng.next() as usize % 3] // forged, known ids (~275/s)
+                    } else {
+                        rng.next() | 1 // random ids
+                    };
+                    let h = Header {
+                        frag_count: 2,
+                        total_len: 2,
+                        message_id: id,
+                        ..Header::originate(PacketKind::Unicast, src, 3, 9, 9)
+                    };
+                    n3.handle_datagram(now, 4, &forged(h, b"x"));
+                }
+            }
+            if ms % 50 == 0 {
+                let data = payload(8 * 1024);
+                let args = SendArgs {
+                    dst_node: 3,
+                    src_port: 1,
+                    dst_port: 2,
+                    payload: &data,
+                };
+                net.get_mut(&1).unwrap().send(now, args).unwrap();
+            }
+            delivered += run(&mut net, now)
+                .iter()
+                .filter(|(at, d)| *at == 3 && d.src_node == 1 && d.payload.len() == 8 * 1024)
+                .count();
+            for n in net.values_mut() {
+                if n.poll_timeout().is_some_and(|t| t <= now) {
+                    n.handle_timeout(now);
+                }
+            }
+            let r = net[&3].reassembler.stats();
+            max_slots = max_slots.max(r.incomplete_messages);
+            max_bytes = max_bytes.max(r.buffered_bytes);
+        }
+        (delivered, max_slots, max_bytes, net[&3].stats().clone())
+    };
+    let (base, ..) = run_flood(false);
+    assert_eq!(base, 400);
+    let (got, slots, bytes, s) = run_flood(true);
+    eprintln!(
+        "flood: {got}/400 delivered (flood-free {base}); peak {slots} slots, {bytes} bytes; evicted {}, unknown source {}",
+        s.drops(DropReason::ReassemblyEvicted),
+        s.drops(DropReason::UnknownSource)
+    );
+    assert!(got * 10 >= base * 9, "{got} of {base}");
+    assert!(
+        slots <= 1024 && bytes <= 1024 * 4096,
+        "{slots} slots, {bytes} bytes"
+    );
+    assert!(s.drops(DropReason::ReassemblyEvicted) > 0);
+    assert!(s.drops(DropReason::UnknownSource) > 40_000);
+}
