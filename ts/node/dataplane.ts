@@ -82,7 +82,9 @@ export interface DropCounts {
   no_route: number;
   /** The node's transmit queue was full when forwarding. */
   queue_full: number;
+  /** A fragment disagreed with the rest of its message. */
   reassembly_inconsistent: number;
+  /** Reassembly refused a fragment: no other message was left to evict for room (rare; see `reassembly_evicted`). */
   reassembly_no_memory: number;
   /** A message above max_payload_bytes arrived. */
   too_large: number;
@@ -103,6 +105,14 @@ export interface DropCounts {
   replay: number;
   /** Authentication on: no key for the next hop. */
   no_key: number;
+  /** A unicast or lossless datagram from a source node this node does not know of (not among its peers, neighbours, routes or multicast trees): neither delivered nor forwarded. With authentication off the source id is forgeable, so this stops only ids outside the network. */
+  unknown_source: number;
+  /** A unicast or lossless datagram to forward whose destination is no node this node knows of (a known destination without a route counts as `no_route`). */
+  unknown_destination: number;
+  /** A hop limit no node sends: 0, or above the 32 every node originates with. */
+  hop_limit_range: number;
+  /** An incomplete message dropped early to make room: under pressure the heaviest sender's (link address, then source node) stalest, least complete message goes first, so a flood only evicts the flood. */
+  reassembly_evicted: number;
   /** A message arrived for a flow nobody registered. */
   no_receiver: number;
   /** A receiver's buffer (channel_capacity) was full; the oldest delivery was dropped. */
