@@ -59,6 +59,9 @@ const handlers = {
   async stats() {
     return dp.stats();
   },
+  async memory() {
+    return process.memoryUsage();
+  },
   async close() {
     await dp?.close();
     return true;
