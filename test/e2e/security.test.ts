@@ -97,6 +97,33 @@ describe('control-plane authentication', () => {
   });
 });
 
+describe('security settings in configs', () => {
+  it('secrets from files (trailing newline trimmed), for the controller and for nodes', async () => {
+    const nodeSecret = tempToml('node.secret', `${SECRET}\n`);
+    const adminSecret = tempToml('admin.secret', `${ADMIN}\n`);
+    const c = await controller({ auth_token_file: nodeSecret, admin_token_file: adminSecret });
+    const one = await open({ node_id: 1, controller_addr: c.url, auth_token_file: nodeSecret });
+    expect(one.nodeId).toBe(1);
+    expect(await codeOf(open({ node_id: 2, controller_addr: c.url, auth_token_file: '/nonexistent/secret' }))).toMatch(/^CONFIG_INVALID: node config\.auth_token_file: cannot read/);
+    const admin = await connectController(c.url, { adminToken: ADMIN });
+    await admin.close();
+  });
+
+  it('a misspelt security key is an error, not a warning; [[nodes]] keys are checked; addresses must be IPs', async () => {
+    const topology = LINE;
+    expect(await codeOf(startController({ port: 0, topology, auth_tokn: SECRET } as never))).toMatch(/^CONFIG_INVALID: controller config: unknown key "auth_tokn"/);
+    expect(await codeOf(startController({ port: 0, topology, nodes: [{ node_id: 1, tokne: SECRET }] } as never))).toMatch(/^CONFIG_INVALID: controller config\.nodes\[0\]\.tokne is not a \[\[nodes\]\] key/);
+    expect(await codeOf(startController({ port: 0, topology, nodes: [{ node_id: 1, public_network_addr: '10.0.0.1:4000' }] } as never))).toMatch(/public_network_addr must be an IP address without a port/);
+    expect(await codeOf(Dataplane.open({ node_id: 1, controller_addr: '127.0.0.1:1', auth_tokn: SECRET } as never))).toMatch(/^CONFIG_INVALID: node config: unknown key "auth_tokn"/);
+    expect(await codeOf(Dataplane.open({ node_id: 1, controller_addr: '127.0.0.1:1', public_network_addr: 'not an address' } as never))).toMatch(/public_network_addr must be an IP address/);
+  });
+
+  it("a node with its own [[nodes]] token is told that the shared auth_token does not work for it", async () => {
+    const c = await controller({ auth_token: SECRET, nodes: [{ node_id: 2, token: 'own-token-of-node-2-xxxxxxx' }] });
+    expect(await codeOf(open({ node_id: 2, controller_addr: c.url, auth_token: SECRET }))).toMatch(/did not prove its own secret: .*\[\[nodes\]\] token.*not auth_token/);
+  });
+});
+
 describe('admin operations need the admin token', () => {
   it('connectController without it, or with a wrong one, is CONTROLLER_REJECTED; with it every call works', async () => {
     const c = await controller({ auth_token: SECRET, admin_token: ADMIN });
@@ -127,9 +154,12 @@ describe('admin operations need the admin token', () => {
     expect(c.status().routes).toEqual([]);
   });
 
-  it('with node authentication on and no admin_token, the admin endpoint is off', async () => {
+  it('with node authentication on and no admin_token, the admin endpoint and GET /metrics are off', async () => {
     const c = await controller({ auth_token: SECRET });
     expect(await codeOf(connectController(c.url))).toMatch(/admin endpoint is off.*no admin_token.*\(UNAUTHORIZED\)/);
+    const r = await fetch(c.url.replace(/^ws/, 'http') + '/metrics');
+    expect(r.status).toBe(401);
+    expect(await r.text()).toMatch(/GET \/metrics is off: nodes authenticate .* no admin_token/);
   });
 
   it('GET /metrics needs "Authorization: Bearer <admin_token>" when one is set', async () => {
@@ -353,7 +383,13 @@ describe('wss:// with a CA file', () => {
     const c = await controller({ auth_token: SECRET, admin_token: ADMIN, tls: { cert: tls.cert, key: tls.key } });
     expect(c.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
     expect(c.status().tls).toBe(true);
-    expect(await codeOf(open({ node_id: 1, controller_addr: c.url, auth_token: SECRET }, 1500))).toMatch(/^CONTROLLER_UNREACHABLE/);
+    // Without the CA the node fails at once, naming the cause, instead of retrying until its timeout.
+    const t0 = performance.now();
+    expect(await codeOf(open({ node_id: 1, controller_addr: c.url, auth_token: SECRET }, 20_000))).toMatch(/^CONTROLLER_UNREACHABLE: TLS to the controller .*certificate.*set ca = /);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    // ws:// against a TLS controller: the error says what is probably wrong.
+    expect(await codeOf(open({ node_id: 1, controller_addr: c.url.replace('wss://', 'ws://'), auth_token: SECRET }, 1500))).toMatch(/^CONTROLLER_UNREACHABLE: .*last error: .*is it a wss:\/\/ controller\?/);
+    expect(await codeOf(connectController(c.url, { adminToken: ADMIN, ca: tls.cert }))).toMatch(/^INVALID_ARGUMENT: .*PEM text.*not a path/);
     const nodes = await Promise.all([1, 2, 3].map((id) => open({ node_id: id, controller_addr: c.url, auth_token: SECRET, ca: tls.cert })));
     expect(await nodes[0]!.waitForTopologyReady({ timeoutMs: 10_000 })).toBe(true);
     // The seed's unicast example, over the authenticated network.

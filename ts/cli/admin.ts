@@ -36,7 +36,7 @@ class UsageError extends Error {
 }
 
 const GLOBAL: Flags = {
-  controller: { type: 'string', value: 'URL', help: 'the controller: ws://host:port or host:port (default: $NEXTMINI_CONTROLLER)' },
+  controller: { type: 'string', value: 'URL', help: 'the controller: ws://host:port, wss://host:port or host:port (default: $NEXTMINI_CONTROLLER)' },
   'timeout-ms': { type: 'string', value: 'MS', help: 'give up connecting after MS milliseconds (default 5000)' },
   'token-file': { type: 'string', value: 'FILE', help: "a file holding the controller's admin_token (default: $NEXTMINI_ADMIN_TOKEN; never on the command line, where ps shows it)" },
   ca: { type: 'string', value: 'FILE', help: 'PEM file of a CA to trust for a wss:// controller' },
@@ -206,7 +206,7 @@ function flagHelp(flags: Flags): string {
   return rows.map(([l, h]) => `  ${l.padEnd(width)}  ${h}`).join('\n');
 }
 
-export const ADMIN_USAGE = `usage: nextmini admin --controller ws://HOST:PORT <subcommand> [flags]
+export const ADMIN_USAGE = `usage: nextmini admin --controller ws[s]://HOST:PORT <subcommand> [flags]
 
 Talks to a running controller through its /admin endpoint.
 
@@ -219,7 +219,7 @@ flags for every subcommand:
 ${flagHelp(GLOBAL)}
 
 Run \`nextmini admin <subcommand> --help\` for a subcommand's flags.
-Exit status: 0 done, 1 the controller answered with an error or cannot be reached, 2 usage error.`;
+Exit status: 0 done, 1 the controller answered with an error (e.g. CONTROLLER_REJECTED (UNAUTHORIZED) without the admin token) or cannot be reached, 2 usage error.`;
 
 function subcommandUsage(name: string): string {
   const s = SUBCOMMANDS[name]!;
@@ -322,6 +322,7 @@ function formatStatus(url: string, s: ControllerStatus): string {
     `store:    ${s.store} (${s.storeLocation})`,
     `groups:   ${s.groups}`,
     `routes:   ${s.routes.length ? s.routes.map((x) => `${x.srcNodeId}→${x.dstNodeId}`).join(', ') : 'none set at run time'}`,
+    `security: ${s.authRequired ? 'nodes authenticate, datagrams carry MACs' : 'NO authentication (anyone who reaches the controller can join)'}; ${s.tls ? 'TLS (wss://)' : 'no TLS'}; ${s.refusedConnections} connections refused`,
   ].join('\n');
 }
 
@@ -397,7 +398,8 @@ export async function runAdmin(args: string[]): Promise<number> {
       }
     };
     const tokenFile = values['token-file'];
-    const adminToken = typeof tokenFile === 'string' ? readFlagFile('token-file', tokenFile).trim() : process.env.NEXTMINI_ADMIN_TOKEN || undefined;
+    const adminToken = typeof tokenFile === 'string' ? readFlagFile('token-file', tokenFile).trim() : process.env.NEXTMINI_ADMIN_TOKEN?.trim() || undefined;
+    if (typeof tokenFile === 'string' && !adminToken) throw new UsageError(name, `--token-file: '${tokenFile}' is empty`);
     const ca = typeof values.ca === 'string' ? readFlagFile('ca', values.ca) : undefined;
     const client = await connectController(given, {
       ...(timeoutMs === undefined ? {} : { timeoutMs }),

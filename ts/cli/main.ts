@@ -18,6 +18,9 @@ commands:
                                      clear-routes, metrics (nextmini admin --help)
   help                               this text
 
+Security (README "Security"): auth_token or auth_token_file in the controller and node configs,
+admin_token for admin calls and /metrics, tls = { cert, key } with ca in node configs for wss://.
+
 Logging: NEXTMINI_LOG=error|warn|info|debug (default warn; the CLI uses info).`;
 
 function requireConfig(flags: Map<string, string | true>, cmd: string): string {
@@ -31,6 +34,10 @@ export async function main(args: string[]): Promise<number> {
   // admin parses its own flags strictly (node:util parseArgs) and keeps info logs out of its output.
   if (cmd === 'admin') return runAdmin(rest);
   const { flags } = parseFlags(rest);
+  if ((cmd === 'controller' || cmd === 'node' || cmd === 'demo') && (flags.has('help') || flags.has('h'))) {
+    console.log(USAGE);
+    return 0;
+  }
   const { setLogLevel } = await import('../log.js');
   setLogLevel(process.env.NEXTMINI_LOG ?? 'info');
   switch (cmd) {

@@ -4,6 +4,8 @@ import { readLinkParams, type LinkParamsConfig } from './link-config.js';
 import { readDbConfig, type DbConfig } from './db-config.js';
 import { readSecurityConfig, type SecurityConfig, type SecurityConfigInput } from './security-config.js';
 import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { checkUnknownSecurityKeys } from './security-config.js';
 
 /** Controller configuration, as in a controller TOML file (snake_case keys). */
 export interface ControllerConfig extends SecurityConfigInput {
@@ -23,8 +25,10 @@ export interface ControllerConfig extends SecurityConfigInput {
   nodes?: {
     node_id: number;
     operating_mode?: 'normal' | 'max';
-    /** This node's own secret, instead of auth_token. */
+    /** This node's own secret: it must prove this one (auth_token does not work for it). */
     token?: string;
+    /** A file holding `token` (trailing whitespace trimmed). */
+    token_file?: string;
     /** A data address the controller accepts in this node's hello besides the connection's own. */
     public_network_addr?: string;
   }[];
@@ -157,7 +161,7 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     security: undefined as unknown as SecurityConfig,
   };
   const nodes = r.tables('nodes');
-  cfg.security = readSecurityConfig(r, nodes, (p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
+  cfg.security = readSecurityConfig(r, nodes, (p) => (isAbsolute(p) ? p : resolve(baseDir, p)), (p) => readFileSync(p, 'utf8'));
   cfg.db = readDbConfig(r);
   const defaults = r.table('link_defaults');
   if (defaults) {
@@ -184,7 +188,11 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
   if (routing) routing.oneOf('protocol', ['shortest_path'] as const, { default: 'shortest_path' });
   for (const n of nodes) {
     cfg.operatingModes.set(n.int('node_id', { min: 1 }), n.oneOf('operating_mode', ['normal', 'max'] as const, { default: 'normal' }));
+    // A misspelt token here would quietly fall back to auth_token (or to none): an error.
+    const unknown = n.unknownKeys();
+    if (unknown.length) throw n.fail(unknown[0]!, 'is not a [[nodes]] key (known: node_id, operating_mode, token, token_file, public_network_addr)');
   }
+  checkUnknownSecurityKeys(source, r.unknownKeys(), ['auth_token', 'auth_token_file', 'admin_token', 'admin_token_file', 'tls', 'allow_any_data_host']);
   warnUnknown(source, r);
   warnUnknown(`${source}.topology`, topoReader);
   return cfg;

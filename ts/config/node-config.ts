@@ -1,6 +1,7 @@
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { TableReader, type Table } from './reader.js';
+import { checkUnknownSecurityKeys, isIpLiteral } from './security-config.js';
 
 /** Node configuration, as in a node TOML file (snake_case keys). */
 export interface NodeConfig {
@@ -52,6 +53,8 @@ export interface NodeConfig {
    * Never sent: a challenge-response proves it. Absent = no authentication.
    */
   auth_token?: string;
+  /** A file holding auth_token (trailing whitespace trimmed), relative to the config file. */
+  auth_token_file?: string;
   /** PEM file of a CA to trust for a `wss://` controller_addr (relative to the config file). */
   ca?: string;
   /**
@@ -78,8 +81,8 @@ export interface LosslessRuntimeConfig {
   idle_timeout_ms?: number;
 }
 
-export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'ca' | 'public_network_addr'>> &
-  Pick<NodeConfig, 'auth_token' | 'ca' | 'public_network_addr'> & { lossless_runtime_config: LosslessRuntimeConfig };
+export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr'>> &
+  Pick<NodeConfig, 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr'> & { lossless_runtime_config: LosslessRuntimeConfig };
 
 export const NODE_DEFAULTS = {
   protocol: 'udp',
@@ -99,7 +102,7 @@ export const NODE_DEFAULTS = {
   tcp_max_connections_per_peer: 4,
   tcp_idle_timeout_ms: 300_000,
   tcp_frame_timeout_ms: 10_000,
-} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'ca' | 'public_network_addr'>;
+} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr'>;
 
 const log = logger('config');
 
@@ -128,14 +131,19 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     tcp_frame_timeout_ms: r.int('tcp_frame_timeout_ms', { min: 100, max: 3_600_000, default: NODE_DEFAULTS.tcp_frame_timeout_ms }),
     lossless_runtime_config: readLossless(r.table('lossless_runtime_config')),
   };
-  if (r.has('auth_token')) {
-    const token = r.str('auth_token');
-    cfg.auth_token = token;
-  }
+  if (r.has('auth_token') && r.has('auth_token_file')) throw r.fail('auth_token', 'and auth_token_file are both set; use one');
+  if (r.has('auth_token')) cfg.auth_token = r.str('auth_token');
+  if (r.has('auth_token_file')) cfg.auth_token_file = r.str('auth_token_file');
   if (r.has('ca')) cfg.ca = r.str('ca');
-  if (r.has('public_network_addr')) cfg.public_network_addr = r.str('public_network_addr');
-  controllerUrl(cfg.controller_addr); // validates
+  if (r.has('public_network_addr')) {
+    const a = r.str('public_network_addr');
+    if (!isIpLiteral(a)) throw r.fail('public_network_addr', `must be an IP address without a port (peers match datagrams to it by source IP), got ${JSON.stringify(a)}`);
+    cfg.public_network_addr = a;
+  }
+  const url = controllerUrl(cfg.controller_addr); // validates
+  if (cfg.ca !== undefined && url.startsWith('ws://')) log.warn(`${source}: ca is set but controller_addr ${JSON.stringify(cfg.controller_addr)} is not wss://; the CA is not used`);
   const unknown = r.unknownKeys();
+  checkUnknownSecurityKeys(source, unknown, ['auth_token', 'auth_token_file', 'ca', 'public_network_addr']);
   if (unknown.length) log.warn(`${source}: unknown keys ignored: ${unknown.join(', ')}`);
   return cfg;
 }

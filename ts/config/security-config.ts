@@ -48,8 +48,12 @@ export const LIMIT_DEFAULTS: Limits = {
 export interface SecurityConfigInput {
   /** Shared node secret (challenge-response; never sent). */
   auth_token?: string;
+  /** A file holding auth_token (trailing whitespace trimmed), relative to the config file. */
+  auth_token_file?: string;
   /** Secret for the admin endpoint (connectController, `nextmini admin`) and GET /metrics. */
   admin_token?: string;
+  /** A file holding admin_token. */
+  admin_token_file?: string;
   /** Serve wss:// with these PEM files (paths relative to the config file). */
   tls?: { cert: string; key: string };
   /** Accept data addresses in hello that the controller cannot vouch for. Default false. */
@@ -64,6 +68,41 @@ export interface SecurityConfigInput {
 
 const log = logger('config');
 
+/** An IPv4 or IPv6 literal without a port (what a data address must be to be matched to datagrams). */
+export function isIpLiteral(v: string): boolean {
+  if (/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(v)) return true;
+  return /^[0-9a-fA-F:.]+$/.test(v) && v.includes('::') ? v.split('::').length === 2 : /^([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}$/.test(v);
+}
+
+/**
+ * Unknown keys that look like security settings are errors, not warnings: a misspelt
+ * `auth_tokn` would otherwise run a network anyone can join.
+ */
+export function checkUnknownSecurityKeys(where: string, unknown: string[], known: string[]): void {
+  const risky = unknown.filter((k) => /token|auth|tls|secret|cert|^ca$|admin|allow/i.test(k));
+  if (risky.length) {
+    throw new NextminiError('CONFIG_INVALID', `${where}: unknown key ${risky.map((k) => JSON.stringify(k)).join(', ')} (a misspelt security setting would silently weaken it; known: ${known.join(', ')})`);
+  }
+}
+
+/** A secret given as `<key>` or `<key>_file` (a file whose content, trailing whitespace trimmed, is the secret). */
+function secretOrFile(r: TableReader, key: string, readFile: (path: string) => string): string | undefined {
+  if (r.has(`${key}_file`)) {
+    if (r.has(key)) throw r.fail(key, `and ${key}_file are both set; use one`);
+    const path = r.str(`${key}_file`);
+    let text: string;
+    try {
+      text = readFile(path);
+    } catch (err) {
+      throw r.fail(`${key}_file`, `cannot be read (${path}): ${(err as Error).message}`);
+    }
+    const v = text.replace(/\s+$/, '');
+    if (!v) throw r.fail(`${key}_file`, `is empty (${path})`);
+    return v;
+  }
+  return secret(r, key);
+}
+
 function secret(r: TableReader, key: string): string | undefined {
   if (!r.has(key)) return undefined;
   const v = r.str(key);
@@ -73,7 +112,7 @@ function secret(r: TableReader, key: string): string | undefined {
 }
 
 /** Reads the security keys of the controller table `r` and of its `[[nodes]]` tables. */
-export function readSecurityConfig(r: TableReader, nodes: TableReader[], resolvePath: (p: string) => string): SecurityConfig {
+export function readSecurityConfig(r: TableReader, nodes: TableReader[], resolvePath: (p: string) => string, readFile: (p: string) => string): SecurityConfig {
   const tlsTable = r.table('tls');
   let tls: SecurityConfig['tls'];
   if (tlsTable) {
@@ -82,8 +121,8 @@ export function readSecurityConfig(r: TableReader, nodes: TableReader[], resolve
     if (unknown.length) throw new NextminiError('CONFIG_INVALID', `${tlsTable.what}: unknown keys ${unknown.join(', ')} (known: cert, key)`);
   }
   const cfg: SecurityConfig = {
-    authToken: secret(r, 'auth_token'),
-    adminToken: secret(r, 'admin_token'),
+    authToken: secretOrFile(r, 'auth_token', (p) => readFile(resolvePath(p))),
+    adminToken: secretOrFile(r, 'admin_token', (p) => readFile(resolvePath(p))),
     nodeTokens: new Map(),
     publicAddrs: new Map(),
     allowAnyDataHost: r.bool('allow_any_data_host', { default: false }),
@@ -99,10 +138,15 @@ export function readSecurityConfig(r: TableReader, nodes: TableReader[], resolve
   };
   for (const n of nodes) {
     const id = n.int('node_id', { min: 1 });
-    const token = secret(n, 'token');
+    const token = secretOrFile(n, 'token', (p) => readFile(resolvePath(p)));
     if (token !== undefined) cfg.nodeTokens.set(id, token);
-    if (n.has('public_network_addr')) cfg.publicAddrs.set(id, n.str('public_network_addr'));
+    if (n.has('public_network_addr')) {
+      const a = n.str('public_network_addr');
+      if (!isIpLiteral(a)) throw n.fail('public_network_addr', `must be an IP address without a port (datagrams are matched to it by their source IP), got ${JSON.stringify(a)}`);
+      cfg.publicAddrs.set(id, a);
+    }
   }
+  if (cfg.allowAnyDataHost) log.warn(`${r.what}.allow_any_data_host = true: nodes may announce any data address, so one node can point the others' traffic at a third address`);
   const nodeSecrets = [cfg.authToken, ...cfg.nodeTokens.values()];
   if (cfg.adminToken !== undefined && nodeSecrets.includes(cfg.adminToken)) {
     throw r.fail('admin_token', 'must differ from auth_token and from every node token: a node must not be able to reconfigure the network');

@@ -68,6 +68,9 @@ export async function connectController(url: string, options?: ConnectController
     const v = options?.[key];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new NextminiError('INVALID_ARGUMENT', `connectController: options.${key} must be a non-empty string`);
   }
+  if (options?.ca !== undefined && !options.ca.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new NextminiError('INVALID_ARGUMENT', 'connectController: options.ca must be the PEM text of a certificate (-----BEGIN CERTIFICATE-----…), not a path: read the file first');
+  }
   const client = new AdminClient(target, url, requestTimeoutMs, options?.adminToken, options?.ca !== undefined ? { ca: options.ca } : {});
   await client.open(timeoutMs, signal);
   return client;
@@ -149,7 +152,7 @@ class AdminClient implements ControllerClient {
             return finish();
           }
           if (g.auth === 'disabled') return finish(rejected(g.reason ?? 'the admin endpoint is disabled'));
-          if (this.#adminToken === undefined) return finish(rejected('it requires the admin token; pass adminToken (CLI: --token or NEXTMINI_ADMIN_TOKEN)'));
+          if (this.#adminToken === undefined) return finish(rejected('it requires the admin token; pass adminToken (CLI: --token-file FILE or $NEXTMINI_ADMIN_TOKEN)'));
           const nonce = fromHex(g.nonce);
           void adminProof(this.#adminToken, nonce).then(
             (proof) => {

@@ -26,7 +26,13 @@ export async function verifyHello(sec: SecurityConfig, hello: Hello, serverNonce
   }
   const binding: HelloBinding = { serverNonce, clientNonce: hello.clientNonce, nodeId: hello.nodeId };
   if (!equalBytes(await nodeProof(token, binding), hello.proof)) {
-    return { ok: false, message: `node ${hello.nodeId} did not prove the right secret (wrong auth_token?)` };
+    const own = sec.nodeTokens.has(hello.nodeId);
+    return {
+      ok: false,
+      message: own
+        ? `node ${hello.nodeId} did not prove its own secret: the controller config gives it a [[nodes]] token, and only that one works for it (not auth_token)`
+        : `node ${hello.nodeId} did not prove the right secret (wrong auth_token?)`,
+    };
   }
   return { ok: true, token, welcomeProof: await controllerProof(token, binding), kek: await keyWrappingKey(token, binding) };
 }

@@ -208,10 +208,13 @@ export class Controller implements ControllerApi {
     return undefined;
   }
 
-  /** GET /metrics needs `Authorization: Bearer <admin_token>` when an admin_token is set. */
+  /**
+   * GET /metrics needs `Authorization: Bearer <admin_token>` when an admin_token is set; with
+   * node authentication on and no admin_token it is off, like the admin endpoint.
+   */
   #metricsAllowed(req: IncomingMessage): boolean {
     const token = this.#cfg.security.adminToken;
-    if (token === undefined) return true;
+    if (token === undefined) return !authRequired(this.#cfg.security);
     const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
     if (!m) return false;
     const a = createHmac('sha256', 'metrics').update(m[1]!.trim()).digest();
@@ -224,7 +227,11 @@ export class Controller implements ControllerApi {
     if (req.method === 'GET' && path === '/metrics') {
       if (!this.#metricsAllowed(req)) {
         res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="nextmini"' });
-        res.end('GET /metrics needs the header "Authorization: Bearer <admin_token>"\n');
+        res.end(
+          this.#cfg.security.adminToken === undefined
+            ? 'GET /metrics is off: nodes authenticate (auth_token) but no admin_token is set in the controller config\n'
+            : 'GET /metrics needs the header "Authorization: Bearer <admin_token>"\n',
+        );
         return;
       }
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -585,6 +592,9 @@ export class Controller implements ControllerApi {
       store.pruneMetrics(Date.now() - cfg.metricsRetentionS * 1000).catch((err: unknown) => log.warn(`could not prune old metrics: ${(err as Error).message}`));
     }, metricsPruneIntervalMs(cfg.metricsRetentionS));
     c.#pruneTimer.unref?.();
+    for (const id of new Set([...sec.nodeTokens.keys(), ...sec.publicAddrs.keys(), ...cfg.operatingModes.keys()])) {
+      if (!c.#expected.has(id)) log.warn(`controller config [[nodes]] names node ${id}, which is not in the topology; its settings do nothing`);
+    }
     if (!authRequired(sec)) {
       log.warn(`no auth_token: anyone who can reach ${c.url} can join as any node, read peers' addresses and receive their traffic (see README "Security")`);
     }

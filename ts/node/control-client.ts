@@ -66,7 +66,7 @@ export class ControlClient {
       const timer = setTimeout(() => {
         this.#first = undefined;
         this.close();
-        reject(new NextminiError('CONTROLLER_UNREACHABLE', `no answer from the controller at ${this.o.url} within ${timeoutMs} ms`));
+        reject(new NextminiError('CONTROLLER_UNREACHABLE', `no answer from the controller at ${this.o.url} within ${timeoutMs} ms${this.#lastError ? ` (last error: ${this.#lastError}${this.#hint()})` : ''}`));
       }, timeoutMs);
       this.#first = {
         resolve: () => {
@@ -101,7 +101,7 @@ export class ControlClient {
             this.#chain = this.#chain.then(() => this.#onMessage(socket, data)).catch((err: unknown) => log.warn(`control message not handled: ${(err as Error).message}`));
           },
           onClose: () => this.#onClose(socket),
-          onError: (err) => log.debug(`controller socket error: ${String(err)}`),
+          onError: (err) => this.#onError(socket, err),
         },
         this.o.socket,
       );
@@ -110,6 +110,26 @@ export class ControlClient {
       return;
     }
     this.#socket = socket;
+  }
+
+  #lastError = '';
+
+  #hint(): string {
+    if (this.o.url.startsWith('ws://') && /hang up|ECONNRESET|Unexpected server response|Parse Error|closed before/i.test(this.#lastError)) return '; is it a wss:// controller?';
+    return '';
+  }
+
+  #onError(socket: MessageSocket, err: unknown): void {
+    const text = err instanceof Error ? err.message : typeof err === 'string' ? err : ((err as { message?: string } | null)?.message ?? String(err));
+    this.#lastError = text;
+    log.debug(`controller socket error: ${text}`);
+    // An untrusted certificate will not become trusted by retrying: say so now.
+    if (/certificate|CERT_|self[- ]signed|unable to verify|UNABLE_TO_|altnames/i.test(text)) {
+      this.#fail(
+        new NextminiError('CONTROLLER_UNREACHABLE', `TLS to the controller at ${this.o.url} failed: ${text}; ${this.o.socket?.ca ? 'the ca file does not vouch for its certificate' : 'set ca = "<the CA or certificate file>" in the node config'}`),
+        socket,
+      );
+    }
   }
 
   /** Ends the client for good: a refusal, or a controller that failed to prove itself. */
@@ -238,7 +258,7 @@ export class ControlClient {
     this.#requests.clear();
     const delay = backoff(this.#attempt++);
     if (this.#everConnected) log.info(`controller connection lost; reconnecting in ${delay} ms`);
-    else log.info(`cannot reach the controller at ${this.o.url} yet; retrying in ${delay} ms`);
+    else log.info(`cannot reach the controller at ${this.o.url} yet${this.#lastError ? ` (${this.#lastError}${this.#hint()})` : ''}; retrying in ${delay} ms`);
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
   }
 

@@ -12,7 +12,7 @@ import { Waiters, type WaitOptions } from './waiters.js';
 import { NodeGroups, type GroupInfo, type TreeRoutes } from './groups.js';
 import { NodeSessions, type ProgressEvent, type ReceiveDataArgs, type SendDataArgs, type SessionOutcome, type SessionProgress, type SessionCounts } from './sessions.js';
 import type { PeerAddr, Transport } from './transport.js';
-import { currentHost, loadNodeTable, readCaFile, transportFor } from './host.js';
+import { currentHost, loadNodeTable, readCaFile, readSecretFile, transportFor } from './host.js';
 import { assertCoreReady } from '../core/state.js';
 import { MetricsReporter } from './metrics-reporter.js';
 
@@ -269,8 +269,10 @@ export class Dataplane {
     }
     engine.attach(transport);
     let ca: string | undefined;
+    let authToken = cfg.auth_token;
     try {
       if (cfg.ca !== undefined) ca = await readCaFile(cfg.ca, config);
+      if (cfg.auth_token_file !== undefined) authToken = await readSecretFile('auth_token_file', cfg.auth_token_file, config);
     } catch (err) {
       await transport.close();
       engine.close();
@@ -278,7 +280,7 @@ export class Dataplane {
     }
     const control = new ControlClient({
       url: controllerUrl(cfg.controller_addr),
-      ...(cfg.auth_token !== undefined ? { authToken: cfg.auth_token } : {}),
+      ...(authToken !== undefined ? { authToken } : {}),
       ...(ca !== undefined ? { socket: { ca } } : {}),
       onAuth: (on) => {
         engine.setAuth(on);

@@ -63,6 +63,20 @@ export async function readCaFile(path: string, config: unknown): Promise<string>
   }
 }
 
+/** Reads a secret from a file (auth_token_file); trailing whitespace (a final newline) is not part of it. */
+export async function readSecretFile(key: string, path: string, config: unknown): Promise<string> {
+  if (!host.readTextFile) throw new NextminiError('CONFIG_INVALID', `node config.${key}: ${runtimeName()} cannot read files; pass auth_token instead`);
+  let text: string;
+  try {
+    text = await host.readTextFile(path, typeof config === 'string' ? config : undefined);
+  } catch (err) {
+    throw new NextminiError('CONFIG_INVALID', `node config.${key}: cannot read ${JSON.stringify(path)}: ${(err as Error).message}`, { cause: err });
+  }
+  const v = text.replace(/\s+$/, '');
+  if (!v) throw new NextminiError('CONFIG_INVALID', `node config.${key}: ${JSON.stringify(path)} is empty`);
+  return v;
+}
+
 export function transportFor(protocol: Protocol): TransportFactory {
   const f = host.transports[protocol];
   if (!f) {
