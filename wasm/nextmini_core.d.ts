@@ -86,9 +86,10 @@ export class WasmNode {
     openReceiver(now_ms: number, source: number, group: boolean, dst: number, expected_bytes: number, chunk_size: number, src_port: number, dst_port: number): number;
     /**
      * Starts a lossless send to a group (`group`) or one node; returns the session id.
-     * `chunk_size` 0 = the configured default.
+     * `chunk_size` 0 = the configured default. `session_id` is the wire session id, drawn by
+     * the host from its CSPRNG (non-zero; INVALID_ARGUMENT if a sender here already uses it).
      */
-    openSender(now_ms: number, group: boolean, dst: number, receivers: Uint32Array | number[], data: Uint8Array | number[], chunk_size: number, src_port: number, dst_port: number): number;
+    openSender(now_ms: number, session_id: number, group: boolean, dst: number, receivers: Uint32Array | number[], data: Uint8Array | number[], chunk_size: number, src_port: number, dst_port: number): number;
     /**
      * Everything the host must do after a call, in one crossing: `{ f64 deadline_ms (-1 =
      * none), u32 transmit_bytes, transmits, events }` (formats at `write_transmits` and
@@ -108,7 +109,10 @@ export class WasmNode {
      */
     sessionOutcome(id: number): string;
     /**
-     * `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames]`.
+     * `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames]`,
+     * then for a sender three numbers per listed receiver: node id, bytes done, state (0
+     * active, 1 completed, 2 unreachable, 3 checksum_mismatch, 4 size_mismatch, 5 cancelled,
+     * 6 timeout).
      */
     sessionProgress(id: number): Float64Array;
     /**
@@ -314,7 +318,7 @@ export interface InitOutput {
     readonly wasmnode_linkStats: (a: number) => [number, number];
     readonly wasmnode_new: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
     readonly wasmnode_openReceiver: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => [number, number, number];
-    readonly wasmnode_openSender: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => [number, number, number];
+    readonly wasmnode_openSender: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number) => [number, number, number];
     readonly wasmnode_pollAll: (a: number) => [number, number];
     readonly wasmnode_send: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
     readonly wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];

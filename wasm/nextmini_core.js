@@ -325,8 +325,10 @@ export class WasmNode {
     }
     /**
      * Starts a lossless send to a group (`group`) or one node; returns the session id.
-     * `chunk_size` 0 = the configured default.
+     * `chunk_size` 0 = the configured default. `session_id` is the wire session id, drawn by
+     * the host from its CSPRNG (non-zero; INVALID_ARGUMENT if a sender here already uses it).
      * @param {number} now_ms
+     * @param {number} session_id
      * @param {boolean} group
      * @param {number} dst
      * @param {Uint32Array | number[]} receivers
@@ -336,13 +338,14 @@ export class WasmNode {
      * @param {number} dst_port
      * @returns {number}
      */
-    openSender(now_ms, group, dst, receivers, data, chunk_size, src_port, dst_port) {
+    openSender(now_ms, session_id, group, dst, receivers, data, chunk_size, src_port, dst_port) {
         const val3 = +now_ms;
-        const val4 = +group;
-        const val5 = +dst;
-        const val6 = +chunk_size;
-        const val7 = +src_port;
-        const val8 = +dst_port;
+        const val4 = +session_id;
+        const val5 = +group;
+        const val6 = +dst;
+        const val7 = +chunk_size;
+        const val8 = +src_port;
+        const val9 = +dst_port;
         let ptr0, len0, ptr1, len1;
         try {
             ptr0 = passArray32ToWasm0(receivers, wasm.__wbindgen_malloc);
@@ -354,7 +357,7 @@ export class WasmNode {
             if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 4, 4); }
             throw e;
         }
-        const ret = wasm.wasmnode_openSender(this.__wbg_ptr, val3, val4, val5, ptr0, len0, ptr1, len1, val6, val7, val8);
+        const ret = wasm.wasmnode_openSender(this.__wbg_ptr, val3, val4, val5, val6, ptr0, len0, ptr1, len1, val7, val8, val9);
         if (ret[2]) {
             throw takeFromExternrefTable0(ret[1]);
         }
@@ -442,7 +445,10 @@ export class WasmNode {
         }
     }
     /**
-     * `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames]`.
+     * `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames]`,
+     * then for a sender three numbers per listed receiver: node id, bytes done, state (0
+     * active, 1 completed, 2 unreachable, 3 checksum_mismatch, 4 size_mismatch, 5 cancelled,
+     * 6 timeout).
      * @param {number} id
      * @returns {Float64Array}
      */

@@ -94,12 +94,16 @@ describe('lossless sessions', () => {
     expect(sha(nodes[1]!.getDataBuffer(r).read())).toBe(sha(data));
   });
 
-  it('a size mismatch ends the receiver with size_mismatch', async () => {
+  it('a size mismatch ends the receiver with size_mismatch, and the sender learns that cause', async () => {
     const nodes = await network(2);
     const r = nodes[1]!.receiveData({ destIp: '192.168.0.2', sourceNodeId: 1, expectedBytes: 1000 });
-    nodes[0]!.sendData({ destIp: '192.168.0.2', receiverIds: [2], buffer: new PacketView(new Uint8Array(2000)) });
+    const s = nodes[0]!.sendData({ destIp: '192.168.0.2', receiverIds: [2], buffer: new PacketView(new Uint8Array(2000)) });
     expect(await nodes[1]!.losslessWait(r, { timeoutMs: 10_000 })).toBe(false);
     expect(nodes[1]!.sessionOutcome(r)).toEqual({ status: 'size_mismatch', expectedBytes: 1000, announcedBytes: 2000 });
+    // The receiver's QUIT tells the sender why, well before any unreachable timeout.
+    expect(await nodes[0]!.losslessWait(s, { timeoutMs: 3000 })).toBe(false);
+    expect(nodes[0]!.sessionOutcome(s)).toEqual({ status: 'size_mismatch', expectedBytes: 1000, announcedBytes: 2000 });
+    expect(nodes[0]!.sessionProgress(s).receivers).toEqual([{ nodeId: 2, bytesDone: 0, done: false, status: 'size_mismatch' }]);
   });
 
   it('a receiver that never shows up ends the sender with receiver_unreachable naming it; the others complete', async () => {
@@ -111,6 +115,16 @@ describe('lossless sessions', () => {
     expect(await nodes[0]!.losslessWait(s, { timeoutMs: 30_000 })).toBe(false);
     expect(nodes[0]!.sessionOutcome(s)).toEqual({ status: 'receiver_unreachable', receiverIds: [3] });
     expect(await nodes[1]!.losslessWait(r2, { timeoutMs: 1000 })).toBe(true);
+    // Per receiver: node 2 got everything, node 3 nothing; bytesDone is what every receiver holds.
+    expect(nodes[0]!.sessionProgress(s)).toMatchObject({
+      bytesTotal: data.length,
+      bytesDone: 0,
+      receiversDone: 1,
+      receivers: [
+        { nodeId: 2, bytesDone: data.length, done: true, status: 'completed' },
+        { nodeId: 3, bytesDone: 0, done: false, status: 'receiver_unreachable' },
+      ],
+    });
   });
 
   it('cancelSession ends a sender as cancelled', async () => {
@@ -133,6 +147,27 @@ describe('lossless sessions', () => {
     expect(link.dropsLoss).toBeGreaterThan(0);
     expect(link.dropsLoss / (link.dropsLoss + link.packetsSent)).toBeGreaterThan(0.05);
     expect(nodes[0]!.sessionProgress(s).repairSymbols + nodes[0]!.sessionProgress(s).retransmitted).toBeGreaterThan(0);
+  });
+
+  it('at 40% loss on every link all three live receivers complete; the sender does not give up on them', async () => {
+    // A short unreachable timeout: with a fixed 8-silent-rounds rule, 40% loss (a round is
+    // answered only when the request and the answer both get through, 36%) made the sender
+    // give up on live receivers; the streak it now requires grows with the observed loss.
+    const nodes = await network(4, { link_defaults: { loss: 0.4, seed: 11 } }, { lossless_runtime_config: { unreachable_timeout_ms: 1000 } });
+    const g = await group(nodes, [[1, 2], [1, 3], [1, 4]], [2, 3, 4]);
+    const data = payloadFor(1_000_000, 12);
+    const rx = [1, 2, 3].map((i) => nodes[i]!.receiveData({ groupId: g.groupId, destIp: g.groupIp, sourceNodeId: 1, expectedBytes: data.length }));
+    const started = Date.now();
+    const s = nodes[0]!.sendData({ groupId: g.groupId, destIp: g.groupIp, receiverIds: [2, 3, 4], buffer: new PacketView(data) });
+    const ok = await nodes[0]!.losslessWait(s, { timeoutMs: 60_000 });
+    const progress = nodes[0]!.sessionProgress(s);
+    expect({ ok, outcome: nodes[0]!.sessionOutcome(s), progress }).toMatchObject({ ok: true, outcome: { status: 'completed' } });
+    console.log(`40% loss: 1 MB to 3 receivers in ${Date.now() - started} ms, ${progress.repairSymbols} repair symbols`);
+    expect(progress.receivers.map((r) => [r.nodeId, r.bytesDone, r.status])).toEqual([2, 3, 4].map((n) => [n, data.length, 'completed']));
+    for (const [i, r] of rx.entries()) {
+      expect(await nodes[i + 1]!.losslessWait(r, { timeoutMs: 5000 })).toBe(true);
+      expect(sha(nodes[i + 1]!.getDataBuffer(r).read())).toBe(sha(data));
+    }
   });
 });
 

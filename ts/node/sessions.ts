@@ -34,9 +34,21 @@ export interface ReceiveDataArgs {
   dstPort?: number;
 }
 
+/** Where one receiver of a sender's session stands, as the sender knows it. */
+export type ReceiverStatus = 'active' | 'completed' | 'receiver_unreachable' | 'checksum_mismatch' | 'size_mismatch' | 'cancelled' | 'timeout';
+
+export interface ReceiverProgress {
+  nodeId: number;
+  /** Bytes it holds by its last status report (a lower bound); bytesTotal once done. */
+  bytesDone: number;
+  done: boolean;
+  /** `active` while it runs; otherwise how its side ended (its own report, or the sender giving up: `receiver_unreachable`). */
+  status: ReceiverStatus;
+}
+
 export interface SessionProgress {
   bytesTotal: number;
-  /** Sender: bytes every live receiver confirmed. Receiver: bytes held. */
+  /** Sender: bytes every listed receiver is known to hold (the least of `receivers[].bytesDone`). Receiver: bytes held. */
   bytesDone: number;
   /** Sender: receivers that confirmed everything. Receiver: 1 once complete. */
   receiversDone: number;
@@ -44,6 +56,18 @@ export interface SessionProgress {
   retransmitted: number;
   /** RaptorQ repair symbols sent (sender) or received (receiver). */
   repairSymbols: number;
+  /** Sender: every listed receiver, by node id. Receiver: empty. */
+  receivers: ReceiverProgress[];
+}
+
+const RECEIVER_STATUS: readonly ReceiverStatus[] = ['active', 'completed', 'receiver_unreachable', 'checksum_mismatch', 'size_mismatch', 'cancelled', 'timeout'];
+
+/** A wire session id from the host's CSPRNG: unpredictable, non-zero. */
+function randomSessionId(): number {
+  const v = new Uint32Array(1);
+  do globalThis.crypto.getRandomValues(v);
+  while (v[0] === 0);
+  return v[0]!;
 }
 
 export type SessionOutcome =
@@ -51,6 +75,8 @@ export type SessionOutcome =
   | { status: 'timeout' }
   | { status: 'cancelled' }
   | { status: 'receiver_unreachable'; receiverIds: number[] }
+  /** Sender: these receivers ended their side themselves (cancelled, or timed out) and said so. */
+  | { status: 'receiver_aborted'; receiverIds: number[] }
   | { status: 'size_mismatch'; expectedBytes: number; announcedBytes: number }
   | { status: 'checksum_mismatch' };
 
@@ -151,7 +177,17 @@ export class NodeSessions {
     }
     const sp = checkPort('srcPort', args.srcPort ?? this.me.clientPort);
     const dp = checkPort('dstPort', args.dstPort ?? this.me.serverPort);
-    return this.#opened(this.engine.run((core, now) => core.openSender(now, d.group, d.id, Uint32Array.from(args.receiverIds), args.buffer.read(), chunk, sp, dp)));
+    const receivers = Uint32Array.from(args.receiverIds);
+    const bytes = args.buffer.read();
+    // The wire session id comes from the CSPRNG; on the (2^-32) chance it is in use here, draw again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const sid = randomSessionId();
+        return this.#opened(this.engine.run((core, now) => core.openSender(now, sid, d.group, d.id, receivers, bytes, chunk, sp, dp)));
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof Error) || !/already used by a sender/.test(err.message)) throw err;
+      }
+    }
   }
 
   receive(args: ReceiveDataArgs): number {
@@ -184,7 +220,12 @@ export class NodeSessions {
 
   progress(id: number): SessionProgress {
     const v = this.engine.run((core) => core.sessionProgress(id));
-    return { bytesTotal: v[0]!, bytesDone: v[1]!, receiversDone: v[2]!, retransmitted: v[3]!, repairSymbols: v[4]! };
+    const receivers: ReceiverProgress[] = [];
+    for (let i = 6; i + 2 < v.length; i += 3) {
+      const status = RECEIVER_STATUS[v[i + 2]!] ?? 'active';
+      receivers.push({ nodeId: v[i]!, bytesDone: v[i + 1]!, done: status === 'completed', status });
+    }
+    return { bytesTotal: v[0]!, bytesDone: v[1]!, receiversDone: v[2]!, retransmitted: v[3]!, repairSymbols: v[4]!, receivers };
   }
 
   outcome(id: number): SessionOutcome | null {
@@ -193,6 +234,7 @@ export class NodeSessions {
     const [status, a, b] = s.split(':');
     switch (status) {
       case 'receiver_unreachable':
+      case 'receiver_aborted':
         return { status, receiverIds: (a ?? '').split(',').filter(Boolean).map(Number) };
       case 'size_mismatch':
         return { status, expectedBytes: Number(a), announcedBytes: Number(b) };

@@ -4,18 +4,26 @@
 //! Demultiplexing: sender→receiver frames (MANIFEST, DATA, STATUS_REQUEST, ABORT) are keyed
 //! by `(from_node, wire session id)`; an unknown key with a MANIFEST binds the oldest waiting
 //! receiver whose `(source node, dest, ports)` match. Receiver→sender frames (READY, NACK,
-//! DONE) are keyed by the sender's own wire session id. Everything else is dropped and
+//! DONE, QUIT) are keyed by the sender's own wire session id. Everything else is dropped and
 //! counted in [`Counters`].
+//!
+//! Integrity: every frame leaves [`Endpoint::poll_transmit`] sealed with a CRC-32 trailer over
+//! (source node, wire session id, frame), and [`Endpoint::handle_frame`] drops a frame whose
+//! trailer does not verify before decoding it (`Counters::corrupt`). A corrupted DATA or
+//! repair frame is then simply missing, and the NACK rounds repair it like a lost one.
 
 use super::config::LosslessConfig;
-use super::frame::{Frame, DATA_HEADER_LEN, MANIFEST_LEN, NACK_HEADER_LEN, NEED_ENTRY_LEN};
+use super::frame::{
+    seal, unseal, Frame, DATA_HEADER_LEN, MANIFEST_LEN, NACK_HEADER_LEN, NEED_ENTRY_LEN,
+    TRAILER_LEN,
+};
 use super::manifest::{Manifest, MAX_SYMBOLS_PER_BLOCK};
 use super::pacing::Pacer;
 use super::receiver::Receiver;
 use super::sender::{Sender, SenderParams};
 use super::{
-    invalid, Dest, Event, LosslessError, Outcome, Progress, ReceiverConfig, SenderConfig,
-    SessionId, Transmit,
+    invalid, Dest, Event, LosslessError, Outcome, Progress, ReceiverConfig, ReceiverProgress,
+    SenderConfig, SessionId, Transmit,
 };
 use crate::wire::HEADER_LEN;
 use std::collections::{BTreeMap, VecDeque};
@@ -27,6 +35,9 @@ pub struct Counters {
     pub frames_out: u64,
     /// Failed strict decoding.
     pub malformed: u64,
+    /// The CRC-32 trailer did not verify (corrupted in flight, or truncated): dropped like a
+    /// lost frame.
+    pub corrupt: u64,
     /// No session for the wire id (and no waiting receiver for a manifest).
     pub unknown_session: u64,
     /// The session has ended.
@@ -70,7 +81,6 @@ pub struct Endpoint {
     node: u32,
     mtu: usize,
     config: LosslessConfig,
-    rng: u64,
     next_local: u32,
     sessions: BTreeMap<SessionId, Session>,
     senders_by_wire: BTreeMap<u32, SessionId>,
@@ -83,22 +93,15 @@ pub struct Endpoint {
 /// The smallest MTU that leaves room for a useful chunk and a NACK entry.
 pub const MIN_MTU: usize = HEADER_LEN + DATA_HEADER_LEN + 64;
 
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 impl Endpoint {
-    /// `mtu` is the dataplane datagram size (header included); `seed` drives the choice of
-    /// wire session ids, so two runs with the same seed behave identically.
+    /// `mtu` is the dataplane datagram size (header included). `_seed` is unused: wire
+    /// session ids now come from the host ([`SenderConfig::session_id`], drawn from its
+    /// CSPRNG); the parameter stays until its callers drop it.
     pub fn new(
         local_node: u32,
         mtu: usize,
         config: LosslessConfig,
-        seed: u64,
+        _seed: u64,
     ) -> Result<Endpoint, LosslessError> {
         config.validate()?;
         if !(MIN_MTU..=HEADER_LEN + usize::from(u16::MAX)).contains(&mtu) {
@@ -112,7 +115,6 @@ impl Endpoint {
             node: local_node,
             mtu,
             config,
-            rng: seed,
             next_local: 1,
             sessions: BTreeMap::new(),
             senders_by_wire: BTreeMap::new(),
@@ -136,9 +138,14 @@ impl Endpoint {
         Ok(())
     }
 
-    /// The largest frame this endpoint emits: `mtu - 40`.
+    /// The largest frame this endpoint emits, trailer included: `mtu - 40`.
     pub fn max_frame_len(&self) -> usize {
         self.mtu - HEADER_LEN
+    }
+
+    /// The largest frame before its trailer.
+    fn max_body_len(&self) -> usize {
+        self.max_frame_len() - TRAILER_LEN
     }
 
     pub fn counters(&self) -> Counters {
@@ -149,6 +156,14 @@ impl Endpoint {
         let id = SessionId(self.next_local);
         self.next_local = self.next_local.wrapping_add(1).max(1);
         id
+    }
+
+    /// The lowest wire session id no sender of this endpoint uses. Predictable: for tests and
+    /// harnesses; hosts pass ids drawn from their CSPRNG.
+    pub fn unused_session_id(&self) -> u32 {
+        (1..=u32::MAX)
+            .find(|w| !self.senders_by_wire.contains_key(w))
+            .unwrap_or(0)
     }
 
     /// Starts sending `cfg.data` to `cfg.receivers`. Returns the local session handle.
@@ -182,7 +197,7 @@ impl Endpoint {
         if requested == 0 {
             return Err(invalid("chunk_size is 0"));
         }
-        let chunk = requested.min((self.max_frame_len() - DATA_HEADER_LEN) as u32) as u16;
+        let chunk = requested.min((self.max_body_len() - DATA_HEADER_LEN) as u32) as u16;
         let k = if self.config.fec_enabled {
             self.config.fec_default_symbols_per_block
         } else {
@@ -200,12 +215,15 @@ impl Endpoint {
         if manifest.validate().is_err() {
             return Err(invalid("data has more than 2^32-1 chunks"));
         }
-        let wire = loop {
-            let w = splitmix64(&mut self.rng) as u32;
-            if w != 0 && !self.senders_by_wire.contains_key(&w) {
-                break w;
-            }
-        };
+        let wire = cfg.session_id;
+        if wire == 0 {
+            return Err(invalid("session_id is 0"));
+        }
+        if self.senders_by_wire.contains_key(&wire) {
+            return Err(invalid(format!(
+                "session id {wire} is already used by a sender here"
+            )));
+        }
         let id = self.alloc_local();
         let params = SenderParams {
             ready_grace_us: self.config.ready_grace_ms * 1000,
@@ -265,7 +283,7 @@ impl Endpoint {
             cfg.ports,
             cfg.expected_bytes,
             self.config.idle_timeout_ms * 1000,
-            self.max_frame_len(),
+            self.max_body_len(),
         );
         self.sessions.insert(id, Session::Receiver(Box::new(r)));
         Ok(id)
@@ -283,6 +301,10 @@ impl Endpoint {
         payload: &[u8],
     ) {
         self.counters.frames_in += 1;
+        let Some(payload) = unseal(from_node, wire_session_id, payload) else {
+            self.counters.corrupt += 1;
+            return;
+        };
         let frame = match Frame::decode(payload) {
             Ok(f) => f,
             Err(_) => {
@@ -296,7 +318,7 @@ impl Endpoint {
             counters: &mut self.counters,
         };
         match frame {
-            Frame::Ready | Frame::Nack(_) | Frame::Done { .. } => {
+            Frame::Ready | Frame::Nack(_) | Frame::Done { .. } | Frame::Quit { .. } => {
                 let Some(&id) = self.senders_by_wire.get(&wire_session_id) else {
                     io.counters.unknown_session += 1;
                     return;
@@ -358,8 +380,10 @@ impl Endpoint {
         }
     }
 
+    /// The next frame to send, sealed with its CRC-32 trailer.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        let t = self.out.pop_front()?;
+        let mut t = self.out.pop_front()?;
+        seal(self.node, t.session_id, &mut t.frame);
         self.counters.frames_out += 1;
         Some(t)
     }
@@ -380,6 +404,15 @@ impl Endpoint {
         match self.sessions.get(&id) {
             Some(Session::Sender(s)) => Ok(s.progress()),
             Some(Session::Receiver(r)) => Ok(r.progress()),
+            None => Err(LosslessError::UnknownSession(id)),
+        }
+    }
+
+    /// A sender's view of each listed receiver (node order); empty for a receiver session.
+    pub fn receiver_progress(&self, id: SessionId) -> Result<Vec<ReceiverProgress>, LosslessError> {
+        match self.sessions.get(&id) {
+            Some(Session::Sender(s)) => Ok(s.receiver_progress()),
+            Some(Session::Receiver(_)) => Ok(Vec::new()),
             None => Err(LosslessError::UnknownSession(id)),
         }
     }

@@ -13,23 +13,33 @@
 //! | 5    | NACK           | round u32, part u16, parts u16, kind u8 (0 = ranges, 1 = block needs), flags u8 (bit0 = truncated), count u16, then `count` entries: ranges = (start u32, len u32); needs = (first_block u32, blocks u32, need u16) |
 //! | 6    | DONE           | checksum u32 (echo of the verified manifest checksum)               |
 //! | 7    | ABORT          | (none)                                                              |
+//! | 8    | QUIT           | reason u8 (1 checksum mismatch, 2 size mismatch, 3 cancelled, 4 timeout), detail u64 (1: the CRC-32 computed; 2: the size expected; else 0) |
 //!
-//! MANIFEST, DATA, STATUS_REQUEST and ABORT flow sender → receivers; READY, NACK and DONE
-//! flow receiver → sender (unicast). Decoding is strict: exact lengths, zero reserved bits,
-//! no empty entries; every violation is a typed [`FrameError`], never a panic.
+//! MANIFEST, DATA, STATUS_REQUEST and ABORT flow sender → receivers; READY, NACK, DONE and
+//! QUIT flow receiver → sender (unicast). Decoding is strict: exact lengths, zero reserved
+//! bits, no empty entries; every violation is a typed [`FrameError`], never a panic.
+//!
+//! On the wire every frame is followed by a 4-byte trailer, the CRC-32 of (source node u32,
+//! wire session id u32, frame bytes) — see [`seal`] and [`unseal`]. The endpoint drops a frame
+//! whose trailer does not verify (counted as `corrupt`), so a corrupted DATA or repair frame
+//! is repaired like a lost one instead of spoiling the whole buffer.
 
 use super::manifest::{GeometryError, Manifest};
 use super::Ports;
 use crate::error::{CoreError, ErrorCode};
 use std::fmt;
 
-pub const FRAME_VERSION: u8 = 1;
+/// 2: frames carry the CRC-32 trailer; QUIT exists.
+pub const FRAME_VERSION: u8 = 2;
+/// The CRC-32 trailer after every frame on the wire.
+pub const TRAILER_LEN: usize = 4;
 pub const PREFIX_LEN: usize = 2;
 pub const MANIFEST_LEN: usize = PREFIX_LEN + 22;
 pub const DATA_HEADER_LEN: usize = PREFIX_LEN + 8;
 pub const NACK_HEADER_LEN: usize = PREFIX_LEN + 12;
 pub const RANGE_ENTRY_LEN: usize = 8;
 pub const NEED_ENTRY_LEN: usize = 10;
+pub const QUIT_LEN: usize = PREFIX_LEN + 9;
 /// A NACK report is split into at most this many frames; the rest waits for the next round.
 pub const MAX_NACK_PARTS: u16 = 64;
 /// RaptorQ encoding symbol ids are 24-bit.
@@ -42,6 +52,39 @@ const T_READY: u8 = 4;
 const T_NACK: u8 = 5;
 const T_DONE: u8 = 6;
 const T_ABORT: u8 = 7;
+const T_QUIT: u8 = 8;
+
+/// Why a receiver ended its side of a session (told to the sender in QUIT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuitReason {
+    ChecksumMismatch = 1,
+    SizeMismatch = 2,
+    Cancelled = 3,
+    Timeout = 4,
+}
+
+fn crc_of(src_node: u32, session_id: u32, frame: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&src_node.to_be_bytes());
+    h.update(&session_id.to_be_bytes());
+    h.update(frame);
+    h.finalize()
+}
+
+/// Appends the CRC-32 trailer that binds `frame` to its source node and wire session id.
+pub fn seal(src_node: u32, session_id: u32, frame: &mut Vec<u8>) {
+    let crc = crc_of(src_node, session_id, frame);
+    frame.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// The frame inside a sealed datagram payload, or `None` when the trailer is missing or
+/// does not verify (a corrupted frame, or one from another source or session).
+pub fn unseal(src_node: u32, session_id: u32, sealed: &[u8]) -> Option<&[u8]> {
+    let body_len = sealed.len().checked_sub(TRAILER_LEN)?;
+    let (body, trailer) = sealed.split_at(body_len);
+    let crc = u32::from_be_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
+    (crc == crc_of(src_node, session_id, body)).then_some(body)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MissingRange {
@@ -90,6 +133,10 @@ pub enum Frame<'a> {
         checksum: u32,
     },
     Abort,
+    Quit {
+        reason: QuitReason,
+        detail: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,7 +248,7 @@ impl<'a> Reader<'a> {
 }
 
 fn prefix(t: u8, cap: usize) -> Vec<u8> {
-    let mut v = Vec::with_capacity(cap);
+    let mut v = Vec::with_capacity(cap + TRAILER_LEN);
     v.push(FRAME_VERSION);
     v.push(t);
     v
@@ -273,6 +320,12 @@ impl Frame<'_> {
                 v
             }
             Frame::Abort => prefix(T_ABORT, PREFIX_LEN),
+            Frame::Quit { reason, detail } => {
+                let mut v = prefix(T_QUIT, QUIT_LEN);
+                v.push(*reason as u8);
+                v.extend_from_slice(&detail.to_be_bytes());
+                v
+            }
         }
     }
 }
@@ -335,6 +388,19 @@ impl<'a> Frame<'a> {
             T_NACK => Frame::Nack(decode_nack(&mut r)?),
             T_DONE => Frame::Done { checksum: r.u32()? },
             T_ABORT => Frame::Abort,
+            T_QUIT => {
+                let reason = match r.u8()? {
+                    1 => QuitReason::ChecksumMismatch,
+                    2 => QuitReason::SizeMismatch,
+                    3 => QuitReason::Cancelled,
+                    4 => QuitReason::Timeout,
+                    _ => return Err(FrameError::BadField("quit reason")),
+                };
+                Frame::Quit {
+                    reason,
+                    detail: r.u64()?,
+                }
+            }
             found => return Err(FrameError::BadType { found }),
         };
         r.finish()?;
@@ -453,6 +519,10 @@ mod tests {
             }),
             Frame::Done { checksum: 17 },
             Frame::Abort,
+            Frame::Quit {
+                reason: QuitReason::SizeMismatch,
+                detail: 1 << 40,
+            },
         ]
     }
 
@@ -466,7 +536,25 @@ mod tests {
         assert_eq!(Frame::Manifest(manifest()).encode().len(), MANIFEST_LEN);
         let d = encode_data(1, 2, &[9; 5]);
         assert_eq!(d.len(), DATA_HEADER_LEN + 5);
-        assert_eq!(&d[..DATA_HEADER_LEN], &[1, 2, 0, 0, 0, 1, 0, 0, 0, 2]);
+        assert_eq!(&d[..DATA_HEADER_LEN], &[2, 2, 0, 0, 0, 1, 0, 0, 0, 2]);
+        assert_eq!(samples()[8].encode().len(), QUIT_LEN);
+    }
+
+    #[test]
+    fn the_trailer_catches_every_single_bit_flip_and_binds_source_and_session() {
+        let mut sealed = encode_data(1, 2, &[7; 40]);
+        seal(3, 99, &mut sealed);
+        assert_eq!(sealed.len(), DATA_HEADER_LEN + 40 + TRAILER_LEN);
+        assert_eq!(unseal(3, 99, &sealed), Some(&sealed[..sealed.len() - 4]));
+        for bit in 0..sealed.len() * 8 {
+            let mut b = sealed.clone();
+            b[bit / 8] ^= 1 << (bit % 8);
+            assert_eq!(unseal(3, 99, &b), None, "bit {bit}");
+        }
+        assert_eq!(unseal(4, 99, &sealed), None);
+        assert_eq!(unseal(3, 98, &sealed), None);
+        assert_eq!(unseal(3, 99, &sealed[..3]), None);
+        assert_eq!(unseal(3, 99, &[]), None);
     }
 
     #[test]
@@ -481,7 +569,7 @@ mod tests {
             Frame::decode(&[]),
             Err(FrameError::Truncated { needed: 1, have: 0 })
         );
-        assert_eq!(with(&m, 0, 2), Err(FrameError::BadVersion { found: 2 }));
+        assert_eq!(with(&m, 0, 1), Err(FrameError::BadVersion { found: 1 }));
         assert_eq!(with(&m, 1, 99), Err(FrameError::BadType { found: 99 }));
         assert_eq!(with(&m, 14, 3), Err(FrameError::ReservedBits));
         assert_eq!(with(&m, 15, 1), Err(FrameError::ReservedBits));
@@ -534,7 +622,7 @@ mod tests {
         }
 
         #[test]
-        fn mutated_valid_frames_never_panic(which in 0usize..8, pos in 0usize..64, val in any::<u8>()) {
+        fn mutated_valid_frames_never_panic(which in 0usize..9, pos in 0usize..64, val in any::<u8>()) {
             let mut b = samples()[which].encode();
             let p = pos % b.len();
             b[p] = val;

@@ -36,6 +36,7 @@ mod tests;
 
 pub use config::{DataBucket, LosslessConfig};
 pub use endpoint::{Counters, Endpoint};
+pub use frame::QuitReason;
 pub use frame::{Frame, FrameError};
 pub use manifest::Manifest;
 
@@ -67,6 +68,9 @@ pub struct SessionId(pub u32);
 pub struct SenderConfig {
     /// Must equal the endpoint's node.
     pub local_node: u32,
+    /// The wire session id, chosen by the host from its CSPRNG (the core has no randomness
+    /// of its own): non-zero and not used by another running sender of this endpoint.
+    pub session_id: u32,
     pub group_or_dest: Dest,
     /// Every node that must confirm the whole buffer. For `Dest::Node(n)` exactly `[n]`.
     pub receivers: Vec<u32>,
@@ -104,8 +108,9 @@ pub struct Transmit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Progress {
     pub bytes_total: u64,
-    /// Sender: bytes every live receiver has confirmed (total minus the worst report).
-    /// Receiver: bytes held.
+    /// Sender: bytes every listed receiver is known to hold (the least of the per-receiver
+    /// figures of [`ReceiverProgress`], failed and unreachable receivers included at what they
+    /// last reported). Receiver: bytes held.
     pub bytes_done: u64,
     /// Sender: receivers that confirmed everything. Receiver: 1 once complete.
     pub receivers_done: u32,
@@ -117,7 +122,40 @@ pub struct Progress {
     pub data_frames: u64,
 }
 
+/// Where one receiver of a sender's session stands, as the sender knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceiverProgress {
+    pub node: u32,
+    /// Bytes the receiver holds by its last complete status report (a lower bound: a report
+    /// counts a block short of `n` symbols as `n` whole chunks missing); the total once DONE.
+    pub bytes_done: u64,
+    pub state: ReceiverState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiverState {
+    Active,
+    Completed,
+    /// Given up on by the sender (silent, see [`Outcome::ReceiverUnreachable`]).
+    Unreachable,
+    /// The receiver ended its side and said why (QUIT).
+    ChecksumMismatch {
+        computed: u32,
+    },
+    SizeMismatch {
+        expected: u64,
+    },
+    Cancelled,
+    Timeout,
+}
+
 /// How a session ended.
+///
+/// A sender ends when no listed receiver is still active. If not all completed, its outcome
+/// is the first that applies, in this order: `Cancelled` (cancelled locally), then the
+/// receivers' own reasons `ChecksumMismatch`, `SizeMismatch`, `ReceiverAborted`, and last
+/// `ReceiverUnreachable` — a cause a receiver reported beats silence, and an integrity
+/// failure beats a configuration mismatch. [`ReceiverProgress`] tells each receiver's fate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Completed,
@@ -128,12 +166,17 @@ pub enum Outcome {
     /// The sender gave up on these receivers (silent through `max_silent_rounds` status
     /// rounds and `unreachable_timeout_ms`); every other receiver completed.
     ReceiverUnreachable(Vec<u32>),
-    /// The manifest announced a different size than the receiver expects.
+    /// Sender: these receivers ended their side themselves (cancelled locally, or timed out)
+    /// and said so; every other receiver completed or failed less specifically.
+    ReceiverAborted(Vec<u32>),
+    /// The manifest announced a different size than the receiver expects (on a sender: a
+    /// receiver reported so; `expected` is that receiver's size).
     SizeMismatch {
         expected: u64,
         announced: u64,
     },
-    /// All chunks arrived but the whole-buffer checksum did not verify.
+    /// All chunks arrived but the whole-buffer checksum did not verify (on a sender: a
+    /// receiver reported so, with what it computed).
     ChecksumMismatch {
         expected: u32,
         computed: u32,

@@ -5,7 +5,7 @@
 use super::endpoint::Io;
 use super::fec::decode_block;
 use super::frame::{
-    BlockNeed, Frame, MissingRange, Nack, NackBody, MAX_NACK_PARTS, NACK_HEADER_LEN,
+    BlockNeed, Frame, MissingRange, Nack, NackBody, QuitReason, MAX_NACK_PARTS, NACK_HEADER_LEN,
     NEED_ENTRY_LEN, RANGE_ENTRY_LEN,
 };
 use super::manifest::Manifest;
@@ -41,6 +41,8 @@ pub(crate) struct Receiver {
     idle_timeout_us: u64,
     max_payload: usize,
     progress: Progress,
+    /// What this receiver told its sender when it ended (repeated on each status request).
+    quit: Option<(QuitReason, u64)>,
     pub outcome: Option<Outcome>,
     pub taken: bool,
 }
@@ -77,6 +79,7 @@ impl Receiver {
                 bytes_total: expected,
                 ..Progress::default()
             },
+            quit: None,
             outcome: None,
             taken: false,
         }
@@ -160,7 +163,14 @@ impl Receiver {
     /// A frame from the sender (MANIFEST, DATA, STATUS_REQUEST or ABORT).
     pub fn on_frame(&mut self, now: u64, frame: Frame<'_>, io: &mut Io<'_>) {
         if self.state == State::Ended {
-            io.counters.inactive_session += 1;
+            // The sender still asks: tell it again why this side ended (the first QUIT
+            // may have been lost).
+            match (frame, self.quit) {
+                (Frame::StatusRequest { .. } | Frame::Manifest(_), Some((reason, detail))) => {
+                    self.reply(io, Frame::Quit { reason, detail })
+                }
+                _ => io.counters.inactive_session += 1,
+            }
             return;
         }
         let m = self.manifest.expect("bound receivers have a manifest");
@@ -200,7 +210,8 @@ impl Receiver {
                 ),
                 _ => {}
             },
-            Frame::Abort => self.end(Outcome::Cancelled, io),
+            // The sender ended the session: nothing to tell it.
+            Frame::Abort => self.close(Outcome::Cancelled, io),
             _ => io.counters.unexpected += 1,
         }
     }
@@ -435,7 +446,24 @@ impl Receiver {
         }
     }
 
+    /// Ends this side, telling the sender why (QUIT, best effort, repeated when asked).
     fn end(&mut self, outcome: Outcome, io: &mut Io<'_>) {
+        self.quit = match &outcome {
+            Outcome::ChecksumMismatch { computed, .. } => {
+                Some((QuitReason::ChecksumMismatch, u64::from(*computed)))
+            }
+            Outcome::SizeMismatch { expected, .. } => Some((QuitReason::SizeMismatch, *expected)),
+            Outcome::Cancelled => Some((QuitReason::Cancelled, 0)),
+            Outcome::Timeout => Some((QuitReason::Timeout, 0)),
+            _ => None,
+        };
+        if let Some((reason, detail)) = self.quit {
+            self.reply(io, Frame::Quit { reason, detail });
+        }
+        self.close(outcome, io);
+    }
+
+    fn close(&mut self, outcome: Outcome, io: &mut Io<'_>) {
         self.state = State::Ended;
         self.buf = Vec::new();
         self.repairs.clear();

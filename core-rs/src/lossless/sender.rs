@@ -6,13 +6,26 @@
 //! collect NACK reports until every live receiver answered or the deadline) → either a new
 //! pass over the repair plan or, when nothing is reported missing but someone is still
 //! silent, `Backoff` before asking again. DONE from every receiver ends it at any point.
+//!
+//! Liveness: any frame from a receiver (READY, a NACK part even of a closed round, DONE,
+//! QUIT) is a sign of life and ends its silent streak. A receiver is declared unreachable only
+//! after `unreachable_timeout_ms` of silence *and* a streak of unanswered rounds so long that
+//! a live receiver would produce it with probability below [`FALSE_ALARM_PPM`] given the
+//! answer rate observed (its own history of answered rounds, and the data loss the
+//! receivers report: a round trip needs the request and the answer through). At 5% loss that
+//! is `max_silent_rounds` (8); at 40% loss about 31 rounds.
 
 use super::endpoint::Io;
 use super::fec::RepairEncoder;
-use super::frame::{encode_data, BlockNeed, Frame, MissingRange, Nack, NackBody, DATA_HEADER_LEN};
+use super::frame::{
+    encode_data, BlockNeed, Frame, MissingRange, Nack, NackBody, QuitReason, DATA_HEADER_LEN,
+};
 use super::manifest::Manifest;
 use super::pacing::Pacer;
-use super::{bitmap::Bits, Dest, Event, Outcome, Progress, SessionId, Transmit};
+use super::{
+    bitmap::Bits, Dest, Event, Outcome, Progress, ReceiverProgress, ReceiverState, SessionId,
+    Transmit,
+};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
@@ -22,6 +35,14 @@ const INITIAL_STATUS_WAIT: u64 = 100 * MS;
 const MIN_STATUS_WAIT: u64 = 10 * MS;
 const MAX_STATUS_WAIT: u64 = 2000 * MS;
 const MAX_BACKOFF: u64 = 1000 * MS;
+/// Accepted chance (parts per million) that a live receiver stays silent through the whole
+/// streak that gets it declared unreachable.
+pub(crate) const FALSE_ALARM_PPM: u64 = 1;
+/// Never require more than this many silent rounds (an answer rate near 0 would need
+/// thousands); the time condition still applies.
+const MAX_SILENT_ROUNDS_ADAPTED: u32 = 400;
+/// Answer rates are clamped to at least this (ppm) when sizing the silent streak.
+const MIN_ANSWER_PPM: u64 = 30_000;
 
 pub(crate) struct SenderParams {
     pub ready_grace_us: u64,
@@ -70,17 +91,57 @@ impl Report {
 struct Peer {
     done: bool,
     unreachable: bool,
+    /// The receiver ended its side and said why (QUIT).
+    quit: Option<ReceiverState>,
     first_heard: Option<u64>,
     last_heard: Option<u64>,
     silent_rounds: u32,
+    /// Rounds closed before the current silent streak, and how many of them it answered.
+    rounds_asked: u32,
+    rounds_answered: u32,
     report: Option<Report>,
     missing_bytes: Option<u64>,
 }
 
 impl Peer {
     fn pending(&self) -> bool {
-        !self.done && !self.unreachable
+        !self.done && !self.unreachable && self.quit.is_none()
     }
+
+    /// A sign of life: the silent streak ends (its rounds count as asked, not answered).
+    fn heard(&mut self, now: u64) {
+        self.first_heard.get_or_insert(now);
+        self.last_heard = Some(now);
+        self.rounds_asked = self.rounds_asked.saturating_add(self.silent_rounds);
+        self.silent_rounds = 0;
+    }
+
+    fn state(&self) -> ReceiverState {
+        if self.done {
+            ReceiverState::Completed
+        } else if let Some(q) = self.quit {
+            q
+        } else if self.unreachable {
+            ReceiverState::Unreachable
+        } else {
+            ReceiverState::Active
+        }
+    }
+}
+
+/// The shortest silent streak a live receiver, answering a round with probability
+/// `answer_ppm`, produces with probability below [`FALSE_ALARM_PPM`]: the least `k` with
+/// `(1 - answer)^k < FALSE_ALARM`. Integer arithmetic, so every host computes the same.
+pub(crate) fn silent_rounds_needed(answer_ppm: u64) -> u32 {
+    let miss = 1_000_000 - answer_ppm.clamp(MIN_ANSWER_PPM, 1_000_000);
+    let mut p: u128 = 1_000_000_000_000; // probability 1 in units of 1e-12
+    let target = u128::from(FALSE_ALARM_PPM) * 1_000_000;
+    let mut k = 0;
+    while p >= target && k < MAX_SILENT_ROUNDS_ADAPTED {
+        p = p * u128::from(miss) / 1_000_000;
+        k += 1;
+    }
+    k
 }
 
 pub(crate) struct Sender {
@@ -103,14 +164,20 @@ pub(crate) struct Sender {
     /// round trip (without it, a path slower than the initial wait never yields a sample).
     round_sent: VecDeque<(u32, u64)>,
     /// Doublings of the status wait after rounds in which a receiver that had answered
-    /// before stayed silent: the wait grows until answers fit in it.
+    /// before stayed silent and an answer was seen arriving late: the wait grows until
+    /// answers fit in it. (Silence alone is no reason: at high loss most rounds have a
+    /// silent receiver, and a longer wait only slows every round down.)
     wait_shift: u32,
+    /// An answer to an already closed round arrived since the last round closed.
+    late_answer: bool,
     idle_rounds: u32,
     pass_started_at: u64,
     pass_symbols: u64,
     started_at: u64,
     params: SenderParams,
     progress: Progress,
+    /// The data loss the receivers last reported (ppm, smoothed), for liveness.
+    loss_ppm: Option<u64>,
     pub outcome: Option<Outcome>,
 }
 
@@ -148,6 +215,7 @@ impl Sender {
             status_sent_at: now,
             round_sent: VecDeque::new(),
             wait_shift: 0,
+            late_answer: false,
             idle_rounds: 0,
             pass_started_at: now,
             pass_symbols: 0,
@@ -157,12 +225,55 @@ impl Sender {
                 bytes_total: manifest.total_len,
                 ..Progress::default()
             },
+            loss_ppm: None,
             outcome: None,
         }
     }
 
     pub fn progress(&self) -> Progress {
         self.progress
+    }
+
+    pub fn receiver_progress(&self) -> Vec<ReceiverProgress> {
+        self.peers
+            .iter()
+            .map(|(&node, p)| ReceiverProgress {
+                node,
+                bytes_done: self.peer_bytes(p),
+                state: p.state(),
+            })
+            .collect()
+    }
+
+    fn peer_bytes(&self, p: &Peer) -> u64 {
+        let total = self.manifest.total_len;
+        if p.done {
+            total
+        } else {
+            p.missing_bytes.map_or(0, |m| total - m.min(total))
+        }
+    }
+
+    fn update_progress(&mut self) {
+        let least = self.peers.values().map(|p| self.peer_bytes(p)).min();
+        self.progress.bytes_done = least.unwrap_or(0);
+        self.progress.receivers_done = self.peers.values().filter(|p| p.done).count() as u32;
+    }
+
+    /// Silent rounds after which receiver `p` may be declared unreachable (see the module
+    /// doc): at least `max_silent_rounds`, more when answers are observed to get lost.
+    fn silent_limit(&self, p: &Peer) -> u32 {
+        // A round is answered when the request and the answer both get through: (1 - loss)^2
+        // by the data loss reported. The receiver's own record of answered rounds refines
+        // that, starting from it as a prior worth PRIOR_ROUNDS rounds.
+        const PRIOR_ROUNDS: u64 = 4;
+        let through = self.loss_ppm.map_or(1_000_000, |l| {
+            let ok = 1_000_000 - l.min(1_000_000);
+            ok * ok / 1_000_000
+        });
+        let history = (u64::from(p.rounds_answered) * 1_000_000 + PRIOR_ROUNDS * through)
+            / (u64::from(p.rounds_asked) + PRIOR_ROUNDS);
+        silent_rounds_needed(history.min(through)).max(self.params.max_silent_rounds)
     }
 
     /// Repair encoders built so far (for tests and diagnostics).
@@ -220,18 +331,31 @@ impl Sender {
             io.counters.foreign_receiver += 1;
             return;
         };
-        if peer.unreachable {
-            // Given up on; its late words change nothing.
+        if peer.quit.is_some() {
+            // It ended its side and said so; nothing it says changes that.
             io.counters.inactive_session += 1;
             return;
         }
-        peer.first_heard.get_or_insert(now);
-        peer.last_heard = Some(now);
+        // Any frame is a sign of life, even from a receiver given up on while the session
+        // still runs: it is back.
+        peer.unreachable = false;
+        peer.heard(now);
         match frame {
             Frame::Ready => {}
             Frame::Done { checksum } if checksum == self.manifest.checksum => {
                 peer.done = true;
                 peer.missing_bytes = Some(0);
+            }
+            Frame::Quit { .. } if peer.done => io.counters.unexpected += 1,
+            Frame::Quit { reason, detail } => {
+                peer.quit = Some(match reason {
+                    QuitReason::ChecksumMismatch => ReceiverState::ChecksumMismatch {
+                        computed: detail as u32,
+                    },
+                    QuitReason::SizeMismatch => ReceiverState::SizeMismatch { expected: detail },
+                    QuitReason::Cancelled => ReceiverState::Cancelled,
+                    QuitReason::Timeout => ReceiverState::Timeout,
+                });
             }
             Frame::Nack(n) => self.on_nack(now, from, n, io),
             _ => {
@@ -257,6 +381,7 @@ impl Sender {
             if n.part == 0 {
                 if let Some(&(_, sent)) = self.round_sent.iter().find(|(r, _)| *r == n.round) {
                     self.sample_rtt(now.saturating_sub(sent));
+                    self.late_answer = true;
                 }
             }
             return;
@@ -457,27 +582,31 @@ impl Sender {
     }
 
     fn close_round(&mut self, now: u64, io: &mut Io<'_>) {
-        let (max_silent, timeout) = (
-            self.params.max_silent_rounds,
-            self.params.unreachable_timeout_us,
-        );
+        let timeout = self.params.unreachable_timeout_us;
         let started = self.started_at;
         let known_silent = self
             .peers
             .values()
             .any(|p| p.pending() && p.first_heard.is_some() && p.report.is_none());
-        self.wait_shift = if known_silent {
-            (self.wait_shift + 1).min(6)
-        } else {
-            0
+        self.wait_shift = match (known_silent, self.late_answer) {
+            (false, _) => 0,
+            (true, true) => (self.wait_shift + 1).min(6),
+            (true, false) => self.wait_shift,
         };
-        for p in self.peers.values_mut().filter(|p| p.pending()) {
+        self.late_answer = false;
+        let limits: Vec<u32> = self.peers.values().map(|p| self.silent_limit(p)).collect();
+        for (p, limit) in self.peers.values_mut().zip(limits) {
+            if !p.pending() {
+                continue;
+            }
             if p.report.is_some() {
+                p.rounds_asked = p.rounds_asked.saturating_add(p.silent_rounds + 1);
+                p.rounds_answered = p.rounds_answered.saturating_add(1);
                 p.silent_rounds = 0;
             } else {
                 p.silent_rounds += 1;
                 let silent_since = p.last_heard.unwrap_or(started);
-                if p.silent_rounds >= max_silent && now.saturating_sub(silent_since) >= timeout {
+                if p.silent_rounds >= limit && now.saturating_sub(silent_since) >= timeout {
                     p.unreachable = true;
                 }
             }
@@ -502,17 +631,12 @@ impl Sender {
             let missing_symbols = worst_missing.div_ceil(chunk);
             if let Some(loss) = (missing_symbols * 1000).checked_div(self.pass_symbols) {
                 self.pacer.on_loss_report(now, loss.min(1000));
+                let ppm = (missing_symbols * 1_000_000 / self.pass_symbols).min(1_000_000);
+                self.loss_ppm = Some(self.loss_ppm.map_or(ppm, |l| (3 * l + ppm) / 4));
                 self.pass_symbols = 0;
             }
         }
-        let worst = self
-            .peers
-            .values()
-            .filter(|p| p.pending())
-            .filter_map(|p| p.missing_bytes);
-        let worst = worst.max().unwrap_or(self.manifest.total_len);
-        self.progress.bytes_done = self.manifest.total_len - worst.min(self.manifest.total_len);
-        self.progress.receivers_done = self.peers.values().filter(|p| p.done).count() as u32;
+        self.update_progress();
         io.events.push_back(Event::Progress {
             id: self.id,
             progress: self.progress,
@@ -609,20 +733,50 @@ impl Sender {
         plan
     }
 
+    /// Every receiver completed, ended or was given up on: the outcome is the most specific
+    /// cause, in the order documented on [`Outcome`].
     fn finish(&mut self, io: &mut Io<'_>) {
-        let unreachable: Vec<u32> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.unreachable)
-            .map(|(&id, _)| id)
-            .collect();
-        self.progress.receivers_done = self.peers.values().filter(|p| p.done).count() as u32;
-        if unreachable.is_empty() {
-            self.progress.bytes_done = self.manifest.total_len;
-            self.end(Outcome::Completed, io);
+        self.update_progress();
+        let ids = |f: &dyn Fn(&Peer) -> bool| -> Vec<u32> {
+            self.peers
+                .iter()
+                .filter(|(_, p)| f(p))
+                .map(|(&id, _)| id)
+                .collect()
+        };
+        let checksum = self.peers.values().find_map(|p| match p.quit {
+            Some(ReceiverState::ChecksumMismatch { computed }) => Some(computed),
+            _ => None,
+        });
+        let size = self.peers.values().find_map(|p| match p.quit {
+            Some(ReceiverState::SizeMismatch { expected }) => Some(expected),
+            _ => None,
+        });
+        let aborted = ids(&|p| {
+            matches!(
+                p.quit,
+                Some(ReceiverState::Cancelled | ReceiverState::Timeout)
+            )
+        });
+        let unreachable = ids(&|p| p.unreachable && p.quit.is_none() && !p.done);
+        let outcome = if let Some(computed) = checksum {
+            Outcome::ChecksumMismatch {
+                expected: self.manifest.checksum,
+                computed,
+            }
+        } else if let Some(expected) = size {
+            Outcome::SizeMismatch {
+                expected,
+                announced: self.manifest.total_len,
+            }
+        } else if !aborted.is_empty() {
+            Outcome::ReceiverAborted(aborted)
+        } else if !unreachable.is_empty() {
+            Outcome::ReceiverUnreachable(unreachable)
         } else {
-            self.end(Outcome::ReceiverUnreachable(unreachable), io);
-        }
+            Outcome::Completed
+        };
+        self.end(outcome, io);
     }
 
     fn end(&mut self, outcome: Outcome, io: &mut Io<'_>) {

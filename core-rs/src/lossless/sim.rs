@@ -1,10 +1,13 @@
 //! A deterministic simulated network for lossless tests: virtual time, a seeded PRNG,
 //! per-receiver independent loss, duplication, reordering jitter, and optionally a
-//! bandwidth-limited ingress queue per node (tail drop) to model a receiver socket.
+//! bandwidth-limited ingress queue per node (tail drop) to model a receiver socket,
+//! corruption (a byte of the frame or its trailer flipped), and tampering (a DATA frame to one
+//! node changed and sealed again, which the per-frame trailer cannot catch).
 //!
 //! Every frame an endpoint emits is wrapped in a real dataplane [`Header`] and decoded again
 //! on delivery, and the sim asserts each one fits the MTU.
 
+use super::frame::{seal, unseal, Frame, TRAILER_LEN};
 use super::{Dest, Endpoint, Event, LosslessConfig, Transmit};
 use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
 use std::cmp::Reverse;
@@ -52,6 +55,12 @@ pub struct NetConfig {
     /// Per-node ingress rate (bytes/s) with a `queue_bytes` tail-drop queue.
     pub bandwidth: Option<u64>,
     pub queue_bytes: u64,
+    /// Chance per delivered copy that one byte of the lossless frame (trailer included) is
+    /// flipped in flight.
+    pub corrupt_ppm: u32,
+    /// `(node, n)`: the n-th DATA frame (from 0) delivered to `node` gets its first symbol
+    /// byte flipped and is sealed again, as a faulty hop that recomputes checksums would.
+    pub tamper: Option<(u32, u64)>,
 }
 
 impl Default for NetConfig {
@@ -63,6 +72,8 @@ impl Default for NetConfig {
             jitter_us: 0,
             bandwidth: None,
             queue_bytes: 256 * 1024,
+            corrupt_ppm: 0,
+            tamper: None,
         }
     }
 }
@@ -73,6 +84,8 @@ pub struct NetStats {
     pub lost: u64,
     pub overflowed: u64,
     pub duplicated: u64,
+    pub corrupted: u64,
+    pub tampered: u64,
     pub delivered: u64,
     pub largest_frame: usize,
 }
@@ -101,6 +114,7 @@ pub struct Sim {
     queue: BinaryHeap<Reverse<(u64, u64)>>,
     in_flight: BTreeMap<u64, InFlight>,
     seq: u64,
+    data_frames_to: BTreeMap<u32, u64>,
     pub stats: NetStats,
 }
 
@@ -116,6 +130,7 @@ impl Sim {
             queue: BinaryHeap::new(),
             in_flight: BTreeMap::new(),
             seq: 0,
+            data_frames_to: BTreeMap::new(),
             stats: NetStats::default(),
         }
     }
@@ -225,7 +240,13 @@ impl Sim {
                 }
                 self.seq += 1;
                 self.queue.push(Reverse((at, self.seq)));
-                let dg = datagram.clone();
+                let mut dg = datagram.clone();
+                if self.net.corrupt_ppm > 0 && self.rng.chance(self.net.corrupt_ppm) {
+                    let i = HEADER_LEN + self.rng.below((dg.len() - HEADER_LEN) as u64) as usize;
+                    dg[i] ^= 1 + self.rng.below(255) as u8;
+                    self.stats.corrupted += 1;
+                }
+                self.tamper(from, to, t.session_id, &mut dg);
                 self.in_flight.insert(
                     self.seq,
                     InFlight {
@@ -237,6 +258,31 @@ impl Sim {
                 );
             }
         }
+    }
+
+    fn tamper(&mut self, from: u32, to: u32, session_id: u32, dg: &mut Vec<u8>) {
+        let Some((node, nth)) = self.net.tamper else {
+            return;
+        };
+        if node != to {
+            return;
+        }
+        let is_data = unseal(from, session_id, &dg[HEADER_LEN..])
+            .is_some_and(|f| matches!(Frame::decode(f), Ok(Frame::Data { .. })));
+        if !is_data {
+            return;
+        }
+        let count = self.data_frames_to.entry(to).or_insert(0);
+        *count += 1;
+        if *count - 1 != nth {
+            return;
+        }
+        let mut frame = dg[HEADER_LEN..dg.len() - TRAILER_LEN].to_vec();
+        frame[super::frame::DATA_HEADER_LEN] ^= 0xff;
+        seal(from, session_id, &mut frame);
+        dg.truncate(HEADER_LEN);
+        dg.extend_from_slice(&frame);
+        self.stats.tampered += 1;
     }
 
     fn next_time(&self) -> Option<u64> {

@@ -15,7 +15,8 @@ impl Node {
         &self.lossless
     }
 
-    /// Starts sending `data` to `dest` (a group or one node) for `receivers`.
+    /// [`Node::open_sender_with_id`] with the lowest wire session id no sender here uses.
+    /// Predictable: for tests and harnesses only; a host draws the id from its CSPRNG.
     pub fn open_sender(
         &mut self,
         now_us: u64,
@@ -25,8 +26,26 @@ impl Node {
         chunk_size: Option<u32>,
         ports: Ports,
     ) -> Result<SessionId, LosslessError> {
+        let id = self.lossless.unused_session_id();
+        self.open_sender_with_id(now_us, id, dest, receivers, data, chunk_size, ports)
+    }
+
+    /// Starts sending `data` to `dest` (a group or one node) for `receivers`. `session_id` is
+    /// the wire session id, drawn by the host from its CSPRNG (non-zero, unused here).
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_sender_with_id(
+        &mut self,
+        now_us: u64,
+        session_id: u32,
+        dest: Dest,
+        receivers: Vec<u32>,
+        data: Arc<Vec<u8>>,
+        chunk_size: Option<u32>,
+        ports: Ports,
+    ) -> Result<SessionId, LosslessError> {
         let cfg = SenderConfig {
             local_node: self.cfg.node_id,
+            session_id,
             group_or_dest: dest,
             receivers,
             data,

@@ -5,7 +5,8 @@ use super::link::link_params;
 use super::{js_error, micros};
 use crate::auth::KEY_LEN;
 use crate::lossless::{
-    DataBucket, Dest, Event as LosslessEvent, LosslessConfig, Outcome, Ports, SessionId,
+    DataBucket, Dest, Event as LosslessEvent, LosslessConfig, Outcome, Ports, ReceiverState,
+    SessionId,
 };
 use crate::node::{DropReason, Event, GroupSendArgs, Node, NodeConfig, OperatingMode, SendArgs};
 use crate::topology::{MulticastTable, RouteTable};
@@ -37,6 +38,8 @@ fn lossless_config(v: &[f64]) -> LosslessConfig {
             rate: at(4) as u64,
             bucket_size: or(5, 65_536.0) as u64,
         }),
+        unreachable_timeout_ms: or(6, d.unreachable_timeout_ms as f64) as u64,
+        idle_timeout_ms: or(7, d.idle_timeout_ms as f64) as u64,
         ..d
     }
 }
@@ -50,7 +53,7 @@ fn dest(group: bool, id: u32) -> Dest {
 }
 
 /// A session's end as a stable string: "" while running, else `completed`, `timeout`,
-/// `cancelled`, `receiver_unreachable:<ids comma-separated>`,
+/// `cancelled`, `receiver_unreachable:<ids comma-separated>`, `receiver_aborted:<ids>`,
 /// `size_mismatch:<expected>:<announced>`, `checksum_mismatch:<expected>:<computed>`.
 fn outcome_string(o: Option<Outcome>) -> String {
     match o {
@@ -61,6 +64,10 @@ fn outcome_string(o: Option<Outcome>) -> String {
         Some(Outcome::ReceiverUnreachable(ids)) => {
             let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
             format!("receiver_unreachable:{}", ids.join(","))
+        }
+        Some(Outcome::ReceiverAborted(ids)) => {
+            let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+            format!("receiver_aborted:{}", ids.join(","))
         }
         Some(Outcome::SizeMismatch {
             expected,
@@ -162,12 +169,14 @@ impl WasmNode {
     }
 
     /// Starts a lossless send to a group (`group`) or one node; returns the session id.
-    /// `chunk_size` 0 = the configured default.
+    /// `chunk_size` 0 = the configured default. `session_id` is the wire session id, drawn by
+    /// the host from its CSPRNG (non-zero; INVALID_ARGUMENT if a sender here already uses it).
     #[wasm_bindgen(js_name = openSender)]
     #[allow(clippy::too_many_arguments)]
     pub fn open_sender(
         &mut self,
         now_ms: f64,
+        session_id: u32,
         group: bool,
         dst: u32,
         receivers: &[u32],
@@ -178,8 +187,9 @@ impl WasmNode {
     ) -> Result<u32, JsError> {
         let chunk = (chunk_size > 0).then_some(chunk_size);
         self.inner
-            .open_sender(
+            .open_sender_with_id(
                 micros(now_ms),
+                session_id,
                 dest(group, dst),
                 receivers.to_vec(),
                 Arc::new(data),
@@ -229,22 +239,35 @@ impl WasmNode {
             .map_err(js_error)
     }
 
-    /// `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames]`.
+    /// `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames]`,
+    /// then for a sender three numbers per listed receiver: node id, bytes done, state (0
+    /// active, 1 completed, 2 unreachable, 3 checksum_mismatch, 4 size_mismatch, 5 cancelled,
+    /// 6 timeout).
     #[wasm_bindgen(js_name = sessionProgress)]
     pub fn session_progress(&self, id: u32) -> Result<Vec<f64>, JsError> {
-        let p = self
-            .inner
-            .lossless()
-            .progress(SessionId(id))
-            .map_err(js_error)?;
-        Ok(vec![
+        let ep = self.inner.lossless();
+        let p = ep.progress(SessionId(id)).map_err(js_error)?;
+        let mut v = vec![
             p.bytes_total as f64,
             p.bytes_done as f64,
             f64::from(p.receivers_done),
             p.retransmitted as f64,
             p.repair_symbols as f64,
             p.data_frames as f64,
-        ])
+        ];
+        for r in ep.receiver_progress(SessionId(id)).map_err(js_error)? {
+            let state = match r.state {
+                ReceiverState::Active => 0.0,
+                ReceiverState::Completed => 1.0,
+                ReceiverState::Unreachable => 2.0,
+                ReceiverState::ChecksumMismatch { .. } => 3.0,
+                ReceiverState::SizeMismatch { .. } => 4.0,
+                ReceiverState::Cancelled => 5.0,
+                ReceiverState::Timeout => 6.0,
+            };
+            v.extend([f64::from(r.node), r.bytes_done as f64, state]);
+        }
+        Ok(v)
     }
 
     /// How the session ended ("" while it runs); see `outcome_string`.
