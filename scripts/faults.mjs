@@ -4,8 +4,10 @@
 import { setLogLevel } from '../dist/node.js';
 import controllerFrames from './faults/controller-frames.mjs';
 import tcpLinks from './faults/tcp-links.mjs';
+import { reassembly, forwarding } from './faults/reassembly.mjs';
+import { controlCodec, fuzzing } from './faults/decoders.mjs';
 
-const PROBES = [tcpLinks, controllerFrames].sort((a, b) => a.issue - b.issue);
+const PROBES = [reassembly, forwarding, tcpLinks, controllerFrames, controlCodec, fuzzing].sort((a, b) => a.issue - b.issue);
 
 const only = (() => {
   const i = process.argv.indexOf('--only');
