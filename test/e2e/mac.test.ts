@@ -3,9 +3,10 @@
 // dropped and counted at the first hop, through one hop and through two; honest traffic keeps
 // flowing, also after a node rejoins and its link keys rotate.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSocket, type Socket } from 'node:dgram';
+import { type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { Dataplane, PacketKind, PacketView, encodeDatagram, startController, type Controller } from 'nextmini';
+import { bindUdp } from '../helpers/raw-wire.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -35,15 +36,6 @@ function forged(dst: number, text: string, trailer: Uint8Array): Uint8Array {
   return out;
 }
 
-async function bindTo(port: number): Promise<Socket> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(port, '127.0.0.1', () => resolve());
-  });
-  cleanup.push(() => new Promise<void>((r) => s.close(() => r())));
-  return s;
-}
 
 const send = (s: Socket, d: Uint8Array, port: number) => new Promise<void>((r) => s.send(d, port, '127.0.0.1', () => r()));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,7 +61,7 @@ describe('per-hop MACs (auth_token set)', () => {
     const rx3 = three.registerReceiverFromNode({ srcNodeId: 1, srcPort: 7000, dstPort: 7001 });
     // Node 1 goes away; the attacker takes its data port, the address node 2 knows as node 1's.
     await one.close();
-    const attacker = await bindTo(port1);
+    const attacker = await bindUdp(port1, cleanup);
     const forwardedBefore = two.stats().packetsForwarded;
     const attempts = [
       forged(2, 'one hop, random tag', randomBytes(24)),

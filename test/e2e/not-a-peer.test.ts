@@ -7,6 +7,7 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { WebSocket } from 'ws';
 import { Dataplane, PacketKind, encodeDatagram, startController, type Controller } from 'nextmini';
+import { relayHelloBytes } from '../helpers/raw-wire.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -36,34 +37,13 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   expect(cond(), what).toBe(true);
 }
 
-// A raw relay client from the wire format alone (as in relay.test.ts): a hello with protocol
-// "relay" and a token, a 32-byte client nonce and an empty proof, then the token on the relay.
-function helloBytes(nodeId: number, token: string): Uint8Array {
-  const enc = new TextEncoder();
-  const host = enc.encode('relay');
-  const tok = enc.encode(token);
-  const b = new Uint8Array(4 + 4 + 1 + 4 + host.length + 2 + 4 + tok.length + 4 + 32 + 4);
-  const v = new DataView(b.buffer);
-  b.set([0x4e, 0x4d, 2, 1]); // "NM", version 2, type hello
-  let o = 4;
-  v.setUint32(o, nodeId);
-  v.setUint8((o += 4), 2);
-  v.setUint32((o += 1), host.length);
-  b.set(host, (o += 4));
-  v.setUint16((o += host.length), 0);
-  v.setUint32((o += 2), tok.length);
-  b.set(tok, (o += 4));
-  v.setUint32((o += tok.length), 32);
-  v.setUint32(o + 4 + 32, 0);
-  return b;
-}
 
 async function rawRelayNode(c: Controller, nodeId: number, token: string): Promise<{ relay: WebSocket }> {
   const control = new WebSocket(c.url);
   cleanup.push(async () => control.close());
   await new Promise<void>((resolve) =>
     control.on('message', (m: Buffer) => {
-      if (m[3] === 13) control.send(helloBytes(nodeId, token)); // challenge
+      if (m[3] === 13) control.send(relayHelloBytes(nodeId, token)); // challenge
       if (m[3] === 3) resolve(); // snapshot: admitted
     }),
   );

@@ -9,9 +9,9 @@
 // the reassembler, under node 1's and node 2's ids (forgeable without authentication) and
 // random ones.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSocket, type Socket } from 'node:dgram';
 import { Dataplane, PacketKind, PacketView, encodeDatagram, startController, type DataplaneStats } from 'nextmini';
 import { Agent } from './harness.js';
+import { bindUdp } from '../helpers/raw-wire.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -22,15 +22,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MiB = 1 << 20;
 const MSG = 8 * 1024;
 
-async function bindTo(port: number): Promise<Socket> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(port, '127.0.0.1', () => resolve());
-  });
-  cleanup.push(() => new Promise<void>((r) => s.close(() => r())));
-  return s;
-}
 
 /** A seeded generator: the same floods every run. */
 function lcg(seed: number): () => number {
@@ -109,7 +100,7 @@ describe('reassembly under floods (issue 12)', () => {
     // Node 2 goes; the attacker takes its data port.
     const port2 = two.getNetworkInfo().privateNetworkPort;
     await two.close();
-    const attacker = await bindTo(port2);
+    const attacker = await bindUdp(port2, cleanup);
     const results: Record<string, { delivered: number; sent: number; peakRssMiB: number }> = {};
     let peak = idle;
     for (const [name, make] of Object.entries(floods)) {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { Dataplane, PacketKind, PacketView, encodeDatagram, isNextminiError, startController, type Controller, type ControllerConfig } from 'nextmini';
 import { payloadFor } from './payload.mjs';
+import { relayHelloBytes } from '../helpers/raw-wire.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -46,28 +47,6 @@ async function exchange(nodes: Dataplane[], pairs: [number, number][]): Promise<
   }
 }
 
-// A relay client written from the wire format alone (no SDK internals): a hello with protocol
-// "relay" (2) and a token on the control connection, then the token on /relay?node=<id>.
-function helloBytes(nodeId: number, token: string): Uint8Array {
-  const enc = new TextEncoder();
-  const host = enc.encode('relay');
-  const tok = enc.encode(token);
-  // ... then a 32-byte client nonce and an empty proof (the controller has no auth_token).
-  const b = new Uint8Array(4 + 4 + 1 + 4 + host.length + 2 + 4 + tok.length + 4 + 32 + 4);
-  const v = new DataView(b.buffer);
-  b.set([0x4e, 0x4d, 2, 1]); // "NM", version 2, type hello
-  let o = 4;
-  v.setUint32(o, nodeId);
-  v.setUint8((o += 4), 2);
-  v.setUint32((o += 1), host.length);
-  b.set(host, (o += 4));
-  v.setUint16((o += host.length), 0);
-  v.setUint32((o += 2), tok.length);
-  b.set(tok, (o += 4));
-  v.setUint32((o += tok.length), 32);
-  v.setUint32(o + 4 + 32, 0);
-  return b;
-}
 
 function openWs(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -94,7 +73,7 @@ async function rawRelayNode(c: Controller, nodeId: number, token: string): Promi
   const snapshot = new Promise<void>((resolve) =>
     control.on('message', (m: Buffer) => {
       types.push(m[3]!);
-      if (m[3] === 13) control.send(helloBytes(nodeId, token));
+      if (m[3] === 13) control.send(relayHelloBytes(nodeId, token));
       if (m[3] === 3) resolve();
     }),
   );

@@ -9,6 +9,7 @@ import { WebSocket } from 'ws';
 import { connectController, Dataplane, PacketView, startController, type Controller } from 'nextmini';
 import { codeOf, runCli, stopChild, tempToml } from './harness.js';
 import { selfSignedCert } from '../helpers/tls.js';
+import { helloBytes } from '../helpers/raw-wire.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -255,7 +256,7 @@ describe('limits', () => {
     const closedCode = new Promise<number>((r) => admitted.once('close', (code) => r(code)));
     admitted.on('error', () => {});
     admitted.on('message', (d: Buffer) => {
-      if (d[3] === 13) admitted.send(helloFrame(3));
+      if (d[3] === 13) admitted.send(helloBytes(3, { protocol: 0, host: '127.0.0.1', port: 9 }));
       if (d[3] === 3) admitted.send(createFrame(1, 'L'.repeat(16 << 20)));
     });
     expect(await closedCode).toBe(1009);
@@ -289,7 +290,7 @@ describe('limits', () => {
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     let reply = '';
     ws.on('message', (d: Buffer) => {
-      if (d[3] === 13) ws.send(helloFrame(3));
+      if (d[3] === 13) ws.send(helloBytes(3, { protocol: 0, host: '127.0.0.1', port: 9 }));
       // Admitted: a label over max_label_bytes (sent raw, past the SDK's own check) is refused ...
       if (d[3] === 3) ws.send(createFrame(1, 'q'.repeat(300)));
       // ... and answered; then a frame over max_frame_bytes.
@@ -318,21 +319,6 @@ function createFrame(reqId: number, label: string): Uint8Array {
   return b;
 }
 
-function helloFrame(nodeId: number): Uint8Array {
-  const host = new TextEncoder().encode('127.0.0.1');
-  const b = new Uint8Array(4 + 4 + 1 + 4 + host.length + 2 + 4 + 32 + 4);
-  const v = new DataView(b.buffer);
-  b.set([0x4e, 0x4d, 2, 1]);
-  let o = 4;
-  v.setUint32(o, nodeId);
-  v.setUint8((o += 4), 0); // udp
-  v.setUint32((o += 1), host.length);
-  b.set(host, (o += 4));
-  v.setUint16((o += host.length), 9);
-  v.setUint32((o += 2), 32);
-  v.setUint32(o + 4 + 32, 0);
-  return b;
-}
 
 /** Opens a WebSocket by hand and streams one huge masked binary frame into it. */
 function oversizeFrame(port: number, announced: number, toSend: number): Promise<{ sent: number; closedByServer: boolean; received: Buffer }> {
