@@ -6,8 +6,9 @@ import controllerFrames from './faults/controller-frames.mjs';
 import tcpLinks from './faults/tcp-links.mjs';
 import { reassembly, forwarding } from './faults/reassembly.mjs';
 import { controlCodec, fuzzing } from './faults/decoders.mjs';
+import { loss40, corruption, failedProgress } from './faults/lossless.mjs';
 
-const PROBES = [reassembly, forwarding, tcpLinks, controllerFrames, controlCodec, fuzzing].sort((a, b) => a.issue - b.issue);
+const PROBES = [reassembly, forwarding, tcpLinks, controllerFrames, loss40, corruption, failedProgress, controlCodec, fuzzing].sort((a, b) => a.issue - b.issue);
 
 const only = (() => {
   const i = process.argv.indexOf('--only');

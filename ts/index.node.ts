@@ -10,7 +10,7 @@ export { Dataplane, type OpenOptions, type SendToNodeArgs, type ReceiverFromNode
 export { PacketReceiver, type PayloadDelivery, type RecvOptions } from './node/receiver.js';
 export type { WaitOptions } from './node/waiters.js';
 export type { GroupInfo, TreeRoutes } from './node/groups.js';
-export type { SendDataArgs, ReceiveDataArgs, SessionOutcome, SessionProgress, ProgressEvent, SessionCounts } from './node/sessions.js';
+export type { SendDataArgs, ReceiveDataArgs, SessionOutcome, SessionProgress, ProgressEvent, SessionCounts, ReceiverProgress, ReceiverStatus } from './node/sessions.js';
 export type { LosslessRuntimeConfig } from './config/node-config.js';
 export type { NodeConfig } from './config/node-config.js';
 export { startController, Controller, type ControllerStatus, type SetLinkArgs, type StartControllerOptions } from './controller/controller.js';
