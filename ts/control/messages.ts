@@ -159,6 +159,16 @@ export interface LinksUp {
   generation: number;
 }
 
+/**
+ * Controller -> node: data addresses of peers that joined or moved (upserts into the snapshot's
+ * peers), with a new generation for links-up. A join costs its peers this, not a snapshot.
+ */
+export interface PeersUpdate {
+  t: 'peers';
+  generation: number;
+  peers: PeerAddress[];
+}
+
 /** Controller -> node: this node's route table (encoded by the core), replacing the last. */
 export interface RoutesUpdate {
   t: 'routes';
@@ -192,9 +202,9 @@ export interface TopologyReady {
   t: 'topology-ready';
 }
 
-export type ControlMessage = Challenge | Welcome | Keys | Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory | RoutesUpdate | MetricsReport;
+export type ControlMessage = PeersUpdate | Challenge | Welcome | Keys | Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory | RoutesUpdate | MetricsReport;
 
-const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12, challenge: 13, welcome: 14, keys: 15 } as const;
+const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12, challenge: 13, welcome: 14, keys: 15, peers: 16 } as const;
 const GROUP_OPS = ['create', 'routes', 'join', 'leave', 'delete'] as const;
 const OPERATING_MODES: readonly OperatingMode[] = ['normal', 'max'];
 const ERROR_CODE_SHAPE = /^[A-Z][A-Z_]{0,63}$/;
@@ -225,6 +235,9 @@ export function encode(m: ControlMessage): Uint8Array {
       break;
     case 'keys':
       w.u32(m.seq).array(m.entries, (w2, e) => w2.u32(e.neighbor).bytes(e.key));
+      break;
+    case 'peers':
+      w.u32(m.generation).array(m.peers, writePeer);
       break;
     case 'reject':
       w.u8(REJECT_CODES.indexOf(m.code)).str(m.message);
@@ -292,6 +305,9 @@ export function decode(bytes: Uint8Array): ControlMessage {
       break;
     case TYPE.welcome:
       m = { t: 'welcome', proof: r.bytes(), maxFrameBytes: r.u32(), maxLabelBytes: r.u32() };
+      break;
+    case TYPE.peers:
+      m = { t: 'peers', generation: r.u32(), peers: r.array(readPeer) };
       break;
     case TYPE.keys:
       m = { t: 'keys', seq: r.u32(), entries: r.array((x) => ({ neighbor: x.u32(), key: x.bytes() })) };

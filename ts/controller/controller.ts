@@ -124,6 +124,8 @@ export class Controller implements ControllerApi {
   #closed = false;
   /** Nodes owed a fresh snapshot; sent once per event-loop turn however many joins happened. */
   readonly #dirty = new Set<number>();
+  /** Nodes owed a peers update, and whose addresses. */
+  readonly #peerUpdates = new Map<number, Set<number>>();
   #flushScheduled = false;
   /** Every change runs in turn: validated, stored, then pushed, in the order it arrived. */
   #serial: Promise<unknown> = Promise.resolve();
@@ -744,15 +746,12 @@ export class Controller implements ControllerApi {
     this.#lastKnown.set(id, { host: hello.dataHost, port: hello.dataPort, protocol: hello.protocol });
     log.info(`node ${id} joined from ${hello.dataHost}:${hello.dataPort} (${hello.protocol})`);
     this.#noteNode(hello, true);
-    // The joiner needs everything; in normal mode the others only ever transmit to their
-    // neighbours, so only the joiner's neighbours (and max-mode nodes, which reach everyone
-    // directly) need its address.
+    // The joiner needs everything. The others need only its address, and only those that
+    // exchange datagrams with it directly (its neighbours; max-mode nodes, which reach
+    // everyone; everyone, if it is in max mode): a join costs O(its degree), not a snapshot
+    // per neighbour.
     this.#markDirty(id);
-    for (const n of this.#topo.neighbors(id)) this.#markDirty(n);
-    for (const [n, mode] of this.#cfg.operatingModes) if (mode === 'max') this.#markDirty(n);
-    // A max-mode node sends straight to everyone, and receivers accept a datagram only from
-    // an address they know: everyone needs its address.
-    if (this.#cfg.operatingModes.get(id) === 'max') for (const n of this.#members.keys()) this.#markDirty(n);
+    for (const n of this.#directPeers(id)) this.#markPeer(n, id);
     return member;
   }
 
@@ -790,6 +789,19 @@ export class Controller implements ControllerApi {
   #markDirty(id: number): void {
     if (!this.#members.has(id)) return;
     this.#dirty.add(id);
+    this.#scheduleFlush();
+  }
+
+  /** Node `id` is owed the (new) address of `peer`: one peers update per node and turn. */
+  #markPeer(id: number, peer: number): void {
+    if (!this.#members.has(id)) return;
+    let set = this.#peerUpdates.get(id);
+    if (!set) this.#peerUpdates.set(id, (set = new Set()));
+    set.add(peer);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     setImmediate(() => {
@@ -799,7 +811,20 @@ export class Controller implements ControllerApi {
         const m = this.#members.get(n);
         if (m) this.#sendSnapshot(m);
       }
+      for (const [n, ids] of this.#peerUpdates) {
+        const m = this.#members.get(n);
+        if (!m || this.#dirty.has(n)) continue; // the snapshot has them
+        const peers = [];
+        for (const p of ids) {
+          const a = this.#lastKnown.get(p);
+          if (a && a.protocol === m.hello.protocol) peers.push({ nodeId: p, host: a.host, port: a.port });
+        }
+        if (!peers.length) continue;
+        m.generation++;
+        m.ws.send(encode({ t: 'peers', generation: m.generation, peers }));
+      }
       this.#dirty.clear();
+      this.#peerUpdates.clear();
     });
   }
 
@@ -807,8 +832,12 @@ export class Controller implements ControllerApi {
     const id = m.hello.nodeId;
     m.generation++;
     m.routeTable = this.#topo.routeTable(id);
+    // Only the peers it exchanges datagrams with directly: O(degree), not O(N).
     const peers = [];
-    for (const [nodeId, p] of this.#lastKnown) if (p.protocol === m.hello.protocol) peers.push({ nodeId, host: p.host, port: p.port });
+    for (const nodeId of this.#directPeers(id)) {
+      const p = this.#lastKnown.get(nodeId);
+      if (p && p.protocol === m.hello.protocol) peers.push({ nodeId, host: p.host, port: p.port });
+    }
     m.ws.send(
       encode({
         t: 'snapshot',

@@ -214,6 +214,10 @@ export class Dataplane {
   #ready = false;
   #closed = false;
   #generation = 0;
+  /** Data addresses of the peers this node exchanges datagrams with directly (snapshot + updates). */
+  #peers = new Map<number, PeerAddr>();
+  #neighbors: number[] = [];
+  #maxMode = false;
   #metrics: MetricsReporter | undefined;
 
   private constructor(cfg: ResolvedNodeConfig, engine: Engine, transport: Transport, control: ControlClient) {
@@ -303,6 +307,7 @@ export class Dataplane {
       onMcastTable: (table) => dp?.applyMcastTable(table),
       onGroups: (groups) => dp?.applyGroups(groups),
       onRoutes: (table) => dp?.applyRoutes(table),
+      onPeers: (generation, peers) => dp?.applyPeers(generation, peers),
     });
     dp = new Dataplane(cfg, engine, transport, control);
     try {
@@ -344,14 +349,32 @@ export class Dataplane {
     this.applyMcastTable(s.mcastTable);
     const peers = new Map<number, PeerAddr>();
     for (const p of s.peers) if (p.nodeId !== this.nodeId) peers.set(p.nodeId, { host: p.host, port: p.port });
+    this.#peers = peers;
+    this.#neighbors = s.neighbors;
+    this.#maxMode = s.operatingMode === 'max';
+    log.debug(`node ${this.nodeId}: snapshot ${s.generation}, peers ${[...peers].map(([n, p]) => `${n}@${p.port}`).join(' ')}`);
+    if (s.topologyReady) this.markReady();
+    this.#linksUp(s.generation);
+  }
+
+  /** @internal peers that joined or moved: upserted into the snapshot's, then links-up as after a snapshot */
+  applyPeers(generation: number, update: { nodeId: number; host: string; port: number }[]): void {
+    if (this.#closed) return;
+    this.#generation = generation;
+    const peers = new Map(this.#peers);
+    for (const p of update) if (p.nodeId !== this.nodeId) peers.set(p.nodeId, { host: p.host, port: p.port });
+    this.#peers = peers;
+    this.#linksUp(generation);
+  }
+
+  /** Installs the peers, then connects the neighbours' links and reports links-up for `generation`. */
+  #linksUp(generation: number): void {
+    const peers = this.#peers;
     this.#engine.setPeers(peers);
     // Who may send to this node: its topology neighbours; in max mode every peer.
-    this.#engine.setNeighbors(s.operatingMode === 'max' ? peers.keys() : s.neighbors);
-    log.debug(`node ${this.nodeId}: snapshot ${s.generation}, peers ${[...peers].map(([n, p]) => `${n}@${p.port}`).join(' ')}`);
-    const neighbors = s.neighbors.map((n) => peers.get(n));
-    if (s.topologyReady) this.markReady();
+    this.#engine.setNeighbors(this.#maxMode ? peers.keys() : this.#neighbors);
+    const neighbors = this.#neighbors.map((n) => peers.get(n));
     if (neighbors.every((p) => p !== undefined)) {
-      const generation = s.generation;
       this.#transport.connect(neighbors as PeerAddr[]).then(
         () => {
           if (!this.#closed && generation === this.#generation) this.#control.send(encode({ t: 'links-up', generation }));
