@@ -9,7 +9,7 @@ let rx;
 
 window.relay = {
   /** Opens node `own` (protocol left to the browser's default, which must be the relay). */
-  async open(url, own, peer) {
+  async open(url, own, peer, token) {
     let beforeInit = 'resolved';
     try {
       await nm.Dataplane.open({ node_id: own, controller_addr: url });
@@ -29,7 +29,7 @@ window.relay = {
     } catch (e) {
       udp = `${e.code}: ${e.message}`;
     }
-    dp = await nm.Dataplane.open({ node_id: own, controller_addr: url });
+    dp = await nm.Dataplane.open({ node_id: own, controller_addr: url, ...(token ? { auth_token: token } : {}) });
     rx = dp.registerReceiverFromNode({ srcNodeId: peer });
     return { info: dp.getNetworkInfo(), stringConfig, udp, beforeInit };
   },

@@ -23,11 +23,15 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f().catch(() => {});
 });
 
+// Authentication on: the Deno node and the page prove the secret with their runtime's WebCrypto,
+// and every datagram carries a per-hop MAC computed by the same wasm core.
+const SECRET = 'cross-runtime-secret-0123456789';
+
 /** A controller for nodes 1 and 2 and the Node node 1 (relay, in this process). */
 async function controllerAndNodeOne(): Promise<{ c: Controller; n1: Dataplane }> {
-  const c = await startController({ port: 0, topology: { n_nodes: 2, edges: [[1, 2]] } });
+  const c = await startController({ port: 0, auth_token: SECRET, topology: { n_nodes: 2, edges: [[1, 2]] } });
   cleanup.push(() => c.close());
-  const n1 = await Dataplane.open({ node_id: 1, controller_addr: c.url, protocol: 'relay' });
+  const n1 = await Dataplane.open({ node_id: 1, controller_addr: c.url, protocol: 'relay', auth_token: SECRET });
   cleanup.push(() => n1.close());
   return { c, n1 };
 }
@@ -66,7 +70,7 @@ describe('relay nodes in other runtimes', () => {
     const { c, n1 } = await controllerAndNodeOne();
     const rx = n1.registerReceiverFromNode({ srcNodeId: 2 });
     const size = 300_000;
-    const deno = spawn(bin('deno'), ['run', '--allow-net', '--allow-read', '--allow-env', 'relay-node.mjs', c.url, '2', '1', String(size)], {
+    const deno = spawn(bin('deno'), ['run', '--allow-net', '--allow-read', '--allow-env', 'relay-node.mjs', c.url, '2', '1', String(size), SECRET], {
       cwd: project,
       env: { ...process.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,6 +91,8 @@ describe('relay nodes in other runtimes', () => {
     const exit = await new Promise<number | null>((r) => (deno.exitCode !== null ? r(deno.exitCode) : deno.once('exit', r)));
     expect(exit, out.all()).toBe(0);
     expect(c.status().relay.framesForwarded).toBeGreaterThan(350);
+    expect(c.status().authRequired).toBe(true);
+    expect(n1.stats().drops).toMatchObject({ auth: 0, replay: 0, no_key: 0 });
   });
 
   it('headless Chromium opens a Dataplane via the relay (dist/browser.js) and exchanges payloads with a Node node', async () => {
@@ -101,7 +107,7 @@ describe('relay nodes in other runtimes', () => {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`http://127.0.0.1:${port}/relay.html`);
     await page.waitForFunction('window.relayLoaded === true');
-    const opened = (await page.evaluate(`window.relay.open(${JSON.stringify(c.url)}, 2, 1)`)) as {
+    const opened = (await page.evaluate(`window.relay.open(${JSON.stringify(c.url)}, 2, 1, ${JSON.stringify(SECRET)})`)) as {
       info: { nodeId: number; protocol: string; userSpaceAddr: string };
       stringConfig: string;
       udp: string;
