@@ -7,13 +7,14 @@ import { checkUnknownSecurityKeys, isIpLiteral } from './security-config.js';
 export interface NodeConfig {
   /** This node's id in the controller's topology (>= 1). */
   node_id: number;
-  /** The controller, as `host:port` or a `ws://` / `wss://` URL. */
+  /** The controller, as `host:port`, a `ws://` / `wss://` URL, or `realm://<id>` (a controller in this realm, `Controller.realmUrl`). */
   controller_addr: string;
   /**
-   * Link protocol between nodes: "udp", "tcp", or "relay" (datagrams over a WebSocket through
-   * the controller; the only one in browsers). Default "udp" (browsers: "relay").
+   * Link protocol between nodes: "udp", "tcp", "relay" (datagrams over a WebSocket through
+   * the controller; the only one in browsers), or "memory" (nodes in this JavaScript realm;
+   * Node, Deno, Bun). Default "udp" (browsers: "relay").
    */
-  protocol?: 'udp' | 'tcp' | 'relay';
+  protocol?: 'udp' | 'tcp' | 'relay' | 'memory';
   /** Address the data socket binds to. Default "127.0.0.1". */
   private_network_addr?: string;
   /** Port the data socket binds to; 0 picks a free one. Default 0. */
@@ -112,7 +113,7 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
   const cfg: ResolvedNodeConfig = {
     node_id: r.int('node_id', { min: 1, max: 0xffff_fffe }),
     controller_addr: r.str('controller_addr'),
-    protocol: r.oneOf('protocol', ['udp', 'tcp', 'relay'] as const, { default: NODE_DEFAULTS.protocol }),
+    protocol: r.oneOf('protocol', ['udp', 'tcp', 'relay', 'memory'] as const, { default: NODE_DEFAULTS.protocol }),
     private_network_addr: r.str('private_network_addr', { default: NODE_DEFAULTS.private_network_addr }),
     private_network_port: r.int('private_network_port', { min: 0, max: 65535, default: NODE_DEFAULTS.private_network_port }),
     mtu: r.int('mtu', { min: 128, max: 65_535, default: NODE_DEFAULTS.mtu }),
@@ -180,6 +181,8 @@ export function losslessCoreParams(c: LosslessRuntimeConfig): Float64Array {
 
 /** `host:port` or a ws(s) URL -> a ws(s) URL. */
 export function controllerUrl(addr: string): string {
+  // realm://<id>: a controller in this JavaScript realm (startNetwork), reached without sockets.
+  if (/^realm:\/\/[\w.-]+\/?$/.test(addr)) return addr.replace(/\/+$/, '');
   if (/^wss?:\/\//.test(addr)) {
     try {
       return new URL(addr).toString();
@@ -189,5 +192,5 @@ export function controllerUrl(addr: string): string {
   } else if (/^[^\s/:]+:\d{1,5}$/.test(addr) || /^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(addr)) {
     return `ws://${addr}`;
   }
-  throw new NextminiError('CONFIG_INVALID', `node config.controller_addr must be host:port or a ws:// URL, got ${JSON.stringify(addr)}`);
+  throw new NextminiError('CONFIG_INVALID', `node config.controller_addr must be host:port or a ws:// URL (or realm://<id> for a controller in this realm), got ${JSON.stringify(addr)}`);
 }

@@ -2,8 +2,8 @@
 import { NextminiError } from '../errors.js';
 import { frame, openFrame, CONTROL_VERSION, type Reader, type Writer } from './codec.js';
 
-export type Protocol = 'udp' | 'tcp' | 'relay';
-const PROTOCOLS: Protocol[] = ['udp', 'tcp', 'relay'];
+export type Protocol = 'udp' | 'tcp' | 'relay' | 'memory';
+const PROTOCOLS: Protocol[] = ['udp', 'tcp', 'relay', 'memory'];
 export type OperatingMode = 'normal' | 'max';
 
 export interface PeerAddress {

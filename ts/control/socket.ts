@@ -2,6 +2,7 @@
 // Deno, Bun, Node >= 22), otherwise a constructor the entry injects (the `ws` package on
 // Node 20). Nothing here imports a node-only module, so browsers can bundle it.
 import { NextminiError } from '../errors.js';
+import { isRealmUrl, openRealmSocket } from './realm.js';
 
 export interface MessageSocket {
   send(data: Uint8Array): void;
@@ -49,6 +50,8 @@ export function setWebSocketFallback(ctor: WebSocketConstructor): void {
 }
 
 export function openSocket(url: string, h: SocketHandlers, options: SocketOptions = {}): MessageSocket {
+  // realm://<id>: a controller in this realm, reached through an in-memory pipe (realm.ts).
+  if (isRealmUrl(url)) return openRealmSocket(url, h);
   let ws: AnySocket;
   if (options.ca !== undefined) {
     if (!fallback) {

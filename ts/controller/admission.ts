@@ -45,7 +45,7 @@ const WILDCARDS = new Set(['', '0.0.0.0', '::', '[::]']);
  * configured for it; a wildcard bind address is replaced by the connection's address.
  */
 export function vouchDataHost(sec: SecurityConfig, hello: Hello, remote: string): { host: string } | { error: string } {
-  if (hello.protocol === 'relay') return { host: hello.dataHost }; // addressed by id through the relay
+  if (hello.protocol === 'relay' || hello.protocol === 'memory') return { host: hello.dataHost }; // addressed by id (relay, in-realm memory)
   const host = hello.dataHost;
   if (WILDCARDS.has(host)) return { host: remote };
   if (host === remote || sec.publicAddrs.get(hello.nodeId) === host || sec.allowAnyDataHost) return { host };

@@ -32,9 +32,10 @@ import { MetricsBook, metricsPruneIntervalMs } from './metrics.js';
 import { serveAdmin, ADMIN_MAX_FRAME } from './admin.js';
 import { NONCE_BYTES, randomBytes } from '../control/auth.js';
 import { authRequired } from '../config/security-config.js';
-import { verifyHello, vouchDataHost, type HelloVerdict } from './admission.js';
+import { tokenFor, verifyHello, vouchDataHost, type HelloVerdict } from './admission.js';
 import { capBytes, PendingLimiter, remoteAddress } from './guard.js';
 import { LinkKeys } from './link-keys.js';
+import { registerRealmController, type PipeEnd } from '../control/realm.js';
 
 export type { ControllerStatus, RelayStatus, SetLinkArgs, SetRoutesArgs, ClearRoutesArgs } from './api.js';
 
@@ -86,6 +87,8 @@ export interface StartControllerOptions {
   db?: DbConfig | false;
   /** Where to keep state when the config has no `[db]` (the CLI: PGlite in `.nextmini-state/`). */
   defaultDb?: DbConfig;
+  /** Listen here instead of the config's host and port (startNetwork: 127.0.0.1, port 0). */
+  listen?: { host: string; port: number };
 }
 
 const sameBytes = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
@@ -134,6 +137,11 @@ export class Controller implements ControllerApi {
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   /** The WebSocket URL nodes connect to (`controller_addr`). */
   readonly url: string;
+  /** `realm://<id>`: nodes in this JavaScript realm reach the controller here without sockets (control/realm.ts). */
+  readonly realmUrl: string;
+  readonly #unregisterRealm: () => void;
+  /** In-realm control connections open now (close() ends them). */
+  readonly #pipes = new Set<PipeEnd>();
 
   private constructor(cfg: ResolvedControllerConfig, topo: WasmTopology, store: Store, http: Server, url: string) {
     this.#cfg = cfg;
@@ -141,6 +149,9 @@ export class Controller implements ControllerApi {
     this.#store = store;
     this.#http = http;
     this.url = url;
+    const realm = registerRealmController((end) => this.acceptPipe(end));
+    this.realmUrl = realm.url;
+    this.#unregisterRealm = realm.unregister;
     this.#expected = new Set(topo.nodeIds());
     this.#groups = new GroupBook(topo, cfg.multicastPoolBase, cfg.multicastPoolMask);
     this.#routes = new RouteBook(cfg.explicitRoutes);
@@ -522,9 +533,10 @@ export class Controller implements ControllerApi {
 
   /** @internal use startController() */
   static async start(config: string | ControllerConfig, options: StartControllerOptions = {}): Promise<Controller> {
-    checkOptions('startController', options, ['db', 'defaultDb']);
+    checkOptions('startController', options, ['db', 'defaultDb', 'listen']);
     const table = await loadTomlOrObject('controller config', config);
-    const cfg = withConfigFile(config, () => resolveControllerConfig(table, 'controller config', typeof config === 'string' ? dirname(config) : process.cwd()));
+    const resolved = withConfigFile(config, () => resolveControllerConfig(table, 'controller config', typeof config === 'string' ? dirname(config) : process.cwd()));
+    const cfg = options.listen ? { ...resolved, host: options.listen.host, port: options.listen.port } : resolved;
     const t = cfg.topology;
     const topo = callCore(() => WasmTopology.build(t.kind, t.a, t.b, Uint32Array.from(t.edges)));
     const cleanup: (() => Promise<void> | void)[] = [() => topo.free()];
@@ -623,6 +635,29 @@ export class Controller implements ControllerApi {
 
   get topologyReady(): boolean {
     return this.#ready;
+  }
+
+  /**
+   * A node's control connection over an in-realm pipe (`realmUrl`): the same admission, proof
+   * and limits as a WebSocket, the pre-hello byte cap counted by the pipe. The pending-per-address
+   * limit is for remote addresses and does not apply to code in this realm. A pipe comes from
+   * this host: the controller vouches for a loopback data address (a wildcard bind becomes 127.0.0.1).
+   */
+  acceptPipe(end: PipeEnd): void {
+    if (this.#closed) return end.terminate();
+    const limit = this.#cfg.security.limits.maxHelloBytes;
+    const uncap = end.capBytes(limit, () => {
+      this.#refused++;
+      log.warn(`closed an in-realm connection that sent more than ${limit} bytes before authenticating (max_hello_bytes)`);
+    });
+    this.#pipes.add(end);
+    end.on('close', () => this.#pipes.delete(end));
+    this.#accept(end as unknown as WebSocket, '127.0.0.1', uncap);
+  }
+
+  /** @internal the secret node `id` proves (startNetwork hands it to the nodes it starts). */
+  nodeSecret(id: number): string | undefined {
+    return tokenFor(this.#cfg.security, id);
   }
 
   #accept(ws: WebSocket, remote: string, proven: () => void): void {
@@ -729,10 +764,10 @@ export class Controller implements ControllerApi {
       return undefined;
     }
     hello.dataHost = vouched.host;
-    if (hello.protocol !== 'relay') {
+    if (hello.protocol !== 'relay' && hello.protocol !== 'memory') {
       // Two nodes at one data address would let one receive (and be credited with) the other's traffic.
       for (const [other, m] of this.#members) {
-        if (m.hello.protocol !== 'relay' && m.hello.dataHost === hello.dataHost && m.hello.dataPort === hello.dataPort) {
+        if (m.hello.protocol !== 'relay' && m.hello.protocol !== 'memory' && m.hello.dataHost === hello.dataHost && m.hello.dataPort === hello.dataPort) {
           this.#refused++;
           this.#reject(ws, 'UNAUTHORIZED', `node ${id} announces the data address ${hello.dataHost}:${hello.dataPort}, which is node ${other}'s`);
           return undefined;
@@ -927,9 +962,11 @@ export class Controller implements ControllerApi {
     // Changes already accepted finish (and are stored) before the store closes.
     await this.#serial;
     this.#closed = true;
+    this.#unregisterRealm();
     if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     for (const m of this.#members.values()) m.ws.terminate();
     this.#members.clear();
+    for (const end of this.#pipes) end.terminate();
     for (const server of [this.#relayServer, this.#adminServer, this.#server]) {
       for (const ws of server.clients) ws.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -67,7 +67,7 @@ export interface NetworkInfo {
   userSpaceAddr: string;
   privateNetworkAddr: string;
   privateNetworkPort: number;
-  protocol: 'udp' | 'tcp' | 'relay';
+  protocol: 'udp' | 'tcp' | 'relay' | 'memory';
   mtu: number;
   operatingMode: 'normal' | 'max';
 }

@@ -20,7 +20,7 @@ export const SEND_HIGH_WATER = 8 * 1024 * 1024;
 export const SEND_HARD_LIMIT = 64 * 1024 * 1024;
 
 export interface Transport {
-  readonly protocol: 'udp' | 'tcp' | 'relay';
+  readonly protocol: 'udp' | 'tcp' | 'relay' | 'memory';
   /** The data address announced in hello (a placeholder for the relay). */
   readonly local: PeerAddr;
   readonly stats: TransportStats;
