@@ -21,6 +21,7 @@ export type { LinkCounters } from './node/engine.js';
 export type { LinkParamsConfig, LinkParamsInput } from './config/link-config.js';
 export type { ControllerConfig, TopologyConfig } from './config/controller-config.js';
 export { setLogLevel, type LogLevel } from './log.js';
+export { startNetwork, Network, type StartNetworkOptions } from './network.js';
 
 /** Present for symmetry with the browser entry: resolves at once, the core is already loaded. */
 export function init(): Promise<void> {

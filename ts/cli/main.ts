@@ -2,6 +2,7 @@ import { startController, Dataplane } from '../index.node.js';
 import { parseFlags, untilSignal } from './args.js';
 import { runDemo } from './demo.js';
 import { runAdmin } from './admin.js';
+import { runEmulate } from './emulate.js';
 
 const USAGE = `usage: nextmini <command> [options]
 
@@ -13,6 +14,9 @@ commands:
                                      else PGlite in .nextmini-state/ beside the config file
                                      (--in-memory: keep nothing)
   node --config FILE.toml            run a headless node (it forwards traffic for others)
+  emulate --config FILE.toml [--protocol memory|udp|tcp]
+                                     the controller and every node of its topology in this
+                                     process (default: memory links); runs until Ctrl-C
   admin --controller ws://HOST:PORT <subcommand>
                                      a running controller: status, set-link, get-link, set-routes,
                                      clear-routes, metrics (nextmini admin --help)
@@ -34,7 +38,7 @@ export async function main(args: string[]): Promise<number> {
   // admin parses its own flags strictly (node:util parseArgs) and keeps info logs out of its output.
   if (cmd === 'admin') return runAdmin(rest);
   const { flags } = parseFlags(rest);
-  if ((cmd === 'controller' || cmd === 'node' || cmd === 'demo') && (flags.has('help') || flags.has('h'))) {
+  if ((cmd === 'controller' || cmd === 'node' || cmd === 'demo' || cmd === 'emulate') && (flags.has('help') || flags.has('h'))) {
     console.log(USAGE);
     return 0;
   }
@@ -43,6 +47,8 @@ export async function main(args: string[]): Promise<number> {
   switch (cmd) {
     case 'demo':
       return runDemo(flags);
+    case 'emulate':
+      return runEmulate(flags);
     case 'controller': {
       const unknown = [...flags.keys()].filter((f) => f !== 'config' && f !== 'in-memory');
       if (unknown.length) throw new Error(`nextmini controller: unknown flag --${unknown[0]} (known: --config, --in-memory)`);
