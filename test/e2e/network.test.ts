@@ -171,13 +171,21 @@ describe('startNetwork', () => {
     await expect(startNetwork({ topology: { n_nodes: 1, edges: [] }, auth_token: 'right-secret-0123456789' }, { node: () => ({ auth_token: 'wrong-secret-0123456789' }) })).rejects.toMatchObject({ code: 'CONTROLLER_REJECTED', message: expect.stringMatching(/did not prove the right secret.*UNAUTHORIZED/) });
   });
 
-  it("protocol 'udp': nodes on UDP sockets, joined over the in-realm control channel", async () => {
+  it("protocol 'udp' (and 'tcp', 'relay'): nodes on sockets, joined over the in-realm control channel", async () => {
     const net = await start({ topology: { type: 'ring', ring_config: { n_nodes: 6 } } }, { protocol: 'udp' });
     expect(await net.ready({ timeoutMs: 5000 })).toBe(true);
     const info = net.node(1).getNetworkInfo();
     expect(info).toMatchObject({ protocol: 'udp', privateNetworkAddr: '127.0.0.1', controllerAddr: net.controller.realmUrl });
     expect(info.privateNetworkPort).toBeGreaterThan(0);
     expect(await unicast(net, 1, 4)).toBe(true);
+    await net.close();
+    // tcp joins over the in-realm channel too; the relay joins over the controller's WebSocket.
+    for (const protocol of ['tcp', 'relay'] as const) {
+      const other = await start({ topology: { type: 'ring', ring_config: { n_nodes: 4 } } }, { protocol });
+      expect(await other.ready({ timeoutMs: 5000 })).toBe(true);
+      expect(other.node(2).getNetworkInfo().controllerAddr).toBe(protocol === 'relay' ? `${other.controller.url}/` : other.controller.realmUrl);
+      expect(await unicast(other, 1, 3)).toBe(true);
+    }
   });
 
   it('options are checked strictly, and node(id) knows only the topology', async () => {
