@@ -159,7 +159,7 @@ export class WasmTopology {
     /**
      * Builds a topology. `kind` is one of full_mesh (a = n_nodes), ring (a = n_nodes),
      * torus (a = dim, b = n), fat_tree (a = k), custom (a = n_nodes, `edges` as flat pairs).
-     * Shortest-path routes are computed at once.
+     * Route tables are computed per node, on demand (`routeTable`).
      */
     static build(kind: string, a: number, b: number, edges: Uint32Array | number[]): WasmTopology;
     /**

@@ -54,8 +54,8 @@ describe('config validation', () => {
     [{ topology: { n_nodes: 3, edges: [[1, 2], [2, 3]] }, routes: [{ route: [[1, 2], [2, 1]] }] }, /routes\[0\]/],
     [{ topology: { n_nodes: 3, edges: [[1, 2]] }, user_space_base_addr: '300.1.1.1' }, /user_space_base_addr must be a dotted IPv4/],
     [{}, /topology is required/],
-    // All-pairs routing does not fit 10,000 nodes: refused at once, not a wasm abort minutes later.
-    [{ topology: { type: 'torus', torus_config: { dim: 2, n: 100 } } }, /has 10000 nodes; .*all-pairs routes.*at most 7000/],
+    // Past the cap: refused at once with the reason, not a wasm abort later.
+    [{ topology: { type: 'torus', torus_config: { dim: 2, n: 400 } } }, /has 160000 nodes; at most 100000 are supported/],
   ])('controller config %j is rejected with a clear error', async (cfg, message) => {
     const r = await codeOf(startController({ port: 0, ...cfg } as never));
     expect(r).toMatch(/^(CONFIG_INVALID|INVALID_ROUTES): /);

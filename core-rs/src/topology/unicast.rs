@@ -199,14 +199,11 @@ pub fn ecmp_next_hops(topo: &Topology, dst: u32) -> BTreeMap<u32, Vec<u32>> {
     out
 }
 
-/// Every node's route table: `(any, dst)` entries from ECMP shortest paths, plus
-/// `(src, dst)` entries from the explicit routes, which win at lookup for that pair. Every
-/// node of the topology gets a table, possibly empty. All routes are validated before any
-/// table is built, so an error leaves nothing half-applied.
-pub fn compute_route_tables(
+/// Validates explicit routes against the topology (each route, and no two for one pair).
+pub fn resolve_routes(
     topo: &Topology,
     routes: &[ExplicitRoute],
-) -> Result<BTreeMap<u32, RouteTable>, RouteError> {
+) -> Result<Vec<ResolvedRoute>, RouteError> {
     let mut resolved = Vec::with_capacity(routes.len());
     let mut first_for_pair: BTreeMap<(u32, u32), usize> = BTreeMap::new();
     for (index, route) in routes.iter().enumerate() {
@@ -222,6 +219,19 @@ pub fn compute_route_tables(
         first_for_pair.insert((r.src, r.dst), index);
         resolved.push(r);
     }
+    Ok(resolved)
+}
+
+/// Every node's route table: `(any, dst)` entries from ECMP shortest paths, plus
+/// `(src, dst)` entries from the explicit routes, which win at lookup for that pair. Every
+/// node of the topology gets a table, possibly empty. All routes are validated before any
+/// table is built, so an error leaves nothing half-applied. Holds N² entries: for large
+/// topologies use [`route_table_for`], one node at a time.
+pub fn compute_route_tables(
+    topo: &Topology,
+    routes: &[ExplicitRoute],
+) -> Result<BTreeMap<u32, RouteTable>, RouteError> {
+    let resolved = resolve_routes(topo, routes)?;
     let mut tables: BTreeMap<u32, RouteTable> =
         topo.node_ids().map(|v| (v, RouteTable::new())).collect();
     // Ids come from the topology (>= 1) and every hop list is non-empty (a node at distance d
@@ -244,6 +254,44 @@ pub fn compute_route_tables(
         }
     }
     Ok(tables)
+}
+
+/// One node's route table, the same as [`compute_route_tables`] gives it, computed on its own:
+/// a BFS from the node and one from each of its neighbours (links are undirected, so
+/// `dist(u, d)` is a BFS from `u`), so O(degree × (N + E)) time and O(degree × N) memory
+/// instead of N² for all of them. A neighbour `u` is a next hop to `d` iff
+/// `dist(u, d) = dist(node, d) - 1`.
+pub fn route_table_for(topo: &Topology, resolved: &[ResolvedRoute], node: u32) -> RouteTable {
+    let mut table = RouteTable::new();
+    if !topo.contains(node) {
+        return table;
+    }
+    let own = distances_to(topo, node);
+    let neighbors = topo.neighbors(node);
+    let theirs: Vec<Vec<Option<u32>>> = neighbors.iter().map(|&u| distances_to(topo, u)).collect();
+    for d in topo.node_ids() {
+        let Some(dv) = own[(d - 1) as usize] else {
+            continue;
+        };
+        if dv == 0 {
+            continue;
+        }
+        let hops: Vec<u32> = neighbors
+            .iter()
+            .zip(&theirs)
+            .filter(|(_, du)| du[(d - 1) as usize] == Some(dv - 1))
+            .map(|(&u, _)| u)
+            .collect();
+        let ok = table.set(None, d, hops);
+        debug_assert!(ok.is_ok());
+    }
+    for r in resolved {
+        if let Some(hops) = r.next_hops.get(&node) {
+            let ok = table.set(Some(r.src), r.dst, hops.clone());
+            debug_assert!(ok.is_ok());
+        }
+    }
+    table
 }
 
 #[cfg(test)]
@@ -467,5 +515,32 @@ mod tests {
             dup.to_string(),
             "routes[2]: a route from 1 to 4 is already given by routes[0]"
         );
+    }
+
+    #[test]
+    fn one_table_at_a_time_equals_all_at_once() {
+        let topologies = [
+            ring(7).unwrap(),
+            full_mesh(5).unwrap(),
+            torus(2, 4).unwrap(),
+            fat_tree(4).unwrap(),
+            custom(6, &[(1, 2), (2, 3), (3, 4), (4, 1), (2, 5)]).unwrap(), // node 6 isolated
+        ];
+        for topo in &topologies {
+            let routes = if topo.contains(4) && topo.has_link(1, 2) && topo.has_link(2, 3) {
+                vec![ExplicitRoute::Path(vec![1, 2, 3])]
+            } else {
+                vec![]
+            };
+            let all = compute_route_tables(topo, &routes).unwrap();
+            let resolved = resolve_routes(topo, &routes).unwrap();
+            for v in topo.node_ids() {
+                assert_eq!(route_table_for(topo, &resolved, v), all[&v], "node {v}");
+            }
+            assert_eq!(
+                route_table_for(topo, &resolved, topo.node_count() + 1),
+                RouteTable::new()
+            );
+        }
     }
 }

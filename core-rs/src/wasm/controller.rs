@@ -2,8 +2,9 @@
 
 use super::js_error;
 use crate::error::{CoreError, ErrorCode};
-use crate::topology::{compute_route_tables, ExplicitRoute, RouteTable, Topology, TopologySpec};
-use std::collections::BTreeMap;
+use crate::topology::{
+    resolve_routes, route_table_for, ExplicitRoute, ResolvedRoute, Topology, TopologySpec,
+};
 use std::fmt;
 use wasm_bindgen::prelude::*;
 
@@ -29,7 +30,9 @@ impl CoreError for BoundaryError {
 #[wasm_bindgen]
 pub struct WasmTopology {
     topo: Topology,
-    tables: BTreeMap<u32, RouteTable>,
+    /// Explicit routes, validated; route tables are computed per node when asked for (all of
+    /// them at once would hold N² entries).
+    routes: Vec<ResolvedRoute>,
 }
 
 impl WasmTopology {
@@ -42,7 +45,7 @@ impl WasmTopology {
 impl WasmTopology {
     /// Builds a topology. `kind` is one of full_mesh (a = n_nodes), ring (a = n_nodes),
     /// torus (a = dim, b = n), fat_tree (a = k), custom (a = n_nodes, `edges` as flat pairs).
-    /// Shortest-path routes are computed at once.
+    /// Route tables are computed per node, on demand (`routeTable`).
     pub fn build(kind: &str, a: u32, b: u32, edges: &[u32]) -> Result<WasmTopology, JsError> {
         let spec = match kind {
             "full_mesh" => TopologySpec::FullMesh { n_nodes: a },
@@ -67,8 +70,10 @@ impl WasmTopology {
             }
         };
         let topo = spec.build().map_err(js_error)?;
-        let tables = compute_route_tables(&topo, &[]).map_err(js_error)?;
-        Ok(WasmTopology { topo, tables })
+        Ok(WasmTopology {
+            topo,
+            routes: Vec::new(),
+        })
     }
 
     #[wasm_bindgen(js_name = nodeIds)]
@@ -99,14 +104,14 @@ impl WasmTopology {
     #[wasm_bindgen(js_name = computeRoutes)]
     pub fn compute_routes(&mut self, explicit: &[u32]) -> Result<(), JsError> {
         let routes = decode_explicit(explicit).map_err(js_error)?;
-        self.tables = compute_route_tables(&self.topo, &routes).map_err(js_error)?;
+        self.routes = resolve_routes(&self.topo, &routes).map_err(js_error)?;
         Ok(())
     }
 
     /// The encoded route table of `node` (empty when it has no routes).
     #[wasm_bindgen(js_name = routeTable)]
     pub fn route_table(&self, node: u32) -> Vec<u8> {
-        self.tables.get(&node).cloned().unwrap_or_default().encode()
+        route_table_for(&self.topo, &self.routes, node).encode()
     }
 }
 
