@@ -119,11 +119,16 @@ describe('relay nodes in other runtimes', () => {
     expect(opened.udp).toMatch(/^CONFIG_INVALID: .*"udp" is not available in the browser; use one of "relay"/);
     expect(c.status().relay.bound).toEqual([1, 2]);
 
+    // As a user would: traffic starts once the topology is ready (both ends hold this link's
+    // keys by then: links-up follows the keys message on each node's control channel).
+    expect(await n1.waitForTopologyReady({ timeoutMs: 10_000 })).toBe(true);
     // Node -> browser
     const toPage = payloadFor(1024 * 1024 + 7, 11);
     const received = page.evaluate('window.relay.recv()');
     await n1.sendToNode({ dstNodeId: 2, frozen: PacketView.fromBuffer(toPage, { copy: false }) });
-    expect(await received).toEqual({ length: toPage.length, sha256: sha(toPage), srcIp: '192.168.0.1' });
+    const got = await received;
+    if (!got) console.log('node 1 drops', JSON.stringify(n1.stats().drops), 'relay', JSON.stringify(c.status().relay));
+    expect(got).toEqual({ length: toPage.length, sha256: sha(toPage), srcIp: '192.168.0.1' });
 
     // browser -> Node
     const rx = n1.registerReceiverFromNode({ srcNodeId: 2 });
