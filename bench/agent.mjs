@@ -1,7 +1,7 @@
 // A bench node process: hosts one or more nextmini Dataplanes and runs measurement loops
 // inside the process (the bench process only sends commands and collects results over IPC,
 // so IPC latency never enters a measurement). Imports the built package (dist/).
-import { Dataplane, PacketView } from '../dist/node.js';
+import { Dataplane, PacketView, startNetwork } from '../dist/node.js';
 import { serve, wallMs } from './lib/proc.mjs';
 import { rssHandlers } from './lib/rss.mjs';
 import { payload as payloadFor, sha256 } from './lib/payload.mjs';
@@ -45,6 +45,25 @@ const handlers = {
   async ready({ timeoutMs }) {
     const ok = await Promise.all([...nodes.values()].map((d) => d.waitForTopologyReady({ timeoutMs })));
     return { ok: ok.every(Boolean), at: wallMs() };
+  },
+
+  /**
+   * A whole network in this process (startNetwork over memory): ms from the call to every node
+   * ready, and RSS before and after (after a GC when --expose-gc), then closes it.
+   */
+  async network({ topology, timeoutMs = 120_000 }) {
+    if (globalThis.gc) globalThis.gc();
+    const before = process.memoryUsage().rss;
+    const t0 = wallMs();
+    const net = await startNetwork({ topology });
+    try {
+      const ok = await net.ready({ timeoutMs });
+      const ms = wallMs() - t0;
+      if (globalThis.gc) globalThis.gc();
+      return { ok, ms, nodes: net.nodes.length, rssBefore: before, rssAfter: process.memoryUsage().rss };
+    } finally {
+      await net.close();
+    }
   },
 
   async closeAll() {

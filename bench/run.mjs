@@ -118,6 +118,8 @@ async function main() {
   const ctx = {
     quick: opts.quick,
     reps,
+    /** Where results go (latest.json, …); scenarios may add files of their own there. */
+    outDir: opts.out,
     log: (m) => console.log(m),
     profileDirFor: (name) => {
       const d = join(profileRoot, name);
