@@ -8,7 +8,7 @@ import { checkOptions } from '../options.js';
 import { openSocket, type MessageSocket, type SocketOptions } from '../control/socket.js';
 import { adminProof } from '../control/auth.js';
 import type { ClearRoutesArgs, ControllerApi, ControllerStatus, MetricRow, MetricsQuery, SetLinkArgs, SetRoutesArgs } from './api.js';
-import { ADMIN_MAX_FRAME, ADMIN_MAX_IN_FLIGHT, adminUrl, type AdminArgs, type AdminGreeting, type AdminMethod, type AdminResults } from './admin-protocol.js';
+import { ADMIN_MAX_FRAME, ADMIN_MAX_IN_FLIGHT, adminUrl, fromHex, toHex, type AdminArgs, type AdminGreeting, type AdminMethod, type AdminResults } from './admin-protocol.js';
 
 const log = logger('admin');
 const encoder = new TextEncoder();
@@ -153,7 +153,8 @@ class AdminClient implements ControllerClient {
           }
           if (g.auth === 'disabled') return finish(rejected(g.reason ?? 'the admin endpoint is disabled'));
           if (this.#adminToken === undefined) return finish(rejected('it requires the admin token; pass adminToken (CLI: --token-file FILE or $NEXTMINI_ADMIN_TOKEN)'));
-          const nonce = fromHex(g.nonce);
+          // A greeting without a readable nonce gets a proof over none, which the server refuses.
+          const nonce = fromHex(g.nonce) ?? new Uint8Array(0);
           void adminProof(this.#adminToken, nonce).then(
             (proof) => {
               if (!done) this.#socket?.send(encoder.encode(JSON.stringify({ id: 0, method: 'auth', args: { proof: toHex(proof) } })));
@@ -349,8 +350,6 @@ class AdminClient implements ControllerClient {
   }
 }
 
-const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-const fromHex = (s: string): Uint8Array => Uint8Array.from((typeof s === 'string' ? s : '').match(/[0-9a-f]{2}/gi) ?? [], (x) => parseInt(x, 16));
 
 function errorText(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;

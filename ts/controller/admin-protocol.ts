@@ -73,6 +73,17 @@ export interface AdminGreeting {
   reason?: string;
 }
 
+/** Hex of bytes, as the greeting's nonce and the auth proof travel. */
+export const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** Bytes of a hex string of at most 128 bytes; undefined when it is not one. */
+export function fromHex(s: string): Uint8Array | undefined {
+  if (typeof s !== 'string' || !/^(?:[0-9a-f]{2})*$/i.test(s) || s.length > 256) return undefined;
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
 export function isAdminMethod(m: unknown): m is AdminMethod {
   return typeof m === 'string' && (ADMIN_METHODS as readonly string[]).includes(m);
 }

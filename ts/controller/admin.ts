@@ -6,8 +6,9 @@ import type { RawData, WebSocket } from 'ws';
 import { isNextminiError, NextminiError, type NextminiErrorCode } from '../errors.js';
 import { logger } from '../log.js';
 import type { ControllerApi } from './api.js';
-import { ADMIN_MAX_FRAME, ADMIN_MAX_IN_FLIGHT, ADMIN_METHODS, isAdminMethod, type AdminErrorBody, type AdminGreeting, type AdminMethod, type AdminReply } from './admin-protocol.js';
+import { ADMIN_MAX_FRAME, ADMIN_MAX_IN_FLIGHT, ADMIN_METHODS, fromHex, isAdminMethod, toHex, type AdminErrorBody, type AdminGreeting, type AdminMethod, type AdminReply } from './admin-protocol.js';
 import { adminProof, equalBytes, NONCE_BYTES, randomBytes } from '../control/auth.js';
+import { terminateSoon } from './guard.js';
 
 export { ADMIN_MAX_FRAME, ADMIN_MAX_IN_FLIGHT, ADMIN_PATH } from './admin-protocol.js';
 
@@ -60,7 +61,7 @@ export function serveAdmin(ws: WebSocket, api: ControllerApi, auth: AdminAuth = 
       if (authenticated) return;
       auth.onRefused();
       ws.close(4408, 'no admin proof in time');
-      setTimeout(() => ws.terminate(), 1000).unref?.();
+      terminateSoon(ws);
     }, auth.timeoutMs ?? 10_000);
     ws.once('close', () => clearTimeout(timer));
   }
@@ -124,7 +125,7 @@ export function serveAdmin(ws: WebSocket, api: ControllerApi, auth: AdminAuth = 
         log.warn('refusing an admin connection: wrong admin token');
         fail(id, 'CONTROLLER_REJECTED', 'the admin token is wrong');
         ws.close(4401, 'UNAUTHORIZED');
-        setTimeout(() => ws.terminate(), 1000).unref?.();
+        terminateSoon(ws);
       });
       return;
     }
@@ -198,15 +199,6 @@ function errorBody(method: string, err: unknown): AdminErrorBody {
   }
   log.warn(`admin ${method} failed: ${messageOf(err)}`);
   return { code: 'INTERNAL', message: `the controller failed in ${method}: ${messageOf(err)}` };
-}
-
-const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-
-function fromHex(s: string): Uint8Array | undefined {
-  if (!/^(?:[0-9a-f]{2})*$/i.test(s) || s.length > 256) return undefined;
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }
 
 function toBytes(data: RawData): Uint8Array {

@@ -33,8 +33,8 @@ import { serveAdmin, ADMIN_MAX_FRAME } from './admin.js';
 import { NONCE_BYTES, randomBytes } from '../control/auth.js';
 import { authRequired } from '../config/security-config.js';
 import { tokenFor, verifyHello, vouchDataHost, type HelloVerdict } from './admission.js';
-import { capBytes, PendingLimiter, remoteAddress } from './guard.js';
-import { LinkKeys } from './link-keys.js';
+import { capBytes, PendingLimiter, remoteAddress, terminateSoon } from './guard.js';
+import { freshLinkKeys, wrapKeySync } from './link-keys.js';
 import { registerRealmController, type PipeEnd } from '../control/realm.js';
 
 export type { ControllerStatus, RelayStatus, SetLinkArgs, SetRoutesArgs, ClearRoutesArgs } from './api.js';
@@ -66,17 +66,6 @@ interface Member {
   /** Authentication on: the key that wraps link keys for this connection, and the keys message count. */
   kek?: Uint8Array;
   keySeq: number;
-}
-
-/** One link key wrapped for a connection: the synchronous twin of control/auth.ts wrapKey. */
-function wrapKeySync(kek: Uint8Array, seq: number, neighbor: number, key: Uint8Array): Uint8Array {
-  const msg = Buffer.alloc(8);
-  msg.writeUInt32BE(seq >>> 0, 0);
-  msg.writeUInt32BE(neighbor >>> 0, 4);
-  const pad = createHmac('sha256', kek).update(msg).digest();
-  const out = new Uint8Array(key.length);
-  for (let i = 0; i < key.length; i++) out[i] = key[i]! ^ pad[i]!;
-  return out;
 }
 
 export interface StartControllerOptions {
@@ -129,7 +118,6 @@ export class Controller implements ControllerApi {
   readonly #routes: RouteBook;
   readonly #metrics = new MetricsBook();
   readonly #pending: PendingLimiter;
-  readonly #linkKeys = new LinkKeys();
   /** Connections refused before they authenticated: wrong proof, too many bytes, too many pending. */
   #refused = 0;
   /** Metric batches being written to the store. */
@@ -680,7 +668,7 @@ export class Controller implements ControllerApi {
     let verifying = false;
     const helloTimer = setTimeout(() => {
       ws.close(4000, 'no hello');
-      setTimeout(() => ws.terminate(), 1000).unref?.();
+      terminateSoon(ws);
     }, HELLO_TIMEOUT_MS);
     const nonce = randomBytes(NONCE_BYTES);
     ws.send(encode({ t: 'challenge', nonce, authRequired: authRequired(this.#cfg.security) }));
@@ -753,8 +741,7 @@ export class Controller implements ControllerApi {
   #reject(ws: WebSocket, code: Reject['code'], message: string): void {
     log.warn(`rejecting a node: ${message}`);
     ws.send(encode({ t: 'reject', code, message }), () => ws.close(4001, code));
-    // A client that never answers the close handshake loses its socket anyway.
-    setTimeout(() => ws.terminate(), 1000).unref?.();
+    terminateSoon(ws);
   }
 
   #admit(ws: WebSocket, hello: Hello, verdict: HelloVerdict & { ok: true }, remote: string): Member | undefined {
@@ -822,7 +809,7 @@ export class Controller implements ControllerApi {
    */
   #rotateKeys(member: Member): void {
     const id = member.hello.nodeId;
-    const fresh = this.#linkKeys.rotate(id, this.#directPeers(id));
+    const fresh = freshLinkKeys(id, this.#directPeers(id));
     this.#sendKeys(member, [...fresh]);
     for (const [peer, key] of fresh) {
       const other = this.#members.get(peer);

@@ -1,28 +1,25 @@
 // Link keys for datagram MACs: one random 32-byte key per pair of nodes that exchange datagrams
 // directly. A node's keys are all replaced whenever it says hello (it rejoined, or the
-// controller restarted), so a key never outlives the connection that received it. Keys live
-// in memory only: they are not worth keeping across a controller restart, where every node
-// rejoins and rotates them anyway.
+// controller restarted), so a key never outlives the connection that received it. The
+// controller keeps none: it hands each key to both ends at once and forgets it (a restart
+// makes every node rejoin and rotate its keys anyway).
+import { createHmac } from 'node:crypto';
 import { LINK_KEY_BYTES, randomBytes } from '../control/auth.js';
 
-const pairKey = (a: number, b: number): string => (a < b ? `${a}-${b}` : `${b}-${a}`);
+/** New keys for every pair (node, peer), by peer. */
+export function freshLinkKeys(node: number, peers: Iterable<number>): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  for (const p of peers) if (p !== node) out.set(p, randomBytes(LINK_KEY_BYTES));
+  return out;
+}
 
-export class LinkKeys {
-  readonly #keys = new Map<string, Uint8Array>();
-
-  /** New keys for every pair (node, peer); returns them by peer. */
-  rotate(node: number, peers: Iterable<number>): Map<number, Uint8Array> {
-    const out = new Map<number, Uint8Array>();
-    for (const p of peers) {
-      if (p === node) continue;
-      const k = randomBytes(LINK_KEY_BYTES);
-      this.#keys.set(pairKey(node, p), k);
-      out.set(p, k);
-    }
-    return out;
-  }
-
-  get(a: number, b: number): Uint8Array | undefined {
-    return this.#keys.get(pairKey(a, b));
-  }
+/** One link key wrapped for a connection: the synchronous twin of control/auth.ts wrapKey. */
+export function wrapKeySync(kek: Uint8Array, seq: number, neighbor: number, key: Uint8Array): Uint8Array {
+  const msg = Buffer.alloc(8);
+  msg.writeUInt32BE(seq >>> 0, 0);
+  msg.writeUInt32BE(neighbor >>> 0, 4);
+  const pad = createHmac('sha256', kek).update(msg).digest();
+  const out = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) out[i] = key[i]! ^ pad[i]!;
+  return out;
 }

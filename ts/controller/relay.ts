@@ -5,6 +5,7 @@ import { logger } from '../log.js';
 import type { Hello } from '../control/messages.js';
 import type { RelayStatus } from './api.js';
 import { equalBytes } from '../control/auth.js';
+import { terminateSoon } from './guard.js';
 
 /** The token as the bytes a relay client sends (one byte per char, as Buffer's latin1). */
 const latin1 = (t: string): Uint8Array => Uint8Array.from(t, (ch) => ch.charCodeAt(0) & 0xff);
@@ -50,8 +51,7 @@ export class RelayHub {
       this.#counters.bindsRejected++;
       log.warn(`refusing a relay connection for node ${nodeParam}: ${reason}`);
       ws.close(4003, reason.slice(0, 120));
-      // A client that never answers the close handshake loses its socket anyway.
-      setTimeout(() => ws.terminate(), 1000).unref?.();
+      terminateSoon(ws);
     };
     const tokenTimer = setTimeout(() => refuse('no relay token in time'), this.tokenTimeoutMs);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
