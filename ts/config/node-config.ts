@@ -41,7 +41,7 @@ export interface NodeConfig {
   metrics_interval_ms?: number;
   /** TCP links: inbound connections at once, all peers together. Default 256. */
   tcp_max_connections?: number;
-  /** TCP links: inbound connections from one peer; a newer one closes its oldest. Default 4. */
+  /** TCP links: inbound connections from one peer (over it, see TcpLimits in node/transport.ts). Default 4. */
   tcp_max_connections_per_peer?: number;
   /** TCP links: an inbound connection silent this long is closed. Default 300000. */
   tcp_idle_timeout_ms?: number;

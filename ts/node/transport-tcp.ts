@@ -17,7 +17,6 @@ const LINK_HELLO_TIMEOUT_MS = 5000;
 /** A peer's connection silent this long may make way for a new one from that peer. */
 const STALE_MS = 5000;
 
-export const TCP_LIMIT_DEFAULTS: TcpLimits = { maxConnections: 256, maxConnectionsPerPeer: 4, idleTimeoutMs: 300_000, frameTimeoutMs: 10_000 };
 
 function linkHello(nodeId: number): Uint8Array {
   const b = new Uint8Array(LINK_HELLO_LEN);
@@ -132,8 +131,6 @@ export class TcpTransport implements Transport {
   /** Current peers: node id to the addresses its connections may come from. */
   #peerHosts = new Map<number, Set<string>>();
   #allowedHosts = new Set<string>();
-  /** Connections closed for a stalled frame or for silence. */
-  timedOut = 0;
   /** When each inbound connection last brought data. */
   #lastData = new WeakMap<Socket, number>();
   #auth = false;
@@ -154,7 +151,7 @@ export class TcpTransport implements Transport {
     this.local = local;
   }
 
-  static async bind(host: string, port: number, nodeId: number, onDatagram: (datagram: Uint8Array, from: number) => void, limits: TcpLimits = TCP_LIMIT_DEFAULTS): Promise<TcpTransport> {
+  static async bind(host: string, port: number, nodeId: number, onDatagram: (datagram: Uint8Array, from: number) => void, limits: TcpLimits): Promise<TcpTransport> {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new NextminiError('CONFIG_INVALID', `cannot listen on TCP ${host}:${port}: ${err.message}`, { cause: err })));
@@ -185,12 +182,8 @@ export class TcpTransport implements Transport {
       clearTimeout(frameTimer);
     });
     // Silence closes the connection; the peer's next send dials a new one.
-    socket.setTimeout(this.limits.idleTimeoutMs, () => {
-      this.timedOut++;
-      socket.destroy();
-    });
+    socket.setTimeout(this.limits.idleTimeoutMs, () => socket.destroy());
     const stalled = () => {
-      this.timedOut++;
       this.stats.framingErrors++;
       socket.destroy();
     };

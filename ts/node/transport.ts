@@ -53,12 +53,13 @@ export interface Transport {
  */
 export type DatagramHandler = (datagram: Uint8Array, from: number) => void;
 
-/** Addresses a wildcard bind announces; such a peer's datagrams come from a loopback address. */
-const WILDCARD = new Set(['0.0.0.0', '::', '']);
-
-/** The source addresses a peer's datagrams and connections come from. */
+/**
+ * The source addresses a peer's datagrams and connections come from: its data address, as the
+ * controller hands it out (never a wildcard: the controller puts the address the node
+ * connected from in its place), plain or IPv4-mapped.
+ */
 export function sourceHosts(announced: string): string[] {
-  return WILDCARD.has(announced) ? ['127.0.0.1', '::ffff:127.0.0.1'] : [announced, `::ffff:${announced}`];
+  return [announced, `::ffff:${announced}`];
 }
 
 export const peerKey = (p: PeerAddr): string => `${p.host}:${p.port}`;
@@ -67,7 +68,11 @@ export const peerKey = (p: PeerAddr): string => `${p.host}:${p.port}`;
 export interface TcpLimits {
   /** Inbound connections at once, all peers together; more are refused. */
   maxConnections: number;
-  /** Inbound connections from one peer node; a newer one closes its oldest. */
+  /**
+   * Inbound connections from one peer node. Over it, with authentication the newcomer replaces
+   * the peer's longest-silent one; without, it does so only if that one has been silent 5 s,
+   * else the newcomer is refused.
+   */
   maxConnectionsPerPeer: number;
   /** An inbound connection silent this long is closed (its peer re-dials on its next send). */
   idleTimeoutMs: number;
