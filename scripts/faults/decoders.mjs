@@ -11,14 +11,9 @@ export const controlCodec = vitestProbe({
   issue: 8,
   title: 'control decoder: invalid UTF-8 and other malformed frames',
   file: 'test/unit/control-codec-fuzz.test.ts',
-  summarize: () => '',
+  // The codec test prints no figures; say what it checks.
+  summarize: () => '300 k seeded mutations of all 15 message types + random bytes: every malformed frame MALFORMED_PACKET, every decoded one re-encodes equal',
 });
-// The codec test prints no JSON; say what it checks.
-const codecRun = controlCodec.run;
-controlCodec.run = async () => {
-  const r = await codecRun();
-  return { ...r, figures: `300 k seeded mutations of all 15 message types + random bytes: every malformed frame MALFORMED_PACKET, every decoded one re-encodes equal${r.held ? '' : `; ${r.figures}`}` };
-};
 
 export const fuzzing = {
   id: 'fuzz-campaign',

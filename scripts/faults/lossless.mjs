@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { root } from './util.mjs';
-import { vitestProbe } from './vitest-probe.mjs';
+import { runTest } from './vitest-probe.mjs';
 
 function cargoTest(filter) {
   return new Promise((resolve) => {
@@ -20,14 +20,6 @@ function cargoTest(filter) {
 
 const SIM = 'lossless::tests::';
 
-const e2eLoss = vitestProbe({
-  id: 'lossless-40pct-e2e',
-  issue: 5,
-  title: '',
-  file: 'test/e2e/lossless.test.ts',
-  filter: 'at 40% loss on every link',
-  summarize: () => '',
-});
 
 export const loss40 = {
   id: 'lossless-40pct',
@@ -36,7 +28,7 @@ export const loss40 = {
   async run() {
     const a = await cargoTest(`${SIM}live_receivers_complete_at_40pct_loss_seeds_11_12`);
     const b = await cargoTest(`${SIM}live_receivers_complete_at_40pct_loss_more_seeds`);
-    const e = await e2eLoss.run();
+    const e = await runTest('test/e2e/lossless.test.ts', 'at 40% loss on every link');
     return { held: a.ok && b.ok && e.held, figures: `simulator, 8 MiB to 3 receivers: seeds 11, 12 ${a.ok ? 'all complete' : 'FAILED'}; seeds 13-17 ${b.ok ? 'all complete' : 'FAILED'}; real sockets, 1 MB to 3 receivers at 40% on every link: ${e.held ? 'all complete' : 'FAILED'}` };
   },
 };
@@ -52,14 +44,6 @@ export const corruption = {
   },
 };
 
-const e2eProgress = vitestProbe({
-  id: 'lossless-failed-progress-e2e',
-  issue: 7,
-  title: '',
-  file: 'test/e2e/lossless.test.ts',
-  filter: 'never shows up|size mismatch',
-  summarize: () => '',
-});
 
 export const failedProgress = {
   id: 'lossless-failed-progress',
@@ -67,7 +51,7 @@ export const failedProgress = {
   title: "a failed session's sender: cause and progress",
   async run() {
     const a = await cargoTest(`${SIM}failure_causes_take_precedence_over_silence`);
-    const e = await e2eProgress.run();
+    const e = await runTest('test/e2e/lossless.test.ts', 'never shows up|size mismatch');
     return { held: a.ok && e.held, figures: `cause precedence (checksum > size > aborted > unreachable) ${a.ok ? 'holds' : 'FAILED'}; real sockets: receiver_unreachable names the silent receiver and sessionProgress().receivers shows each one's bytesDone and status, size_mismatch reaches the sender ${e.held ? '(held)' : '(FAILED)'}` };
   },
 };

@@ -24,27 +24,38 @@ async function runOnce(file, filter) {
   return { code, out };
 }
 
+/**
+ * Runs a test file (once per file and filter, however many probes ask): whether it passed, the
+ * JSON lines it printed, and the first error when it failed.
+ */
+export async function runTest(file, filter) {
+  const { code, out } = await runVitest(file, filter);
+  const json = out
+    .split('\n')
+    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim())
+    .filter((l) => l.startsWith('{') && l.endsWith('}'))
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return undefined;
+      }
+    })
+    .filter(Boolean);
+  const failure = code === 0 ? '' : (/(AssertionError|Error): [^\n]*/.exec(out)?.[0] ?? `vitest exited ${code}`);
+  return { held: code === 0, json, failure };
+}
+
+/** A probe held when its test passes; `summarize(json)` turns the JSON lines it printed into figures. */
 export function vitestProbe({ id, issue, title, file, filter, summarize }) {
   return {
     id,
     issue,
     title,
     async run() {
-      const { code, out } = await runVitest(file, filter);
-      const json = out
-        .split('\n')
-        .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim())
-        .filter((l) => l.startsWith('{') && l.endsWith('}'))
-        .map((l) => {
-          try {
-            return JSON.parse(l);
-          } catch {
-            return undefined;
-          }
-        })
-        .filter(Boolean);
-      const failure = code === 0 ? '' : (/(AssertionError|Error): [^\n]*/.exec(out)?.[0] ?? `vitest exited ${code}`);
-      return { held: code === 0, figures: `${json.length ? summarize(json) : 'no figures printed'}${failure ? `; ${failure}` : ''} (${file})` };
+      const { held, json, failure } = await runTest(file, filter);
+      const figures = summarize(json) || 'no figures printed';
+      return { held, figures: `${figures}${failure ? `; ${failure}` : ''} (${file})` };
     },
   };
 }
