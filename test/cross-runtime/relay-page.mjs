@@ -8,7 +8,7 @@ let dp;
 let rx;
 
 window.relay = {
-  /** Opens node `own` (protocol left to the browser's default, which must be the relay). */
+  /** Opens node `own` (protocol left to the browser's default: memory and the relay). */
   async open(url, own, peer, token) {
     let beforeInit = 'resolved';
     try {

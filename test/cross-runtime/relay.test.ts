@@ -108,20 +108,23 @@ describe('relay nodes in other runtimes', () => {
     await page.goto(`http://127.0.0.1:${port}/relay.html`);
     await page.waitForFunction('window.relayLoaded === true');
     const opened = (await page.evaluate(`window.relay.open(${JSON.stringify(c.url)}, 2, 1, ${JSON.stringify(SECRET)})`)) as {
-      info: { nodeId: number; protocol: string; userSpaceAddr: string };
+      info: { nodeId: number; protocol: string; protocols: string[]; userSpaceAddr: string };
       stringConfig: string;
       udp: string;
       beforeInit: string;
     };
     expect(opened.beforeInit).toBe('NOT_INITIALIZED');
-    expect(opened.info).toMatchObject({ nodeId: 2, protocol: 'relay', userSpaceAddr: '192.168.0.2' });
+    // A browser speaks memory (other nodes in its tab) and the relay by default.
+    expect(opened.info).toMatchObject({ nodeId: 2, protocol: 'memory', protocols: ['memory', 'relay'], userSpaceAddr: '192.168.0.2' });
     expect(opened.stringConfig).toMatch(/^CONFIG_INVALID: .*cannot read config files.*pass the config as an object/);
-    expect(opened.udp).toMatch(/^CONFIG_INVALID: .*"udp" is not available in the browser; use one of "relay"/);
-    expect(c.status().relay.bound).toEqual([1, 2]);
+    expect(opened.udp).toMatch(/^CONFIG_INVALID: .*"udp" is not available in the browser; use one of "memory", "relay"/);
 
     // As a user would: traffic starts once the topology is ready (both ends hold this link's
-    // keys by then: links-up follows the keys message on each node's control channel).
+    // keys by then: links-up follows the keys message on each node's control channel). The
+    // page speaks memory too, so it binds its relay connection when its peer is reached over
+    // the relay, before it reports links up.
     expect(await n1.waitForTopologyReady({ timeoutMs: 10_000 })).toBe(true);
+    expect(c.status().relay.bound).toEqual([1, 2]);
     // Node -> browser
     const toPage = payloadFor(1024 * 1024 + 7, 11);
     const received = page.evaluate('window.relay.recv()');

@@ -128,7 +128,7 @@ describe('nextmini admin against an admin server (fake controller)', () => {
         expected: [1, 2, 3],
         connected: [1, 2],
         topologyReady: false,
-        relay: { bound: [], framesForwarded: 0, bytesForwarded: 0, dropsUnknownNode: 0, dropsBackpressure: 0, dropsMalformed: 0, bindsRejected: 0 },
+        relay: { bound: [], framesForwarded: 0, bytesForwarded: 0, dropsUnknownNode: 0, dropsBackpressure: 0, dropsMalformed: 0, bindsRejected: 0, bridge: { faces: [], toRelay: 0, toUdp: 0, dropsUnknownSource: 0, sendErrors: 0 } },
         store: 'memory',
         storeLocation: 'memory',
         groups: 0,

@@ -28,7 +28,10 @@ describe('config validation', () => {
   const base = { node_id: 1, controller_addr: '127.0.0.1:1' };
   it.each([
     [{ ...base, mtu: 'big' }, /node config\.mtu must be a whole number/],
-    [{ ...base, protocol: 'sctp' }, /node config\.protocol must be one of "udp", "tcp"/],
+    [{ ...base, protocol: 'sctp' }, /node config\.protocol must be one of "memory", "udp", "tcp", "relay" or a list of them, got "sctp"/],
+    [{ ...base, protocol: ['udp', 'sctp'] }, /node config\.protocol .*got "sctp" in the list/],
+    [{ ...base, protocol: [] }, /node config\.protocol must name at least one/],
+    [{ ...base, protocol: ['udp', 'udp'] }, /node config\.protocol lists a protocol twice/],
     [{ controller_addr: '127.0.0.1:1' }, /node config\.node_id is required/],
     [{ ...base, node_id: 0 }, /node_id must be a whole number from 1/],
     [{ ...base, controller_addr: 'no port' }, /controller_addr must be host:port or a ws:\/\/ URL/],
@@ -78,7 +81,8 @@ describe('config validation', () => {
     const path = tempToml('node.toml', `node_id = 2\ncontroller_addr = "${c.url.replace('ws://', '')}"\nmtu = 1200\nuser_space_client_port = 1234\n`);
     const dp = await open(path as never);
     expect(dp.nodeId).toBe(2);
-    expect(dp.getNetworkInfo()).toMatchObject({ nodeId: 2, mtu: 1200, protocol: 'udp', userSpaceAddr: '192.168.0.2', privateNetworkAddr: '127.0.0.1' });
+    // No protocol in the file: what Node does well, memory, UDP and the relay.
+    expect(dp.getNetworkInfo()).toMatchObject({ nodeId: 2, mtu: 1200, protocol: 'memory', protocols: ['memory', 'udp', 'relay'], userSpaceAddr: '192.168.0.2', privateNetworkAddr: '127.0.0.1' });
     expect(dp.config.user_space_client_port).toBe(1234);
   });
 });
@@ -106,7 +110,7 @@ describe('admission', () => {
       ws.on('message', (d: Buffer) => n++ === 1 && resolve(d));
       ws.on('error', reject);
     });
-    expect(reply.toString('latin1')).toMatch(/version 2, node sent version 99/);
+    expect(reply.toString('latin1')).toMatch(/version 3, node sent version 99/);
     ws.close();
   });
 

@@ -14,7 +14,7 @@ afterEach(async () => {
 async function network(n: number, extra: Partial<ControllerConfig> = {}, nodeExtra: Record<string, unknown> = {}): Promise<Dataplane[]> {
   const c = await startController({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: n } }, ...extra });
   cleanup.push(() => c.close());
-  const nodes = await Promise.all(Array.from({ length: n }, (_, i) => Dataplane.open({ node_id: i + 1, controller_addr: c.url, ...nodeExtra })));
+  const nodes = await Promise.all(Array.from({ length: n }, (_, i) => Dataplane.open({ node_id: i + 1, controller_addr: c.url, protocol: 'udp', ...nodeExtra })));
   cleanup.push(() => Promise.all(nodes.map((x) => x.close())));
   expect(await nodes[0]!.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
   return nodes;

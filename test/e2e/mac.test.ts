@@ -83,7 +83,7 @@ describe('per-hop MACs (auth_token set)', () => {
     const { c, nodes } = await network();
     const [one, , three] = nodes as [Dataplane, Dataplane, Dataplane];
     await one.close();
-    const again = await Dataplane.open({ node_id: 1, controller_addr: c.url, auth_token: SECRET });
+    const again = await Dataplane.open({ node_id: 1, controller_addr: c.url, auth_token: SECRET, protocol: 'udp' });
     cleanup.push(() => again.close());
     expect(await again.waitForTopologyReady({ timeoutMs: 10_000 })).toBe(true);
     const rx3 = three.registerReceiverFromNode({ srcNodeId: 1, srcPort: 3, dstPort: 4 });
@@ -107,9 +107,9 @@ describe('per-hop MACs (auth_token set)', () => {
   it('max mode: a node that sends straight to everyone, joining last, has keys for every pair and is known to all', async () => {
     const c = await startController({ port: 0, auth_token: SECRET, topology: { n_nodes: 3, edges: [[1, 2], [2, 3]] }, nodes: [{ node_id: 1, operating_mode: 'max' }] });
     cleanup.push(() => c.close());
-    const later = await Promise.all([2, 3].map((id) => Dataplane.open({ node_id: id, controller_addr: c.url, auth_token: SECRET })));
+    const later = await Promise.all([2, 3].map((id) => Dataplane.open({ node_id: id, controller_addr: c.url, auth_token: SECRET, protocol: 'udp' })));
     for (const n of later) cleanup.push(() => n.close());
-    const one = await Dataplane.open({ node_id: 1, controller_addr: c.url, auth_token: SECRET });
+    const one = await Dataplane.open({ node_id: 1, controller_addr: c.url, auth_token: SECRET, protocol: 'udp' });
     cleanup.push(() => one.close());
     expect(await one.waitForTopologyReady({ timeoutMs: 10_000 })).toBe(true);
     const [two, three] = later as [Dataplane, Dataplane];

@@ -24,7 +24,7 @@ describe('metrics from nodes to the controller to Prometheus', () => {
 
   beforeAll(async () => {
     c = await startController({ port: 0, topology: { n_nodes: 2, edges: [[1, 2]] }, links: [{ src_node_id: 1, dst_node_id: 2, delay_ms: 1 }] });
-    [a, b] = await Promise.all([1, 2].map((id) => Dataplane.open({ node_id: id, controller_addr: c.url, metrics_interval_ms: 100 }))) as [Dataplane, Dataplane];
+    [a, b] = await Promise.all([1, 2].map((id) => Dataplane.open({ node_id: id, controller_addr: c.url, metrics_interval_ms: 100, protocol: 'udp' }))) as [Dataplane, Dataplane];
     expect(await a.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
   });
 

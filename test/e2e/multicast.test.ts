@@ -15,7 +15,7 @@ const TREE: [number, number][] = [[1, 2], [2, 3], [2, 4], [1, 5]];
 async function network(cfg: ControllerConfig = FIVE, ids = 5): Promise<Dataplane[]> {
   const c = await startController(cfg);
   cleanup.push(() => c.close());
-  const nodes = await Promise.all(Array.from({ length: ids }, (_, i) => Dataplane.open({ node_id: i + 1, controller_addr: c.url })));
+  const nodes = await Promise.all(Array.from({ length: ids }, (_, i) => Dataplane.open({ node_id: i + 1, controller_addr: c.url, protocol: 'udp' })));
   cleanup.push(() => Promise.all(nodes.map((n) => n.close())));
   expect(await nodes[0]!.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
   return nodes;

@@ -198,11 +198,10 @@ describe('startNetwork', () => {
     expect(await codeOf(net.ready({ timeout: 5 } as never))).toMatch(/^INVALID_ARGUMENT/);
   });
 
-  it('a memory node id is claimed once per realm, and an in-realm pipe is capped at max_hello_bytes before its hello', async () => {
+  it('a node id is taken once (a second memory node 2 is refused), and an in-realm pipe is capped at max_hello_bytes before its hello', async () => {
     const net = await start({ topology: { n_nodes: 2, edges: [[1, 2]] }, max_hello_bytes: 2048 });
     expect(await net.ready({ timeoutMs: 5000 })).toBe(true);
-    // Node 2's id is bound to the transport that registered it: a second one cannot take it.
-    expect(await codeOf(Dataplane.open({ node_id: 2, controller_addr: net.controller.realmUrl, protocol: 'memory' }))).toMatch(/^CONFIG_INVALID: .*node 2 .* already open in this realm/);
+    expect(await codeOf(Dataplane.open({ node_id: 2, controller_addr: net.controller.realmUrl, protocol: 'memory' }))).toMatch(/^CONTROLLER_REJECTED: .*node id 2 is already connected \(DUPLICATE_NODE\)/);
     expect(await unicast(net, 1, 2)).toBe(true);
     // A pipe that sends more than max_hello_bytes before its hello is cut off and counted.
     let closed: number | undefined;

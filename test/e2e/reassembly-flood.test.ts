@@ -71,9 +71,9 @@ describe('reassembly under floods (issue 12)', () => {
     const victim = new Agent({ node_id: 3, controller_addr: c.url, metrics_interval_ms: 0 });
     cleanup.push(() => victim.stop());
     const { privateNetworkPort: port3 } = await victim.call<{ privateNetworkPort: number }>('open');
-    const one = await Dataplane.open({ node_id: 1, controller_addr: c.url, metrics_interval_ms: 0 });
+    const one = await Dataplane.open({ node_id: 1, controller_addr: c.url, protocol: 'udp', metrics_interval_ms: 0 });
     cleanup.push(() => one.close());
-    const two = await Dataplane.open({ node_id: 2, controller_addr: c.url, metrics_interval_ms: 0 });
+    const two = await Dataplane.open({ node_id: 2, controller_addr: c.url, protocol: 'udp', metrics_interval_ms: 0 });
     cleanup.push(() => two.close());
     expect(await one.waitForTopologyReady({ timeoutMs: 10_000 })).toBe(true);
     expect(await victim.call('ready', { timeoutMs: 10_000 })).toBe(true);

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { Dataplane, PacketKind, PacketView, encodeDatagram, isNextminiError, startController, type Controller, type ControllerConfig } from 'nextmini';
+import { Dataplane, PacketKind, PacketView, encodeDatagram, startController, type Controller, type ControllerConfig } from 'nextmini';
 import { payloadFor } from './payload.mjs';
 import { relayHelloBytes } from '../helpers/raw-wire.js';
 
@@ -205,18 +205,6 @@ describe('relay transport', () => {
     ws.send(new TextEncoder().encode(''));
     expect(await ev).toMatchObject({ code: 4003 });
     expect(c2.status().relay).toMatchObject({ bound: [], bindsRejected: 1 });
-  });
-
-  it('relay and UDP nodes do not mix (PROTOCOL_MISMATCH)', async () => {
-    const c = await controller(MESH);
-    await relayNodes(c, [1]);
-    try {
-      await Dataplane.open({ node_id: 2, controller_addr: c.url, protocol: 'udp' });
-      expect.unreachable();
-    } catch (err) {
-      expect(isNextminiError(err, 'CONTROLLER_REJECTED')).toBe(true);
-      expect((err as Error).message).toMatch(/PROTOCOL_MISMATCH/);
-    }
   });
 
   it('closing a relay node right after a send lets the queued frames out', async () => {

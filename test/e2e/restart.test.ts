@@ -75,7 +75,7 @@ describe.each(stores)('controller restart on %s', (_name, dbSection) => {
     let child = await startChild(config);
     const nodes = await Promise.all(
       [1, 2, 3, 4].map(async (id) => {
-        const dp = await Dataplane.open({ node_id: id, controller_addr: `127.0.0.1:${port}`, metrics_interval_ms: 0 });
+        const dp = await Dataplane.open({ node_id: id, controller_addr: `127.0.0.1:${port}`, metrics_interval_ms: 0, protocol: 'udp' });
         cleanup.push(() => dp.close());
         return dp;
       }),
@@ -167,7 +167,7 @@ describe('deleteGroup', () => {
     const config = tempToml('controller.toml', configToml(port, `[db]\npath = "${dir}/state"`));
     let child = await startChild(config);
     const open = async (id: number) => {
-      const dp = await Dataplane.open({ node_id: id, controller_addr: `127.0.0.1:${port}`, metrics_interval_ms: 0 });
+      const dp = await Dataplane.open({ node_id: id, controller_addr: `127.0.0.1:${port}`, metrics_interval_ms: 0, protocol: 'udp' });
       cleanup.push(() => dp.close());
       return dp;
     };

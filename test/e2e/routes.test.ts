@@ -19,7 +19,7 @@ async function diamond(db?: { url: string }): Promise<{ c: Controller; n: Datapl
   cleanup.push(() => c.close());
   const n = await Promise.all(
     [1, 2, 3, 4].map(async (id) => {
-      const dp = await Dataplane.open({ node_id: id, controller_addr: c.url, metrics_interval_ms: 0 });
+      const dp = await Dataplane.open({ node_id: id, controller_addr: c.url, metrics_interval_ms: 0, protocol: 'udp' });
       cleanup.push(() => dp.close());
       return dp;
     }),

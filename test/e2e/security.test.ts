@@ -27,7 +27,7 @@ async function controller(cfg: Record<string, unknown> = {}): Promise<Controller
 }
 
 async function open(cfg: Record<string, unknown>, timeoutMs = 10_000): Promise<Dataplane> {
-  const dp = await Dataplane.open(cfg as never, { connectTimeoutMs: timeoutMs });
+  const dp = await Dataplane.open({ protocol: 'udp', ...cfg } as never, { connectTimeoutMs: timeoutMs });
   cleanup.push(() => dp.close());
   return dp;
 }
@@ -311,7 +311,7 @@ function createFrame(reqId: number, label: string): Uint8Array {
   const l = new TextEncoder().encode(label);
   const b = new Uint8Array(4 + 4 + 1 + 4 + l.length);
   const v = new DataView(b.buffer);
-  b.set([0x4e, 0x4d, 2, 7]);
+  b.set([0x4e, 0x4d, 3, 7]); // "NM", control protocol version 3, group-op
   v.setUint32(4, reqId);
   v.setUint8(8, 0);
   v.setUint32(9, l.length);

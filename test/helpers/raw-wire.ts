@@ -3,29 +3,28 @@
 import { createSocket, type Socket } from 'node:dgram';
 
 /**
- * A control-protocol hello, version 2: node id, link protocol (0 udp, 1 tcp, 2 relay), data
- * host and port, the relay token (relay only), a 32-byte client nonce and an empty proof (a
- * controller without auth_token).
+ * A control-protocol hello, version 3: node id, a list of one endpoint (link protocol: 0 udp,
+ * 1 tcp, 2 relay; data host and port), the relay token (empty = none), a 32-byte client nonce
+ * and an empty proof (a controller without auth_token).
  */
 export function helloBytes(nodeId: number, o: { protocol: 0 | 1 | 2; host: string; port: number; relayToken?: string }): Uint8Array {
   const enc = new TextEncoder();
   const host = enc.encode(o.host);
-  const tok = o.protocol === 2 ? enc.encode(o.relayToken ?? '') : undefined;
-  const b = new Uint8Array(4 + 4 + 1 + 4 + host.length + 2 + (tok ? 4 + tok.length : 0) + 4 + 32 + 4);
+  const tok = enc.encode(o.relayToken ?? '');
+  const b = new Uint8Array(4 + 4 + 4 + 1 + 4 + host.length + 2 + 4 + tok.length + 4 + 32 + 4);
   const v = new DataView(b.buffer);
-  b.set([0x4e, 0x4d, 2, 1]); // "NM", version 2, type hello
+  b.set([0x4e, 0x4d, 3, 1]); // "NM", version 3, type hello
   let at = 4;
   v.setUint32(at, nodeId);
+  v.setUint32((at += 4), 1); // one endpoint
   v.setUint8((at += 4), o.protocol);
   v.setUint32((at += 1), host.length);
   b.set(host, (at += 4));
   v.setUint16((at += host.length), o.port);
   at += 2;
-  if (tok) {
-    v.setUint32(at, tok.length);
-    b.set(tok, (at += 4));
-    at += tok.length;
-  }
+  v.setUint32(at, tok.length);
+  b.set(tok, (at += 4));
+  at += tok.length;
   v.setUint32(at, 32);
   v.setUint32(at + 4 + 32, 0);
   return b;

@@ -211,12 +211,15 @@ describe.each(backends)('store: %s', (kind, makeTarget) => {
 
   it('nodes: upsert keeps the last row, lastSeenMs to the millisecond', (ctx) =>
     withStore(ctx, async (s) => {
-      await s.putNode({ nodeId: 2, protocol: 'udp', dataHost: '127.0.0.1', dataPort: 4000, connected: true, lastSeenMs: 1_700_000_000_123 });
-      await s.putNode({ nodeId: 1, protocol: 'tcp', dataHost: 'h1', dataPort: 1, connected: true, lastSeenMs: 1_700_000_000_000 });
-      await s.putNode({ nodeId: 2, protocol: 'relay', dataHost: '::1', dataPort: 65535, connected: false, lastSeenMs: 1_700_000_009_999 });
+      const udp = { protocol: 'udp', host: '127.0.0.1', port: 4000 } as const;
+      const tcp = { protocol: 'tcp', host: 'h1', port: 1 } as const;
+      const several = [{ protocol: 'memory', host: 'realm/t', port: 0 }, { protocol: 'udp', host: '::1', port: 65535 }, { protocol: 'relay', host: '', port: 0 }] as const;
+      await s.putNode({ nodeId: 2, endpoints: [udp], connected: true, lastSeenMs: 1_700_000_000_123 });
+      await s.putNode({ nodeId: 1, endpoints: [tcp], connected: true, lastSeenMs: 1_700_000_000_000 });
+      await s.putNode({ nodeId: 2, endpoints: [...several], connected: false, lastSeenMs: 1_700_000_009_999 });
       expect((await s.load()).nodes).toEqual([
-        { nodeId: 1, protocol: 'tcp', dataHost: 'h1', dataPort: 1, connected: true, lastSeenMs: 1_700_000_000_000 },
-        { nodeId: 2, protocol: 'relay', dataHost: '::1', dataPort: 65535, connected: false, lastSeenMs: 1_700_000_009_999 },
+        { nodeId: 1, endpoints: [tcp], connected: true, lastSeenMs: 1_700_000_000_000 },
+        { nodeId: 2, endpoints: several, connected: false, lastSeenMs: 1_700_000_009_999 },
       ]);
     }));
 
@@ -296,7 +299,7 @@ describe.each(backends)('store: %s', (kind, makeTarget) => {
       await s.createGroup(group(3));
       await s.putLink({ srcNodeId: 1, dstNodeId: 2, params: { delay_ms: 5 } });
       await s.putRoute({ srcNodeId: 1, dstNodeId: 3, route: [1, 2, 3] });
-      await s.putNode({ nodeId: 1, protocol: 'udp', dataHost: '127.0.0.1', dataPort: 5000, connected: true, lastSeenMs: 1_234_567 });
+      await s.putNode({ nodeId: 1, endpoints: [{ protocol: 'udp', host: '127.0.0.1', port: 5000 }], connected: true, lastSeenMs: 1_234_567 });
       await s.insertMetrics([{ atMs: 5000, nodeId: 1, name: 'x', value: 1, neighbor: 3 }]);
       const before = await s.load();
       await s.close();

@@ -17,7 +17,7 @@ const STATUS: ControllerStatus = {
   expected: [1, 2, 3],
   connected: [1, 3],
   topologyReady: false,
-  relay: { bound: [3], framesForwarded: 10, bytesForwarded: 1000, dropsUnknownNode: 1, dropsBackpressure: 0, dropsMalformed: 2, bindsRejected: 0 },
+  relay: { bound: [3], framesForwarded: 10, bytesForwarded: 1000, dropsUnknownNode: 1, dropsBackpressure: 0, dropsMalformed: 2, bindsRejected: 0, bridge: { faces: [{ nodeId: 3, port: 40000 }], toRelay: 4, toUdp: 5, dropsUnknownSource: 1, sendErrors: 0 } },
   store: 'memory',
   storeLocation: 'memory',
   groups: 2,

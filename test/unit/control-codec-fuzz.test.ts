@@ -28,9 +28,10 @@ function samples(): ControlMessage[] {
     { neighbor: 3, params: new Float64Array(0) },
   ];
   return [
-    { t: 'hello', nodeId: 1, protocol: 'udp', dataHost: '127.0.0.1', dataPort: 4000, clientNonce: new Uint8Array(16).fill(9), proof: new Uint8Array(0) },
-    { t: 'hello', nodeId: 0xffffffff, protocol: 'relay', dataHost: 'höst', dataPort: 65535, relayToken: 'tok', clientNonce: bytes(1, 2), proof: new Uint8Array(32).fill(3) },
-    { t: 'hello', nodeId: 2, protocol: 'tcp', dataHost: '', dataPort: 0, clientNonce: bytes(), proof: bytes(7) },
+    { t: 'hello', nodeId: 1, endpoints: [{ protocol: 'udp', host: '127.0.0.1', port: 4000 }], clientNonce: new Uint8Array(16).fill(9), proof: new Uint8Array(0) },
+    { t: 'hello', nodeId: 0xffffffff, endpoints: [{ protocol: 'relay', host: 'höst', port: 65535 }], relayToken: 'tok', clientNonce: bytes(1, 2), proof: new Uint8Array(32).fill(3) },
+    { t: 'hello', nodeId: 2, endpoints: [{ protocol: 'tcp', host: '', port: 0 }], clientNonce: bytes(), proof: bytes(7) },
+    { t: 'hello', nodeId: 3, endpoints: [{ protocol: 'memory', host: 'r/t', port: 0 }, { protocol: 'udp', host: '0.0.0.0', port: 1 }, { protocol: 'tcp', host: '::', port: 2 }, { protocol: 'relay', host: '', port: 0 }], relayToken: 'x', clientNonce: bytes(), proof: bytes() },
     { t: 'challenge', nonce: new Uint8Array(16).fill(5), authRequired: true },
     { t: 'challenge', nonce: bytes(), authRequired: false },
     { t: 'welcome', proof: bytes(1, 2, 3), maxFrameBytes: 1 << 20, maxLabelBytes: 256 },
@@ -40,7 +41,7 @@ function samples(): ControlMessage[] {
     { t: 'reject', code: 'LIMIT', message: '' },
     {
       t: 'snapshot', generation: 4, userSpaceBase: 0xe0000100, operatingMode: 'max',
-      peers: [{ nodeId: 1, host: '10.0.0.1', port: 9000 }, { nodeId: 2, host: '::1', port: 1 }],
+      peers: [{ nodeId: 1, protocol: 'udp', host: '10.0.0.1', port: 9000 }, { nodeId: 2, protocol: 'relay', host: '', port: 0 }, { nodeId: 3, protocol: 'memory', host: 'a/b', port: 0 }],
       neighbors: [2, 3], nodes: [1, 2, 3], routeTable: bytes(1, 1, 0, 0, 0, 0), topologyReady: true,
       links, mcastTable: bytes(1, 2, 0, 0, 0, 0), groups: [group],
     },
@@ -76,8 +77,8 @@ function outcome(input: Uint8Array): string {
   }
 }
 
-/** A frame of the given type whose body is `body` (version 2, magic "NM"). */
-const framed = (type: number, ...body: number[]) => bytes(0x4e, 0x4d, 2, type, ...body);
+/** A frame of the given type whose body is `body` (version 3, magic "NM"). */
+const framed = (type: number, ...body: number[]) => bytes(0x4e, 0x4d, 3, type, ...body);
 const u32 = (v: number) => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 
 describe('control codec: malformed input is MALFORMED_PACKET', () => {
@@ -115,10 +116,13 @@ describe('control codec: malformed input is MALFORMED_PACKET', () => {
   });
 
   it('enums out of range: operating mode (any byte but 1 was read as normal), protocol, reject code, group op, type', () => {
-    const s = encode(samples()[10]!);
+    const s = encode(samples().find((m) => m.t === 'snapshot')!);
     s[12] = 2; // operating mode, after magic, version, type, generation, userSpaceBase
     expect(outcome(s)).toBe('MALFORMED_PACKET');
-    expect(outcome(framed(1, ...u32(1), 3))).toBe('MALFORMED_PACKET'); // protocol 3
+    expect(outcome(framed(1, ...u32(1), ...u32(1), 4))).toBe('MALFORMED_PACKET'); // protocol 4
+    const twice = { t: 'hello', nodeId: 1, endpoints: [{ protocol: 'udp', host: 'a', port: 1 }, { protocol: 'udp', host: 'b', port: 2 }], clientNonce: bytes(), proof: bytes() } as const;
+    expect(outcome(encode({ ...twice, endpoints: [...twice.endpoints] }))).toBe('MALFORMED_PACKET'); // a protocol listed twice
+    expect(outcome(framed(1, ...u32(1), ...u32(5)))).toBe('MALFORMED_PACKET'); // more endpoints than protocols
     expect(outcome(framed(2, 7, ...u32(0)))).toBe('MALFORMED_PACKET'); // reject code 7
     expect(outcome(framed(7, ...u32(1), 5, ...u32(1)))).toBe('MALFORMED_PACKET'); // group op 5
     expect(outcome(framed(0))).toBe('MALFORMED_PACKET');
@@ -134,7 +138,7 @@ describe('control codec: malformed input is MALFORMED_PACKET', () => {
 
   it('framing, lengths, counts and trailing bytes', () => {
     expect(outcome(bytes())).toBe('MALFORMED_PACKET');
-    expect(outcome(bytes(0x4e, 0x4d, 2))).toBe('MALFORMED_PACKET');
+    expect(outcome(bytes(0x4e, 0x4d, 3))).toBe('MALFORMED_PACKET');
     expect(outcome(bytes(0x4e, 0x4e, 2, 5))).toBe('MALFORMED_PACKET');
     expect(outcome(bytes(0x4e, 0x4d, 1, 5))).toBe('MALFORMED_PACKET'); // another version
     expect(outcome(framed(5, 0))).toBe('MALFORMED_PACKET'); // topology-ready + trailing byte
@@ -258,7 +262,7 @@ describe('control codec fuzz', () => {
       if (rng.below(16) === 0) {
         // Random bytes, usually behind a valid head so the body decoders see them.
         input = Uint8Array.from({ length: rng.below(64) }, () => rng.below(256));
-        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 2, 1 + rng.below(15), ...input]);
+        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 3, 1 + rng.below(15), ...input]);
       } else {
         input = mutate(rng, pool[rng.below(pool.length)]!, pool[rng.below(pool.length)]!);
       }

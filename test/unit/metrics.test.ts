@@ -51,8 +51,8 @@ function fakeStats(packetsSent = 42): DataplaneStats {
     queued: 5,
     drops: { ...DROPS },
     links: [
-      { neighbor: 2, bytesSent: 1000, packetsSent: 10, dropsLoss: 1, dropsQueue: 2, queueDepth: 3, inFlight: 4, measuredRate: 1234.5 },
-      { neighbor: 3, bytesSent: 2000, packetsSent: 20, dropsLoss: 0, dropsQueue: 0, queueDepth: 0, inFlight: 0, measuredRate: 0 },
+      { neighbor: 2, transport: 'udp', emulated: true, bytesSent: 1000, packetsSent: 10, dropsLoss: 1, dropsQueue: 2, queueDepth: 3, inFlight: 4, measuredRate: 1234.5 },
+      { neighbor: 3, transport: 'udp', emulated: true, bytesSent: 2000, packetsSent: 20, dropsLoss: 0, dropsQueue: 0, queueDepth: 0, inFlight: 0, measuredRate: 0 },
     ],
     sessions: { active: 1, completed: 2, failed: 3 },
   };

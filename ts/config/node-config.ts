@@ -10,11 +10,14 @@ export interface NodeConfig {
   /** The controller, as `host:port`, a `ws://` / `wss://` URL, or `realm://<id>` (a controller in this realm, `Controller.realmUrl`). */
   controller_addr: string;
   /**
-   * Link protocol between nodes: "udp", "tcp", "relay" (datagrams over a WebSocket through
-   * the controller; the only one in browsers), or "memory" (nodes in this JavaScript realm;
-   * Node, Deno, Bun). Default "udp" (browsers: "relay").
+   * The link transports this node speaks: one, or a list in order of preference. "memory"
+   * (nodes in the same JavaScript realm), "udp", "tcp" (opt-in), "relay" (datagrams over a
+   * WebSocket through the controller; the socket-free one). For each peer the controller picks
+   * the best both speak: memory, then tcp, then udp, then the relay; a UDP node and a
+   * relay-only node are joined by the controller's UDP bridge. Default: Node and Bun
+   * ["memory", "udp", "relay"]; Deno and browsers ["memory", "relay"].
    */
-  protocol?: 'udp' | 'tcp' | 'relay' | 'memory';
+  protocol?: LinkProtocol | LinkProtocol[];
   /** Address the data socket binds to. Default "127.0.0.1". */
   private_network_addr?: string;
   /** Port the data socket binds to; 0 picks a free one. Default 0. */
@@ -82,11 +85,18 @@ export interface LosslessRuntimeConfig {
   idle_timeout_ms?: number;
 }
 
+export type LinkProtocol = 'udp' | 'tcp' | 'relay' | 'memory';
+export const LINK_PROTOCOLS: readonly LinkProtocol[] = ['memory', 'udp', 'tcp', 'relay'];
+
 export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr'>> &
-  Pick<NodeConfig, 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr'> & { lossless_runtime_config: LosslessRuntimeConfig };
+  Pick<NodeConfig, 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr'> & {
+    lossless_runtime_config: LosslessRuntimeConfig;
+    /** `protocol` as a list (one entry when it was a string), without repeats. */
+    protocols: LinkProtocol[];
+  };
 
 export const NODE_DEFAULTS = {
-  protocol: 'udp',
+  protocol: ['memory', 'udp', 'relay'] as LinkProtocol[],
   private_network_addr: '127.0.0.1',
   private_network_port: 0,
   mtu: 1400,
@@ -103,7 +113,23 @@ export const NODE_DEFAULTS = {
   tcp_max_connections_per_peer: 4,
   tcp_idle_timeout_ms: 300_000,
   tcp_frame_timeout_ms: 10_000,
-} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr'>;
+} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'protocols'>;
+
+/** `protocol`: a string or a non-empty list of distinct protocols. */
+function readProtocols(r: TableReader): LinkProtocol[] {
+  const v = r.raw('protocol');
+  if (v === undefined) return [...NODE_DEFAULTS.protocol];
+  const choices = LINK_PROTOCOLS.map((c) => JSON.stringify(c)).join(', ');
+  const list = Array.isArray(v) ? v : [v];
+  if (list.length === 0) throw r.fail('protocol', `must name at least one of ${choices}`);
+  for (const p of list) {
+    if (typeof p !== 'string' || !(LINK_PROTOCOLS as readonly string[]).includes(p)) {
+      throw r.fail('protocol', `must be one of ${choices} or a list of them, got ${JSON.stringify(p)}${Array.isArray(v) ? ' in the list' : ''}`);
+    }
+  }
+  if (new Set(list).size !== list.length) throw r.fail('protocol', `lists a protocol twice: ${JSON.stringify(v)}`);
+  return list as LinkProtocol[];
+}
 
 const log = logger('config');
 
@@ -113,7 +139,8 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
   const cfg: ResolvedNodeConfig = {
     node_id: r.int('node_id', { min: 1, max: 0xffff_fffe }),
     controller_addr: r.str('controller_addr'),
-    protocol: r.oneOf('protocol', ['udp', 'tcp', 'relay', 'memory'] as const, { default: NODE_DEFAULTS.protocol }),
+    protocol: (r.raw('protocol') as LinkProtocol | LinkProtocol[] | undefined) ?? [...NODE_DEFAULTS.protocol],
+    protocols: readProtocols(r),
     private_network_addr: r.str('private_network_addr', { default: NODE_DEFAULTS.private_network_addr }),
     private_network_port: r.int('private_network_port', { min: 0, max: 65535, default: NODE_DEFAULTS.private_network_port }),
     mtu: r.int('mtu', { min: 128, max: 65_535, default: NODE_DEFAULTS.mtu }),

@@ -6,8 +6,24 @@ export type Protocol = 'udp' | 'tcp' | 'relay' | 'memory';
 const PROTOCOLS: Protocol[] = ['udp', 'tcp', 'relay', 'memory'];
 export type OperatingMode = 'normal' | 'max';
 
+/**
+ * One transport a node speaks and where it listens on it: a socket address (udp, tcp), nothing
+ * (relay: addressed by node id through the controller), or the node's memory transport id
+ * ("<realm id>/<transport id>": only nodes in the same JavaScript realm reach it).
+ */
+export interface Endpoint {
+  protocol: Protocol;
+  host: string;
+  port: number;
+}
+
+/**
+ * How the recipient reaches one peer: the transport the controller chose for the pair (the
+ * best both speak, or a bridge) and the peer's address on it.
+ */
 export interface PeerAddress {
   nodeId: number;
+  protocol: Protocol;
   host: string;
   port: number;
 }
@@ -16,12 +32,11 @@ export interface PeerAddress {
 export interface Hello {
   t: 'hello';
   nodeId: number;
-  protocol: Protocol;
-  dataHost: string;
-  dataPort: number;
+  /** Every transport the node speaks, at most one per protocol, in the node's order of preference. */
+  endpoints: Endpoint[];
   /**
-   * Relay nodes only: a secret the node proves on its relay connection, so that no other
-   * connection can bind this node id. Encoded only with protocol "relay".
+   * Nodes that speak the relay: a secret the node proves on its relay connection, so that no
+   * other connection can bind this node id (empty on the wire = none).
    */
   relayToken?: string;
   /** Fresh random bytes of the node's (NONCE_BYTES), bound into both proofs. */
@@ -210,8 +225,12 @@ const OPERATING_MODES: readonly OperatingMode[] = ['normal', 'max'];
 const ERROR_CODE_SHAPE = /^[A-Z][A-Z_]{0,63}$/;
 const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED', 'UNAUTHORIZED', 'LIMIT'];
 
-const writePeer = (w: Writer, p: PeerAddress) => w.u32(p.nodeId).str(p.host).u16(p.port);
-const readPeer = (r: Reader): PeerAddress => ({ nodeId: r.u32(), host: r.str(), port: r.u16() });
+const writePeer = (w: Writer, p: PeerAddress) => w.u32(p.nodeId).u8(PROTOCOLS.indexOf(p.protocol)).str(p.host).u16(p.port);
+const readPeer = (r: Reader): PeerAddress => ({ nodeId: r.u32(), protocol: r.enumU8(PROTOCOLS, 'link protocol'), host: r.str(), port: r.u16() });
+const writeEndpoint = (w: Writer, e: Endpoint) => w.u8(PROTOCOLS.indexOf(e.protocol)).str(e.host).u16(e.port);
+const readEndpoint = (r: Reader): Endpoint => ({ protocol: r.enumU8(PROTOCOLS, 'link protocol'), host: r.str(), port: r.u16() });
+/** A node speaks each protocol at most once; four protocols exist. */
+const MAX_ENDPOINTS = PROTOCOLS.length;
 const writeGroup = (w: Writer, g: GroupDirEntry) => w.u32(g.groupId).u32(g.groupIp).u32(g.srcNodeId).str(g.label);
 const readGroup = (r: Reader): GroupDirEntry => ({ groupId: r.u32(), groupIp: r.u32(), srcNodeId: r.u32(), label: r.str() });
 const writeTree = (w: Writer, t: TreeSpec) => w.u16(t.treeId).u32(t.weight).array(t.edges, (w2, [a, b]) => w2.u32(a).u32(b));
@@ -223,8 +242,7 @@ export function encode(m: ControlMessage): Uint8Array {
   const w = frame(TYPE[m.t]);
   switch (m.t) {
     case 'hello':
-      w.u32(m.nodeId).u8(PROTOCOLS.indexOf(m.protocol)).str(m.dataHost).u16(m.dataPort);
-      if (m.protocol === 'relay') w.str(m.relayToken ?? '');
+      w.u32(m.nodeId).array(m.endpoints, writeEndpoint).str(m.relayToken ?? '');
       w.bytes(m.clientNonce).bytes(m.proof);
       break;
     case 'challenge':
@@ -292,12 +310,10 @@ export function decode(bytes: Uint8Array): ControlMessage {
   switch (type) {
     case TYPE.hello: {
       const nodeId = r.u32();
-      const protocol = r.enumU8(PROTOCOLS, 'link protocol');
-      const hello = { t: 'hello', nodeId, protocol, dataHost: r.str(), dataPort: r.u16() } as Hello;
-      if (protocol === 'relay') hello.relayToken = r.str();
-      hello.clientNonce = r.bytes();
-      hello.proof = r.bytes();
-      m = hello;
+      const endpoints = r.array(readEndpoint, MAX_ENDPOINTS);
+      if (new Set(endpoints.map((e) => e.protocol)).size !== endpoints.length) throw new NextminiError('MALFORMED_PACKET', 'hello lists a protocol twice');
+      const relayToken = r.str();
+      m = { t: 'hello', nodeId, endpoints, ...(relayToken ? { relayToken } : {}), clientNonce: r.bytes(), proof: r.bytes() };
       break;
     }
     case TYPE.challenge:

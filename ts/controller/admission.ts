@@ -40,20 +40,20 @@ export async function verifyHello(sec: SecurityConfig, hello: Hello, serverNonce
 const WILDCARDS = new Set(['', '0.0.0.0', '::', '[::]']);
 
 /**
- * The data address to hand to other nodes for this hello, or why it is refused. The controller
- * vouches only for the address the node connected from, or the `[[nodes]] public_network_addr`
- * configured for it; a wildcard bind address is replaced by the connection's address.
+ * The data address (of a UDP or TCP endpoint) to hand to other nodes for node `id`, or why it
+ * is refused. The controller vouches only for the address the node connected from, or the
+ * `[[nodes]] public_network_addr` configured for it; a wildcard bind address is replaced by the
+ * connection's address. (Relay and memory endpoints carry no address: the relay addresses
+ * nodes by id, and memory reaches only transports in the same JavaScript realm.)
  */
-export function vouchDataHost(sec: SecurityConfig, hello: Hello, remote: string): { host: string } | { error: string } {
-  if (hello.protocol === 'relay' || hello.protocol === 'memory') return { host: hello.dataHost }; // addressed by id (relay, in-realm memory)
-  const host = hello.dataHost;
+export function vouchDataHost(sec: SecurityConfig, id: number, host: string, remote: string): { host: string } | { error: string } {
   if (WILDCARDS.has(host)) return { host: remote };
-  if (host === remote || sec.publicAddrs.get(hello.nodeId) === host || sec.allowAnyDataHost) return { host };
-  const configured = sec.publicAddrs.get(hello.nodeId);
+  if (host === remote || sec.publicAddrs.get(id) === host || sec.allowAnyDataHost) return { host };
+  const configured = sec.publicAddrs.get(id);
   return {
     error:
-      `node ${hello.nodeId} announces the data address ${host}, but connected from ${remote || 'an unknown address'}; ` +
+      `node ${id} announces the data address ${host}, but connected from ${remote || 'an unknown address'}; ` +
       `the controller hands out only addresses it can vouch for: the connection's own${configured ? ` or ${configured} ([[nodes]] public_network_addr)` : ''}. ` +
-      `Set [[nodes]] public_network_addr = "${host}" for node ${hello.nodeId} in the controller config, or allow_any_data_host = true`,
+      `Set [[nodes]] public_network_addr = "${host}" for node ${id} in the controller config, or allow_any_data_host = true`,
   };
 }

@@ -40,6 +40,11 @@ export interface RelayStatus {
   dropsMalformed: number;
   /** Relay connections refused: no such relay node, wrong token, or no token in time. */
   bindsRejected: number;
+  /**
+   * The UDP bridge between UDP nodes and relay-only nodes: relay nodes with a UDP face, and
+   * datagrams passed each way (frames the bridge passes count in framesForwarded too).
+   */
+  bridge: { faces: { nodeId: number; port: number }[]; toRelay: number; toUdp: number; dropsUnknownSource: number; sendErrors: number };
 }
 
 export interface ControllerStatus {

@@ -18,7 +18,7 @@ import { withConfigFile } from '../config/reader.js';
 import { checkOptions } from '../options.js';
 import { loadTomlOrObject } from '../config/load.js';
 import { resolveControllerConfig, type ControllerConfig, type ResolvedControllerConfig } from '../config/controller-config.js';
-import { decode, encode, frameVersion, type GroupOp, type Hello, type LinkEntry, type MetricSample, type Reject } from '../control/messages.js';
+import { decode, encode, frameVersion, type Endpoint, type GroupOp, type Hello, type LinkEntry, type PeerAddress, type MetricSample, type Reject } from '../control/messages.js';
 import { checkLinkParams, fromInput, isNeutral, toCoreParams, type LinkParamsConfig } from '../config/link-config.js';
 import { CONTROL_VERSION } from '../control/codec.js';
 import type { ClearRoutesArgs, ControllerApi, ControllerStatus, MetricRow, MetricsQuery, SetLinkArgs, SetRoutesArgs } from './api.js';
@@ -36,6 +36,8 @@ import { tokenFor, verifyHello, vouchDataHost, type HelloVerdict } from './admis
 import { capBytes, PendingLimiter, remoteAddress, terminateSoon } from './guard.js';
 import { freshLinkKeys, wrapKeySync } from './link-keys.js';
 import { registerRealmController, type PipeEnd } from '../control/realm.js';
+import { chooseLink, describeEndpoints } from './link-choice.js';
+import { UdpBridge } from './udp-bridge.js';
 
 export type { ControllerStatus, RelayStatus, SetLinkArgs, SetRoutesArgs, ClearRoutesArgs } from './api.js';
 
@@ -55,6 +57,8 @@ const METRICS_MAX_WRITES = 64;
 interface Member {
   ws: WebSocket;
   hello: Hello;
+  /** The controller's address on this node's control connection: where it reaches the UDP bridge. */
+  local: string;
   generation: number;
   linksUpGeneration: number;
   /** The bound relay connection of a relay node. */
@@ -111,7 +115,13 @@ export class Controller implements ControllerApi {
    * Snapshots list it for nodes not connected right now: after a controller restart, the first
    * nodes to say hello again must still reach the others, whose data sockets never went away.
    */
-  readonly #lastKnown = new Map<number, { host: string; port: number; protocol: string }>();
+  readonly #lastKnown = new Map<number, Endpoint[]>();
+  /** Nodes by their UDP data address ("host:port"), for the bridge to tell who sent a datagram. */
+  readonly #udpAt = new Map<string, number>();
+  /** Relay-only nodes' UDP faces (Node only; absent where the controller cannot open sockets). */
+  #bridge: UdpBridge | undefined;
+  /** Pairs already warned about having no transport in common ("a<b"). */
+  readonly #unreachableWarned = new Set<string>();
   /** Emulation per directed link, keyed "src>dst"; absent = none. */
   readonly #links = new Map<string, LinkParamsConfig>();
   readonly #groups: GroupBook;
@@ -161,6 +171,15 @@ export class Controller implements ControllerApi {
       () => this.#members.values(),
       HELLO_TIMEOUT_MS,
     );
+    const bridge = new UdpBridge(cfg.host, {
+      nodeAt: (host, port) => this.#udpAt.get(`${host.startsWith('::ffff:') ? host.slice(7) : host}:${port}`),
+      toRelay: (dst, src, datagram) => this.#relay.deliver(dst, src, datagram),
+    });
+    this.#bridge = bridge;
+    this.#relay.fallback = (src, dst, datagram) => {
+      const ep = this.#members.get(dst)?.hello.endpoints.find((e) => e.protocol === 'udp');
+      return ep !== undefined && bridge.send(src, ep.host, ep.port, datagram);
+    };
     this.#initLinks();
     const sec = cfg.security;
     this.#pending = new PendingLimiter(sec.limits.maxPendingPerAddress, sec.limits.maxPendingTotal);
@@ -208,7 +227,8 @@ export class Controller implements ControllerApi {
           serveAdmin(ws, this, { token: sec.adminToken, disabled: this.#adminDisabled(), onAuthenticated: proven, onRefused: () => this.#refused++, timeoutMs: HELLO_TIMEOUT_MS }),
         );
       } else {
-        this.#server.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, addr, proven));
+        const local = (socket as Socket).localAddress ?? '127.0.0.1';
+        this.#server.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, addr, local.startsWith('::ffff:') ? local.slice(7) : local, proven));
       }
     });
   }
@@ -293,7 +313,7 @@ export class Controller implements ControllerApi {
     if (state.routes.length) this.#routes.commit(this.#adoptRows(state.routes, 'routes table').next);
     this.#groups.restore(state.groups, where);
     for (const n of state.nodes) {
-      if (this.#expected.has(n.nodeId)) this.#lastKnown.set(n.nodeId, { host: n.dataHost, port: n.dataPort, protocol: n.protocol });
+      if (this.#expected.has(n.nodeId)) this.#lastKnown.set(n.nodeId, n.endpoints);
       // A controller killed without closing left its nodes marked connected; they say hello again.
       if (n.connected) await this.#store.putNode({ ...n, connected: false });
     }
@@ -624,7 +644,7 @@ export class Controller implements ControllerApi {
       expected: [...this.#expected],
       connected: [...this.#members.keys()].sort((a, b) => a - b),
       topologyReady: this.#ready,
-      relay: this.#relay.status(),
+      relay: { ...this.#relay.status(), bridge: { faces: this.#bridge?.faces() ?? [], ...(this.#bridge?.counters ?? { toRelay: 0, toUdp: 0, dropsUnknownSource: 0, sendErrors: 0 }) } },
       store: this.#store.kind,
       storeLocation: this.#store.location,
       groups: this.#groups.size,
@@ -655,7 +675,7 @@ export class Controller implements ControllerApi {
     });
     this.#pipes.add(end);
     end.on('close', () => this.#pipes.delete(end));
-    this.#accept(end as unknown as WebSocket, '127.0.0.1', uncap);
+    this.#accept(end as unknown as WebSocket, '127.0.0.1', '127.0.0.1', uncap);
   }
 
   /** @internal the secret node `id` proves (startNetwork hands it to the nodes it starts). */
@@ -663,7 +683,8 @@ export class Controller implements ControllerApi {
     return tokenFor(this.#cfg.security, id);
   }
 
-  #accept(ws: WebSocket, remote: string, proven: () => void): void {
+  /** `remote`: the node's address on this connection; `local`: the controller's. */
+  #accept(ws: WebSocket, remote: string, local: string, proven: () => void): void {
     let member: Member | undefined;
     let verifying = false;
     const helloTimer = setTimeout(() => {
@@ -698,7 +719,7 @@ export class Controller implements ControllerApi {
               return this.#reject(ws, 'UNAUTHORIZED', verdict.message);
             }
             clearTimeout(helloTimer);
-            member = this.#admit(ws, hello, verdict, remote);
+            member = this.#admit(ws, hello, verdict, remote, local);
             if (member) proven();
           },
           (err: unknown) => this.#reject(ws, 'UNAUTHORIZED', `could not check the proof: ${(err as Error).message}`),
@@ -718,6 +739,8 @@ export class Controller implements ControllerApi {
       clearTimeout(helloTimer);
       if (member && this.#members.get(member.hello.nodeId) === member) {
         this.#members.delete(member.hello.nodeId);
+        this.#forgetUdp(member.hello);
+        this.#bridge?.close(member.hello.nodeId);
         // A relay connection lives no longer than its node's membership.
         member.relay?.close(4003, 'node left');
         member.relay = undefined;
@@ -734,7 +757,7 @@ export class Controller implements ControllerApi {
   #noteNode(h: Hello, connected: boolean): void {
     if (this.#closed) return;
     this.#store
-      .putNode({ nodeId: h.nodeId, protocol: h.protocol, dataHost: h.dataHost, dataPort: h.dataPort, connected, lastSeenMs: Date.now() })
+      .putNode({ nodeId: h.nodeId, endpoints: h.endpoints, connected, lastSeenMs: Date.now() })
       .catch((err: unknown) => log.warn(`could not store node ${h.nodeId}: ${(err as Error).message}`));
   }
 
@@ -744,7 +767,7 @@ export class Controller implements ControllerApi {
     terminateSoon(ws);
   }
 
-  #admit(ws: WebSocket, hello: Hello, verdict: HelloVerdict & { ok: true }, remote: string): Member | undefined {
+  #admit(ws: WebSocket, hello: Hello, verdict: HelloVerdict & { ok: true }, remote: string, local: string): Member | undefined {
     const id = hello.nodeId;
     if (!this.#expected.has(id)) {
       this.#reject(ws, 'UNKNOWN_NODE', `node id ${id} is not in the topology (nodes are ${describeIds([...this.#expected])})`);
@@ -754,34 +777,37 @@ export class Controller implements ControllerApi {
       this.#reject(ws, 'DUPLICATE_NODE', `node id ${id} is already connected`);
       return undefined;
     }
-    const other = this.#members.values().next().value;
-    if (other && other.hello.protocol !== hello.protocol) {
-      this.#reject(ws, 'PROTOCOL_MISMATCH', `node ${id} uses ${hello.protocol} links but the connected nodes use ${other.hello.protocol}`);
+    if (hello.endpoints.length === 0) {
+      this.#reject(ws, 'MALFORMED', `node ${id} announces no transport`);
       return undefined;
     }
-    const vouched = vouchDataHost(this.#cfg.security, hello, remote);
-    if ('error' in vouched) {
-      this.#refused++;
-      this.#reject(ws, 'UNAUTHORIZED', vouched.error);
-      return undefined;
-    }
-    hello.dataHost = vouched.host;
-    if (hello.protocol !== 'relay' && hello.protocol !== 'memory') {
+    // Socket addresses are handed out only as the controller can vouch for them.
+    for (const ep of hello.endpoints) {
+      if (ep.protocol !== 'udp' && ep.protocol !== 'tcp') continue;
+      const vouched = vouchDataHost(this.#cfg.security, id, ep.host, remote);
+      if ('error' in vouched) {
+        this.#refused++;
+        this.#reject(ws, 'UNAUTHORIZED', vouched.error);
+        return undefined;
+      }
+      ep.host = vouched.host;
       // Two nodes at one data address would let one receive (and be credited with) the other's traffic.
       for (const [other, m] of this.#members) {
-        if (m.hello.protocol !== 'relay' && m.hello.protocol !== 'memory' && m.hello.dataHost === hello.dataHost && m.hello.dataPort === hello.dataPort) {
+        if (m.hello.endpoints.some((e) => e.protocol === ep.protocol && e.host === ep.host && e.port === ep.port)) {
           this.#refused++;
-          this.#reject(ws, 'UNAUTHORIZED', `node ${id} announces the data address ${hello.dataHost}:${hello.dataPort}, which is node ${other}'s`);
+          this.#reject(ws, 'UNAUTHORIZED', `node ${id} announces the ${ep.protocol} data address ${ep.host}:${ep.port}, which is node ${other}'s`);
           return undefined;
         }
       }
     }
-    const member: Member = { ws, hello, generation: 0, linksUpGeneration: -1, keySeq: 0, ...(verdict.kek ? { kek: verdict.kek } : {}) };
+    const member: Member = { ws, hello, local, generation: 0, linksUpGeneration: -1, keySeq: 0, ...(verdict.kek ? { kek: verdict.kek } : {}) };
     this.#members.set(id, member);
+    const udp = hello.endpoints.find((e) => e.protocol === 'udp');
+    if (udp) this.#udpAt.set(`${udp.host}:${udp.port}`, id);
     ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof, maxFrameBytes: this.#cfg.security.limits.maxFrameBytes, maxLabelBytes: this.#cfg.security.limits.maxLabelBytes }));
     if (member.kek) this.#rotateKeys(member);
-    this.#lastKnown.set(id, { host: hello.dataHost, port: hello.dataPort, protocol: hello.protocol });
-    log.info(`node ${id} joined from ${hello.dataHost}:${hello.dataPort} (${hello.protocol})`);
+    this.#lastKnown.set(id, hello.endpoints);
+    log.info(`node ${id} joined, speaking ${describeEndpoints(hello.endpoints)}`);
     this.#noteNode(hello, true);
     // The joiner needs everything. The others need only its address, and only those that
     // exchange datagrams with it directly (its neighbours; max-mode nodes, which reach
@@ -789,7 +815,59 @@ export class Controller implements ControllerApi {
     // per neighbour.
     this.#markDirty(id);
     for (const n of this.#directPeers(id)) this.#markPeer(n, id);
+    if (this.#bridge && hello.relayToken && !udp) this.#openFace(member);
     return member;
+  }
+
+  /**
+   * Opens a relay-only node's UDP face, then tells it and its peers of the links that opens
+   * (UDP peers reach it at the face; it reaches them over the relay).
+   */
+  #openFace(member: Member): void {
+    const id = member.hello.nodeId;
+    void this.#bridge!.open(id).then((port) => {
+      if (this.#members.get(id) !== member) {
+        this.#bridge?.close(id);
+        return;
+      }
+      if (port === undefined) return;
+      for (const n of this.#directPeers(id)) {
+        this.#markPeer(n, id);
+        this.#markPeer(id, n);
+      }
+    });
+  }
+
+  #forgetUdp(h: Hello): void {
+    const udp = h.endpoints.find((e) => e.protocol === 'udp');
+    const key = udp && `${udp.host}:${udp.port}`;
+    if (key && this.#udpAt.get(key) === h.nodeId) this.#udpAt.delete(key);
+  }
+
+  /**
+   * How `m`'s node reaches `peer` (by its last known transports), or undefined: not known yet,
+   * or no transport in common (warned once per pair).
+   */
+  #linkTo(m: Member, peer: number): PeerAddress | undefined {
+    const theirs = this.#lastKnown.get(peer);
+    if (!theirs) return undefined;
+    const self = m.hello.nodeId;
+    const bridge = this.#bridge;
+    const link = chooseLink(self, m.hello.endpoints, peer, theirs, (relayNode) => {
+      const port = bridge?.port(relayNode);
+      return port === undefined ? undefined : { host: m.local, port };
+    });
+    if (!link) {
+      const key = self < peer ? `${self}<${peer}` : `${peer}<${self}`;
+      if (!this.#unreachableWarned.has(key)) {
+        this.#unreachableWarned.add(key);
+        log.warn(
+          `nodes ${self} and ${peer} have no transport in common (node ${self}: ${describeEndpoints(m.hello.endpoints)}; node ${peer}: ${describeEndpoints(theirs)}), ` +
+            `and no bridge joins them (the controller bridges only UDP and the relay); give one of them a protocol the other speaks`,
+        );
+      }
+    }
+    return link;
   }
 
   /** Nodes that `id` exchanges datagrams with directly: its neighbours, or everyone in max mode. */
@@ -853,8 +931,8 @@ export class Controller implements ControllerApi {
         if (!m || this.#dirty.has(n)) continue; // the snapshot has them
         const peers = [];
         for (const p of ids) {
-          const a = this.#lastKnown.get(p);
-          if (a && a.protocol === m.hello.protocol) peers.push({ nodeId: p, host: a.host, port: a.port });
+          const link = this.#linkTo(m, p);
+          if (link) peers.push(link);
         }
         if (!peers.length) continue;
         m.generation++;
@@ -873,8 +951,8 @@ export class Controller implements ControllerApi {
     // Only the peers it exchanges datagrams with directly: O(degree), not O(N).
     const peers = [];
     for (const nodeId of this.#directPeers(id)) {
-      const p = this.#lastKnown.get(nodeId);
-      if (p && p.protocol === m.hello.protocol) peers.push({ nodeId, host: p.host, port: p.port });
+      const link = this.#linkTo(m, nodeId);
+      if (link) peers.push(link);
     }
     m.ws.send(
       encode({
@@ -970,6 +1048,7 @@ export class Controller implements ControllerApi {
     for (const m of this.#members.values()) m.ws.terminate();
     this.#members.clear();
     for (const end of this.#pipes) end.terminate();
+    this.#bridge?.closeAll();
     for (const server of [this.#relayServer, this.#adminServer, this.#server]) {
       for (const ws of server.clients) ws.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));

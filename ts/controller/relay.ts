@@ -23,9 +23,17 @@ export interface RelayMember {
   relay?: WebSocket;
 }
 
+/**
+ * Where a frame goes whose destination has no relay connection: the UDP bridge, if the
+ * destination speaks UDP and the source has a face (udp-bridge.ts). True if it went.
+ */
+export type RelayFallback = (src: number, dst: number, datagram: Uint8Array) => boolean;
+
 export class RelayHub {
   readonly #replaced = new WeakSet<WebSocket>();
   readonly #counters = { framesForwarded: 0, bytesForwarded: 0, dropsUnknownNode: 0, dropsBackpressure: 0, dropsMalformed: 0, bindsRejected: 0 };
+  /** Set by a controller that runs a UDP bridge. */
+  fallback: RelayFallback | undefined;
 
   constructor(
     private readonly member: (id: number) => RelayMember | undefined,
@@ -33,14 +41,14 @@ export class RelayHub {
     private readonly tokenTimeoutMs: number,
   ) {}
 
-  status(): RelayStatus {
+  status(): Omit<RelayStatus, 'bridge'> {
     const bound = [...this.members()].filter((m) => m.relay).map((m) => m.hello.nodeId);
     return { bound: bound.sort((a, b) => a - b), ...this.#counters };
   }
 
   /**
    * A relay connection: its first frame must be the token its node announced in hello (only a
-   * member that said hello with protocol "relay" has one); then every frame {u32 dst}{datagram}
+   * member whose hello lists the relay has one); then every frame {u32 dst}{datagram}
    * goes to dst's relay connection as {u32 src}{datagram}.
    */
   /** `onBound` runs once the connection proved its token (the controller then stops treating it as pending). */
@@ -64,7 +72,7 @@ export class RelayHub {
       if (ws.readyState !== ws.OPEN) return;
       clearTimeout(tokenTimer);
       const m = this.member(id);
-      if (!isBinary || !m || m.hello.protocol !== 'relay' || !m.hello.relayToken || !equalBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), latin1(m.hello.relayToken))) {
+      if (!isBinary || !m || !m.hello.relayToken || !equalBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), latin1(m.hello.relayToken))) {
         return refuse(`node ${nodeParam} has not said hello as a relay node with this token`);
       }
       if (m.relay && m.relay !== ws) {
@@ -93,7 +101,10 @@ export class RelayHub {
     const dst = data.readUInt32BE(0);
     const to = this.member(dst)?.relay;
     if (!to || to.readyState !== to.OPEN) {
-      c.dropsUnknownNode++;
+      if (this.fallback?.(src, dst, data.subarray(4))) {
+        c.framesForwarded++;
+        c.bytesForwarded += data.length - 4;
+      } else c.dropsUnknownNode++;
       return;
     }
     if (to.bufferedAmount > RELAY_BUFFER_LIMIT) {
@@ -105,5 +116,26 @@ export class RelayHub {
     to.send(data, { binary: true });
     c.framesForwarded++;
     c.bytesForwarded += data.length - 4;
+  }
+
+  /** Passes a datagram from `src` (not on the relay: the UDP bridge) to relay node `dst`; false if it has no relay connection. */
+  deliver(dst: number, src: number, datagram: Uint8Array): boolean {
+    const to = this.member(dst)?.relay;
+    const c = this.#counters;
+    if (!to || to.readyState !== to.OPEN) {
+      c.dropsUnknownNode++;
+      return false;
+    }
+    if (to.bufferedAmount > RELAY_BUFFER_LIMIT) {
+      c.dropsBackpressure++;
+      return false;
+    }
+    const frame = new Uint8Array(4 + datagram.length);
+    new DataView(frame.buffer).setUint32(0, src);
+    frame.set(datagram, 4);
+    to.send(frame, { binary: true });
+    c.framesForwarded++;
+    c.bytesForwarded += datagram.length;
+    return true;
   }
 }

@@ -4,14 +4,15 @@ import { PacketView, shareView, asUint8, type BytesLike } from '../packet.js';
 import { controllerUrl, losslessCoreParams, resolveNodeConfig, type NodeConfig, type ResolvedNodeConfig } from '../config/node-config.js';
 import { formatIpv4, withConfigFile } from '../config/reader.js';
 import { checkOptions, checkPort, WAIT_KEYS } from '../options.js';
-import { encode, type Snapshot } from '../control/messages.js';
+import { encode, type Endpoint, type PeerAddress, type Protocol, type Snapshot } from '../control/messages.js';
 import { ControlClient } from './control-client.js';
 import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
 import { PacketReceiver, type PayloadDelivery } from './receiver.js';
 import { Waiters, type WaitOptions } from './waiters.js';
 import { NodeGroups, type GroupInfo, type TreeRoutes } from './groups.js';
 import { NodeSessions, type ProgressEvent, type ReceiveDataArgs, type SendDataArgs, type SessionOutcome, type SessionProgress, type SessionCounts } from './sessions.js';
-import type { PeerAddr, Transport } from './transport.js';
+import type { Transport } from './transport.js';
+import { TransportSet } from './transport-set.js';
 import { currentHost, loadNodeTable, readCaFile, readSecretFile, transportFor } from './host.js';
 import { assertCoreReady } from '../core/state.js';
 import { MetricsReporter } from './metrics-reporter.js';
@@ -67,7 +68,12 @@ export interface NetworkInfo {
   userSpaceAddr: string;
   privateNetworkAddr: string;
   privateNetworkPort: number;
-  protocol: 'udp' | 'tcp' | 'relay' | 'memory';
+  /** The first transport the node speaks (its config's first protocol). */
+  protocol: Protocol;
+  /** Every transport the node speaks, in its config's order. */
+  protocols: Protocol[];
+  /** Where the node listens on each (udp/tcp: a socket address; memory: its in-realm id; relay: none). */
+  endpoints: Endpoint[];
   mtu: number;
   operatingMode: 'normal' | 'max';
 }
@@ -139,7 +145,7 @@ export interface DataplaneStats {
   queued: number;
   /** Drops by reason, each counted under exactly one name. */
   drops: DropCounts;
-  /** Counters of each emulated egress link (links without emulation are not listed). */
+  /** Every neighbour's link, by neighbour id: the transport it takes, and the counters of emulated ones. */
   links: LinkCounters[];
   /** Lossless sessions opened on this node: running, and ended by outcome. */
   sessions: SessionCounts;
@@ -203,7 +209,7 @@ function checkNode(name: string, v: number): number {
 export class Dataplane {
   readonly #cfg: ResolvedNodeConfig;
   readonly #engine: Engine;
-  readonly #transport: Transport;
+  readonly #transports: TransportSet;
   readonly #control: ControlClient;
   readonly #receivers = new Map<string, PacketReceiver>();
   readonly #readyWaiters = new Waiters();
@@ -214,16 +220,16 @@ export class Dataplane {
   #ready = false;
   #closed = false;
   #generation = 0;
-  /** Data addresses of the peers this node exchanges datagrams with directly (snapshot + updates). */
-  #peers = new Map<number, PeerAddr>();
+  /** How this node reaches each peer it exchanges datagrams with directly (snapshot + updates). */
+  #peers = new Map<number, PeerAddress>();
   #neighbors: number[] = [];
   #maxMode = false;
   #metrics: MetricsReporter | undefined;
 
-  private constructor(cfg: ResolvedNodeConfig, engine: Engine, transport: Transport, control: ControlClient) {
+  private constructor(cfg: ResolvedNodeConfig, engine: Engine, transports: TransportSet, control: ControlClient) {
     this.#cfg = cfg;
     this.#engine = engine;
-    this.#transport = transport;
+    this.#transports = transports;
     this.#control = control;
     this.#groups = new NodeGroups(control, engine);
     this.#sessions = new NodeSessions(engine, this.#groups, {
@@ -242,9 +248,11 @@ export class Dataplane {
     assertCoreReady();
     const table = await loadNodeTable(config);
     const host = currentHost();
-    const withDefault = table && typeof table === 'object' && !Array.isArray(table) && table.protocol === undefined ? { ...table, protocol: host.defaultProtocol } : table;
+    const withDefault = table && typeof table === 'object' && !Array.isArray(table) && table.protocol === undefined ? { ...table, protocol: host.defaultProtocols } : table;
     const cfg = withConfigFile(config, () => resolveNodeConfig(withDefault, 'node config'));
-    const bind = transportFor(cfg.protocol);
+    const url = controllerUrl(cfg.controller_addr);
+    const protocols = speakable(cfg.protocols, url);
+    const binders = protocols.map((p) => [p, transportFor(p)] as const);
     let dp: Dataplane | undefined;
     const engine = new Engine({
       nodeId: cfg.node_id,
@@ -257,28 +265,40 @@ export class Dataplane {
       onDelivery: (d) => dp?.deliverFromCore(d),
       onSession: (what, id) => dp?.sessionEvent(what, id),
     });
-    let transport: Transport;
+    const opened: Transport[] = [];
     try {
-      transport = await bind({
-        host: cfg.private_network_addr,
-        port: cfg.private_network_port,
-        nodeId: cfg.node_id,
-        controllerUrl: controllerUrl(cfg.controller_addr),
-        onDatagram: engine.onDatagram,
-        tcpLimits: { maxConnections: cfg.tcp_max_connections, maxConnectionsPerPeer: cfg.tcp_max_connections_per_peer, idleTimeoutMs: cfg.tcp_idle_timeout_ms, frameTimeoutMs: cfg.tcp_frame_timeout_ms },
-      });
+      for (const [, bind] of binders) {
+        opened.push(
+          await bind({
+            host: cfg.private_network_addr,
+            port: cfg.private_network_port,
+            nodeId: cfg.node_id,
+            controllerUrl: url,
+            onDatagram: engine.onDatagram,
+            tcpLimits: { maxConnections: cfg.tcp_max_connections, maxConnectionsPerPeer: cfg.tcp_max_connections_per_peer, idleTimeoutMs: cfg.tcp_idle_timeout_ms, frameTimeoutMs: cfg.tcp_frame_timeout_ms },
+          }),
+        );
+      }
     } catch (err) {
+      await Promise.allSettled(opened.map((t) => t.close()));
       engine.close();
       throw err;
     }
-    engine.attach(transport);
+    const transports = new TransportSet(opened);
+    engine.attach(transports);
+    const endpoints: Endpoint[] = opened.map((t) => ({
+      protocol: t.protocol,
+      host: (t.protocol === 'udp' || t.protocol === 'tcp') && cfg.public_network_addr !== undefined ? cfg.public_network_addr : t.local.host,
+      port: t.local.port,
+    }));
+    const relayToken = transports.get('relay')?.relayToken;
     let ca: string | undefined;
     let authToken = cfg.auth_token;
     try {
       if (cfg.ca !== undefined) ca = await readCaFile(cfg.ca, config);
       if (cfg.auth_token_file !== undefined) authToken = await readSecretFile('auth_token_file', cfg.auth_token_file, config);
     } catch (err) {
-      await transport.close();
+      await transports.close();
       engine.close();
       throw err;
     }
@@ -288,19 +308,13 @@ export class Dataplane {
       ...(ca !== undefined ? { socket: { ca } } : {}),
       onAuth: (on) => {
         engine.setAuth(on);
-        transport.setAuth?.(on);
+        transports.setAuth(on);
       },
       onKeys: (keys) => {
         engine.setLinkKeys(keys);
-        transport.setLinkKeys?.(keys);
+        transports.setLinkKeys(keys);
       },
-      hello: {
-        nodeId: cfg.node_id,
-        protocol: cfg.protocol,
-        dataHost: cfg.public_network_addr ?? transport.local.host,
-        dataPort: transport.local.port,
-        ...(transport.relayToken ? { relayToken: transport.relayToken } : {}),
-      },
+      hello: { nodeId: cfg.node_id, endpoints, ...(relayToken ? { relayToken } : {}) },
       onSnapshot: (s) => dp?.applySnapshot(s),
       onTopologyReady: () => dp?.markReady(),
       onLinks: (links) => dp?.applyLinks(links),
@@ -309,17 +323,19 @@ export class Dataplane {
       onRoutes: (table) => dp?.applyRoutes(table),
       onPeers: (generation, peers) => dp?.applyPeers(generation, peers),
     });
-    dp = new Dataplane(cfg, engine, transport, control);
+    dp = new Dataplane(cfg, engine, transports, control);
     try {
       await control.start(options.connectTimeoutMs ?? 30_000);
-      // The relay binds once the controller admitted the node; sends work when open() resolves.
-      await transport.connect([]);
+      // A relay-only node binds its relay connection once the controller admitted it, so sends
+      // work when open() resolves. With other transports too, the relay binds when a peer is
+      // reached over it (#linksUp).
+      if (protocols.length === 1) await transports.list[0]!.connect([]);
     } catch (err) {
       await dp.close();
       throw err;
     }
     dp.#metrics = new MetricsReporter({ intervalMs: cfg.metrics_interval_ms, stats: () => dp!.stats(), send: (m) => control.send(m) }).start();
-    log.info(`node ${cfg.node_id} up on ${cfg.protocol} ${transport.local.host}:${transport.local.port}`);
+    log.info(`node ${cfg.node_id} up on ${describeLocal(opened)}`);
     return dp;
   }
 
@@ -347,22 +363,22 @@ export class Dataplane {
     this.applyLinks(s.links);
     this.applyGroups(s.groups);
     this.applyMcastTable(s.mcastTable);
-    const peers = new Map<number, PeerAddr>();
-    for (const p of s.peers) if (p.nodeId !== this.nodeId) peers.set(p.nodeId, { host: p.host, port: p.port });
+    const peers = new Map<number, PeerAddress>();
+    for (const p of s.peers) if (p.nodeId !== this.nodeId) peers.set(p.nodeId, p);
     this.#peers = peers;
     this.#neighbors = s.neighbors;
     this.#maxMode = s.operatingMode === 'max';
-    log.debug(`node ${this.nodeId}: snapshot ${s.generation}, peers ${[...peers].map(([n, p]) => `${n}@${p.port}`).join(' ')}`);
+    log.debug(`node ${this.nodeId}: snapshot ${s.generation}, peers ${[...peers].map(([n, p]) => `${n}@${p.protocol}:${p.port}`).join(' ')}`);
     if (s.topologyReady) this.markReady();
     this.#linksUp(s.generation);
   }
 
   /** @internal peers that joined or moved: upserted into the snapshot's, then links-up as after a snapshot */
-  applyPeers(generation: number, update: { nodeId: number; host: string; port: number }[]): void {
+  applyPeers(generation: number, update: PeerAddress[]): void {
     if (this.#closed) return;
     this.#generation = generation;
     const peers = new Map(this.#peers);
-    for (const p of update) if (p.nodeId !== this.nodeId) peers.set(p.nodeId, { host: p.host, port: p.port });
+    for (const p of update) if (p.nodeId !== this.nodeId) peers.set(p.nodeId, p);
     this.#peers = peers;
     this.#linksUp(generation);
   }
@@ -374,18 +390,29 @@ export class Dataplane {
     // Who may send to this node: its topology neighbours; in max mode every peer.
     this.#engine.setNeighbors(this.#maxMode ? peers.keys() : this.#neighbors);
     const neighbors = this.#neighbors.map((n) => peers.get(n));
-    if (neighbors.every((p) => p !== undefined)) {
-      this.#transport.connect(neighbors as PeerAddr[]).then(
+    const present = neighbors.filter((p): p is PeerAddress => p !== undefined);
+    // A node with one transport brings it up whatever its peers (the relay binds); with
+    // several, a transport comes up when a peer is reached over it.
+    const always: Protocol[] = this.#transports.list.length === 1 ? [this.#transports.list[0]!.protocol] : [];
+    // The relay also binds for peers that are not neighbours (max mode reaches every peer).
+    for (const p of peers.values()) {
+      if (p.protocol === 'relay') {
+        always.push('relay');
+        break;
+      }
+    }
+    const wanted = present;
+    if (present.length === neighbors.length) {
+      this.#transports.connect(wanted, always).then(
         () => {
           if (!this.#closed && generation === this.#generation) this.#control.send(encode({ t: 'links-up', generation }));
         },
         (err: unknown) => log.warn(`links not up: ${(err as Error).message}`),
       );
     } else {
-      // Some neighbours are not there yet: no links-up, but the transport's own connectivity
-      // comes up now (the relay binds; UDP and TCP have nothing to do for no peers), so traffic
-      // to the neighbours that are there flows as it does over UDP.
-      this.#transport.connect([]).catch((err: unknown) => log.warn(`transport not up: ${(err as Error).message}`));
+      // Some neighbours are not there yet: no links-up, but the links to those that are come
+      // up now, so traffic to them flows.
+      this.#transports.connect(wanted, always).catch((err: unknown) => log.warn(`transport not up: ${(err as Error).message}`));
     }
   }
 
@@ -492,7 +519,7 @@ export class Dataplane {
     const [sp, dp] = this.#ports(args);
     const bytes = args.frozen instanceof PacketView ? args.frozen.read() : asUint8(args.frozen);
     // Backpressure from the sockets: wait while too much is already queued in them.
-    for (let w = this.#transport.whenWritable(); w; w = this.#transport.whenWritable()) {
+    for (let w = this.#transports.whenWritable(); w; w = this.#transports.whenWritable()) {
       await w;
       this.#assertOpen();
     }
@@ -693,13 +720,17 @@ export class Dataplane {
   }
 
   getNetworkInfo(): NetworkInfo {
+    const list = this.#transports.list;
+    const socket = list.find((t) => t.protocol === 'udp' || t.protocol === 'tcp');
     return {
       nodeId: this.nodeId,
       controllerAddr: controllerUrl(this.#cfg.controller_addr),
       userSpaceAddr: formatIpv4((this.#userSpaceBase + this.nodeId) >>> 0),
-      privateNetworkAddr: this.#transport.local.host,
-      privateNetworkPort: this.#transport.local.port,
-      protocol: this.#cfg.protocol,
+      privateNetworkAddr: socket ? socket.local.host : list[0]!.protocol,
+      privateNetworkPort: socket?.local.port ?? 0,
+      protocol: list[0]!.protocol,
+      protocols: list.map((t) => t.protocol),
+      endpoints: list.map((t) => ({ protocol: t.protocol, host: t.local.host, port: t.local.port })),
       mtu: this.#cfg.mtu,
       operatingMode: this.#cfg.operating_mode,
     };
@@ -707,6 +738,7 @@ export class Dataplane {
 
   stats(): DataplaneStats {
     const raw = this.#engine.stats();
+    const t = this.#transports.stats();
     const core: Record<string, number> = {};
     for (const [k, v] of Object.entries(raw)) if (k.startsWith('drop.')) core[k.slice(5)] = v;
     const drops = {
@@ -714,10 +746,10 @@ export class Dataplane {
       no_receiver: this.#hostDrops.no_receiver,
       receiver_full: this.#hostDrops.receiver_full,
       unknown_peer: this.#engine.unknownPeerDrops,
-      send_error: this.#transport.stats.sendErrors,
-      link_framing: this.#transport.stats.framingErrors,
-      link_backlog: this.#transport.stats.backlogDrops,
-      link_refused: this.#transport.stats.refusedConnections,
+      send_error: t.sendErrors,
+      link_framing: t.framingErrors,
+      link_backlog: t.backlogDrops,
+      link_refused: t.refusedConnections,
     };
     return {
       messagesSent: raw.messagesSent ?? 0,
@@ -728,9 +760,22 @@ export class Dataplane {
       bytesDelivered: raw.bytesDelivered ?? 0,
       queued: raw.queued ?? 0,
       drops,
-      links: this.#engine.linkStats(),
+      links: this.#links(),
       sessions: this.#sessions.counts(),
     };
+  }
+
+  /** Every neighbour's link (by id), emulated ones with their counters. */
+  #links(): LinkCounters[] {
+    const emulated = new Map(this.#engine.linkStats().map((l) => [l.neighbor, l]));
+    const out: LinkCounters[] = [];
+    for (const n of [...this.#neighbors].sort((a, b) => a - b)) {
+      out.push(emulated.get(n) ?? { neighbor: n, transport: this.#transports.protocolOf(n), emulated: false, bytesSent: 0, packetsSent: 0, dropsLoss: 0, dropsQueue: 0, queueDepth: 0, inFlight: 0, measuredRate: 0 });
+      emulated.delete(n);
+    }
+    // Emulation set on a link that is not (or no longer) a neighbour's: still shown.
+    out.push(...emulated.values());
+    return out;
   }
 
   /** Leaves the controller, closes sockets and receivers. Idempotent. */
@@ -743,11 +788,29 @@ export class Dataplane {
     this.#readyWaiters.wakeAll(false);
     this.#groups.close();
     this.#sessions.close();
-    await this.#transport.close();
+    await this.#transports.close();
     this.#engine.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/**
+ * The protocols a node opens: its config's, less the relay when the controller is reached
+ * in-realm (the relay needs the controller's WebSocket server; memory reaches every node of
+ * the realm). A relay named alone there is an error.
+ */
+function speakable(protocols: Protocol[], url: string): Protocol[] {
+  if (!url.startsWith('realm:') || !protocols.includes('relay')) return protocols;
+  const rest = protocols.filter((p) => p !== 'relay');
+  if (rest.length === 0) {
+    throw new NextminiError('CONFIG_INVALID', `node config.protocol "relay" needs a controller reached over a WebSocket, but controller_addr is the in-realm ${url}; use "memory", or the controller's ws:// URL`);
+  }
+  return rest;
+}
+
+function describeLocal(list: Transport[]): string {
+  return list.map((t) => (t.protocol === 'udp' || t.protocol === 'tcp' ? `${t.protocol} ${t.local.host}:${t.local.port}` : t.protocol)).join(', ');
 }

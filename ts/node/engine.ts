@@ -2,7 +2,8 @@
 // it asks for and dispatches its events. See the drive loop in core-rs/src/node/mod.rs.
 import { WasmNode } from '../../wasm/nextmini_core.js';
 import { callCore, NextminiError } from '../errors.js';
-import type { PeerAddr, Transport } from './transport.js';
+import type { PeerAddress } from '../control/messages.js';
+import type { TransportSet } from './transport-set.js';
 
 export interface CoreDelivery {
   kind: number;
@@ -17,9 +18,13 @@ export interface CoreDelivery {
   payload: Uint8Array;
 }
 
-/** Counters of one emulated egress link. */
+/** One neighbour's link: the transport it runs on and, when it is emulated, its counters (zeros otherwise). */
 export interface LinkCounters {
   neighbor: number;
+  /** The transport datagrams to this neighbour take (undefined: not known yet). */
+  transport: 'udp' | 'tcp' | 'relay' | 'memory' | undefined;
+  /** Link emulation applies to this link (its counters below are live). */
+  emulated: boolean;
   bytesSent: number;
   packetsSent: number;
   /** Dropped by emulated random or bursty loss. */
@@ -52,8 +57,7 @@ const now = (): number => performance.now();
 
 export class Engine {
   readonly core: WasmNode;
-  #transport: Transport | undefined;
-  #peers = new Map<number, PeerAddr>();
+  #transports: TransportSet | undefined;
   #inbound: Uint8Array[] = [];
   #inboundFrom: number[] = [];
   #inboundBytes = 0;
@@ -78,15 +82,14 @@ export class Engine {
     this.#onSession = o.onSession;
   }
 
-  attach(transport: Transport): void {
-    this.#transport = transport;
+  attach(transports: TransportSet): void {
+    this.#transports = transports;
   }
 
-  /** The peers' data addresses; the transport learns them too, to tell who sent what. */
-  setPeers(peers: Map<number, PeerAddr>): void {
-    this.#peers = peers;
+  /** The peers and how each is reached; the transports learn them too, to tell who sent what. */
+  setPeers(peers: Map<number, PeerAddress>): void {
     this.core.setPeers(Uint32Array.from(peers.keys()));
-    this.#transport?.setPeers?.(peers);
+    this.#transports?.setPeers(peers);
   }
 
   /**
@@ -134,7 +137,7 @@ export class Engine {
     const v = this.core.linkStats();
     const out: LinkCounters[] = [];
     for (let i = 0; i + 7 < v.length; i += 8) {
-      out.push({ neighbor: v[i]!, bytesSent: v[i + 1]!, packetsSent: v[i + 2]!, dropsLoss: v[i + 3]!, dropsQueue: v[i + 4]!, queueDepth: v[i + 5]!, inFlight: v[i + 6]!, measuredRate: v[i + 7]! });
+      out.push({ neighbor: v[i]!, transport: this.#transports?.protocolOf(v[i]!), emulated: true, bytesSent: v[i + 1]!, packetsSent: v[i + 2]!, dropsLoss: v[i + 3]!, dropsQueue: v[i + 4]!, queueDepth: v[i + 5]!, inFlight: v[i + 6]!, measuredRate: v[i + 7]! });
     }
     return out;
   }
@@ -221,12 +224,7 @@ export class Engine {
       const len = view.getUint32(o + 4);
       const datagram = batch.subarray(o + 8, o + 8 + len);
       o += 8 + len;
-      const peer = this.#peers.get(hop);
-      if (!peer || !this.#transport) {
-        this.unknownPeerDrops++;
-        continue;
-      }
-      this.#transport.send(peer, datagram, hop);
+      if (!this.#transports?.send(hop, datagram)) this.unknownPeerDrops++;
     }
   }
 

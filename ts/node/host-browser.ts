@@ -1,10 +1,11 @@
-// Installs what a browser offers a dataplane: the relay transport only (no sockets), and no
-// config files (configs are objects).
+// Installs what a browser offers a dataplane: in-realm memory links and the relay (no
+// sockets), and no config files (configs are objects).
 import { installHost } from './host.js';
+import { MemoryTransport } from './transport-memory.js';
 import { RelayTransport } from './transport-relay.js';
 
 installHost({
   runtime: 'the browser',
-  defaultProtocol: 'relay',
-  transports: { relay: (c) => RelayTransport.open(c) },
+  defaultProtocols: ['memory', 'relay'],
+  transports: { memory: (c) => MemoryTransport.open(c), relay: (c) => RelayTransport.open(c) },
 });

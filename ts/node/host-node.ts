@@ -12,9 +12,12 @@ import { TcpTransport } from './transport-tcp.js';
 import { UdpTransport } from './transport-udp.js';
 
 setWebSocketFallback(WsWebSocket);
+// Deno's node:dgram manages about 1,000 datagrams/s, so Deno nodes default to the relay
+// (which the controller bridges to UDP nodes).
+const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
 installHost({
-  runtime: 'this runtime',
-  defaultProtocol: 'udp',
+  runtime: isDeno ? 'Deno' : 'this runtime',
+  defaultProtocols: isDeno ? ['memory', 'relay'] : ['memory', 'udp', 'relay'],
   transports: {
     udp: (c) => UdpTransport.bind(c.host, c.port, c.onDatagram),
     tcp: (c) => TcpTransport.bind(c.host, c.port, c.nodeId, c.onDatagram, c.tcpLimits),

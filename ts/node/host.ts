@@ -1,7 +1,8 @@
 // What a runtime entry injects into the dataplane: the link transports it can offer, how a
-// config given as a path is loaded, and the protocol used when a config names none. The
-// Node/Deno/Bun entry installs UDP, TCP and the relay plus TOML loading; the browser entry
-// installs the relay only, so node-only modules never reach the browser bundle.
+// config given as a path is loaded, and the transports a node speaks when its config names
+// none. The Node/Deno/Bun entry installs memory, UDP, TCP and the relay plus TOML loading;
+// the browser entry installs memory and the relay, so node-only modules never reach the
+// browser bundle.
 import { NextminiError } from '../errors.js';
 import type { Table } from '../config/reader.js';
 import type { Protocol } from '../control/messages.js';
@@ -27,13 +28,13 @@ export interface DataplaneHost {
   transports: Partial<Record<Protocol, TransportFactory>>;
   /** Loads a config file; absent where there are no files (browsers). */
   loadConfig?: (what: string, path: string) => Promise<Table>;
-  /** The protocol when the config names none. */
-  defaultProtocol: Protocol;
+  /** The transports a node speaks when its config names none: what this runtime does well. */
+  defaultProtocols: Protocol[];
   /** Reads a text file (a CA certificate), relative to `baseDir` unless absolute; absent in browsers. */
   readTextFile?: (path: string, baseDir: string | undefined) => Promise<string>;
 }
 
-let host: DataplaneHost = { runtime: 'this runtime', transports: {}, defaultProtocol: 'udp' };
+let host: DataplaneHost = { runtime: 'this runtime', transports: {}, defaultProtocols: [] };
 
 export function installHost(h: DataplaneHost): void {
   host = h;

@@ -36,7 +36,8 @@ export function statsToSamples(s: DataplaneStats): MetricSample[] {
   for (const [reason, v] of Object.entries(s.drops)) put(`drops.${reason}`, 0, v);
   for (const [k, v] of Object.entries(s.sessions ?? {})) put(`sessions.${k}`, 0, v);
   for (const l of s.links) {
-    if (!Number.isInteger(l.neighbor) || l.neighbor < 1) continue;
+    // Links without emulation have no counters of their own (their traffic is in the totals).
+    if (!l.emulated || !Number.isInteger(l.neighbor) || l.neighbor < 1) continue;
     for (const k of LINK) put(`link.${k}`, l.neighbor, l[k]);
   }
   return out;

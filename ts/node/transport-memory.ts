@@ -1,30 +1,38 @@
 // The memory transport (`protocol = "memory"`): nodes in one JavaScript realm hand datagrams
-// to each other through a realm-wide registry keyed by controller and node id, with no
-// sockets and no copies (the core hands out memory it never reuses, and the receiving engine
-// copies it into its own batch anyway). A transport registers itself under its node id when
-// it opens, and only it can send as that id: the receiver learns the sender from the
-// registered object, never from the datagram. Delivery is asynchronous and batched, once per
+// to each other through a realm-wide registry, with no sockets and no copies (the core hands
+// out memory it never reuses, and the receiving engine copies it into its own batch anyway).
+// Each transport registers under a fresh random id, announced in hello as
+// "<realm id>/<transport id>": the controller pairs two nodes over memory only when their
+// realm ids match, and hands each the other's transport id. The receiver learns the sender
+// from the registered object, never from the datagram, and credits it to the peer announced
+// with that transport id (unknown senders are 0, which the core drops as not_a_peer). Delivery is asynchronous and batched, once per
 // event-loop turn per receiver (like a UDP socket's), so a busy network never starves timers.
 // Link emulation and MACs live in the core and apply unchanged. Nothing here imports a
 // node-only module.
-import { NextminiError } from '../errors.js';
 import type { TransportContext } from './host.js';
 import { SEND_HARD_LIMIT, SEND_HIGH_WATER, type DatagramHandler, type PeerAddr, type Transport, type TransportStats } from './transport.js';
 
-/** Nodes by node id, per controller URL (two networks in one realm do not mix). */
-const realm = new Map<string, Map<number, MemoryTransport>>();
+const hex = (n: number): string => {
+  const b = new Uint8Array(n);
+  globalThis.crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+};
+/** This realm's id: random, so no other realm (process, worker, tab) claims to be this one. */
+export const REALM_ID = hex(8);
+/** Open transports by their ids. */
+const registry = new Map<string, MemoryTransport>();
 
 const nextTurn: (f: () => void) => void =
   (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => void setTimeout(f, 0));
 
 export class MemoryTransport implements Transport {
   readonly protocol = 'memory' as const;
-  readonly local: PeerAddr = { host: 'memory', port: 0 };
+  readonly local: PeerAddr;
   readonly stats: TransportStats = { sendErrors: 0, framingErrors: 0, backlogDrops: 0, refusedConnections: 0 };
-  readonly nodeId: number;
-  readonly #nodes: Map<number, MemoryTransport>;
-  readonly #key: string;
+  readonly #id: string;
   readonly #onDatagram: DatagramHandler;
+  /** Peers by their transport ids (setPeers). */
+  #peers = new Map<string, number>();
   /** Datagrams waiting for this receiver's next turn, and who sent each. */
   #inbox: Uint8Array[] = [];
   #inboxFrom: MemoryTransport[] = [];
@@ -34,27 +42,28 @@ export class MemoryTransport implements Transport {
   #writable: (() => void)[] = [];
   #closed = false;
 
-  private constructor(key: string, nodes: Map<number, MemoryTransport>, nodeId: number, onDatagram: DatagramHandler) {
-    this.#key = key;
-    this.#nodes = nodes;
-    this.nodeId = nodeId;
+  private constructor(onDatagram: DatagramHandler) {
+    let id: string;
+    do id = hex(8);
+    while (registry.has(id));
+    this.#id = id;
+    this.local = { host: `${REALM_ID}/${id}`, port: 0 };
     this.#onDatagram = onDatagram;
+    registry.set(id, this);
   }
 
-  /** Claims `nodeId` under the node's controller in this realm; fails if another transport holds it. */
   static async open(ctx: TransportContext): Promise<MemoryTransport> {
-    let nodes = realm.get(ctx.controllerUrl);
-    if (!nodes) realm.set(ctx.controllerUrl, (nodes = new Map()));
-    if (nodes.has(ctx.nodeId)) {
-      throw new NextminiError('CONFIG_INVALID', `node ${ctx.nodeId} of ${ctx.controllerUrl} is already open in this realm on the memory transport`);
-    }
-    const t = new MemoryTransport(ctx.controllerUrl, nodes, ctx.nodeId, ctx.onDatagram);
-    nodes.set(ctx.nodeId, t);
-    return t;
+    return new MemoryTransport(ctx.onDatagram);
   }
 
-  send(_peer: PeerAddr, datagram: Uint8Array, hop: number): void {
-    const to = this.#nodes.get(hop);
+  setPeers(peers: Map<number, PeerAddr>): void {
+    const byId = new Map<string, number>();
+    for (const [node, p] of peers) byId.set(p.host.slice(p.host.indexOf('/') + 1), node);
+    this.#peers = byId;
+  }
+
+  send(peer: PeerAddr, datagram: Uint8Array): void {
+    const to = peer.host.startsWith(REALM_ID) ? registry.get(peer.host.slice(REALM_ID.length + 1)) : undefined;
     if (this.#closed || !to) {
       this.stats.sendErrors++;
       return;
@@ -86,7 +95,7 @@ export class MemoryTransport implements Transport {
       const d = inbox[i]!;
       const sender = from[i]!;
       sender.#sent(d.length);
-      if (!this.#closed) this.#onDatagram(d, sender.nodeId);
+      if (!this.#closed) this.#onDatagram(d, this.#peers.get(sender.#id) ?? 0);
     }
   };
 
@@ -106,12 +115,11 @@ export class MemoryTransport implements Transport {
 
   async connect(): Promise<void> {}
 
-  /** Gives up the node id; datagrams already handed over are dropped. */
+  /** Leaves the registry; datagrams already handed over are dropped. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#nodes.get(this.nodeId) === this) this.#nodes.delete(this.nodeId);
-    if (this.#nodes.size === 0 && realm.get(this.#key) === this.#nodes) realm.delete(this.#key);
+    registry.delete(this.#id);
     const w = this.#writable;
     this.#writable = [];
     for (const f of w) f();

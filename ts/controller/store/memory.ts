@@ -153,7 +153,7 @@ export class MemoryStore implements Store {
 
   async putNode(n: StoredNode): Promise<void> {
     this.#open();
-    this.#nodes.set(n.nodeId, { ...n });
+    this.#nodes.set(n.nodeId, { ...n, endpoints: n.endpoints.map((e) => ({ ...e })) });
   }
 
   async insertMetrics(rows: MetricRow[]): Promise<void> {

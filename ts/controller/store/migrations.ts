@@ -6,6 +6,7 @@
 import { NextminiError } from '../../errors.js';
 import type { SqlConnection } from './sql.js';
 import { sql as init } from './migrations/001_init.js';
+import { sql as nodeEndpoints } from './migrations/002_node_endpoints.js';
 
 export interface Migration {
   /** 1, 2, 3, ...: applied in this order, each exactly once per database. */
@@ -15,7 +16,10 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append only: never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'init', sql: init }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'init', sql: init },
+  { version: 2, name: 'node_endpoints', sql: nodeEndpoints },
+];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

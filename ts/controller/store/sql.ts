@@ -7,7 +7,7 @@
 // creation (group row, trees, members) is one transaction. Reads wait for the writes queued
 // before them, so a caller reads its own writes, but do not hold up later writes.
 import { NextminiError } from '../../errors.js';
-import type { TreeSpec } from '../../control/messages.js';
+import type { Endpoint, TreeSpec } from '../../control/messages.js';
 import type { LinkParamsConfig } from '../../config/link-config.js';
 import { migrate } from './migrations.js';
 import { checkMetricsQuery } from './memory.js';
@@ -137,7 +137,7 @@ export class SqlStore implements Store {
         const members = await tx.query('SELECT group_id, node_id FROM group_members ORDER BY group_id, node_id');
         const links = await tx.query('SELECT src_node_id, dst_node_id, params::text AS params FROM links ORDER BY src_node_id, dst_node_id');
         const routes = await tx.query('SELECT src_node_id, dst_node_id, route::text AS route FROM routes ORDER BY src_node_id, dst_node_id');
-        const nodes = await tx.query(`SELECT node_id, protocol, data_host, data_port, connected, ${AT_MS('last_seen')} AS last_seen_ms FROM nodes ORDER BY node_id`);
+        const nodes = await tx.query(`SELECT node_id, endpoints::text AS endpoints, connected, ${AT_MS('last_seen')} AS last_seen_ms FROM nodes ORDER BY node_id`);
         const byId = new Map<number, StoredGroup>();
         const out: StoredGroup[] = groups.rows.map((r) => {
           const g: StoredGroup = { groupId: num(r.group_id), groupIp: ipFromText(String(r.group_ip)), srcNodeId: num(r.src_node_id), label: String(r.label), trees: [], members: [] };
@@ -152,9 +152,7 @@ export class SqlStore implements Store {
           routes: routes.rows.map(toRoute),
           nodes: nodes.rows.map((r) => ({
             nodeId: num(r.node_id),
-            protocol: String(r.protocol),
-            dataHost: String(r.data_host),
-            dataPort: num(r.data_port),
+            endpoints: json<Endpoint[]>(r.endpoints),
             connected: r.connected === true,
             lastSeenMs: num(r.last_seen_ms),
           })),
@@ -269,12 +267,14 @@ export class SqlStore implements Store {
   }
 
   putNode(n: StoredNode): Promise<void> {
+    // The version-1 columns show the first socket address, for people reading the table.
+    const shown = n.endpoints.find((e) => e.protocol === 'udp' || e.protocol === 'tcp') ?? n.endpoints[0] ?? { host: '', port: 0 };
     return this.#write(`store node ${n.nodeId}`, async (db) => {
       await db.query(
-        `INSERT INTO nodes (node_id, protocol, data_host, data_port, connected, last_seen) VALUES ($1, $2, $3, $4, $5, ${MS('$6')})
+        `INSERT INTO nodes (node_id, protocol, data_host, data_port, endpoints, connected, last_seen) VALUES ($1, $2, $3, $4, $5::jsonb, $6, ${MS('$7')})
          ON CONFLICT (node_id) DO UPDATE SET protocol = EXCLUDED.protocol, data_host = EXCLUDED.data_host, data_port = EXCLUDED.data_port,
-           connected = EXCLUDED.connected, last_seen = EXCLUDED.last_seen`,
-        [n.nodeId, n.protocol, n.dataHost, n.dataPort, n.connected, n.lastSeenMs],
+           endpoints = EXCLUDED.endpoints, connected = EXCLUDED.connected, last_seen = EXCLUDED.last_seen`,
+        [n.nodeId, n.endpoints.map((e) => e.protocol).join(','), shown.host, shown.port, JSON.stringify(n.endpoints), n.connected, n.lastSeenMs],
       );
     });
   }

@@ -4,7 +4,7 @@
 // database), pglite.ts (PGlite, in memory or in a directory) and postgres.ts (a server
 // through `pg`); the two SQL stores run the same migrations (migrations.ts).
 import type { LinkParamsConfig } from '../../config/link-config.js';
-import type { TreeSpec } from '../../control/messages.js';
+import type { Endpoint, TreeSpec } from '../../control/messages.js';
 
 export type StoreKind = 'memory' | 'pglite' | 'postgres';
 
@@ -36,9 +36,8 @@ export interface StoredGroup {
 
 export interface StoredNode {
   nodeId: number;
-  protocol: string;
-  dataHost: string;
-  dataPort: number;
+  /** Every transport the node announced in its last hello. */
+  endpoints: Endpoint[];
   connected: boolean;
   lastSeenMs: number;
 }

@@ -1,0 +1,125 @@
+// The controller's UDP bridge: how a node that speaks only UDP and one that speaks only the
+// relay (a browser tab, a Deno node) exchange datagrams. Each relay node without UDP gets a
+// UDP socket of its own on the controller, its "face": UDP nodes send to the face as if it
+// were the relay node's data address, and the bridge passes each datagram to the relay node
+// over its relay connection, stamped with the UDP node the source address belongs to. The
+// other way, the relay hands a frame for a node without a relay connection to the bridge,
+// which sends it from the relay node's face, so the UDP node recognises the sender by
+// address as it does any peer. One socket per relay node keeps that identification exact.
+// Datagrams are opaque here: per-hop MACs (with authentication) are checked by the nodes.
+import { createSocket, type Socket } from 'node:dgram';
+import { logger } from '../log.js';
+
+const log = logger('controller');
+const FACE_BUFFER = 8 * 1024 * 1024;
+
+export interface BridgeCounters {
+  /** Datagrams from UDP nodes passed to relay nodes. */
+  toRelay: number;
+  /** Datagrams from relay nodes sent to UDP nodes. */
+  toUdp: number;
+  /** Datagrams to a face from an address that is no node's UDP address. */
+  dropsUnknownSource: number;
+  /** The face's socket refused a send. */
+  sendErrors: number;
+}
+
+export interface UdpBridgeHooks {
+  /** The node whose UDP data address this is (either form of an IPv4 address), or undefined. */
+  nodeAt(host: string, port: number): number | undefined;
+  /** Passes a datagram from `src` to relay node `dst`; false if `dst` has no relay connection. */
+  toRelay(dst: number, src: number, datagram: Uint8Array): boolean;
+}
+
+export class UdpBridge {
+  readonly counters: BridgeCounters = { toRelay: 0, toUdp: 0, dropsUnknownSource: 0, sendErrors: 0 };
+  readonly #faces = new Map<number, { socket: Socket; port: number }>();
+  readonly #opening = new Map<number, Promise<number | undefined>>();
+  readonly #bindHost: string;
+  readonly #hooks: UdpBridgeHooks;
+  #closed = false;
+
+  /** `bindHost`: the controller's listen address (a wildcard binds every interface). */
+  constructor(bindHost: string, hooks: UdpBridgeHooks) {
+    this.#bindHost = bindHost === '' || bindHost === '::' || bindHost === '[::]' ? '0.0.0.0' : bindHost;
+    this.#hooks = hooks;
+  }
+
+  /** Relay nodes with a face and its UDP port, by node id. */
+  faces(): { nodeId: number; port: number }[] {
+    return [...this.#faces].map(([nodeId, f]) => ({ nodeId, port: f.port })).sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  /** Relay node `id`'s face port, if it has one. */
+  port(id: number): number | undefined {
+    return this.#faces.get(id)?.port;
+  }
+
+  /** Opens relay node `id`'s face; resolves its port (undefined if it could not bind, or was closed meanwhile). */
+  open(id: number): Promise<number | undefined> {
+    const face = this.#faces.get(id);
+    if (face) return Promise.resolve(face.port);
+    let p = this.#opening.get(id);
+    if (!p) {
+      p = this.#bind(id).finally(() => this.#opening.delete(id));
+      this.#opening.set(id, p);
+    }
+    return p;
+  }
+
+  async #bind(id: number): Promise<number | undefined> {
+    // Large kernel buffers, as a node's own UDP socket has: a face takes whole messages' bursts.
+    const socket = createSocket({ type: 'udp4', recvBufferSize: FACE_BUFFER, sendBufferSize: FACE_BUFFER });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, this.#bindHost, () => resolve());
+      });
+    } catch (err) {
+      log.warn(`no UDP bridge for relay node ${id}: cannot bind ${this.#bindHost}: ${(err as Error).message}`);
+      socket.close();
+      return undefined;
+    }
+    if (this.#closed) {
+      socket.close();
+      return undefined;
+    }
+    const port = socket.address().port;
+    socket.removeAllListeners('error');
+    socket.on('error', () => this.counters.sendErrors++);
+    socket.on('message', (msg: Buffer, rinfo: { address: string; port: number }) => {
+      const src = this.#hooks.nodeAt(rinfo.address, rinfo.port);
+      if (src === undefined) {
+        this.counters.dropsUnknownSource++;
+        return;
+      }
+      if (this.#hooks.toRelay(id, src, new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength))) this.counters.toRelay++;
+    });
+    this.#faces.set(id, { socket, port });
+    return port;
+  }
+
+  /** Sends a datagram from relay node `from`'s face; false if it has none. */
+  send(from: number, host: string, port: number, datagram: Uint8Array): boolean {
+    const face = this.#faces.get(from);
+    if (!face) return false;
+    face.socket.send(datagram, port, host, (err) => {
+      if (err) this.counters.sendErrors++;
+    });
+    this.counters.toUdp++;
+    return true;
+  }
+
+  /** Closes relay node `id`'s face (it left). */
+  close(id: number): void {
+    const face = this.#faces.get(id);
+    if (!face) return;
+    this.#faces.delete(id);
+    face.socket.close();
+  }
+
+  closeAll(): void {
+    this.#closed = true;
+    for (const id of [...this.#faces.keys()]) this.close(id);
+  }
+}
