@@ -2,8 +2,9 @@
 // runs in the page with no server, nodes join over the in-realm control channel and link over
 // the memory transport; a unicast message and a lossless multicast cross a fat tree k = 4.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import { chromiumPath, CHROMIUM_ARGS, packedProject, serveStatic } from './project.js';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromiumPath, CHROMIUM_ARGS, packedProject, root, serveStatic } from './project.js';
 
 let project = '';
 beforeAll(() => {
@@ -33,6 +34,32 @@ describe('startNetwork in a browser tab', () => {
       expect(r).toMatchObject({ nodes: 36, protocols: ['memory'], controllerUrl: expect.stringMatching(/^realm:\/\//), authRequired: true, ready: true, unicast: 'hello from 21', joined: true, sent: true, outcome: { status: 'completed' }, members: 15, delivered: 15, drops: 0 });
       console.log(`Chromium: fat tree k=4 (36 nodes) in the tab, ready in ${String(r.readyMs)} ms`);
       expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  }, 60_000);
+
+  it("the README's browser example runs as written in a page", async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const code = /```js\n(import \{ init, startNetwork \} from 'nextmini';[\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    // The page's import map sends 'nextmini' to the installed dist/browser.js, as a bundler would.
+    writeFileSync(join(project, 'readme-example.mjs'), `${code!}\nwindow.exampleDone = true;\n`);
+    writeFileSync(join(project, 'readme.html'), readFileSync(join(project, 'network.html'), 'utf8').replace('/network-page.mjs', '/readme-example.mjs'));
+    const { chromium } = await import('playwright-core');
+    const { server, port } = await serveStatic(project);
+    const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      const logs: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('console', (m) => logs.push(m.text()));
+      await page.goto(`http://127.0.0.1:${port}/readme.html`);
+      await page.waitForFunction('window.exampleDone === true', undefined, { timeout: 20_000 }).catch(() => {});
+      expect(errors).toEqual([]);
+      expect(logs).toContain('hi from node 1');
     } finally {
       await browser.close();
       server.close();
