@@ -3,6 +3,9 @@
 // links up. Its state is kept in a store (memory, PGlite or PostgreSQL): every change is
 // committed there before the caller is answered, and restored from there at start, so a
 // controller killed and started again on the same store hands nodes back what they had.
+// This is the logic only: it talks over ControlConnections (connection.ts) and imports nothing
+// node-only, so it also runs in a browser tab (startNetwork). Its WebSocket server, TLS and the
+// raw-socket limits live in server.ts, which calls in through ControllerHooks.
 import { WasmTopology } from '../../wasm/nextmini_core.js';
 import { callCore, NextminiError } from '../errors.js';
 import { logger } from '../log.js';

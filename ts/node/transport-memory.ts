@@ -8,14 +8,13 @@
 // Link emulation and MACs live in the core and apply unchanged. Nothing here imports a
 // node-only module.
 import { NextminiError } from '../errors.js';
+import { nextTurn } from '../next-turn.js';
 import type { TransportContext } from './host.js';
 import { SEND_HARD_LIMIT, SEND_HIGH_WATER, type DatagramHandler, type PeerAddr, type Transport, type TransportStats } from './transport.js';
 
 /** Nodes by node id, per controller URL (two networks in one realm do not mix). */
 const realm = new Map<string, Map<number, MemoryTransport>>();
 
-const nextTurn: (f: () => void) => void =
-  (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => void setTimeout(f, 0));
 
 export class MemoryTransport implements Transport {
   readonly protocol = 'memory' as const;
