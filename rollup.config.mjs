@@ -27,21 +27,24 @@ function wasmGlue() {
 }
 
 // The controller's database drivers stay outside the bundle: PGlite (27 MB of wasm and data
-// files) and pg are loaded with import() only when a store needs them. The browser entry does
-// not reach the controller at all; the check below fails the build if that ever changes.
+// files) and pg are loaded with import() only when a store needs them. The browser entry
+// reaches the controller's logic (startNetwork in a tab) but never its server, the stores
+// that need a driver, or file I/O; the check below fails the build if that ever changes.
 const DRIVERS = ['pg', '@electric-sql/pglite'];
 const isDriver = (id) => DRIVERS.some((d) => id === d || id.startsWith(`${d}/`));
+/** Left to the runtime, and what no browser can load: Node's built-ins, ws, the TOML reader, the drivers. */
 const external = (id) => id.startsWith('node:') || id === 'ws' || id === 'smol-toml' || isDriver(id);
 
-/** Fails the browser build if it would import a database driver, even lazily. */
-function noDriversInBrowser() {
+/** Fails the browser build if it would import a node-only module or a database driver, even lazily. */
+function noNodeModulesInBrowser() {
   return {
-    name: 'nextmini-no-drivers-in-browser',
+    name: 'nextmini-no-node-modules-in-browser',
     generateBundle(_options, bundle) {
       for (const chunk of Object.values(bundle)) {
         if (chunk.type !== 'chunk') continue;
-        const drivers = [...chunk.imports, ...chunk.dynamicImports].filter(isDriver);
-        if (drivers.length) this.error(`the browser bundle ${chunk.fileName} imports ${drivers.join(', ')}`);
+        const bad = [...chunk.imports, ...chunk.dynamicImports].filter(external);
+        if (bad.length) this.error(`the browser bundle ${chunk.fileName} imports ${bad.join(', ')}`);
+        if (chunk.fileName !== 'browser.js') this.error(`the browser bundle split off ${chunk.fileName} (a lazily imported module); browsers get one file`);
       }
     },
   };
@@ -57,7 +60,7 @@ export default [
   {
     input: { browser: 'build/tsc/ts/index.browser.js' },
     external,
-    plugins: [wasmGlue(), noDriversInBrowser()],
+    plugins: [wasmGlue(), noNodeModulesInBrowser()],
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].js' },
   },
 ];

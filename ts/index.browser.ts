@@ -2,7 +2,8 @@
 // (Dataplane and the wasm classes implement Symbol.asyncDispose / Symbol.dispose; the
 // reference makes that type-check for consumers whose own lib setting lacks it.)
 // Entry for browsers and bundlers: call `await init()` before using the core. Nodes here use
-// the relay transport (datagrams over a WebSocket through the controller); configs are objects.
+// the relay transport (datagrams over a WebSocket through the controller) or, in a network
+// started in this tab with startNetwork, the memory transport; configs are objects.
 import './node/host-browser.js';
 
 export * from './common.js';
@@ -15,3 +16,9 @@ export type { SendDataArgs, ReceiveDataArgs, SessionOutcome, SessionProgress, Pr
 export type { LosslessRuntimeConfig, NodeConfig } from './config/node-config.js';
 export type { LinkCounters } from './node/engine.js';
 export { setLogLevel, type LogLevel } from './log.js';
+export { Network, type StartNetworkOptions } from './network.js';
+export { startNetwork } from './network-browser.js';
+export type { Controller, ControllerStatus, SetLinkArgs } from './controller/controller.js';
+export type { ControllerApi, SetRoutesArgs, ClearRoutesArgs, MetricRow, MetricsQuery } from './controller/api.js';
+export type { LinkParamsConfig, LinkParamsInput } from './config/link-config.js';
+export type { ControllerConfig, TopologyConfig } from './config/controller-config.js';

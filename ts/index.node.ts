@@ -13,7 +13,8 @@ export type { GroupInfo, TreeRoutes } from './node/groups.js';
 export type { SendDataArgs, ReceiveDataArgs, SessionOutcome, SessionProgress, ProgressEvent, SessionCounts, ReceiverProgress, ReceiverStatus } from './node/sessions.js';
 export type { LosslessRuntimeConfig } from './config/node-config.js';
 export type { NodeConfig } from './config/node-config.js';
-export { startController, Controller, type ControllerStatus, type SetLinkArgs, type StartControllerOptions } from './controller/controller.js';
+export { Controller, type ControllerStatus, type SetLinkArgs } from './controller/controller.js';
+export { startController, type StartControllerOptions } from './controller/start.js';
 export type { DbConfig } from './config/db-config.js';
 export { connectController, type ControllerClient, type ConnectControllerOptions } from './controller/admin-client.js';
 export type { ControllerApi, SetRoutesArgs, ClearRoutesArgs, MetricRow, MetricsQuery } from './controller/api.js';
@@ -21,7 +22,8 @@ export type { LinkCounters } from './node/engine.js';
 export type { LinkParamsConfig, LinkParamsInput } from './config/link-config.js';
 export type { ControllerConfig, TopologyConfig } from './config/controller-config.js';
 export { setLogLevel, type LogLevel } from './log.js';
-export { startNetwork, Network, type StartNetworkOptions } from './network.js';
+export { Network, type StartNetworkOptions } from './network.js';
+export { startNetwork } from './network-node.js';
 
 /** Present for symmetry with the browser entry: resolves at once, the core is already loaded. */
 export function init(): Promise<void> {

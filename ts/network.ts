@@ -1,21 +1,23 @@
-// startNetwork: a controller and every node of its topology in this JavaScript realm. Nodes
-// reach the controller through the in-realm control channel (Controller.realmUrl, no
-// sockets) and exchange datagrams over the memory transport by default. Node, Deno and Bun.
+// A controller and every node of its topology in this JavaScript realm: the Network that
+// startNetwork returns, and how its nodes are opened. Nodes reach the controller through the
+// in-realm control channel (Controller.realmUrl, no sockets) and exchange datagrams over the
+// memory transport by default. How the controller starts differs by runtime: with a
+// WebSocket server on Node, Deno and Bun (network-node.ts), without one in browsers
+// (network-browser.ts); nothing here imports a node-only module.
 import { NextminiError } from './errors.js';
 import { checkOptions } from './options.js';
-import { startController, type Controller } from './controller/controller.js';
+import type { Controller } from './controller/controller.js';
 import { Dataplane } from './node/dataplane.js';
-import type { ControllerConfig } from './config/controller-config.js';
 import type { NodeConfig } from './config/node-config.js';
 
 export interface StartNetworkOptions {
-  /** The nodes' link protocol: "memory" (default), "udp" or "tcp" on 127.0.0.1, or "relay". */
+  /** The nodes' link protocol: "memory" (default), "udp" or "tcp" on 127.0.0.1, or "relay" (Node, Deno, Bun; browsers: memory only). */
   protocol?: 'memory' | 'udp' | 'tcp' | 'relay';
   /** Per-node config on top of what startNetwork sets (node_id, controller_addr, protocol, auth_token). */
   node?: (id: number) => Partial<NodeConfig>;
 }
 
-const PROTOCOLS = ['memory', 'udp', 'tcp', 'relay'] as const;
+export type NetworkProtocol = NonNullable<StartNetworkOptions['protocol']>;
 
 export class Network {
   readonly controller: Controller;
@@ -61,28 +63,32 @@ export class Network {
 }
 
 /**
- * Starts a controller (state in memory, its WebSocket server on 127.0.0.1 at a free port) and
- * every node of its topology in this realm. Nodes join over the in-realm control channel
- * (the relay, which needs a WebSocket, over the controller's URL). Resolves once every node
- * has joined; `ready()` waits for the topology.
+ * Checks startNetwork's options against the protocols this runtime offers; returns the protocol
+ * (default memory).
  */
-export async function startNetwork(controllerConfig: string | ControllerConfig, options: StartNetworkOptions = {}): Promise<Network> {
+export function networkProtocol(options: StartNetworkOptions, protocols: readonly NetworkProtocol[], runtime: string): NetworkProtocol {
   checkOptions('startNetwork', options, ['protocol', 'node']);
   const protocol = options.protocol ?? 'memory';
-  if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
-    throw new NextminiError('INVALID_ARGUMENT', `startNetwork: protocol must be one of ${PROTOCOLS.join(', ')}, got ${JSON.stringify(protocol)}`);
+  if (!(protocols as readonly string[]).includes(protocol)) {
+    throw new NextminiError('INVALID_ARGUMENT', `startNetwork: protocol must be one of ${protocols.join(', ')} in ${runtime}, got ${JSON.stringify(protocol)}`);
   }
   if (options.node !== undefined && typeof options.node !== 'function') throw new NextminiError('INVALID_ARGUMENT', 'startNetwork: node must be a function (id) => node config');
-  const controller = await startController(controllerConfig, { db: false, listen: { host: '127.0.0.1', port: 0 } });
+  return protocol;
+}
+
+/**
+ * Opens every node of `controller`'s topology in this realm, joining at `controllerAddr`.
+ * Resolves once every node has joined; if one cannot, closes the others and the controller.
+ */
+export async function openNetwork(controller: Controller, controllerAddr: string, protocol: NetworkProtocol, options: StartNetworkOptions): Promise<Network> {
   const ids = [...controller.status().expected].sort((a, b) => a - b);
-  const addr = protocol === 'relay' ? controller.url : controller.realmUrl;
   const opened: (Dataplane | undefined)[] = [];
   try {
     const results = await Promise.allSettled(
       ids.map(async (id, i) => {
         const extra = options.node?.(id) ?? {};
         const secret = extra.auth_token === undefined && extra.auth_token_file === undefined ? controller.nodeSecret(id) : undefined;
-        const cfg: NodeConfig = { node_id: id, controller_addr: addr, protocol, private_network_addr: '127.0.0.1', private_network_port: 0, ...(secret !== undefined ? { auth_token: secret } : {}), ...extra };
+        const cfg: NodeConfig = { node_id: id, controller_addr: controllerAddr, protocol, private_network_addr: '127.0.0.1', private_network_port: 0, ...(secret !== undefined ? { auth_token: secret } : {}), ...extra };
         opened[i] = await Dataplane.open(cfg);
       }),
     );

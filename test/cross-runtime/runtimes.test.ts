@@ -32,7 +32,7 @@ const EXPECTED_PREFIX = '1,0,0,32,0,0,0,1,0,0,1,2';
 // skipLibCheck: every shipped declaration must resolve and the public API must type.
 const CONSUMER = `
 import { Dataplane, PacketBuilder, PacketView, NextminiError, startController, type PayloadDelivery, type GroupInfo, type LinkCounters, type SessionOutcome } from 'nextmini';
-import { init as initBrowser, decodeHeader } from 'nextmini/browser';
+import { init as initBrowser, decodeHeader, startNetwork as startInTab, type Network as TabNetwork } from 'nextmini/browser';
 export async function main(): Promise<number> {
   await initBrowser();
   const c = await startController({ port: 0, topology: { n_nodes: 2, edges: [[1, 2]] } });
@@ -47,6 +47,12 @@ export async function main(): Promise<number> {
   const o: SessionOutcome | null = dp.sessionOutcome(dp.sendData({ destIp: g.groupIp, receiverIds: [2], buffer: v }));
   const e = new NextminiError('CLOSED', 'x');
   return (d?.totalLen ?? 0) + links.length + (o ? 1 : 0) + e.code.length + decodeHeader(new Uint8Array(40)).payloadLen;
+}
+export async function inTab(): Promise<boolean> {
+  const net: TabNetwork = await startInTab({ topology: { type: 'ring', ring_config: { n_nodes: 3 } } }, { protocol: 'memory', node: () => ({ mtu: 1400 }) });
+  const ok = (await net.ready({ timeoutMs: 1000 })) && net.controller.status().topologyReady && net.node(1).nodeId === 1;
+  await net.close();
+  return ok;
 }
 `;
 

@@ -1,6 +1,6 @@
 // `nextmini emulate --config controller.toml [--protocol memory|udp|tcp]`: the controller and
 // every node of its topology in this process (startNetwork), until Ctrl-C.
-import { startNetwork } from '../network.js';
+import { startNetwork } from '../network-node.js';
 import { setLogLevel } from '../log.js';
 import { untilSignal } from './args.js';
 

@@ -1,10 +1,9 @@
+import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { TableReader, ipv4ToInt, type Table } from './reader.js';
 import { readLinkParams, type LinkParamsConfig } from './link-config.js';
 import { readDbConfig, type DbConfig } from './db-config.js';
 import { readSecurityConfig, type SecurityConfig, type SecurityConfigInput } from './security-config.js';
-import { isAbsolute, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { checkUnknownSecurityKeys } from './security-config.js';
 
 /** Controller configuration, as in a controller TOML file (snake_case keys). */
@@ -141,7 +140,25 @@ function readRoute(r: TableReader): number[] {
   return [1, nodes.length, ...nodes];
 }
 
-export function resolveControllerConfig(table: Table, source = 'controller config', baseDir = '.'): ResolvedControllerConfig {
+/**
+ * How the config's file keys (token files, TLS paths) are read: the Node entry reads files
+ * relative to the config's directory (config/files-node.ts); without it, as in browsers, a
+ * file key is CONFIG_INVALID.
+ */
+export interface ConfigFiles {
+  /** An absolute path for a path written in the config. */
+  resolve(path: string): string;
+  readText(path: string): string;
+}
+
+const NO_FILES: ConfigFiles = {
+  resolve: (path) => {
+    throw new NextminiError('CONFIG_INVALID', `this runtime cannot read files (got the path ${JSON.stringify(path)}); give secrets inline (auth_token, admin_token, [[nodes]] token), and no tls`);
+  },
+  readText: (path) => NO_FILES.resolve(path),
+};
+
+export function resolveControllerConfig(table: Table, source = 'controller config', files: ConfigFiles = NO_FILES): ResolvedControllerConfig {
   const r = new TableReader(source, table);
   const topoReader = r.table('topology');
   if (!topoReader) throw r.fail('topology', 'is required ([topology] with type = "full_mesh" | "ring" | "torus" | "fat_tree", or n_nodes and edges)');
@@ -161,7 +178,7 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     security: undefined as unknown as SecurityConfig,
   };
   const nodes = r.tables('nodes');
-  cfg.security = readSecurityConfig(r, nodes, (p) => (isAbsolute(p) ? p : resolve(baseDir, p)), (p) => readFileSync(p, 'utf8'));
+  cfg.security = readSecurityConfig(r, nodes, (p) => files.resolve(p), (p) => files.readText(p));
   cfg.db = readDbConfig(r);
   const defaults = r.table('link_defaults');
   if (defaults) {

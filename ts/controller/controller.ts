@@ -3,21 +3,15 @@
 // links up. Its state is kept in a store (memory, PGlite or PostgreSQL): every change is
 // committed there before the caller is answered, and restored from there at start, so a
 // controller killed and started again on the same store hands nodes back what they had.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
-import { dirname } from 'node:path';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+// This is the logic only: it talks over ControlConnections (connection.ts) and imports nothing
+// node-only, so it also runs in a browser tab (startNetwork). Its WebSocket server, TLS and the
+// raw-socket limits live in server.ts, which calls in through ControllerHooks.
 import { WasmTopology } from '../../wasm/nextmini_core.js';
 import { callCore, NextminiError } from '../errors.js';
 import { logger } from '../log.js';
-import { withConfigFile } from '../config/reader.js';
 import { checkOptions } from '../options.js';
-import { loadTomlOrObject } from '../config/load.js';
-import { resolveControllerConfig, type ControllerConfig, type ResolvedControllerConfig } from '../config/controller-config.js';
+import type { ResolvedControllerConfig } from '../config/controller-config.js';
+import type { SecurityConfig } from '../config/security-config.js';
 import { decode, encode, frameVersion, type Endpoint, type GroupOp, type Hello, type LinkEntry, type PeerAddress, type MetricSample, type Reject } from '../control/messages.js';
 import { checkLinkParams, fromInput, isNeutral, toCoreParams, type LinkParamsConfig } from '../config/link-config.js';
 import { CONTROL_VERSION } from '../control/codec.js';
@@ -25,23 +19,28 @@ import type { ClearRoutesArgs, ControllerApi, ControllerStatus, MetricRow, Metri
 import { GroupBook } from './group-book.js';
 import { culprit, RouteBook, relabel, usableRows, type Plan } from './route-book.js';
 import type { StoredRoute } from './store/store.js';
-import { RelayHub, RELAY_MAX_FRAME } from './relay.js';
-import { openStore, type DbConfig } from './store/open.js';
+import { RelayHub } from './relay.js';
 import type { Store } from './store/store.js';
 import { MetricsBook, metricsPruneIntervalMs } from './metrics.js';
-import { serveAdmin, ADMIN_MAX_FRAME } from './admin.js';
 import { NONCE_BYTES, randomBytes } from '../control/auth.js';
 import { authRequired } from '../config/security-config.js';
 import { tokenFor, verifyHello, vouchDataHost, type HelloVerdict } from './admission.js';
-import { capBytes, PendingLimiter, remoteAddress, terminateSoon } from './guard.js';
+import { terminateSoon } from './guard.js';
 import { freshLinkKeys, wrapKeySync } from './link-keys.js';
 import { registerRealmController, type PipeEnd } from '../control/realm.js';
+import type { ControlConnection, RelaySocket } from './connection.js';
+import { nextTurn } from '../next-turn.js';
 import { chooseLink, describeEndpoints } from './link-choice.js';
-import { UdpBridge } from './udp-bridge.js';
+import type { UdpBridge, UdpBridgeHooks } from './udp-bridge.js';
 
 export type { ControllerStatus, RelayStatus, SetLinkArgs, SetRoutesArgs, ClearRoutesArgs } from './api.js';
 
 const log = logger('controller');
+// The handlers below were written against `ws`; their connections are ControlConnections now
+// (a WebSocket or an in-realm pipe), under the old names so the handlers read as before.
+type WebSocket = ControlConnection;
+// Browsers have no setImmediate; the snapshot flush runs on the portable next turn.
+const setImmediate = nextTurn;
 /** A connection must say hello within this time (and a relay connection present its token). */
 const HELLO_TIMEOUT_MS = 10_000;
 /**
@@ -62,7 +61,7 @@ interface Member {
   generation: number;
   linksUpGeneration: number;
   /** The bound relay connection of a relay node. */
-  relay?: WebSocket;
+  relay?: RelaySocket;
   /** The route table this node was last sent, to push only tables that changed. */
   routeTable?: string;
   /** When its last metrics report was taken in. */
@@ -72,17 +71,42 @@ interface Member {
   keySeq: number;
 }
 
-export interface StartControllerOptions {
+/**
+ * What a server in front of the logic (server.ts: WebSockets, /relay, /admin, /metrics) calls
+ * into. It is handed to the server when the controller starts, not kept on the class, so the
+ * public Controller stays the same in every runtime.
+ */
+export interface ControllerHooks {
+  readonly security: SecurityConfig;
+  /** The admin operations (serveAdmin) and the /metrics text. */
+  readonly api: ControllerApi;
   /**
-   * Where to keep state, overriding the config's `[db]`: a `[db]`-style table, or `false` for
-   * memory only. The CLI uses it for its `.nextmini-state/` default and `--in-memory`.
+   * A node's control connection from `remote` (its address) to `local` (the controller's
+   * address on it, where the node reaches the UDP bridge); `proven` runs once it is admitted.
    */
-  db?: DbConfig | false;
-  /** Where to keep state when the config has no `[db]` (the CLI: PGlite in `.nextmini-state/`). */
-  defaultDb?: DbConfig;
-  /** Listen here instead of the config's host and port (startNetwork: 127.0.0.1, port 0). */
-  listen?: { host: string; port: number };
+  acceptControl(conn: ControlConnection, remote: string, local: string, proven: () => void): void;
+  /** A relay node's datagram connection, for node `nodeParam` (the `?node=` of its URL). */
+  acceptRelay(conn: RelaySocket, nodeParam: string | null, proven: () => void): void;
+  /** Why the admin endpoint and GET /metrics are off, if they are. */
+  adminDisabled(): string | undefined;
+  /** Counts a connection refused before it authenticated (status().refusedConnections). */
+  refused(): void;
+  /** GET /metrics: Prometheus text of the connected nodes' latest counters. */
+  prometheus(): string;
 }
+
+/** A running server in front of the controller: where nodes reach it, and how it stops. */
+export interface ControllerServer {
+  /** ws:// or wss:// URL nodes connect to. */
+  readonly url: string;
+  /** Opens the UDP bridge between UDP and relay-only nodes (where the runtime has UDP sockets). */
+  bridge?: (hooks: UdpBridgeHooks) => UdpBridge;
+  /** Ends every connection and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Starts a server that calls `hooks`; resolves once it listens. */
+export type ListenFn = (hooks: ControllerHooks) => Promise<ControllerServer>;
 
 /**
  * A fingerprint of an encoded route table (length and two independent 32-bit hashes): what the
@@ -103,10 +127,8 @@ export class Controller implements ControllerApi {
   readonly #cfg: ResolvedControllerConfig;
   readonly #topo: WasmTopology;
   readonly #store: Store;
-  readonly #http: Server;
-  readonly #server: WebSocketServer;
-  readonly #relayServer: WebSocketServer;
-  readonly #adminServer: WebSocketServer;
+  /** The WebSocket server in front of this controller; none when it runs in-realm only (browsers). */
+  #server: ControllerServer | undefined;
   readonly #relay: RelayHub;
   readonly #members = new Map<number, Member>();
   readonly #expected: Set<number>;
@@ -127,7 +149,6 @@ export class Controller implements ControllerApi {
   readonly #groups: GroupBook;
   readonly #routes: RouteBook;
   readonly #metrics = new MetricsBook();
-  readonly #pending: PendingLimiter;
   /** Connections refused before they authenticated: wrong proof, too many bytes, too many pending. */
   #refused = 0;
   /** Metric batches being written to the store. */
@@ -146,23 +167,16 @@ export class Controller implements ControllerApi {
   #unwatchRoutes: (() => Promise<void>) | undefined;
   #routesReloadQueued = false;
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
-  /** The WebSocket URL nodes connect to (`controller_addr`). */
-  readonly url: string;
   /** `realm://<id>`: nodes in this JavaScript realm reach the controller here without sockets (control/realm.ts). */
   readonly realmUrl: string;
   readonly #unregisterRealm: () => void;
   /** In-realm control connections open now (close() ends them). */
   readonly #pipes = new Set<PipeEnd>();
 
-  private constructor(cfg: ResolvedControllerConfig, topo: WasmTopology, store: Store, http: Server, url: string) {
+  private constructor(cfg: ResolvedControllerConfig, topo: WasmTopology, store: Store) {
     this.#cfg = cfg;
     this.#topo = topo;
     this.#store = store;
-    this.#http = http;
-    this.url = url;
-    const realm = registerRealmController((end) => this.acceptPipe(end));
-    this.realmUrl = realm.url;
-    this.#unregisterRealm = realm.unregister;
     this.#expected = new Set(topo.nodeIds());
     this.#groups = new GroupBook(topo, cfg.multicastPoolBase, cfg.multicastPoolMask);
     this.#routes = new RouteBook(cfg.explicitRoutes);
@@ -171,66 +185,19 @@ export class Controller implements ControllerApi {
       () => this.#members.values(),
       HELLO_TIMEOUT_MS,
     );
-    const bridge = new UdpBridge(cfg.host, {
-      nodeAt: (host, port) => this.#udpAt.get(`${host.startsWith('::ffff:') ? host.slice(7) : host}:${port}`),
-      toRelay: (dst, src, datagram) => this.#relay.deliver(dst, src, datagram),
-    });
-    this.#bridge = bridge;
-    this.#relay.fallback = (src, dst, datagram) => {
-      const ep = this.#members.get(dst)?.hello.endpoints.find((e) => e.protocol === 'udp');
-      return ep !== undefined && bridge.send(src, ep.host, ep.port, datagram);
-    };
     this.#initLinks();
-    const sec = cfg.security;
-    this.#pending = new PendingLimiter(sec.limits.maxPendingPerAddress, sec.limits.maxPendingTotal);
-    // One port, four endpoints: `/relay` carries relay nodes' datagrams, `/admin` the admin
-    // protocol, GET /metrics is Prometheus text, anything else is the control protocol. Each
-    // has its own frame size bound.
-    this.#server = new WebSocketServer({ noServer: true, maxPayload: sec.limits.maxFrameBytes });
-    this.#relayServer = new WebSocketServer({ noServer: true, maxPayload: RELAY_MAX_FRAME });
-    this.#adminServer = new WebSocketServer({ noServer: true, maxPayload: ADMIN_MAX_FRAME });
-    http.on('request', (req, res) => this.#httpRequest(req, res));
-    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'ws://controller');
-      const path = url.pathname.replace(/\/+$/, '');
-      // Until a connection has proven itself it holds a pending slot of its address, and may
-      // send only max_hello_bytes; both end once it has (or when it closes).
-      const addr = remoteAddress(socket as Socket);
-      const release = this.#pending.take(addr);
-      if (!release) {
-        this.#refused++;
-        if (this.#pending.refused === 1 || this.#pending.refused % 1000 === 0) {
-          log.warn(`refusing connections: ${addr} has ${sec.limits.maxPendingPerAddress} that have not authenticated yet (max_pending_per_address), or ${this.#pending.pending} in all (max_pending_total); ${this.#pending.refused} refused so far`);
-        }
-        socket.end('HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\ntoo many unauthenticated connections from this address\n');
-        // Read and discard whatever else comes (a paused socket never sees the peer's FIN), and
-        // do not wait for a peer that never closes its side.
-        socket.resume();
-        setTimeout(() => socket.destroy(), 1000).unref?.();
-        return;
-      }
-      const uncap = capBytes(socket, sec.limits.maxHelloBytes, () => {
-        this.#refused++;
-        log.warn(`closed a connection from ${addr} that sent more than ${sec.limits.maxHelloBytes} bytes before authenticating (max_hello_bytes)`);
-      });
-      socket.once('close', release);
-      const proven = () => {
-        release();
-        uncap();
-      };
-      if (path.endsWith('/relay')) {
-        // A relay connection stays pending until its binding token (checked against the
-        // hello) is accepted.
-        this.#relayServer.handleUpgrade(req, socket, head, (ws) => this.#relay.accept(ws, url.searchParams.get('node'), proven));
-      } else if (path.endsWith('/admin')) {
-        this.#adminServer.handleUpgrade(req, socket, head, (ws) =>
-          serveAdmin(ws, this, { token: sec.adminToken, disabled: this.#adminDisabled(), onAuthenticated: proven, onRefused: () => this.#refused++, timeoutMs: HELLO_TIMEOUT_MS }),
-        );
-      } else {
-        const local = (socket as Socket).localAddress ?? '127.0.0.1';
-        this.#server.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, addr, local.startsWith('::ffff:') ? local.slice(7) : local, proven));
-      }
-    });
+    // Last: a config error above leaves nothing registered in the realm.
+    const realm = registerRealmController((end) => this.acceptPipe(end));
+    this.realmUrl = realm.url;
+    this.#unregisterRealm = realm.unregister;
+  }
+
+  /**
+   * The URL nodes connect to (`controller_addr`): the server's ws:// or wss:// URL, or
+   * `realmUrl` when there is no server (a controller started in a browser tab).
+   */
+  get url(): string {
+    return this.#server?.url ?? this.realmUrl;
   }
 
   /** Why the admin endpoint is off, if it is: nodes authenticate but no admin_token is set. */
@@ -240,40 +207,6 @@ export class Controller implements ControllerApi {
       return 'the admin endpoint is off: nodes authenticate (auth_token) but no admin_token is set in the controller config';
     }
     return undefined;
-  }
-
-  /**
-   * GET /metrics needs `Authorization: Bearer <admin_token>` when an admin_token is set; with
-   * node authentication on and no admin_token it is off, like the admin endpoint.
-   */
-  #metricsAllowed(req: IncomingMessage): boolean {
-    const token = this.#cfg.security.adminToken;
-    if (token === undefined) return !authRequired(this.#cfg.security);
-    const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    const a = createHmac('sha256', 'metrics').update(m[1]!.trim()).digest();
-    const b = createHmac('sha256', 'metrics').update(token).digest();
-    return timingSafeEqual(a, b);
-  }
-
-  #httpRequest(req: IncomingMessage, res: ServerResponse): void {
-    const path = new URL(req.url ?? '/', 'http://controller').pathname.replace(/\/+$/, '');
-    if (req.method === 'GET' && path === '/metrics') {
-      if (!this.#metricsAllowed(req)) {
-        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="nextmini"' });
-        res.end(
-          this.#cfg.security.adminToken === undefined
-            ? 'GET /metrics is off: nodes authenticate (auth_token) but no admin_token is set in the controller config\n'
-            : 'GET /metrics needs the header "Authorization: Bearer <admin_token>"\n',
-        );
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(this.#metrics.prometheus({ connected: this.#members.size, expected: this.#expected.size, topologyReady: this.#ready, groups: this.#groups.size }));
-      return;
-    }
-    res.writeHead(426, { 'content-type': 'text/plain' });
-    res.end('nextmini controller: connect with a WebSocket (GET /metrics for Prometheus)\n');
   }
 
   #isLink(src: number, dst: number): boolean {
@@ -553,12 +486,12 @@ export class Controller implements ControllerApi {
       .finally(() => this.#metricsWrites--);
   }
 
-  /** @internal use startController() */
-  static async start(config: string | ControllerConfig, options: StartControllerOptions = {}): Promise<Controller> {
-    checkOptions('startController', options, ['db', 'defaultDb', 'listen']);
-    const table = await loadTomlOrObject('controller config', config);
-    const resolved = withConfigFile(config, () => resolveControllerConfig(table, 'controller config', typeof config === 'string' ? dirname(config) : process.cwd()));
-    const cfg = options.listen ? { ...resolved, host: options.listen.host, port: options.listen.port } : resolved;
+  /**
+   * @internal use startController() (Node, Deno, Bun) or startNetwork(). Builds the topology,
+   * opens the store (closed again if starting fails), starts the server `listen` puts in front
+   * (none: reachable in this realm only, at realmUrl), and restores the stored state.
+   */
+  static async open(cfg: ResolvedControllerConfig, openStore: () => Promise<Store>, listen?: ListenFn): Promise<Controller> {
     const t = cfg.topology;
     checkTopologySize(t);
     const topo = callCore(() => WasmTopology.build(t.kind, t.a, t.b, Uint32Array.from(t.edges)));
@@ -574,52 +507,28 @@ export class Controller implements ControllerApi {
         return fail(err);
       }
     }
-    const db = options.db === false ? undefined : (options.db ?? cfg.db ?? options.defaultDb);
     let store: Store;
     try {
-      store = await openStore(db, { baseDir: typeof config === 'string' ? dirname(config) : process.cwd() });
+      store = await openStore();
     } catch (err) {
       return fail(err);
     }
     cleanup.push(() => store.close());
     const sec = cfg.security;
-    let server: Server;
-    try {
-      if (sec.tls) {
-        const read = (what: string, path: string) => {
-          try {
-            return readFileSync(path);
-          } catch (err) {
-            throw new NextminiError('CONFIG_INVALID', `controller config.tls.${what}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
-          }
-        };
-        const opts = { cert: read('cert', sec.tls.cert), key: read('key', sec.tls.key) };
-        try {
-          server = createTlsServer(opts) as unknown as Server;
-        } catch (err) {
-          throw new NextminiError('CONFIG_INVALID', `controller config.tls: the certificate and key cannot be used: ${(err as Error).message}`, { cause: err });
-        }
-      } else {
-        server = createServer();
-      }
-    } catch (err) {
-      return fail(err);
-    }
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('listening', () => resolve());
-        server.once('error', (err) => reject(new NextminiError('CONFIG_INVALID', `controller cannot listen on ${cfg.host}:${cfg.port}: ${err.message}`, { cause: err })));
-        server.listen(cfg.port, cfg.host);
-      });
-    } catch (err) {
-      return fail(err);
-    }
-    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const addr = server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
     let c: Controller;
     try {
-      c = new Controller(cfg, topo, store, server, `${sec.tls ? 'wss' : 'ws'}://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`);
+      c = new Controller(cfg, topo, store);
+    } catch (err) {
+      return fail(err);
+    }
+    cleanup.push(() => c.#unregisterRealm());
+    try {
+      if (listen) {
+        c.#server = await listen(c.#hooks());
+        const server = c.#server;
+        cleanup.push(() => server.close());
+        if (server.bridge) c.#installBridge(server.bridge);
+      }
       await c.#restore();
       c.#unwatchRoutes = await store.watchRoutes(() => c.#routesTableChanged());
     } catch (err) {
@@ -632,11 +541,37 @@ export class Controller implements ControllerApi {
     for (const id of new Set([...sec.nodeTokens.keys(), ...sec.publicAddrs.keys(), ...cfg.operatingModes.keys()])) {
       if (!c.#expected.has(id)) log.warn(`controller config [[nodes]] names node ${id}, which is not in the topology; its settings do nothing`);
     }
-    if (!authRequired(sec)) {
+    // Without a server only code in this realm reaches the controller.
+    if (!authRequired(sec) && c.#server) {
       log.warn(`no auth_token: anyone who can reach ${c.url} can join as any node, read peers' addresses and receive their traffic (see README "Security")`);
     }
     log.info(`listening on ${c.url}; expecting nodes ${describeIds([...c.#expected])}; state in ${store.kind === 'memory' ? 'memory only' : `${store.kind} at ${store.location}`}`);
     return c;
+  }
+
+  /** Joins UDP nodes and relay-only nodes through the server's UDP bridge (udp-bridge.ts). */
+  #installBridge(open: (hooks: UdpBridgeHooks) => UdpBridge): void {
+    const bridge = open({
+      nodeAt: (host, port) => this.#udpAt.get(`${host.startsWith('::ffff:') ? host.slice(7) : host}:${port}`),
+      toRelay: (dst, src, datagram) => this.#relay.deliver(dst, src, datagram),
+    });
+    this.#bridge = bridge;
+    this.#relay.fallback = (src, dst, datagram) => {
+      const ep = this.#members.get(dst)?.hello.endpoints.find((e) => e.protocol === 'udp');
+      return ep !== undefined && bridge.send(src, ep.host, ep.port, datagram);
+    };
+  }
+
+  #hooks(): ControllerHooks {
+    return {
+      security: this.#cfg.security,
+      api: this,
+      acceptControl: (conn, remote, local, proven) => this.#accept(conn, remote, local, proven),
+      acceptRelay: (conn, nodeParam, proven) => this.#relay.accept(conn, nodeParam, proven),
+      adminDisabled: () => this.#adminDisabled(),
+      refused: () => void this.#refused++,
+      prometheus: () => this.#metrics.prometheus({ connected: this.#members.size, expected: this.#expected.size, topologyReady: this.#ready, groups: this.#groups.size }),
+    };
   }
 
   status(): ControllerStatus {
@@ -675,7 +610,7 @@ export class Controller implements ControllerApi {
     });
     this.#pipes.add(end);
     end.on('close', () => this.#pipes.delete(end));
-    this.#accept(end as unknown as WebSocket, '127.0.0.1', '127.0.0.1', uncap);
+    this.#accept(end, '127.0.0.1', '127.0.0.1', uncap);
   }
 
   /** @internal the secret node `id` proves (startNetwork hands it to the nodes it starts). */
@@ -693,7 +628,7 @@ export class Controller implements ControllerApi {
     }, HELLO_TIMEOUT_MS);
     const nonce = randomBytes(NONCE_BYTES);
     ws.send(encode({ t: 'challenge', nonce, authRequired: authRequired(this.#cfg.security) }));
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
+    ws.on('message', (data: Uint8Array, isBinary: boolean) => {
       if (!isBinary) return this.#reject(ws, 'MALFORMED', 'control messages are binary');
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       const version = frameVersion(bytes);
@@ -1037,7 +972,7 @@ export class Controller implements ControllerApi {
     for (const m of this.#members.values()) m.ws.send(msg);
   }
 
-  /** Disconnects every node, stops listening, and closes the store after pending writes. Idempotent. */
+  /** Disconnects every node, stops the server, and closes the store after pending writes. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     // Changes already accepted finish (and are stored) before the store closes.
@@ -1049,12 +984,7 @@ export class Controller implements ControllerApi {
     this.#members.clear();
     for (const end of this.#pipes) end.terminate();
     this.#bridge?.closeAll();
-    for (const server of [this.#relayServer, this.#adminServer, this.#server]) {
-      for (const ws of server.clients) ws.terminate();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-    this.#http.closeAllConnections?.();
-    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    await this.#server?.close();
     await this.#unwatchRoutes?.().catch(() => {});
     await this.#store.close().catch((err: unknown) => log.warn(`closing the store: ${(err as Error).message}`));
     this.#groups.free();
@@ -1081,9 +1011,4 @@ function checkTopologySize(t: ResolvedControllerConfig['topology']): void {
 function describeIds(ids: number[]): string {
   ids.sort((a, b) => a - b);
   return ids.length > 8 ? `${ids[0]}..${ids[ids.length - 1]}` : ids.join(', ');
-}
-
-/** Starts a controller from a TOML path or a config object with the same keys. */
-export function startController(config: string | ControllerConfig, options?: StartControllerOptions): Promise<Controller> {
-  return Controller.start(config, options);
 }

@@ -3,8 +3,8 @@
 // controller restarted), so a key never outlives the connection that received it. The
 // controller keeps none: it hands each key to both ends at once and forgets it (a restart
 // makes every node rejoin and rotate its keys anyway).
-import { createHmac } from 'node:crypto';
 import { LINK_KEY_BYTES, randomBytes } from '../control/auth.js';
+import { hmacSha256Sync } from '../control/hmac-sync.js';
 
 /** New keys for every pair (node, peer), by peer. */
 export function freshLinkKeys(node: number, peers: Iterable<number>): Map<number, Uint8Array> {
@@ -15,10 +15,11 @@ export function freshLinkKeys(node: number, peers: Iterable<number>): Map<number
 
 /** One link key wrapped for a connection: the synchronous twin of control/auth.ts wrapKey. */
 export function wrapKeySync(kek: Uint8Array, seq: number, neighbor: number, key: Uint8Array): Uint8Array {
-  const msg = Buffer.alloc(8);
-  msg.writeUInt32BE(seq >>> 0, 0);
-  msg.writeUInt32BE(neighbor >>> 0, 4);
-  const pad = createHmac('sha256', kek).update(msg).digest();
+  const msg = new Uint8Array(8);
+  const view = new DataView(msg.buffer);
+  view.setUint32(0, seq >>> 0);
+  view.setUint32(4, neighbor >>> 0);
+  const pad = hmacSha256Sync(kek, msg);
   const out = new Uint8Array(key.length);
   for (let i = 0; i < key.length; i++) out[i] = key[i]! ^ pad[i]!;
   return out;

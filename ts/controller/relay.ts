@@ -1,6 +1,6 @@
 // The relay data path: relay nodes (browsers, Deno) send datagrams over a WebSocket to the
 // controller, which passes each one to its destination's relay connection.
-import type { WebSocket } from 'ws';
+import type { RelayFrame, RelaySocket } from './connection.js';
 import { logger } from '../log.js';
 import type { Hello } from '../control/messages.js';
 import type { RelayStatus } from './api.js';
@@ -11,6 +11,10 @@ import { terminateSoon } from './guard.js';
 const latin1 = (t: string): Uint8Array => Uint8Array.from(t, (ch) => ch.charCodeAt(0) & 0xff);
 
 const log = logger('controller');
+// Relay connections come from a `ws` server on Node; the hub sees them through these
+// interfaces (connection.ts), under the old names so the code below reads as before.
+type WebSocket = RelaySocket;
+type Buffer = RelayFrame;
 /** Largest relay frame: a u32 node id and one datagram (an MTU is at most 65 535). */
 export const RELAY_MAX_FRAME = 4 + 65_535;
 /** Above this many bytes queued towards a relay node, frames for it are dropped and counted. */

@@ -9,6 +9,7 @@
 // event-loop turn per receiver (like a UDP socket's), so a busy network never starves timers.
 // Link emulation and MACs live in the core and apply unchanged. Nothing here imports a
 // node-only module.
+import { nextTurn } from '../next-turn.js';
 import type { TransportContext } from './host.js';
 import { SEND_HARD_LIMIT, SEND_HIGH_WATER, type DatagramHandler, type PeerAddr, type Transport, type TransportStats } from './transport.js';
 
@@ -22,8 +23,6 @@ export const REALM_ID = hex(8);
 /** Open transports by their ids. */
 const registry = new Map<string, MemoryTransport>();
 
-const nextTurn: (f: () => void) => void =
-  (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => void setTimeout(f, 0));
 
 export class MemoryTransport implements Transport {
   readonly protocol = 'memory' as const;
