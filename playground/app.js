@@ -1,5 +1,6 @@
-// The playground page: one Dataplane node in the browser (protocol "relay", the browser's
-// only transport), receivers for every other node, and live stats.
+// The playground page: one Dataplane node in the browser (the browser's default transports:
+// memory and the relay, the one that reaches other processes), receivers for every other
+// node, and live stats.
 import { init, Dataplane, NextminiError } from '../dist/browser.js';
 
 const $ = (id) => document.getElementById(id);

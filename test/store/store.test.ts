@@ -334,6 +334,19 @@ describe.each(backends)('store: %s', (kind, makeTarget) => {
       }
     }));
 
+  it('migration 2: a node stored by schema version 1 (one protocol, one address) comes back as its one endpoint', (ctx) =>
+    withStore(ctx, async (s, t) => {
+      if (!(s instanceof SqlStore) || !t.sql) return ctx.skip('no schema in the memory store');
+      // Back to version 1's shape: no endpoints column, one row as version 1 wrote it.
+      await t.sql(s, 'ALTER TABLE nodes DROP COLUMN endpoints');
+      await t.sql(s, "UPDATE nextmini_meta SET value = '1' WHERE key = 'schema_version'");
+      await t.sql(s, "INSERT INTO nodes (node_id, protocol, data_host, data_port, connected, last_seen) VALUES (4, 'udp', '10.0.0.4', 4004, false, now())");
+      await s.close();
+      const s2 = await t.open();
+      expect((await s2.load()).nodes.map((n) => ({ nodeId: n.nodeId, endpoints: n.endpoints }))).toEqual([{ nodeId: 4, endpoints: [{ protocol: 'udp', host: '10.0.0.4', port: 4004 }] }]);
+      expect(await t.sql(s2, "SELECT value FROM nextmini_meta WHERE key = 'schema_version'")).toEqual([{ value: String(SCHEMA_VERSION) }]);
+    }));
+
   it('watchRoutes: fires within 1 s when another client changes the routes table', (ctx) =>
     withStore(ctx, async (s, t) => {
       let calls = 0;
