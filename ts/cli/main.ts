@@ -63,7 +63,8 @@ export async function main(args: string[]): Promise<number> {
     case 'node': {
       const dp = await Dataplane.open(requireConfig(flags, cmd));
       const info = dp.getNetworkInfo();
-      console.log(`node ${info.nodeId} (${info.userSpaceAddr}) on ${info.protocol} ${info.privateNetworkAddr}:${info.privateNetworkPort}`);
+      const where = info.endpoints.map((e) => (e.protocol === 'udp' || e.protocol === 'tcp' ? `${e.protocol} ${e.host}:${e.port}` : e.protocol)).join(', ');
+      console.log(`node ${info.nodeId} (${info.userSpaceAddr}) speaks ${where}`);
       void dp.waitForTopologyReady().then((ok) => ok && console.log(`node ${info.nodeId}: topology ready`));
       await untilSignal();
       const s = dp.stats();
