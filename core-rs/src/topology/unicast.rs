@@ -271,24 +271,27 @@ pub fn route_table_for(topo: &Topology, resolved: &[ResolvedRoute], node: u32) -
     let n = topo.node_count() as usize;
     let mut dist = vec![u32::MAX; n];
     let mut mask = vec![0u64; n * words];
-    let mut queue = VecDeque::with_capacity(n);
+    // The BFS order itself is the queue: every node enters it once.
+    let mut order: Vec<u32> = Vec::with_capacity(n);
     dist[(node - 1) as usize] = 0;
     for (i, &u) in neighbors.iter().enumerate() {
         let at = (u - 1) as usize;
         dist[at] = 1;
         mask[at * words + i / 64] |= 1 << (i % 64);
-        queue.push_back(u);
+        order.push(u);
     }
     // Every node at distance d is dequeued before any at d + 1, so a node's mask is complete
     // before it is passed on.
-    while let Some(v) = queue.pop_front() {
+    let mut head = 0;
+    while let Some(&v) = order.get(head) {
+        head += 1;
         let vi = (v - 1) as usize;
         let next = dist[vi] + 1;
         for &u in topo.neighbors(v) {
             let ui = (u - 1) as usize;
             if dist[ui] == u32::MAX {
                 dist[ui] = next;
-                queue.push_back(u);
+                order.push(u);
             }
             if dist[ui] == next {
                 for w in 0..words {
@@ -298,12 +301,20 @@ pub fn route_table_for(topo: &Topology, resolved: &[ResolvedRoute], node: u32) -
         }
     }
     // One list per distinct mask, numbered from 1 in order of first use.
+    // Neighbouring ids mostly share a mask (that is what makes runs), so the last one is
+    // checked before the map.
     let mut ids: BTreeMap<&[u64], u32> = BTreeMap::new();
     let mut sets: Vec<Vec<u32>> = Vec::new();
+    let mut last: Option<(&[u64], u32)> = None;
     let runs = (0..n).map(|i| {
         let m = &mask[i * words..(i + 1) * words];
         if dist[i] == 0 || dist[i] == u32::MAX {
             return (i as u32 + 1, 0);
+        }
+        if let Some((lm, id)) = last {
+            if lm == m {
+                return (i as u32 + 1, id);
+            }
         }
         let id = *ids.entry(m).or_insert_with(|| {
             let hops = neighbors
@@ -315,6 +326,7 @@ pub fn route_table_for(topo: &Topology, resolved: &[ResolvedRoute], node: u32) -
             sets.push(hops);
             sets.len() as u32
         });
+        last = Some((m, id));
         (i as u32 + 1, id)
     });
     // Past the last node: no route (ids are at most 100,000, far from u32::MAX).
