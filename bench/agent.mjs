@@ -5,6 +5,7 @@ import { Dataplane, PacketView, startNetwork } from '../dist/node.js';
 import { serve, wallMs } from './lib/proc.mjs';
 import { rssHandlers } from './lib/rss.mjs';
 import { payload as payloadFor, sha256 } from './lib/payload.mjs';
+import { controllerAlone, multicastProbe, unicastProbe } from './lib/scale-probes.mjs';
 
 const nodes = new Map(); // nodeId -> Dataplane
 const jobs = new Map(); // key -> Promise of a background loop's result
@@ -49,21 +50,31 @@ const handlers = {
 
   /**
    * A whole network in this process (startNetwork over memory): ms from the call to every node
-   * ready, and RSS before and after (after a GC when --expose-gc), then closes it.
+   * ready, RSS and heap before and after (after a GC when --expose-gc), then the optional
+   * probes (a unicast across the diameter, a lossless multicast), then closes it.
    */
-  async network({ topology, timeoutMs = 120_000 }) {
+  async network({ topology, timeoutMs = 120_000, unicast, multicast }) {
     if (globalThis.gc) globalThis.gc();
-    const before = process.memoryUsage().rss;
+    const before = process.memoryUsage();
     const t0 = wallMs();
     const net = await startNetwork({ topology });
     try {
       const ok = await net.ready({ timeoutMs });
       const ms = wallMs() - t0;
       if (globalThis.gc) globalThis.gc();
-      return { ok, ms, nodes: net.nodes.length, rssBefore: before, rssAfter: process.memoryUsage().rss };
+      const after = process.memoryUsage();
+      const r = { ok, ms, nodes: net.nodes.length, rssBefore: before.rss, rssAfter: after.rss, heapBefore: before.heapUsed, heapAfter: after.heapUsed };
+      if (ok && unicast) r.unicast = await unicastProbe(net, unicast).catch((e) => ({ ok: false, error: e.message }));
+      if (ok && multicast) r.multicast = await multicastProbe(net, multicast).catch((e) => ({ ok: false, error: e.message }));
+      return r;
     } finally {
       await net.close();
     }
+  },
+
+  /** A controller alone on a topology: what it adds to a process (bench/lib/scale-probes.mjs). */
+  async controllerAlone(args) {
+    return controllerAlone(args);
   },
 
   async closeAll() {

@@ -1,13 +1,11 @@
-// 5. Memory and scale: RSS of a node process idle and during a 1 MiB-message transfer, and
-// the time for N nodes to reach TopologyReady under one controller.
+// 5. Memory and scale: RSS of a node process idle and during a 1 MiB-message transfer, the
+// time for N nodes to reach TopologyReady under one controller, and issue 13's scale series
+// (bench/lib/scale-network.mjs).
 import { startCluster, startRaw, using } from '../lib/cluster.mjs';
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Child } from '../lib/proc.mjs';
 import { summarize } from '../lib/stats.mjs';
 import { sleep } from '../lib/proc.mjs';
 import { nextminiRep, rawUdpRep } from './unicast-goodput.mjs';
+import { networkSeries, udpProcessesCase } from '../lib/scale-network.mjs';
 
 const MiB = 1024 * 1024;
 const HOSTS = 4;
@@ -21,7 +19,7 @@ export default {
   id: 'memory-scale',
   number: 5,
   title: 'Memory and scale',
-  hosting: `RSS: one Dataplane per node process (full mesh of 2 over UDP), after a forced GC; baseline is a bare process with one node:dgram socket. Scale: N Dataplanes in ${HOSTS} processes (N/${HOSTS} per process) on a full mesh over UDP, controller in the bench process; time is from the open commands to the last node seeing TopologyReady (processes already started, core loaded)`,
+  hosting: `RSS: one Dataplane per node process (full mesh of 2 over UDP), after a forced GC; baseline is a bare process with one node:dgram socket. Scale: N Dataplanes in ${HOSTS} processes (N/${HOSTS} per process) on a full mesh over UDP, controller in the bench process; time is from the open commands to the last node seeing TopologyReady (processes already started, core loaded). startNetwork: a whole network over memory in one fresh process per size, RSS and heap per node after a forced GC, probes on the largest torus; a controller alone on that torus in another; 1,000 nodes (10×10×10 torus) in 8 processes over UDP with the controller in the bench process`,
   async run(ctx) {
     const cases = [];
     const idleNm = [];
@@ -94,74 +92,10 @@ export default {
         series: [{ name: `nextmini, ${n} nodes in ${Math.min(HOSTS, n)} processes`, kind: 'nextmini', ...summarize(times) }],
       });
     }
-    // Whole networks in one process (startNetwork over memory), each in a fresh process so
-    // that its RSS is its own. Issue 13's goals: fat tree k = 16 ready in < 3 s, k = 24 in
-    // < 10 s, a 10,000-node torus in < 30 s, ≤ 128 KiB RSS per idle node.
-    const sizes = ctx.quick
-      ? [['fat tree k=4', { type: 'fat_tree', fat_tree_config: { k: 4 } }], ['fat tree k=8', { type: 'fat_tree', fat_tree_config: { k: 8 } }]]
-      : [
-          ['fat tree k=4', { type: 'fat_tree', fat_tree_config: { k: 4 } }],
-          ['fat tree k=8', { type: 'fat_tree', fat_tree_config: { k: 8 } }],
-          ['fat tree k=12', { type: 'fat_tree', fat_tree_config: { k: 12 } }],
-          ['fat tree k=16', { type: 'fat_tree', fat_tree_config: { k: 16 } }],
-          ['torus 30×30', { type: 'torus', torus_config: { dim: 2, n: 30 } }],
-        ];
-    const growth = [];
-    for (const [label, topology] of sizes) {
-      ctx.log(`  startNetwork, ${label}`);
-      const child = new Child(fileURLToPath(new URL('../agent.mjs', import.meta.url)), { name: `network-${label.replace(/\W+/g, '-')}`, args: [] });
-      try {
-        const r = await child.call('network', { topology }, 180_000);
-        growth.push({ label, ...r });
-        cases.push({
-          id: `network-${label.replace(/\W+/g, '-')}`,
-          label: `startNetwork ready, ${label} (${r.nodes} nodes)`,
-          metric: 'time from startNetwork() to every node ready, one process, memory links',
-          unit: 'ms',
-          better: 'lower',
-          params: { nodes: r.nodes, ok: r.ok, rssPerNodeKiB: Math.round((r.rssAfter - r.rssBefore) / 1024 / r.nodes), rssAfterMiB: Math.round(toMiB(r.rssAfter)) },
-          series: [{ name: `nextmini startNetwork, ${r.nodes} nodes`, kind: 'nextmini', ...summarize([r.ms]) }],
-        });
-      } catch (err) {
-        ctx.log(`    failed: ${err.message}`);
-      } finally {
-        await child.stop();
-      }
-    }
-    if (growth.length) writeGrowthPlot(ctx, growth);
+    // Issue 13's scale goals: whole networks in one process (startNetwork over memory), with
+    // delivery probes on the largest, and 1,000 nodes in 8 processes over UDP.
+    await networkSeries(ctx, cases);
+    await udpProcessesCase(ctx, cases);
     return { cases };
   },
 };
-
-/** Time and memory against N for startNetwork, as an SVG beside the other results. */
-function writeGrowthPlot(ctx, rows) {
-  const W = 640;
-  const H = 300;
-  const pad = 50;
-  const maxN = Math.max(...rows.map((r) => r.nodes));
-  const maxMs = Math.max(...rows.map((r) => r.ms));
-  const maxKiB = Math.max(...rows.map((r) => (r.rssAfter - r.rssBefore) / 1024 / r.nodes), 128);
-  const x = (n) => pad + ((W - 2 * pad) * n) / maxN;
-  const yMs = (ms) => H - pad - ((H - 2 * pad) * ms) / maxMs;
-  const yKiB = (k) => H - pad - ((H - 2 * pad) * k) / maxKiB;
-  const line = (pts, color) => `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`;
-  const msPts = rows.map((r) => [x(r.nodes), yMs(r.ms)]);
-  const kibPts = rows.map((r) => [x(r.nodes), yKiB((r.rssAfter - r.rssBefore) / 1024 / r.nodes)]);
-  const svg = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${pad}" y="20" font-size="13">startNetwork over memory, one process: time to ready (blue, ms) and RSS per node (orange, KiB) against N</text>`,
-    `<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="black"/>`,
-    `<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="black"/>`,
-    line(msPts, '#1f5fbf'),
-    line(kibPts, '#d9822b'),
-    `<line x1="${pad}" y1="${yKiB(128).toFixed(1)}" x2="${W - pad}" y2="${yKiB(128).toFixed(1)}" stroke="#d9822b" stroke-dasharray="4 3"/>`,
-    `<text x="${W - pad - 90}" y="${(yKiB(128) - 4).toFixed(1)}" fill="#d9822b">128 KiB/node goal</text>`,
-    ...rows.map((r, i) => `<text x="${x(r.nodes).toFixed(1)}" y="${H - pad + 14}" text-anchor="middle">${r.nodes}</text><circle cx="${msPts[i][0].toFixed(1)}" cy="${msPts[i][1].toFixed(1)}" r="3" fill="#1f5fbf"/><text x="${(msPts[i][0] + 4).toFixed(1)}" y="${(msPts[i][1] - 4).toFixed(1)}" fill="#1f5fbf">${Math.round(r.ms)} ms</text><circle cx="${kibPts[i][0].toFixed(1)}" cy="${kibPts[i][1].toFixed(1)}" r="3" fill="#d9822b"/>`),
-    `<text x="${W / 2}" y="${H - 12}" text-anchor="middle">nodes (N)</text>`,
-    '</svg>',
-  ].join('\n');
-  const dir = ctx.outDir ?? join(fileURLToPath(new URL('../results/', import.meta.url)));
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'scale.svg'), `${svg}\n`);
-}

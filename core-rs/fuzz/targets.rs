@@ -476,7 +476,11 @@ pub fn route_table(data: &[u8]) {
             data,
             "a decoded route table re-encodes to its bytes"
         );
-        for (src, dst, hops) in t.entries() {
+        let wildcard = t
+            .runs()
+            .filter_map(|(first, hops)| Some((None, first, hops?)));
+        let exact = t.exact_entries().map(|(s, d, h)| (Some(s), d, h));
+        for (src, dst, hops) in exact.chain(wildcard) {
             assert!(!hops.is_empty() && dst != 0 && src != Some(0) && !hops.contains(&0));
             assert!(hops.windows(2).all(|w| w[0] < w[1]), "hops ascending");
             let flow = FlowKey::new(src.unwrap_or(u32::MAX), dst, 7, 9);

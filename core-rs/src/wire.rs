@@ -28,9 +28,10 @@ use std::fmt;
 
 pub const VERSION: u8 = 1;
 pub const HEADER_LEN: usize = 40;
-/// Hop limit given to packets a node originates. Generous for the topologies we build
-/// (a k=8 fat tree has diameter 6) while still ending any loop quickly.
-pub const DEFAULT_HOP_LIMIT: u8 = 32;
+/// Hop limit given to packets a node originates, and the largest a node accepts. It must
+/// exceed the diameter of the networks we run (a fat tree's is 6, a 100 × 100 torus's 100)
+/// while still ending any loop within a few hundred hops.
+pub const DEFAULT_HOP_LIMIT: u8 = 128;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]

@@ -405,7 +405,7 @@ describe('a controller connection lost mid-request', () => {
         if (d[3] === 1) {
           ws.send(encode({ t: 'welcome', proof: new Uint8Array(0), maxFrameBytes: 1 << 20, maxLabelBytes: 256 }));
           ws.send(
-            encode({ t: 'snapshot', generation: 1, userSpaceBase: 0xc0a80000, operatingMode: 'normal', peers: [], neighbors: [], nodes: [1], routeTable: Uint8Array.from([1, 1, 0, 0, 0, 0]), topologyReady: true, links: [], mcastTable: Uint8Array.from([1, 2, 0, 0, 0, 0]), groups: [] }),
+            encode({ t: 'snapshot', generation: 1, userSpaceBase: 0xc0a80000, operatingMode: 'normal', peers: [], neighbors: [], routeTable: Uint8Array.from([1, 1, 0, 0, 0, 0]), topologyReady: true, links: [], mcastTable: Uint8Array.from([1, 2, 0, 0, 0, 0]), groups: [] }),
           );
         } else if (d[3] === 7) ws.terminate();
       });

@@ -42,11 +42,11 @@ function samples(): ControlMessage[] {
     {
       t: 'snapshot', generation: 4, userSpaceBase: 0xe0000100, operatingMode: 'max',
       peers: [{ nodeId: 1, protocol: 'udp', host: '10.0.0.1', port: 9000 }, { nodeId: 2, protocol: 'relay', host: '', port: 0 }, { nodeId: 3, protocol: 'memory', host: 'a/b', port: 0 }],
-      neighbors: [2, 3], nodes: [1, 2, 3], routeTable: bytes(1, 1, 0, 0, 0, 0), topologyReady: true,
+      neighbors: [2, 3], routeTable: bytes(1, 1, 0, 0, 0, 0), topologyReady: true,
       links, mcastTable: bytes(1, 2, 0, 0, 0, 0), groups: [group],
     },
     {
-      t: 'snapshot', generation: 0, userSpaceBase: 0, operatingMode: 'normal', peers: [], neighbors: [], nodes: [],
+      t: 'snapshot', generation: 0, userSpaceBase: 0, operatingMode: 'normal', peers: [], neighbors: [],
       routeTable: bytes(), topologyReady: false, links: [], mcastTable: bytes(), groups: [],
     },
     { t: 'links-up', generation: 12 },

@@ -98,8 +98,6 @@ export interface Snapshot {
   peers: PeerAddress[];
   /** Ids of this node's topology neighbours. */
   neighbors: number[];
-  /** Every node id of the topology. */
-  nodes: number[];
   /** This node's route table, encoded by the core. */
   routeTable: Uint8Array;
   topologyReady: boolean;
@@ -262,7 +260,7 @@ export function encode(m: ControlMessage): Uint8Array {
       break;
     case 'snapshot':
       w.u32(m.generation).u32(m.userSpaceBase).u8(OPERATING_MODES.indexOf(m.operatingMode)).array(m.peers, writePeer);
-      w.array(m.neighbors, (w2, n) => w2.u32(n)).array(m.nodes, (w2, n) => w2.u32(n));
+      w.array(m.neighbors, (w2, n) => w2.u32(n));
       w.bytes(m.routeTable).bool(m.topologyReady).array(m.links, writeLink);
       w.bytes(m.mcastTable).array(m.groups, writeGroup);
       break;
@@ -341,7 +339,6 @@ export function decode(bytes: Uint8Array): ControlMessage {
         operatingMode: r.enumU8(OPERATING_MODES, 'operating mode'),
         peers: r.array(readPeer),
         neighbors: r.array((x) => x.u32()),
-        nodes: r.array((x) => x.u32()),
         routeTable: r.bytes(),
         topologyReady: r.bool(),
         links: r.array(readLink),

@@ -156,6 +156,9 @@ export class Controller implements ControllerApi {
   /** Metric reports or batches dropped: too frequent, or the store too slow. */
   #metricsDropped = 0;
   #ready = false;
+  /** #checkReady's scan: the expected ids in a fixed order, and where the next scan resumes. */
+  #readyOrder: number[] | undefined;
+  #readyFrom = 0;
   #closed = false;
   /** Nodes owed a fresh snapshot; sent once per event-loop turn however many joins happened. */
   readonly #dirty = new Set<number>();
@@ -897,7 +900,6 @@ export class Controller implements ControllerApi {
         operatingMode: this.#cfg.operatingModes.get(id) ?? 'normal',
         peers,
         neighbors: [...this.#topo.neighbors(id)],
-        nodes: [...this.#expected],
         routeTable,
         topologyReady: this.#ready,
         links: this.#linksOf(id),
@@ -962,9 +964,21 @@ export class Controller implements ControllerApi {
 
   #checkReady(): void {
     if (this.#ready) return;
-    for (const id of this.#expected) {
+    // Called on every links-up report: a scan of all N nodes each time would be N² for a
+    // network coming up. The scan resumes at the first node that was not up when last looked
+    // at, and only a pass that reaches the end looks at them all again (one may have fallen
+    // back since, with a newer snapshot or peers update), so N reports cost O(N) amortised.
+    const ids = (this.#readyOrder ??= [...this.#expected]);
+    const up = (id: number) => {
       const m = this.#members.get(id);
-      if (!m || m.linksUpGeneration !== m.generation) return;
+      return m !== undefined && m.linksUpGeneration === m.generation;
+    };
+    while (this.#readyFrom < ids.length && up(ids[this.#readyFrom]!)) this.#readyFrom++;
+    if (this.#readyFrom < ids.length) return;
+    const behind = ids.findIndex((id) => !up(id));
+    if (behind >= 0) {
+      this.#readyFrom = behind;
+      return;
     }
     this.#ready = true;
     log.info('topology ready');

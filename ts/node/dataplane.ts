@@ -115,7 +115,7 @@ export interface DropCounts {
   unknown_source: number;
   /** A unicast or lossless datagram to forward whose destination is no node this node knows of (a known destination without a route counts as `no_route`). */
   unknown_destination: number;
-  /** A hop limit no node sends: 0, or above the 32 every node originates with. */
+  /** A hop limit no node sends: 0, or above the 128 every node originates with. */
   hop_limit_range: number;
   /** An incomplete message dropped early to make room: under pressure the heaviest sender's (link address, then source node) stalest, least complete message goes first, so a flood only evicts the flood. */
   reassembly_evicted: number;

@@ -126,7 +126,7 @@ pub struct Node {
     /// Nodes this node takes any datagram from (topology neighbours; max mode: all peers).
     neighbors: BTreeSet<u32>,
     /// Every node id this node knows of: itself, peers, neighbours, and the nodes named in its
-    /// route table and multicast trees. Datagrams from or to anyone else are not legitimate.
+    /// route table (but its wildcard destinations) and multicast trees. Datagrams from or to anyone else are not legitimate.
     known: BTreeSet<u32>,
     auth: LinkAuth,
     next_message_id: u32,
@@ -210,11 +210,9 @@ impl Node {
         let mut known = BTreeSet::from([self.cfg.node_id]);
         known.extend(&self.peers);
         known.extend(&self.neighbors);
-        for (src, dst, hops) in self.routes.entries() {
-            known.extend(src);
-            known.insert(dst);
-            known.extend(hops);
-        }
+        // Route destinations are asked of the table itself (`is_known`): copying them here
+        // would cost every node a set of all N ids.
+        known.extend(self.routes.named_nodes());
         for (_, e) in self.mcast.entries() {
             known.insert(e.source);
             known.extend(&e.next_hops);
@@ -224,7 +222,7 @@ impl Node {
 
     /// Whether `node` is part of the network as this node sees it.
     pub fn is_known(&self, node: u32) -> bool {
-        self.known.contains(&node)
+        self.known.contains(&node) || self.routes.reaches(node)
     }
 
     /// Turns per-hop authentication on or off. On, every datagram carries a

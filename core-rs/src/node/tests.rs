@@ -991,7 +991,7 @@ fn forwarding_sends_on_only_what_could_be_legitimate() {
         ),
         (
             Header {
-                hop_limit: 33,
+                hop_limit: DEFAULT_HOP_LIMIT + 1,
                 ..base
             },
             DropReason::HopLimitRange,
@@ -1068,8 +1068,10 @@ fn forwarding_sends_on_only_what_could_be_legitimate() {
         s.drops(DropReason::HopLimitRange)
     );
     assert_eq!(s.packets_forwarded, plausible);
+    // About 1/4 · 1/4 · 2/3 · 127/256 ≈ 2% are plausible (real ids both ends, hop limit in
+    // 2..=128): well under 4% go on.
     assert!(
-        s.packets_forwarded * 50 < sent,
+        s.packets_forwarded * 25 < sent,
         "{} of {sent}",
         s.packets_forwarded
     );

@@ -261,6 +261,10 @@ impl<'a> Reader<'a> {
         Ok(hops)
     }
 
+    pub(crate) fn at_end(&self) -> bool {
+        self.remaining() == 0
+    }
+
     pub(crate) fn finish(self) -> Result<(), CodecError> {
         match self.remaining() {
             0 => Ok(()),

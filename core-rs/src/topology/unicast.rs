@@ -256,35 +256,84 @@ pub fn compute_route_tables(
     Ok(tables)
 }
 
-/// One node's route table, the same as [`compute_route_tables`] gives it, computed on its own:
-/// a BFS from the node and one from each of its neighbours (links are undirected, so
-/// `dist(u, d)` is a BFS from `u`), so O(degree × (N + E)) time and O(degree × N) memory
-/// instead of N² for all of them. A neighbour `u` is a next hop to `d` iff
-/// `dist(u, d) = dist(node, d) - 1`.
+/// One node's route table, the same as [`compute_route_tables`] gives it, computed on its own
+/// with one BFS from the node: a neighbour `u` is a next hop to `d` iff it is the first hop
+/// of some shortest path to `d`, and the first hops of `d` are the union of those of its BFS
+/// parents (nodes one hop closer that link to it). Each node carries them as a bit mask over
+/// the neighbours, so O((N + E) × ⌈degree / 64⌉) time and memory. Destinations come out in id
+/// order, so equal lists form runs ([`RouteTable`]'s compact form) directly.
 pub fn route_table_for(topo: &Topology, resolved: &[ResolvedRoute], node: u32) -> RouteTable {
-    let mut table = RouteTable::new();
     if !topo.contains(node) {
-        return table;
+        return RouteTable::new();
     }
-    let own = distances_to(topo, node);
     let neighbors = topo.neighbors(node);
-    let theirs: Vec<Vec<Option<u32>>> = neighbors.iter().map(|&u| distances_to(topo, u)).collect();
-    for d in topo.node_ids() {
-        let Some(dv) = own[(d - 1) as usize] else {
-            continue;
-        };
-        if dv == 0 {
-            continue;
-        }
-        let hops: Vec<u32> = neighbors
-            .iter()
-            .zip(&theirs)
-            .filter(|(_, du)| du[(d - 1) as usize] == Some(dv - 1))
-            .map(|(&u, _)| u)
-            .collect();
-        let ok = table.set(None, d, hops);
-        debug_assert!(ok.is_ok());
+    let words = neighbors.len().div_ceil(64).max(1);
+    let n = topo.node_count() as usize;
+    let mut dist = vec![u32::MAX; n];
+    let mut mask = vec![0u64; n * words];
+    // The BFS order itself is the queue: every node enters it once.
+    let mut order: Vec<u32> = Vec::with_capacity(n);
+    dist[(node - 1) as usize] = 0;
+    for (i, &u) in neighbors.iter().enumerate() {
+        let at = (u - 1) as usize;
+        dist[at] = 1;
+        mask[at * words + i / 64] |= 1 << (i % 64);
+        order.push(u);
     }
+    // Every node at distance d is dequeued before any at d + 1, so a node's mask is complete
+    // before it is passed on.
+    let mut head = 0;
+    while let Some(&v) = order.get(head) {
+        head += 1;
+        let vi = (v - 1) as usize;
+        let next = dist[vi] + 1;
+        for &u in topo.neighbors(v) {
+            let ui = (u - 1) as usize;
+            if dist[ui] == u32::MAX {
+                dist[ui] = next;
+                order.push(u);
+            }
+            if dist[ui] == next {
+                for w in 0..words {
+                    mask[ui * words + w] |= mask[vi * words + w];
+                }
+            }
+        }
+    }
+    // One list per distinct mask, numbered from 1 in order of first use.
+    // Neighbouring ids mostly share a mask (that is what makes runs), so the last one is
+    // checked before the map.
+    let mut ids: BTreeMap<&[u64], u32> = BTreeMap::new();
+    let mut sets: Vec<Vec<u32>> = Vec::new();
+    let mut last: Option<(&[u64], u32)> = None;
+    let runs = (0..n).map(|i| {
+        let m = &mask[i * words..(i + 1) * words];
+        if dist[i] == 0 || dist[i] == u32::MAX {
+            return (i as u32 + 1, 0);
+        }
+        if let Some((lm, id)) = last {
+            if lm == m {
+                return (i as u32 + 1, id);
+            }
+        }
+        let id = *ids.entry(m).or_insert_with(|| {
+            let hops = neighbors
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| m[j / 64] & (1 << (j % 64)) != 0)
+                .map(|(_, &u)| u)
+                .collect();
+            sets.push(hops);
+            sets.len() as u32
+        });
+        last = Some((m, id));
+        (i as u32 + 1, id)
+    });
+    // Past the last node: no route (ids are at most 100,000, far from u32::MAX).
+    let end = (n as u32).checked_add(1).map(|e| (e, 0));
+    let runs: Vec<(u32, u32)> = runs.chain(end).collect();
+    drop(ids);
+    let mut table = RouteTable::from_runs(sets, runs);
     for r in resolved {
         if let Some(hops) = r.next_hops.get(&node) {
             let ok = table.set(Some(r.src), r.dst, hops.clone());
@@ -375,7 +424,11 @@ mod tests {
         let tables = compute_route_tables(&topo, &[]).unwrap();
         assert_eq!(tables[&1].next_hops(1, 2), Some(&[2][..]));
         assert_eq!(tables[&1].next_hops(1, 3), None);
-        assert_eq!(tables[&1].len(), 1);
+        assert_eq!(tables[&1].next_hops(1, 4), None);
+        assert_eq!(
+            tables[&1].runs().collect::<Vec<_>>(),
+            vec![(2, Some(&[2][..])), (3, None)]
+        );
     }
 
     #[test]
@@ -542,5 +595,45 @@ mod tests {
                 RouteTable::new()
             );
         }
+    }
+
+    /// What a node holds is a few runs, not N entries: the point of the compact table.
+    #[test]
+    fn tables_are_runs_not_one_entry_per_destination() {
+        let ft = fat_tree(8).unwrap(); // 208 nodes
+        let ids = FatTreeIds::new(8);
+        let host = route_table_for(&ft, &[], ids.host(3, 1, 2));
+        // Everything via its edge switch, except itself: a run, a hole, a run, the end.
+        assert!(host.run_count() <= 4, "{}", host.run_count());
+        for v in ft.node_ids() {
+            assert!(route_table_for(&ft, &[], v).run_count() <= 64, "node {v}");
+        }
+        let t = torus(2, 30).unwrap(); // 900 nodes, ids row by row
+        for v in [1, 15, 450, 900] {
+            let runs = route_table_for(&t, &[], v).run_count();
+            assert!(runs <= 8 * 30, "node {v}: {runs} runs");
+        }
+    }
+
+    /// The single-BFS first-hop masks need more than one 64-bit word past 64 neighbours.
+    #[test]
+    fn wide_nodes_use_several_mask_words() {
+        let star: Vec<(u32, u32)> = (2..=150)
+            .map(|v| (1, v))
+            .chain([(2, 150), (149, 150)])
+            .collect();
+        let topo = custom(151, &star).unwrap();
+        let all = compute_route_tables(&topo, &[]).unwrap();
+        for v in [1, 2, 100, 149, 150, 151] {
+            assert_eq!(route_table_for(&topo, &[], v), all[&v], "node {v}");
+        }
+        assert_eq!(
+            route_table_for(&topo, &[], 1).next_hops(1, 150),
+            Some(&[150][..])
+        );
+        assert_eq!(
+            route_table_for(&topo, &[], 2).next_hops(2, 149),
+            Some(&[1, 150][..])
+        );
     }
 }
