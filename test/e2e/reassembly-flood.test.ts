@@ -59,7 +59,7 @@ function forwardBait(i: number, rnd: () => number): Uint8Array {
   const h = [
     { ...base, srcNode: 0x7000_0000 + i, dst: 1, fragCount: 1, totalLen: 4 }, // unknown source
     { ...base, srcNode: 2, dst: 0x7100_0000 + i, fragCount: 1, totalLen: 4 }, // unknown destination
-    { ...base, srcNode: 2, dst: 1, hopLimit: 33 + (rnd() % 223), fragCount: 1, totalLen: 4 }, // hop limit out of range
+    { ...base, srcNode: 2, dst: 1, hopLimit: 129 + (rnd() % 127), fragCount: 1, totalLen: 4 }, // hop limit out of range
   ][i % 3]!;
   return encodeDatagram(h, new Uint8Array([1, 2, 3, 4]));
 }
