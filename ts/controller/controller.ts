@@ -721,15 +721,41 @@ export class Controller implements ControllerApi {
     }
     // Socket addresses are handed out only as the controller can vouch for them.
     for (const ep of hello.endpoints) {
-      if (ep.protocol !== 'udp' && ep.protocol !== 'tcp') continue;
-      const vouched = vouchDataHost(this.#cfg.security, id, ep.host, remote);
-      if ('error' in vouched) {
-        this.#refused++;
-        this.#reject(ws, 'UNAUTHORIZED', vouched.error);
-        return undefined;
+      if (ep.protocol === 'relay') {
+        // The relay addresses nodes by id: whatever host and port a hello puts here would only
+        // be stored (a NUL byte made PGlite refuse the node's row) and handed to every peer.
+        ep.host = '';
+        ep.port = 0;
+        continue;
       }
-      ep.host = vouched.host;
-      // Two nodes at one data address would let one receive (and be credited with) the other's traffic.
+      if (ep.protocol === 'memory') {
+        // "<realm id>/<transport id>" (transport-memory.ts). Anything else could claim the others'
+        // realm (realmOf takes all but the last character of a host without '/'), so that they
+        // pick memory towards a node they cannot reach.
+        if (!MEMORY_HOST.test(ep.host)) {
+          this.#reject(ws, 'MALFORMED', `node ${id} announces a memory endpoint that is not "<realm id>/<transport id>"`);
+          return undefined;
+        }
+        ep.port = 0;
+      } else {
+        const vouched = vouchDataHost(this.#cfg.security, id, ep.host, remote);
+        if ('error' in vouched) {
+          this.#refused++;
+          this.#reject(ws, 'UNAUTHORIZED', vouched.error);
+          return undefined;
+        }
+        ep.host = vouched.host;
+        // A face of the UDP bridge is the data address of the relay node it belongs to; a node
+        // announcing it would make the bridge send into its own face (udp-bridge.ts isFace).
+        if (ep.protocol === 'udp' && this.#bridge?.isFace(ep.host, ep.port)) {
+          this.#refused++;
+          this.#reject(ws, 'UNAUTHORIZED', `node ${id} announces the udp data address ${ep.host}:${ep.port}, which is a relay node's face on the controller's UDP bridge`);
+          return undefined;
+        }
+      }
+      // Two nodes at one data address would let one receive (and be credited with) the other's
+      // traffic. A memory transport id too: a receiver credits a sender by its transport id, the
+      // last peer announced with it winning, so a copy of another node's id took its link.
       for (const [other, m] of this.#members) {
         if (m.hello.endpoints.some((e) => e.protocol === ep.protocol && e.host === ep.host && e.port === ep.port)) {
           this.#refused++;
@@ -738,6 +764,8 @@ export class Controller implements ControllerApi {
         }
       }
     }
+    // A relay token binds a relay connection and opens a bridge face: only for a node that speaks the relay.
+    if (!hello.endpoints.some((e) => e.protocol === 'relay')) delete hello.relayToken;
     const member: Member = { ws, hello, local, generation: 0, linksUpGeneration: -1, keySeq: 0, ...(verdict.kek ? { kek: verdict.kek } : {}) };
     this.#members.set(id, member);
     const udp = hello.endpoints.find((e) => e.protocol === 'udp');
@@ -753,7 +781,7 @@ export class Controller implements ControllerApi {
     // per neighbour.
     this.#markDirty(id);
     for (const n of this.#directPeers(id)) this.#markPeer(n, id);
-    if (this.#bridge && hello.relayToken && !udp) this.#openFace(member);
+    if (this.#bridge && wantsFace(hello)) this.#openFace(member);
     return member;
   }
 
@@ -764,8 +792,12 @@ export class Controller implements ControllerApi {
   #openFace(member: Member): void {
     const id = member.hello.nodeId;
     void this.#bridge!.open(id).then((port) => {
-      if (this.#members.get(id) !== member) {
-        this.#bridge?.close(id);
+      const now = this.#members.get(id);
+      if (now !== member) {
+        // It left while the face opened. If it came back meanwhile (relay-only again), the face
+        // is the new member's: open() handed both the same opening, so closing it here left the
+        // new member without one.
+        if (!now || !wantsFace(now.hello)) this.#bridge?.close(id);
         return;
       }
       if (port === undefined) return;
@@ -1009,6 +1041,12 @@ export class Controller implements ControllerApi {
     await this.close();
   }
 }
+
+/** A memory endpoint's host as transport-memory.ts makes it: "<realm id>/<transport id>". */
+const MEMORY_HOST = /^[0-9A-Za-z_-]{1,64}\/[0-9A-Za-z_-]{1,64}$/;
+
+/** A node that speaks the relay and not UDP gets a face on the UDP bridge. */
+const wantsFace = (h: Hello): boolean => h.relayToken !== undefined && h.endpoints.some((e) => e.protocol === 'relay') && !h.endpoints.some((e) => e.protocol === 'udp');
 
 /**
  * The largest topology a controller takes. Route tables are computed per node when needed

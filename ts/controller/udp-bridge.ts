@@ -8,6 +8,7 @@
 // address as it does any peer. One socket per relay node keeps that identification exact.
 // Datagrams are opaque here: per-hop MACs (with authentication) are checked by the nodes.
 import { createSocket, type Socket } from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 import { logger } from '../log.js';
 
 const log = logger('controller');
@@ -35,6 +36,8 @@ export class UdpBridge {
   readonly counters: BridgeCounters = { toRelay: 0, toUdp: 0, dropsUnknownSource: 0, sendErrors: 0 };
   readonly #faces = new Map<number, { socket: Socket; port: number }>();
   readonly #opening = new Map<number, Promise<number | undefined>>();
+  /** The faces' ports, for isFace on every datagram the bridge sends. */
+  readonly #facePorts = new Set<number>();
   readonly #bindHost: string;
   readonly #hooks: UdpBridgeHooks;
   #closed = false;
@@ -53,6 +56,21 @@ export class UdpBridge {
   /** Relay node `id`'s face port, if it has one. */
   port(id: number): number | undefined {
     return this.#faces.get(id)?.port;
+  }
+
+  /**
+   * Whether host:port reaches one of this bridge's own faces: a face port at an address of this
+   * machine. A node on the controller's host could otherwise announce a face as its UDP data
+   * address (the controller vouches for the host, never the port), and every datagram the
+   * bridge sent it would come back into a face, attributed to that node: one relay frame
+   * bounced between the relay node and the bridge up to the hop limit, and the face's own
+   * node received its peers' traffic for that node.
+   */
+  isFace(host: string, port: number): boolean {
+    if (!this.#facePorts.has(port)) return false;
+    const h = host.startsWith('::ffff:') ? host.slice(7) : host;
+    if (h.startsWith('127.') || h === '::1' || h === 'localhost' || h === '0.0.0.0' || h === '::' || h === '' || h === this.#bindHost) return true;
+    return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === h));
   }
 
   /** Opens relay node `id`'s face; resolves its port (undefined if it could not bind, or was closed meanwhile). */
@@ -96,6 +114,7 @@ export class UdpBridge {
       if (this.#hooks.toRelay(id, src, new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength))) this.counters.toRelay++;
     });
     this.#faces.set(id, { socket, port });
+    this.#facePorts.add(port);
     return port;
   }
 
@@ -103,6 +122,11 @@ export class UdpBridge {
   send(from: number, host: string, port: number, datagram: Uint8Array): boolean {
     const face = this.#faces.get(from);
     if (!face) return false;
+    // Never into a face of ours (see isFace): a port a node announced may be taken by a face later.
+    if (this.isFace(host, port)) {
+      this.counters.sendErrors++;
+      return false;
+    }
     face.socket.send(datagram, port, host, (err) => {
       if (err) this.counters.sendErrors++;
     });
@@ -115,6 +139,7 @@ export class UdpBridge {
     const face = this.#faces.get(id);
     if (!face) return;
     this.#faces.delete(id);
+    this.#facePorts.delete(face.port);
     face.socket.close();
   }
 
