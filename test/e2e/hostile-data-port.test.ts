@@ -19,16 +19,18 @@ const T = { 1: 'tok-1-aaaaaaaaaaaaaaaa', 2: 'tok-2-bbbbbbbbbbbbbbbb', 3: 'tok-3-
 it('an insider node 3 (own token) announcing node 2\'s data port is refused; node 2 -> node 1 keeps working', async () => {
   const c = await startController({ port: 0, topology: { n_nodes: 3, edges: [[1, 2], [1, 3]] }, nodes: [1, 2, 3].map((id) => ({ node_id: id, token: T[id] })) } as never);
   cleanup.push(() => c.close());
-  const n1 = await Dataplane.open({ node_id: 1, controller_addr: c.url, auth_token: T[1], metrics_interval_ms: 0 } as never); cleanup.push(() => n1.close());
-  const n2 = await Dataplane.open({ node_id: 2, controller_addr: c.url, auth_token: T[2], metrics_interval_ms: 0 } as never); cleanup.push(() => n2.close());
+  const n1 = await Dataplane.open({ node_id: 1, controller_addr: c.url, protocol: 'udp', auth_token: T[1], metrics_interval_ms: 0 } as never); cleanup.push(() => n1.close());
+  const n2 = await Dataplane.open({ node_id: 2, controller_addr: c.url, protocol: 'udp', auth_token: T[2], metrics_interval_ms: 0 } as never); cleanup.push(() => n2.close());
   const rx = n1.registerReceiverFromNode({ srcNodeId: 2, srcPort: 1, dstPort: 2 });
   const say = () => n2.sendToNode({ dstNodeId: 1, frozen: new PacketView(new Uint8Array([1, 2, 3])), srcPort: 1, dstPort: 2 });
   await sleep(300); await say(); console.log('before', !!(await rx.recv({ timeoutMs: 1000 })));
   const p2 = n2.getNetworkInfo().privateNetworkPort;
+  const got: string[] = [];
   const ws = new WebSocket(c.url); cleanup.push(async () => ws.terminate());
-  ws.on('message', async (d: Buffer) => { const m: any = decode(new Uint8Array(d)); if (m.t === 'challenge') { const cn = new Uint8Array(32); ws.send(encode({ t: 'hello', nodeId: 3, protocol: 'udp', dataHost: '127.0.0.1', dataPort: p2, clientNonce: cn, proof: await nodeProof(T[3]!, { serverNonce: m.nonce, clientNonce: cn, nodeId: 3 }) } as any)); } else console.log('node3 got', m.t); });
+  ws.on('message', async (d: Buffer) => { const m: any = decode(new Uint8Array(d)); if (m.t === 'challenge') { const cn = new Uint8Array(32); ws.send(encode({ t: 'hello', nodeId: 3, endpoints: [{ protocol: 'udp', host: '127.0.0.1', port: p2 }], clientNonce: cn, proof: await nodeProof(T[3]!, { serverNonce: m.nonce, clientNonce: cn, nodeId: 3 }) } as any)); } else { got.push(m.t); console.log('node3 got', m.t); } });
   await sleep(800);
   let ok = 0; for (let i = 0; i < 3; i++) { await say(); if (await rx.recv({ timeoutMs: 500 })) ok++; }
   console.log('after insider announce: delivered', ok, 'of 3; n1 drops', JSON.stringify(Object.fromEntries(Object.entries(n1.stats().drops).filter(([, v]) => v))));
+  expect(got).toEqual(['reject']); // the hostile hello reached the controller and was refused
   expect(ok).toBe(3);
 });
