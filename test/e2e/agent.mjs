@@ -25,6 +25,16 @@ const handlers = {
     const data = payloadFor(size, seed);
     return { messageId: await dp.sendToNode({ dstNodeId, frozen: PacketView.fromBuffer(data, { copy: false }), srcPort, dstPort }), sha256: sha(data) };
   },
+  /** `count` messages of `size` bytes, each sent as soon as sendToNode lets it (backpressure only). */
+  async burst({ dstNodeId, count, size, seed, dstPort }) {
+    const shas = [];
+    for (let i = 0; i < count; i++) {
+      const data = payloadFor(size, seed + i);
+      shas.push(sha(data));
+      await dp.sendToNode({ dstNodeId, frozen: PacketView.fromBuffer(data, { copy: false }), dstPort });
+    }
+    return shas;
+  },
   async recv({ key, timeoutMs }) {
     const d = await receivers.get(key).recv({ timeoutMs });
     if (!d) return null;

@@ -10,6 +10,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { logger } from '../log.js';
+import { CreditLedger, decodeCredit, encodeCredit, windowFor } from '../node/udp-flow.js';
 
 const log = logger('controller');
 const FACE_BUFFER = 8 * 1024 * 1024;
@@ -103,15 +104,47 @@ export class UdpBridge {
       return undefined;
     }
     const port = socket.address().port;
+    let granted = 2 * 212_992;
+    try {
+      granted = socket.getRecvBufferSize();
+    } catch {
+      /* a runtime without it: Linux's default */
+    }
+    // A face is a UDP peer like any other to the nodes that send to it: it credits what it read
+    // (udp-flow.ts), or they would crawl at their probe allowance. Its own sends are paced by the
+    // relay connection they come from, so the credits UDP nodes send it are only read and dropped.
+    const ledger = new CreditLedger(windowFor(granted, 4));
+    const credit = (limit: number, rinfo: { address: string; port: number }) =>
+      socket.send(encodeCredit(limit), rinfo.port, rinfo.address, (err) => {
+        if (err) this.counters.sendErrors++;
+      });
+    let owedScheduled = false;
+    const owedTo = new Map<number, { address: string; port: number }>();
     socket.removeAllListeners('error');
     socket.on('error', () => this.counters.sendErrors++);
     socket.on('message', (msg: Buffer, rinfo: { address: string; port: number }) => {
+      const d = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+      if (decodeCredit(d) !== undefined) return;
       const src = this.#hooks.nodeAt(rinfo.address, rinfo.port);
       if (src === undefined) {
         this.counters.dropsUnknownSource++;
         return;
       }
-      if (this.#hooks.toRelay(id, src, new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength))) this.counters.toRelay++;
+      if (this.#hooks.toRelay(id, src, d)) this.counters.toRelay++;
+      const limit = ledger.onRead(src, d.length);
+      if (limit !== undefined) return credit(limit, rinfo);
+      owedTo.set(src, rinfo);
+      if (owedScheduled) return;
+      owedScheduled = true;
+      setImmediate(() => {
+        owedScheduled = false;
+        if (this.#faces.get(id)?.socket !== socket) return;
+        for (const [node, l] of ledger.takeOwed()) {
+          const to = owedTo.get(node);
+          if (to) credit(l, to);
+        }
+        owedTo.clear();
+      });
     });
     this.#faces.set(id, { socket, port });
     this.#facePorts.add(port);

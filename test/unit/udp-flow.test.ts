@@ -1,0 +1,53 @@
+// The UDP flow-control pieces (ts/node/udp-flow.ts), alone: the credit datagram's encoding,
+// the receiver's ledger and the sender's per-peer state.
+import { describe, expect, it } from 'vitest';
+import { CREDIT_EVERY, CREDIT_LEN, CreditLedger, decodeCredit, encodeCredit, INITIAL_WINDOW, PeerFlow, windowFor } from '../../ts/node/udp-flow.js';
+import { encodeDatagram } from 'nextmini';
+
+describe('udp flow control', () => {
+  it('a credit round-trips; nothing else decodes as one (a dataplane datagram, a short or altered one, a negative or NaN limit)', () => {
+    expect(decodeCredit(encodeCredit(123_456_789))).toBe(123_456_789);
+    expect(encodeCredit(1).length).toBe(CREDIT_LEN);
+    const data = encodeDatagram({ kind: 0, srcNode: 1, dst: 2, srcPort: 1, dstPort: 2, messageId: 1, fragIndex: 0, fragCount: 1, totalLen: 4 } as never, new Uint8Array(4));
+    expect(decodeCredit(data)).toBeUndefined();
+    expect(decodeCredit(encodeCredit(5).subarray(0, 15))).toBeUndefined();
+    const bad = encodeCredit(5);
+    bad[3] = 2;
+    expect(decodeCredit(bad)).toBeUndefined();
+    expect(decodeCredit(encodeCredit(-1))).toBeUndefined();
+    expect(decodeCredit(encodeCredit(Number.NaN))).toBeUndefined();
+  });
+
+  it('the ledger credits every CREDIT_EVERY bytes, owes the rest at the end of a turn, and forgets peers that left', () => {
+    const l = new CreditLedger(1000);
+    expect(l.onRead(7, CREDIT_EVERY - 1)).toBeUndefined();
+    expect(l.onRead(7, 1)).toBe(CREDIT_EVERY + 1000);
+    expect(l.takeOwed()).toEqual([]);
+    expect(l.onRead(7, 10)).toBeUndefined();
+    expect(l.onRead(8, 5)).toBeUndefined();
+    expect(l.takeOwed()).toEqual([[7, CREDIT_EVERY + 10 + 1000], [8, 1005]]);
+    expect(l.takeOwed()).toEqual([]);
+    l.keep([8]);
+    expect(l.onRead(7, 1)).toBeUndefined();
+    expect(l.takeOwed()).toEqual([[7, 1001]]); // 7 starts afresh
+  });
+
+  it('a sender passes up to its limit, queues behind anything queued, and only grows its limit', () => {
+    const f = new PeerFlow();
+    expect(f.mayPass(INITIAL_WINDOW)).toBe(true);
+    f.sent = INITIAL_WINDOW;
+    expect(f.mayPass(1)).toBe(false);
+    f.credit(INITIAL_WINDOW + 100);
+    expect(f.mayPass(100)).toBe(true);
+    f.credit(5); // stale
+    expect(f.limit).toBe(INITIAL_WINDOW + 100);
+    f.queue.push(new Uint8Array(1));
+    expect(f.mayPass(1)).toBe(false); // no overtaking
+  });
+
+  it('the window is a share of the granted buffer, never below 64 KiB', () => {
+    expect(windowFor(8 * 1024 * 1024, 1)).toBe(Math.floor(8 * 1024 * 1024 * 0.45));
+    expect(windowFor(8 * 1024 * 1024, 4)).toBe(Math.floor((8 * 1024 * 1024 * 0.45) / 4));
+    expect(windowFor(425_984, 1000)).toBe(64 * 1024);
+  });
+});
