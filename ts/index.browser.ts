@@ -15,6 +15,7 @@ export type { GroupInfo, TreeRoutes } from './node/groups.js';
 export type { SendDataArgs, ReceiveDataArgs, SessionOutcome, SessionProgress, ProgressEvent, SessionCounts, ReceiverProgress, ReceiverStatus } from './node/sessions.js';
 export type { LosslessRuntimeConfig, NodeConfig } from './config/node-config.js';
 export type { LinkCounters } from './node/engine.js';
+export type { FlowStats } from './node/transport.js';
 export { setLogLevel, type LogLevel } from './log.js';
 export { Network, type StartNetworkOptions } from './network.js';
 export { startNetwork } from './network-browser.js';

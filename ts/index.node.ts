@@ -19,6 +19,7 @@ export type { DbConfig } from './config/db-config.js';
 export { connectController, type ControllerClient, type ConnectControllerOptions } from './controller/admin-client.js';
 export type { ControllerApi, SetRoutesArgs, ClearRoutesArgs, MetricRow, MetricsQuery } from './controller/api.js';
 export type { LinkCounters } from './node/engine.js';
+export type { FlowStats } from './node/transport.js';
 export type { LinkParamsConfig, LinkParamsInput } from './config/link-config.js';
 export type { ControllerConfig, TopologyConfig } from './config/controller-config.js';
 export { setLogLevel, type LogLevel } from './log.js';

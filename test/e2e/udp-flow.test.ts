@@ -38,7 +38,11 @@ describe('UDP links lose nothing they could keep', () => {
       expect(got!.length).toBe(mib * MiB);
       expect(got!.sha256).toBe(sent.sha256);
     }
-    expect(nonZero(((await two.call('stats')) as Stats).drops)).toEqual({});
+    const after = (await two.call('stats')) as Stats & { flow: { creditsSent: number; recvBufferBytes: number } };
+    expect(nonZero(after.drops)).toEqual({});
+    // The receiver credited what it read, from a buffer the kernel granted.
+    expect(after.flow.creditsSent).toBeGreaterThan(100);
+    expect(after.flow.recvBufferBytes).toBeGreaterThan(0);
   }, 60_000);
 
   it('a burst of 64 x 1 MiB from node 1 arrives complete at node 3, forwarded by node 2', async () => {

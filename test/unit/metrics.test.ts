@@ -55,6 +55,7 @@ function fakeStats(packetsSent = 42): DataplaneStats {
       { neighbor: 3, transport: 'udp', emulated: true, bytesSent: 2000, packetsSent: 20, dropsLoss: 0, dropsQueue: 0, queueDepth: 0, inFlight: 0, measuredRate: 0 },
     ],
     sessions: { active: 1, completed: 2, failed: 3 },
+    flow: { waitingBytes: 10, probes: 2, creditsSent: 30, creditsTaken: 40, recvBufferBytes: 8388608 },
   };
 }
 

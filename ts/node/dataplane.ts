@@ -11,7 +11,7 @@ import { PacketReceiver, type PayloadDelivery } from './receiver.js';
 import { Waiters, type WaitOptions } from './waiters.js';
 import { NodeGroups, type GroupInfo, type TreeRoutes } from './groups.js';
 import { NodeSessions, type ProgressEvent, type ReceiveDataArgs, type SendDataArgs, type SessionOutcome, type SessionProgress, type SessionCounts } from './sessions.js';
-import type { Transport } from './transport.js';
+import type { FlowStats, Transport } from './transport.js';
 import { TransportSet } from './transport-set.js';
 import { currentHost, loadNodeTable, readCaFile, readSecretFile, transportFor } from './host.js';
 import { assertCoreReady } from '../core/state.js';
@@ -149,6 +149,8 @@ export interface DataplaneStats {
   links: LinkCounters[];
   /** Lossless sessions opened on this node: running, and ended by outcome. */
   sessions: SessionCounts;
+  /** UDP flow control: bytes waiting for peers' credits, probes, credits, the granted receive buffer. */
+  flow: FlowStats;
 }
 
 const flowKey = (src: number, sp: number, dp: number): string => `${src}:${sp}:${dp}`;
@@ -762,6 +764,7 @@ export class Dataplane {
       drops,
       links: this.#links(),
       sessions: this.#sessions.counts(),
+      flow: this.#transports.flowStats(),
     };
   }
 

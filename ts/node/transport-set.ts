@@ -3,7 +3,7 @@
 // learns only its own peers, so a datagram is credited to a peer only when it arrives on the
 // transport that peer was assigned. The engine sees one object with one send per datagram.
 import type { PeerAddress, Protocol } from '../control/messages.js';
-import type { PeerAddr, Transport, TransportStats } from './transport.js';
+import type { FlowStats, PeerAddr, Transport, TransportStats } from './transport.js';
 
 interface Link {
   transport: Transport;
@@ -102,6 +102,11 @@ export class TransportSet {
       sum.refusedConnections += t.stats.refusedConnections;
     }
     return sum;
+  }
+
+  /** UDP flow control's counters (zeros without UDP). */
+  flowStats(): FlowStats {
+    return this.get('udp')?.flowStats?.() ?? { waitingBytes: 0, probes: 0, creditsSent: 0, creditsTaken: 0, recvBufferBytes: 0 };
   }
 
   async close(): Promise<void> {

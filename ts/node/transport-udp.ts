@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { NextminiError } from '../errors.js';
-import { SEND_HARD_LIMIT, SEND_HIGH_WATER, sourceHosts, type DatagramHandler, type PeerAddr, type Transport, type TransportStats } from './transport.js';
+import { SEND_HARD_LIMIT, SEND_HIGH_WATER, sourceHosts, type DatagramHandler, type FlowStats, type PeerAddr, type Transport, type TransportStats } from './transport.js';
 import { CreditLedger, decodeCredit, encodeCredit, PeerFlow, PROBE_BYTES, PROBE_MS, windowFor } from './udp-flow.js';
 
 /** Bytes per datagram assumed when turning the byte limits into counts of sends in flight. */
@@ -43,9 +43,8 @@ export class UdpTransport implements Transport {
     this.#ledger = new CreditLedger(windowFor(recvBuffer, 1));
   }
 
-  /** The receive buffer the kernel granted (Linux reports twice what it accounts in payload). */
-  get recvBufferBytes(): number {
-    return this.#recvBuffer;
+  flowStats(): FlowStats {
+    return { waitingBytes: this.#queued, ...this.flow, recvBufferBytes: this.#recvBuffer };
   }
 
   static async bind(host: string, port: number, onDatagram: DatagramHandler): Promise<UdpTransport> {

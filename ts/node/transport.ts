@@ -14,6 +14,18 @@ export interface TransportStats {
   refusedConnections: number;
 }
 
+/** UDP flow control (udp-flow.ts), as a node reports it. */
+export interface FlowStats {
+  /** Bytes waiting for peers' credits now. */
+  waitingBytes: number;
+  /** Times a sender went on without a credit after waiting 25 ms (a lost credit, or a peer that stopped reading). */
+  probes: number;
+  creditsSent: number;
+  creditsTaken: number;
+  /** The receive buffer the kernel granted the UDP socket (bytes, as Linux reports it: twice what it holds in payload); 0 without UDP. */
+  recvBufferBytes: number;
+}
+
 /** Above this many bytes waiting in sockets, local sends wait (backpressure). */
 export const SEND_HIGH_WATER = 8 * 1024 * 1024;
 /** Above this, datagrams (e.g. forwarded ones, which cannot wait) are dropped and counted. */
@@ -44,6 +56,8 @@ export interface Transport {
   /** Authentication on: link keys, for transports that authenticate their own link set-up (TCP). */
   setLinkKeys?(keys: { neighbor: number; key: Uint8Array }[]): void;
   setAuth?(on: boolean): void;
+  /** UDP only: flow-control counters. */
+  flowStats?(): FlowStats;
   close(): Promise<void>;
 }
 
