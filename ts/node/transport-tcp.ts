@@ -370,10 +370,22 @@ export class TcpTransport implements Transport {
   whenWritable(): Promise<void> | null {
     if (this.#backlog() <= SEND_HIGH_WATER) return null;
     const busy = [...this.#out.values()].filter((l) => l.socket.writableLength > 0 && !l.socket.destroyed);
-    return Promise.race(busy.map((l) => new Promise<void>((resolve) => {
-      l.socket.once('drain', () => resolve());
-      l.socket.once('close', () => resolve());
-    }))).then(() => (this.#backlog() > SEND_HIGH_WATER ? this.whenWritable() ?? undefined : undefined));
+    // Whichever socket drains (or closes) first ends the wait, and every listener this wait
+    // added goes with it: left behind, they would pile up on a long transfer's sockets.
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        for (const l of busy) {
+          l.socket.off('drain', done);
+          l.socket.off('close', done);
+        }
+        resolve();
+      };
+      for (const l of busy) {
+        l.socket.once('drain', done);
+        l.socket.once('close', done);
+      }
+      if (busy.length === 0) done();
+    }).then(() => (this.#backlog() > SEND_HIGH_WATER ? this.whenWritable() ?? undefined : undefined));
   }
 
   async connect(peers: PeerAddr[]): Promise<void> {
