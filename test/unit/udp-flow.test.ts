@@ -51,3 +51,15 @@ describe('udp flow control', () => {
     expect(windowFor(425_984, 1000)).toBe(64 * 1024);
   });
 });
+
+describe('default MTU', () => {
+  it('1400, or 65,000 for a node that speaks only TCP (an explicit mtu always wins)', async () => {
+    const { resolveNodeConfig } = await import('../../ts/config/node-config.js');
+    const base = { node_id: 1, controller_addr: '127.0.0.1:1' };
+    expect(resolveNodeConfig(base).mtu).toBe(1400);
+    expect(resolveNodeConfig({ ...base, protocol: 'udp' }).mtu).toBe(1400);
+    expect(resolveNodeConfig({ ...base, protocol: ['tcp', 'udp'] }).mtu).toBe(1400);
+    expect(resolveNodeConfig({ ...base, protocol: 'tcp' }).mtu).toBe(65_000);
+    expect(resolveNodeConfig({ ...base, protocol: ['tcp'], mtu: 9000 }).mtu).toBe(9000);
+  });
+});

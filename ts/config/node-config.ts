@@ -115,6 +115,18 @@ export const NODE_DEFAULTS = {
   tcp_frame_timeout_ms: 10_000,
 } as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'protocols'>;
 
+/**
+ * The MTU a TCP-only node uses by default. A TCP link carries frames of any size, and each
+ * datagram costs a trip through the core: 64 KB datagrams move several times the bytes of
+ * 1400-byte ones (README, Benchmarks). Kept under 65,507 so that a forwarder may still pass
+ * them on over UDP (loopback takes them whole; other networks fragment them at the IP layer).
+ */
+export const TCP_DEFAULT_MTU = 65_000;
+
+function defaultMtu(protocols: LinkProtocol[]): number {
+  return protocols.length === 1 && protocols[0] === 'tcp' ? TCP_DEFAULT_MTU : NODE_DEFAULTS.mtu;
+}
+
 /** `protocol`: a string or a non-empty list of distinct protocols. */
 function readProtocols(r: TableReader): LinkProtocol[] {
   const v = r.raw('protocol');
@@ -143,7 +155,7 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     protocols: readProtocols(r),
     private_network_addr: r.str('private_network_addr', { default: NODE_DEFAULTS.private_network_addr }),
     private_network_port: r.int('private_network_port', { min: 0, max: 65535, default: NODE_DEFAULTS.private_network_port }),
-    mtu: r.int('mtu', { min: 128, max: 65_535, default: NODE_DEFAULTS.mtu }),
+    mtu: r.int('mtu', { min: 128, max: 65_535, default: defaultMtu(readProtocols(r)) }),
     channel_capacity: r.int('channel_capacity', { min: 1, max: 1 << 24, default: NODE_DEFAULTS.channel_capacity }),
     queue_capacity: r.int('queue_capacity', { min: 16, max: 1 << 24, default: NODE_DEFAULTS.queue_capacity }),
     channel_backpressure: r.bool('channel_backpressure', { default: NODE_DEFAULTS.channel_backpressure }),
