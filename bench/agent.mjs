@@ -9,6 +9,7 @@ import { controllerAlone, multicastProbe, unicastProbe } from './lib/scale-probe
 
 const nodes = new Map(); // nodeId -> Dataplane
 const jobs = new Map(); // key -> Promise of a background loop's result
+const networks = []; // startNetwork results (openNetwork), closed with their nodes
 
 const dp = (id) => {
   const d = nodes.get(id);
@@ -77,8 +78,22 @@ const handlers = {
     return controllerAlone(args);
   },
 
+  /**
+   * A whole network in this process over `protocol` (memory links for scenario 1's in-process
+   * cases): its nodes join `nodes`, so the goodput loops below drive them like any others.
+   */
+  async openNetwork({ topology, protocol, timeoutMs = 30_000 }) {
+    const net = await startNetwork({ topology }, { protocol });
+    networks.push(net);
+    if (!(await net.ready({ timeoutMs }))) throw new Error(`network not ready within ${timeoutMs} ms`);
+    for (const d of net.nodes) nodes.set(d.nodeId, d);
+    return { nodes: net.nodes.map((d) => d.nodeId) };
+  },
+
   async closeAll() {
-    await Promise.all([...nodes.values()].map((d) => d.close()));
+    const owned = new Set(networks.flatMap((n) => n.nodes));
+    await Promise.all([...nodes.values()].filter((d) => !owned.has(d)).map((d) => d.close()));
+    await Promise.all(networks.splice(0).map((n) => n.close()));
     nodes.clear();
     return true;
   },
@@ -167,6 +182,11 @@ const handlers = {
       acks.close();
     }
     return { sent, tStart, tEnd: wallMs(), stalls };
+  },
+
+  /** Runs one `source` loop per entry of `flows` at once (concurrent flows); returns each one's result. */
+  async sources({ flows }) {
+    return Promise.all(flows.map((f) => handlers.source(f)));
   },
 
   /** Echoes every delivery of a flow back to its source until `count` or idle. */

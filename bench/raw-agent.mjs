@@ -2,6 +2,7 @@
 // shapes as agent.mjs so the two are measured the same way.
 import { createSocket } from 'node:dgram';
 import { createServer, connect } from 'node:net';
+import { MessageChannel } from 'node:worker_threads';
 import { serve, wallMs } from './lib/proc.mjs';
 import { rssHandlers } from './lib/rss.mjs';
 import { payload as payloadFor, sha256 } from './lib/payload.mjs';
@@ -11,6 +12,7 @@ const SOCKET_BUFFER = 8 * 1024 * 1024;
 const HOST = '127.0.0.1';
 
 let udp; // one UDP socket per process
+let flowSocks = []; // udpBindFlows: one more socket per concurrent flow
 let onUdp = () => {};
 let server;
 const sockets = new Set();
@@ -27,6 +29,113 @@ const handlers = {
     udp.on('message', (m, r) => onUdp(m, r));
     udp.on('error', () => {});
     return udp.address().port;
+  },
+
+  /** What the kernel granted the main UDP socket (Linux reports twice the payload it holds). */
+  async udpBuffers() {
+    return { recvBufferBytes: udp.getRecvBufferSize(), sendBufferBytes: udp.getSendBufferSize() };
+  },
+
+  /**
+   * `n` more UDP sockets, one per concurrent flow, each asking the kernel for the same buffers
+   * as the main one; what arrives on any of them goes to the armed sink. Returns their ports.
+   */
+  async udpBindFlows({ n }) {
+    await closeFlowSocks();
+    for (let i = 0; i < n; i++) {
+      const s = createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER, sendBufferSize: SOCKET_BUFFER });
+      await new Promise((resolve, reject) => {
+        s.once('error', reject);
+        s.bind(0, HOST, resolve);
+      });
+      s.on('message', (m, r) => onUdp(m, r));
+      s.on('error', () => {});
+      flowSocks.push(s);
+    }
+    return flowSocks.map((s) => s.address().port);
+  },
+
+  /**
+   * Concurrent paced flows: flow i sends its share of `totalBytes` from this process's i-th
+   * flow socket to `ports[i]`, each flow in bursts of `burst` with setImmediate between bursts
+   * (so the flows interleave burst by burst, like independent senders on one event loop).
+   */
+  async udpFlowsSource({ ports, totalBytes, burst, dgramSize = 1400 }) {
+    if (flowSocks.length < ports.length) throw new Error(`udpFlowsSource: ${ports.length} flows, ${flowSocks.length} flow sockets (udpBindFlows first)`);
+    const buf = Buffer.alloc(dgramSize, 0x5a);
+    let errors = 0;
+    const onSent = (err) => {
+      if (err) errors++;
+    };
+    const share = Math.floor(totalBytes / ports.length);
+    const tStart = wallMs();
+    await Promise.all(
+      ports.map(async (port, i) => {
+        const s = flowSocks[i];
+        let left = i === ports.length - 1 ? totalBytes - share * (ports.length - 1) : share;
+        while (left > 0) {
+          for (let j = 0; j < burst && left > 0; j++) {
+            const n = Math.min(left, dgramSize);
+            s.send(n === dgramSize ? buf : buf.subarray(0, n), port, HOST, onSent);
+            left -= n;
+          }
+          await new Promise((r) => setImmediate(r));
+        }
+      }),
+    );
+    return { tStart, tEnd: wallMs(), errors };
+  },
+
+  /**
+   * The in-process baseline of scenario 1's memory-link cases: `count` messages of `size` bytes
+   * from one loop to another in this process through a MessageChannel (one structured-clone
+   * copy per message, each delivered in a task of its own), with the goodput loops' window
+   * and cumulative acks (every `ackEvery` messages, back over the same channel).
+   */
+  async channelGoodput({ count, size, window, ackEvery, deadlineMs = 60_000 }) {
+    const { port1: tx, port2: rx } = new MessageChannel();
+    const payload = new Uint8Array(size).fill(0x5a); // its own ArrayBuffer: a clone copies just it
+    let acked = 0;
+    let wake = null;
+    tx.on('message', (n) => {
+      acked = Math.max(acked, n);
+      if (wake) {
+        const w = wake;
+        wake = null;
+        w();
+      }
+    });
+    let got = 0;
+    let bytes = 0;
+    let tLast = NaN;
+    let timer;
+    const done = new Promise((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+      rx.on('message', (m) => {
+        got++;
+        bytes += m.length;
+        tLast = wallMs();
+        if (got % ackEvery === 0 || got === count) rx.postMessage(got);
+        if (got === count) resolve();
+      });
+    });
+    const tStart = wallMs();
+    try {
+      for (let sent = 0; sent < count && wallMs() - tStart < deadlineMs; ) {
+        if (sent - acked >= window) {
+          await new Promise((r) => (wake = r));
+          continue;
+        }
+        tx.postMessage(payload);
+        sent++;
+      }
+      await done;
+    } finally {
+      clearTimeout(timer);
+      tx.close();
+      rx.close();
+    }
+    return { messages: got, bytes, tStart, tLast };
   },
 
   /** Counts datagrams until `expectedBytes` arrived or the socket is idle for `idleMs`. */
@@ -82,20 +191,42 @@ const handlers = {
 
   /** Writes `count` messages of `size` bytes on one connection, honouring write() backpressure. */
   async tcpSource({ port, count, size }) {
-    const s = connect({ host: HOST, port });
-    s.setNoDelay(true);
-    s.on('error', () => {});
-    await new Promise((resolve, reject) => {
-      s.once('connect', resolve);
-      s.once('error', reject);
-    });
+    return handlers.tcpSourceFlows({ port, flows: 1, count, size });
+  },
+
+  /**
+   * Writes `count` messages of `size` bytes split across `flows` connections opened before
+   * the clock starts, all writing at once, each honouring write() backpressure.
+   */
+  async tcpSourceFlows({ port, flows, count, size }) {
+    const socks = await Promise.all(
+      Array.from(
+        { length: flows },
+        () =>
+          new Promise((resolve, reject) => {
+            const s = connect({ host: HOST, port });
+            s.setNoDelay(true);
+            s.once('connect', () => {
+              s.on('error', () => {});
+              resolve(s);
+            });
+            s.once('error', reject);
+          }),
+      ),
+    );
     const buf = Buffer.alloc(size, 0x5a);
+    const share = Math.floor(count / flows);
     const tStart = wallMs();
-    for (let i = 0; i < count; i++) {
-      if (!s.write(buf)) await new Promise((r) => s.once('drain', r));
-    }
+    await Promise.all(
+      socks.map(async (s, f) => {
+        const n = f === flows - 1 ? count - share * (flows - 1) : share;
+        for (let i = 0; i < n; i++) {
+          if (!s.write(buf)) await new Promise((r) => s.once('drain', r));
+        }
+      }),
+    );
     const tEnd = wallMs();
-    await new Promise((r) => s.end(r));
+    await Promise.all(socks.map((s) => new Promise((r) => s.end(r))));
     return { tStart, tEnd };
   },
 
@@ -230,4 +361,10 @@ serve(handlers, async () => {
   for (const s of sockets) s.destroy();
   await new Promise((r) => (server ? server.close(() => r()) : r()));
   await new Promise((r) => (udp ? udp.close(() => r()) : r()));
+  await closeFlowSocks();
 });
+
+async function closeFlowSocks() {
+  await Promise.all(flowSocks.map((s) => new Promise((r) => s.close(() => r()))));
+  flowSocks = [];
+}

@@ -59,7 +59,9 @@ export function renderMarkdown(r) {
   for (const sc of r.scenarios) {
     if (sc.status === 'pending' || sc.status === 'skipped') L.push(`- ${sc.number}. ${sc.title}: ${sc.reason}`);
     else L.push(`- ${sc.number}. ${sc.title}: ${sc.hosting ?? ''}${sc.status === 'error' ? ` (failed: ${sc.error})` : ''}`);
-    for (const c of sc.cases ?? []) if (c.params) L.push(`  - ${c.label}: ${Object.entries(c.params).map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(2) : v}`).join(', ')}`);
+    for (const c of sc.cases ?? []) {
+      if (c.params || c.note) L.push(`  - ${c.label}: ${[c.note, c.params && Object.entries(c.params).map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(2) : v}`).join(', ')].filter(Boolean).join('; ')}`);
+    }
   }
   L.push('');
 
