@@ -245,11 +245,14 @@ describe('limits', () => {
     const port = Number(new URL(url).port);
     const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024;
     const before = rss();
-    // 24 attackers, each announcing a 16 MiB binary frame and sending 4 MiB of it.
-    const results = await Promise.all(Array.from({ length: 24 }, () => oversizeFrame(port, 16 << 20, 4 << 20)));
+    // 24 attackers, each announcing a 16 MiB binary frame and trying to send all of it. The
+    // controller reads 64 KiB and closes: no attacker gets its frame out. (They tried 4 MiB
+    // before; loopback's socket buffers can swallow that much while a loaded controller has
+    // not yet read its first 64 KiB, so "sent < 4 MiB" was a race, not a property.)
+    const results = await Promise.all(Array.from({ length: 24 }, () => oversizeFrame(port, 16 << 20, 16 << 20)));
     for (const r of results) {
       expect(r.closedByServer).toBe(true);
-      expect(r.sent).toBeLessThan(4 << 20);
+      expect(r.sent).toBeLessThan(16 << 20);
     }
     // An admitted node sending a 16 MiB label: refused at the frame header, never buffered.
     const admitted = new WebSocket(url);
