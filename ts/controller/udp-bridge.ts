@@ -118,8 +118,6 @@ export class UdpBridge {
       socket.send(encodeCredit(limit), rinfo.port, rinfo.address, (err) => {
         if (err) this.counters.sendErrors++;
       });
-    let owedScheduled = false;
-    const owedTo = new Map<number, { address: string; port: number }>();
     socket.removeAllListeners('error');
     socket.on('error', () => this.counters.sendErrors++);
     socket.on('message', (msg: Buffer, rinfo: { address: string; port: number }) => {
@@ -132,19 +130,7 @@ export class UdpBridge {
       }
       if (this.#hooks.toRelay(id, src, d)) this.counters.toRelay++;
       const limit = ledger.onRead(src, d.length);
-      if (limit !== undefined) return credit(limit, rinfo);
-      owedTo.set(src, rinfo);
-      if (owedScheduled) return;
-      owedScheduled = true;
-      setImmediate(() => {
-        owedScheduled = false;
-        if (this.#faces.get(id)?.socket !== socket) return;
-        for (const [node, l] of ledger.takeOwed()) {
-          const to = owedTo.get(node);
-          if (to) credit(l, to);
-        }
-        owedTo.clear();
-      });
+      if (limit !== undefined) credit(limit, rinfo);
     });
     this.#faces.set(id, { socket, port });
     this.#facePorts.add(port);

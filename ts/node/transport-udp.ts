@@ -30,7 +30,6 @@ export class UdpTransport implements Transport {
   /** Flow control from each peer: bytes read, credits owed. */
   readonly #ledger: CreditLedger;
   readonly #recvBuffer: number;
-  #creditScheduled = false;
   #closed = false;
   #writable: (() => void)[] = [];
   /** Flow-control counters: probes sent for want of a credit, credits sent and taken. */
@@ -80,14 +79,6 @@ export class UdpTransport implements Transport {
   #onRead(from: number, bytes: number): void {
     const limit = this.#ledger.onRead(from, bytes);
     if (limit !== undefined) this.#sendCredit(from, limit);
-    else if (!this.#creditScheduled) {
-      // The rest is credited once this turn's datagrams have been read.
-      this.#creditScheduled = true;
-      setImmediate(() => {
-        this.#creditScheduled = false;
-        for (const [peer, l] of this.#ledger.takeOwed()) this.#sendCredit(peer, l);
-      });
-    }
   }
 
   #sendCredit(peer: number, limit: number): void {

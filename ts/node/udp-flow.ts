@@ -5,8 +5,10 @@
 //
 // The receiver counts the bytes it has read from each peer and tells the peer how far it may
 // send: a credit datagram with `limit` = bytes read + its window (a share of its granted
-// receive buffer). It credits every CREDIT_EVERY bytes and once at the end of each event-loop
-// turn that read something, so a sender waiting at its limit hears as soon as room is made.
+// receive buffer). It credits whenever it has read min(CREDIT_EVERY, window / 2) bytes since
+// its last credit. That is enough: a sender stopped at its limit has sent at least
+// window - (that much) more than was credited, so at least half a window is still on its way,
+// and reading it brings the next credit. Small exchanges (a ping-pong) send no credits at all.
 // The sender keeps, per peer, the bytes sent and the limit last heard; datagrams past the
 // limit wait in a per-peer queue (bounded by the transport's hard limit, beyond which they
 // are dropped and counted). Credits are datagrams too and may be lost: a sender that has
@@ -19,7 +21,7 @@ export const CREDIT_MAGIC = 0xc5;
 export const CREDIT_LEN = 16;
 /** What a sender may send a peer before it has heard from it (fits a default 208 KiB buffer). */
 export const INITIAL_WINDOW = 128 * 1024;
-/** A receiver credits at least this often while data keeps coming. */
+/** A receiver credits at least this often (in bytes read) while data keeps coming. */
 export const CREDIT_EVERY = 64 * 1024;
 /** A sender waiting this long at its limit with no credit sends PROBE_BYTES more. */
 export const PROBE_MS = 25;
@@ -58,7 +60,6 @@ export function windowFor(grantedRecvBuffer: number, peers: number): number {
 /** The receiving side: bytes read per peer, and when to credit them. */
 export class CreditLedger {
   readonly #read = new Map<number, { bytes: number; credited: number }>();
-  #dirty = new Set<number>();
   window: number;
 
   constructor(window: number) {
@@ -70,25 +71,9 @@ export class CreditLedger {
     let r = this.#read.get(peer);
     if (!r) this.#read.set(peer, (r = { bytes: 0, credited: 0 }));
     r.bytes += bytes;
-    if (r.bytes - r.credited >= CREDIT_EVERY) {
-      r.credited = r.bytes;
-      this.#dirty.delete(peer);
-      return r.bytes + this.window;
-    }
-    this.#dirty.add(peer);
-    return undefined;
-  }
-
-  /** The end of a turn: the limits owed to peers whose last bytes were not credited yet. */
-  takeOwed(): [number, number][] {
-    const out: [number, number][] = [];
-    for (const peer of this.#dirty) {
-      const r = this.#read.get(peer)!;
-      r.credited = r.bytes;
-      out.push([peer, r.bytes + this.window]);
-    }
-    this.#dirty = new Set();
-    return out;
+    if (r.bytes - r.credited < Math.min(CREDIT_EVERY, this.window / 2)) return undefined;
+    r.credited = r.bytes;
+    return r.bytes + this.window;
   }
 
   /** Forgets peers that are gone. */
