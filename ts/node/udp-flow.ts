@@ -12,8 +12,12 @@
 // are dropped and counted). Credits are datagrams too and may be lost: a sender that has
 // waited PROBE_MS with no credit sends a small probe allowance more, and counts it.
 //
-// Credit datagrams: 16 bytes, {u8 0xC5}{"CR"}{u8 1}{u32 0}{f64 limit}. The dataplane's own
-// datagrams start with their version byte 1, so the two never mix.
+// Credit datagrams: 16 bytes, {u8 0xC5}{"CR"}{u8 1}{u32 epoch}{f64 limit}. The dataplane's own
+// datagrams start with their version byte 1, so the two never mix. `epoch` is a random number
+// the receiving socket picked when it opened (0: none): a peer that restarts on the same
+// address counts its reads from zero again, and a sender that kept its old count would find
+// every new limit below what it has sent, ignore them all and crawl at the probe allowance
+// forever. A credit from a new epoch restarts the sender's count instead.
 
 export const CREDIT_MAGIC = 0xc5;
 export const CREDIT_LEN = 16;
@@ -27,13 +31,14 @@ export const PROBE_BYTES = 64 * 1024;
 /** The smallest window a receiver advertises to one peer. */
 const MIN_WINDOW = 64 * 1024;
 
-export function encodeCredit(limit: number): Uint8Array {
+export function encodeCredit(limit: number, epoch = 0): Uint8Array {
   const b = new Uint8Array(CREDIT_LEN);
   const v = new DataView(b.buffer);
   b[0] = CREDIT_MAGIC;
   b[1] = 0x43; // 'C'
   b[2] = 0x52; // 'R'
   b[3] = 1;
+  v.setUint32(4, epoch >>> 0);
   v.setFloat64(8, limit);
   return b;
 }
@@ -43,6 +48,16 @@ export function decodeCredit(d: Uint8Array): number | undefined {
   if (d.length !== CREDIT_LEN || d[0] !== CREDIT_MAGIC || d[1] !== 0x43 || d[2] !== 0x52 || d[3] !== 1) return undefined;
   const limit = new DataView(d.buffer, d.byteOffset, d.byteLength).getFloat64(8);
   return Number.isFinite(limit) && limit >= 0 ? limit : undefined;
+}
+
+/** The epoch of a datagram decodeCredit accepted (0: the sender named none). */
+export function creditEpoch(d: Uint8Array): number {
+  return new DataView(d.buffer, d.byteOffset, d.byteLength).getUint32(4);
+}
+
+/** A random non-zero epoch for a receiving socket. */
+export function newEpoch(): number {
+  return (Math.floor(Math.random() * 0xffff_fffe) + 1) >>> 0;
 }
 
 /**
@@ -91,6 +106,16 @@ export class CreditLedger {
     return out;
   }
 
+  /**
+   * Starts `peer`'s count afresh: it sends from a new socket now (a new address), whose own
+   * count starts at zero. Crediting it from the old socket's count would let it send that many
+   * bytes past what this socket can hold.
+   */
+  forget(peer: number): void {
+    this.#read.delete(peer);
+    this.#dirty.delete(peer);
+  }
+
   /** Forgets peers that are gone. */
   keep(peers: Iterable<number>): void {
     const keep = new Set(peers);
@@ -112,8 +137,19 @@ export class PeerFlow {
     return this.queue.length === 0 && this.sent + bytes <= this.limit;
   }
 
-  /** A credit: the limit only grows (a stale or reordered credit changes nothing). */
-  credit(limit: number): void {
-    if (limit > this.limit) this.limit = limit;
+  /** The receiving socket's epoch last heard (0: none yet). */
+  epoch = 0;
+
+  /**
+   * A credit: the limit only grows (a stale or reordered credit changes nothing), unless it
+   * comes from a new epoch: the peer's socket was replaced at the same address and counts from
+   * zero, so this side's count restarts too (see the note on credit datagrams).
+   */
+  credit(limit: number, epoch = 0): void {
+    if (epoch !== 0 && this.epoch !== 0 && epoch !== this.epoch) {
+      this.sent = 0;
+      this.limit = limit;
+    } else if (limit > this.limit) this.limit = limit;
+    if (epoch !== 0) this.epoch = epoch;
   }
 }
