@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { NextminiError } from '../errors.js';
 import { SEND_HARD_LIMIT, SEND_HIGH_WATER, sourceHosts, type DatagramHandler, type FlowStats, type PeerAddr, type Transport, type TransportStats } from './transport.js';
-import { CreditLedger, creditEpoch, decodeCredit, encodeCredit, newEpoch, PeerFlow, PROBE_BYTES, PROBE_MS, windowFor } from './udp-flow.js';
+import { CreditLedger, creditEpoch, decodeCredit, encodeCredit, newEpoch, PeerFlow, PROBE_MS, windowFor } from './udp-flow.js';
 
 /** Bytes per datagram assumed when turning the byte limits into counts of sends in flight. */
 const DATAGRAM_ESTIMATE = 1400;
@@ -127,7 +127,7 @@ export class UdpTransport implements Transport {
     this.#wakeWritable();
   }
 
-  /** A peer whose credits stopped coming (lost, or the peer is gone) gets PROBE_BYTES more. */
+  /** A peer whose credits stopped coming (lost, or the peer is busy or gone) gets one datagram more. */
   #armProbe(): void {
     if (this.#probeTimer) return;
     this.#probeTimer = setTimeout(() => {
@@ -136,7 +136,7 @@ export class UdpTransport implements Transport {
       for (const [peer, f] of this.#flows) {
         if (f.queue.length === 0 || now - f.stalledSince < PROBE_MS) continue;
         this.flow.probes++;
-        f.limit = Math.max(f.limit, f.sent) + PROBE_BYTES;
+        f.limit = Math.max(f.limit, f.sent) + f.queue[0]!.length;
         f.stalledSince = now;
         this.#drain(peer, f);
       }

@@ -10,7 +10,11 @@
 // The sender keeps, per peer, the bytes sent and the limit last heard; datagrams past the
 // limit wait in a per-peer queue (bounded by the transport's hard limit, beyond which they
 // are dropped and counted). Credits are datagrams too and may be lost: a sender that has
-// waited PROBE_MS with no credit sends a small probe allowance more, and counts it.
+// waited PROBE_MS with no credit sends one more datagram (a probe), and counts it. Any datagram
+// the peer reads brings a fresh credit back at the end of its turn, so one is enough; a larger
+// probe (it was 64 KiB) overran receivers that were merely busy for 25 ms: four senders of
+// 8 MiB into one receiver probed ~12 times each, and the probes overflowed its buffer and lost
+// whole messages (test/e2e/hostile-flow-procs.test.ts, fan-in).
 //
 // Credit datagrams: 16 bytes, {u8 0xC5}{"CR"}{u8 1}{u32 epoch}{f64 limit}. The dataplane's own
 // datagrams start with their version byte 1, so the two never mix. `epoch` is a random number
@@ -25,9 +29,8 @@ export const CREDIT_LEN = 16;
 export const INITIAL_WINDOW = 128 * 1024;
 /** A receiver credits at least this often while data keeps coming. */
 export const CREDIT_EVERY = 64 * 1024;
-/** A sender waiting this long at its limit with no credit sends PROBE_BYTES more. */
+/** A sender waiting this long at its limit with no credit sends one more datagram. */
 export const PROBE_MS = 25;
-export const PROBE_BYTES = 64 * 1024;
 /** The smallest window a receiver advertises to one peer. */
 const MIN_WINDOW = 64 * 1024;
 
