@@ -43,6 +43,11 @@ export class Agent {
     });
   }
 
+  /** The agent's process id (to signal it: SIGSTOP, SIGCONT). */
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
   async call<T = unknown>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
     await this.#started;
     const id = this.#next++;

@@ -1,7 +1,7 @@
 // The UDP flow-control pieces (ts/node/udp-flow.ts), alone: the credit datagram's encoding,
 // the receiver's ledger and the sender's per-peer state.
 import { describe, expect, it } from 'vitest';
-import { CREDIT_EVERY, CREDIT_LEN, CreditLedger, decodeCredit, encodeCredit, INITIAL_WINDOW, PeerFlow, windowFor } from '../../ts/node/udp-flow.js';
+import { CREDIT_EVERY, CREDIT_LEN, CreditLedger, encodeCreditRequest, isCreditRequest, creditEpoch, decodeCredit, encodeCredit, INITIAL_WINDOW, PeerFlow, windowFor } from '../../ts/node/udp-flow.js';
 import { encodeDatagram } from 'nextmini';
 
 describe('udp flow control', () => {
@@ -59,5 +59,40 @@ describe('default MTU', () => {
     expect(resolveNodeConfig({ ...base, protocol: ['tcp', 'udp'] }).mtu).toBe(1400);
     expect(resolveNodeConfig({ ...base, protocol: 'tcp' }).mtu).toBe(65_000);
     expect(resolveNodeConfig({ ...base, protocol: ['tcp'], mtu: 9000 }).mtu).toBe(9000);
+  });
+
+  it('hostile: a credit from a new epoch restarts the count (the peer restarted at the same address); epoch 0 and the same epoch only grow the limit', () => {
+    const f = new PeerFlow();
+    f.sent = 10_000_000;
+    f.credit(10_100_000, 7);
+    expect(f.limit).toBe(10_100_000);
+    f.credit(50, 7); // stale, same epoch
+    expect(f.limit).toBe(10_100_000);
+    f.credit(200_000, 0); // no epoch: only grows
+    expect([f.sent, f.limit]).toEqual([10_000_000, 10_100_000]);
+    f.credit(200_000, 9); // a new socket: counts from zero
+    expect([f.sent, f.limit, f.epoch]).toEqual([0, 200_000, 9]);
+    expect(creditEpoch(encodeCredit(5, 0xfffffffe))).toBe(0xfffffffe);
+    expect(decodeCredit(encodeCredit(5, 123))).toBe(5);
+  });
+
+  it('hostile: the ledger forgets one peer on demand (it moved to a new socket)', () => {
+    const l = new CreditLedger(1 << 20);
+    expect(l.onRead(7, CREDIT_EVERY)).toBe(CREDIT_EVERY + (1 << 20));
+    l.onRead(7, 5);
+    l.forget(7);
+    expect(l.onRead(7, 10)).toBeUndefined();
+    expect(l.now(7)).toBe(10 + (1 << 20)); // counted from zero again
+  });
+
+  it('a credit request is its own datagram, answered with the credit owed now', () => {
+    const req = encodeCreditRequest();
+    expect(isCreditRequest(req)).toBe(true);
+    expect(decodeCredit(req)).toBeUndefined();
+    expect(isCreditRequest(encodeCredit(5))).toBe(false);
+    const l = new CreditLedger(1 << 20);
+    expect(l.onRead(3, 100)).toBeUndefined();
+    expect(l.now(3)).toBe(100 + (1 << 20));
+    expect(l.onRead(3, CREDIT_EVERY - 1)).toBeUndefined(); // counted from the request's credit
   });
 });

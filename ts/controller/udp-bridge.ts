@@ -10,7 +10,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { logger } from '../log.js';
-import { CreditLedger, decodeCredit, encodeCredit, windowFor } from '../node/udp-flow.js';
+import { CreditLedger, decodeCredit, encodeCredit, isCreditRequest, newEpoch, windowFor } from '../node/udp-flow.js';
 
 const log = logger('controller');
 const FACE_BUFFER = 8 * 1024 * 1024;
@@ -114,10 +114,15 @@ export class UdpBridge {
     // (udp-flow.ts), or they would crawl at their probe allowance. Its own sends are paced by the
     // relay connection they come from, so the credits UDP nodes send it are only read and dropped.
     const ledger = new CreditLedger(windowFor(granted, 4));
+    const epoch = newEpoch();
     const credit = (limit: number, rinfo: { address: string; port: number }) =>
-      socket.send(encodeCredit(limit), rinfo.port, rinfo.address, (err) => {
+      socket.send(encodeCredit(limit, epoch), rinfo.port, rinfo.address, (err) => {
         if (err) this.counters.sendErrors++;
       });
+    // Where each node last sent from: a node that came back on a new port sends from a new
+    // socket counting from zero, so its count here restarts too (else it would be credited
+    // for all its old socket sent, and overrun this face's buffer by as much).
+    const lastFrom = new Map<number, { address: string; port: number }>();
     socket.removeAllListeners('error');
     socket.on('error', () => this.counters.sendErrors++);
     socket.on('message', (msg: Buffer, rinfo: { address: string; port: number }) => {
@@ -128,7 +133,13 @@ export class UdpBridge {
         this.counters.dropsUnknownSource++;
         return;
       }
+      if (isCreditRequest(d)) return credit(ledger.now(src), rinfo);
       if (this.#hooks.toRelay(id, src, d)) this.counters.toRelay++;
+      const last = lastFrom.get(src);
+      if (!last || last.port !== rinfo.port || last.address !== rinfo.address) {
+        if (last) ledger.forget(src);
+        lastFrom.set(src, { address: rinfo.address, port: rinfo.port });
+      }
       const limit = ledger.onRead(src, d.length);
       if (limit !== undefined) credit(limit, rinfo);
     });

@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { NextminiError } from '../errors.js';
 import { SEND_HARD_LIMIT, SEND_HIGH_WATER, sourceHosts, type DatagramHandler, type FlowStats, type PeerAddr, type Transport, type TransportStats } from './transport.js';
-import { CreditLedger, decodeCredit, encodeCredit, PeerFlow, PROBE_BYTES, PROBE_MS, windowFor } from './udp-flow.js';
+import { CreditLedger, creditEpoch, decodeCredit, encodeCredit, encodeCreditRequest, isCreditRequest, newEpoch, PeerFlow, PROBE_MS, windowFor } from './udp-flow.js';
 
 /** Bytes per datagram assumed when turning the byte limits into counts of sends in flight. */
 const DATAGRAM_ESTIMATE = 1400;
@@ -30,6 +30,8 @@ export class UdpTransport implements Transport {
   /** Flow control from each peer: bytes read, credits owed. */
   readonly #ledger: CreditLedger;
   readonly #recvBuffer: number;
+  /** This socket's epoch, sent with every credit (udp-flow.ts). */
+  readonly #epoch = newEpoch();
   #closed = false;
   #writable: (() => void)[] = [];
   /** Flow-control counters: probes sent for want of a credit, credits sent and taken. */
@@ -67,7 +69,11 @@ export class UdpTransport implements Transport {
       const d = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
       const limit = decodeCredit(d);
       if (limit !== undefined) {
-        if (from !== 0) t.#onCredit(from, limit);
+        if (from !== 0) t.#onCredit(from, limit, creditEpoch(d));
+        return;
+      }
+      if (isCreditRequest(d)) {
+        if (from !== 0) t.#sendCredit(from, t.#ledger.now(from));
         return;
       }
       onDatagram(d, from);
@@ -85,18 +91,18 @@ export class UdpTransport implements Transport {
     const a = this.#addrs.get(peer);
     if (!a || this.#closed) return;
     this.flow.creditsSent++;
-    this.#socket.send(encodeCredit(limit), a.port, a.host, this.#onControlSent);
+    this.#socket.send(encodeCredit(limit, this.#epoch), a.port, a.host, this.#onControlSent);
   }
 
   #onControlSent = (err: Error | null): void => {
     if (err) this.stats.sendErrors++;
   };
 
-  #onCredit(from: number, limit: number): void {
+  #onCredit(from: number, limit: number, epoch: number): void {
     const f = this.#flows.get(from);
     if (!f) return;
     this.flow.creditsTaken++;
-    f.credit(limit);
+    f.credit(limit, epoch);
     this.#drain(from, f);
   }
 
@@ -116,7 +122,7 @@ export class UdpTransport implements Transport {
     this.#wakeWritable();
   }
 
-  /** A peer whose credits stopped coming (lost, or the peer is gone) gets PROBE_BYTES more. */
+  /** A peer whose credits stopped coming (lost, or the peer is busy or gone) is asked for one. */
   #armProbe(): void {
     if (this.#probeTimer) return;
     this.#probeTimer = setTimeout(() => {
@@ -125,9 +131,9 @@ export class UdpTransport implements Transport {
       for (const [peer, f] of this.#flows) {
         if (f.queue.length === 0 || now - f.stalledSince < PROBE_MS) continue;
         this.flow.probes++;
-        f.limit = Math.max(f.limit, f.sent) + PROBE_BYTES;
         f.stalledSince = now;
-        this.#drain(peer, f);
+        const a = this.#addrs.get(peer);
+        if (a && !this.#closed) this.#socket.send(encodeCreditRequest(), a.port, a.host, this.#onControlSent);
       }
       if ([...this.#flows.values()].some((f) => f.queue.length)) this.#armProbe();
     }, PROBE_MS);
@@ -141,6 +147,10 @@ export class UdpTransport implements Transport {
   #onSent = (err: Error | null): void => {
     if (err) this.stats.sendErrors++;
     if (--this.#inFlight === 0) this.#idle?.();
+    // Writers waiting on whenWritable are woken here and by #drain/#dropFlow/close, never by
+    // polling: a peer that stopped reading keeps the queue over its high water for as long as
+    // it likes, and a setImmediate poll spun a whole core meanwhile.
+    if (this.#writable.length) this.#wakeWritable();
   };
 
   send(peer: PeerAddr, datagram: Uint8Array, hop: number): void {
@@ -181,13 +191,10 @@ export class UdpTransport implements Transport {
   /** Bytes waiting for peers' credits, and sends handed to dgram, both under their high water. */
   whenWritable(): Promise<void> | null {
     const high = SEND_HIGH_WATER / DATAGRAM_ESTIMATE;
-    if (this.#inFlight <= high && this.#queued <= SEND_HIGH_WATER) return null;
-    return new Promise((resolve) => {
-      this.#writable.push(resolve);
-      // dgram has no 'drain' event: check once per event-loop turn until half of it has gone.
-      const check = () => (this.#belowHalf() ? this.#wakeWritable() : setImmediate(check));
-      setImmediate(check);
-    });
+    if (this.#closed || (this.#inFlight <= high && this.#queued <= SEND_HIGH_WATER)) return null;
+    // Woken once half of it has gone: by send callbacks (#onSent), credits and probes (#drain),
+    // a dropped flow, or close().
+    return new Promise((resolve) => this.#writable.push(resolve));
   }
 
   #belowHalf(): boolean {
@@ -211,7 +218,11 @@ export class UdpTransport implements Transport {
       for (const h of sourceHosts(p.host)) byHost.set(h, id);
       // A peer at a new address is a new socket: its flow starts afresh (queued datagrams go).
       const old = this.#addrs.get(id);
-      if (old && (old.host !== p.host || old.port !== p.port)) this.#dropFlow(id);
+      if (old && (old.host !== p.host || old.port !== p.port)) {
+        this.#dropFlow(id);
+        // And what it sends is counted from zero: its new socket's count starts there.
+        this.#ledger.forget(id);
+      }
     }
     for (const id of this.#flows.keys()) if (!peers.has(id)) this.#dropFlow(id);
     this.#senders = senders;
@@ -245,6 +256,12 @@ export class UdpTransport implements Transport {
       });
     }
     this.#closed = true;
+    // What is still queued will never go (the peers stopped crediting and the deadline passed):
+    // drop and count it, and wake writers waiting for room, or they would wait forever.
+    for (const id of [...this.#flows.keys()]) this.#dropFlow(id);
+    const w = this.#writable;
+    this.#writable = [];
+    for (const f of w) f();
     await new Promise<void>((resolve) => {
       try {
         this.#socket.close(() => resolve());
