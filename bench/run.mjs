@@ -54,7 +54,9 @@ function judge(c) {
   const bl = c.series.find((s) => s.kind === 'baseline');
   c.ratio = nm && bl && bl.median > 0 ? nm.median / bl.median : null;
   if (!c.goal) return;
-  const r = c.ratio;
+  // A goal may be set against another baseline than the first (`against`: its name's start).
+  const other = c.goal.against ? c.series.find((s) => s.kind === 'baseline' && s.name.startsWith(c.goal.against)) : undefined;
+  const r = other ? (nm && other.median > 0 ? nm.median / other.median : null) : c.ratio;
   if (!Number.isFinite(r)) {
     c.goal = { ...c.goal, met: false, verdict: 'no ratio (a side produced no number)' };
   } else if (c.goal.minRatio !== undefined) {
@@ -98,6 +100,8 @@ function judge(c) {
         : `${d.toFixed(1)} ${c.unit} over the baseline, goal ≤ ${c.goal.maxDelta} ${c.unit}: over by ${(d - c.goal.maxDelta).toFixed(1)} ${c.unit}`,
     };
   }
+  // Say which baseline a goal set `against` another one was judged by.
+  if (other && c.goal.verdict) c.goal.verdict = c.goal.verdict.replaceAll('the baseline', other.name);
 }
 
 async function main() {
