@@ -318,7 +318,11 @@ impl Endpoint {
             counters: &mut self.counters,
         };
         match frame {
-            Frame::Ready | Frame::Nack(_) | Frame::Done { .. } | Frame::Quit { .. } => {
+            Frame::Ready
+            | Frame::Nack(_)
+            | Frame::Done { .. }
+            | Frame::Quit { .. }
+            | Frame::Rate(_) => {
                 let Some(&id) = self.senders_by_wire.get(&wire_session_id) else {
                     io.counters.unknown_session += 1;
                     return;

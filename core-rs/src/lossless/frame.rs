@@ -7,16 +7,17 @@
 //! | type | name           | body                                                                |
 //! |-----:|----------------|---------------------------------------------------------------------|
 //! | 1    | MANIFEST       | total_len u64, chunk_size u16, symbols_per_block u16, flags u8 (bit0 = FEC), reserved u8 = 0, checksum u32 (CRC-32), src_port u16, dst_port u16 |
-//! | 2    | DATA           | block u32, esi u32 (< 2^24), symbol bytes (>= 1)                    |
+//! | 2    | DATA           | block u32, seq u8 (wrapping frame number, see `delivery`) + esi u24, symbol bytes (>= 1) |
 //! | 3    | STATUS_REQUEST | round u32                                                           |
 //! | 4    | READY          | (none)                                                              |
 //! | 5    | NACK           | round u32, part u16, parts u16, kind u8 (0 = ranges, 1 = block needs), flags u8 (bit0 = truncated), count u16, then `count` entries: ranges = (start u32, len u32); needs = (first_block u32, blocks u32, need u16) |
 //! | 6    | DONE           | checksum u32 (echo of the verified manifest checksum)               |
 //! | 7    | ABORT          | (none)                                                              |
 //! | 8    | QUIT           | reason u8 (1 checksum mismatch, 2 size mismatch, 3 cancelled, 4 timeout), detail u64 (1: the CRC-32 computed; 2: the size expected; else 0) |
+//! | 9    | RATE           | bytes u32, span_us u32, received u32, expected u32 (one receiver interval, see `delivery`) |
 //!
 //! MANIFEST, DATA, STATUS_REQUEST and ABORT flow sender → receivers; READY, NACK, DONE and
-//! QUIT flow receiver → sender (unicast). Decoding is strict: exact lengths, zero reserved
+//! QUIT flow receiver → sender (unicast), and so does RATE. Decoding is strict: exact lengths, zero reserved
 //! bits, no empty entries; every violation is a typed [`FrameError`], never a panic.
 //!
 //! On the wire every frame is followed by a 4-byte trailer, the CRC-32 of (source node u32,
@@ -24,13 +25,14 @@
 //! whose trailer does not verify (counted as `corrupt`), so a corrupted DATA or repair frame
 //! is repaired like a lost one instead of spoiling the whole buffer.
 
+use super::delivery::RateSample;
 use super::manifest::{GeometryError, Manifest};
 use super::Ports;
 use crate::error::{CoreError, ErrorCode};
 use std::fmt;
 
-/// 2: frames carry the CRC-32 trailer; QUIT exists.
-pub const FRAME_VERSION: u8 = 2;
+/// 2: frames carry the CRC-32 trailer; QUIT exists. 3: DATA carries a sequence byte; RATE.
+pub const FRAME_VERSION: u8 = 3;
 /// The CRC-32 trailer after every frame on the wire.
 pub const TRAILER_LEN: usize = 4;
 pub const PREFIX_LEN: usize = 2;
@@ -40,6 +42,7 @@ pub const NACK_HEADER_LEN: usize = PREFIX_LEN + 12;
 pub const RANGE_ENTRY_LEN: usize = 8;
 pub const NEED_ENTRY_LEN: usize = 10;
 pub const QUIT_LEN: usize = PREFIX_LEN + 9;
+pub const RATE_LEN: usize = PREFIX_LEN + 16;
 /// A NACK report is split into at most this many frames; the rest waits for the next round.
 pub const MAX_NACK_PARTS: u16 = 64;
 /// RaptorQ encoding symbol ids are 24-bit.
@@ -53,6 +56,7 @@ const T_NACK: u8 = 5;
 const T_DONE: u8 = 6;
 const T_ABORT: u8 = 7;
 const T_QUIT: u8 = 8;
+const T_RATE: u8 = 9;
 
 /// Why a receiver ended its side of a session (told to the sender in QUIT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +126,8 @@ pub enum Frame<'a> {
     Data {
         block: u32,
         esi: u32,
+        /// The sender's wrapping frame number (delivery-rate feedback).
+        seq: u8,
         symbol: &'a [u8],
     },
     StatusRequest {
@@ -137,6 +143,7 @@ pub enum Frame<'a> {
         reason: QuitReason,
         detail: u64,
     },
+    Rate(RateSample),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,9 +263,17 @@ fn prefix(t: u8, cap: usize) -> Vec<u8> {
 
 /// Builds a DATA frame without an intermediate copy of the symbol.
 pub fn encode_data(block: u32, esi: u32, symbol: &[u8]) -> Vec<u8> {
+    encode_data_seq(block, esi, 0, symbol)
+}
+
+/// A DATA frame numbered `seq`. `esi` must fit in 24 bits (the sender never makes a wider
+/// one: RaptorQ symbol ids are 24-bit).
+pub fn encode_data_seq(block: u32, esi: u32, seq: u8, symbol: &[u8]) -> Vec<u8> {
     let mut v = prefix(T_DATA, DATA_HEADER_LEN + symbol.len());
     v.extend_from_slice(&block.to_be_bytes());
-    v.extend_from_slice(&esi.to_be_bytes());
+    debug_assert!(esi <= MAX_ESI, "esi {esi} exceeds 24 bits");
+    let field = (esi & MAX_ESI) | u32::from(seq) << 24;
+    v.extend_from_slice(&field.to_be_bytes());
     v.extend_from_slice(symbol);
     v
 }
@@ -278,7 +293,12 @@ impl Frame<'_> {
                 v.extend_from_slice(&m.ports.dst.to_be_bytes());
                 v
             }
-            Frame::Data { block, esi, symbol } => encode_data(*block, *esi, symbol),
+            Frame::Data {
+                block,
+                esi,
+                seq,
+                symbol,
+            } => encode_data_seq(*block, *esi, *seq, symbol),
             Frame::StatusRequest { round } => {
                 let mut v = prefix(T_STATUS, PREFIX_LEN + 4);
                 v.extend_from_slice(&round.to_be_bytes());
@@ -324,6 +344,13 @@ impl Frame<'_> {
                 let mut v = prefix(T_QUIT, QUIT_LEN);
                 v.push(*reason as u8);
                 v.extend_from_slice(&detail.to_be_bytes());
+                v
+            }
+            Frame::Rate(r) => {
+                let mut v = prefix(T_RATE, RATE_LEN);
+                for x in [r.bytes, r.span_us, r.received, r.expected] {
+                    v.extend_from_slice(&x.to_be_bytes());
+                }
                 v
             }
         }
@@ -373,15 +400,17 @@ impl<'a> Frame<'a> {
             }
             T_DATA => {
                 let block = r.u32()?;
-                let esi = r.u32()?;
-                if esi > MAX_ESI {
-                    return Err(FrameError::BadField("esi exceeds 24 bits"));
-                }
+                let field = r.u32()?;
                 let symbol = r.rest();
                 if symbol.is_empty() {
                     return Err(FrameError::BadField("empty data symbol"));
                 }
-                Frame::Data { block, esi, symbol }
+                Frame::Data {
+                    block,
+                    esi: field & MAX_ESI,
+                    seq: (field >> 24) as u8,
+                    symbol,
+                }
             }
             T_STATUS => Frame::StatusRequest { round: r.u32()? },
             T_READY => Frame::Ready,
@@ -400,6 +429,18 @@ impl<'a> Frame<'a> {
                     reason,
                     detail: r.u64()?,
                 }
+            }
+            T_RATE => {
+                let rate = RateSample {
+                    bytes: r.u32()?,
+                    span_us: r.u32()?,
+                    received: r.u32()?,
+                    expected: r.u32()?,
+                };
+                if rate.received == 0 || rate.expected < rate.received {
+                    return Err(FrameError::BadField("rate counts"));
+                }
+                Frame::Rate(rate)
             }
             found => return Err(FrameError::BadType { found }),
         };
@@ -495,6 +536,7 @@ mod tests {
             Frame::Data {
                 block: 3,
                 esi: 130,
+                seq: 201,
                 symbol: b"abc",
             },
             Frame::StatusRequest { round: 9 },
@@ -523,6 +565,12 @@ mod tests {
                 reason: QuitReason::SizeMismatch,
                 detail: 1 << 40,
             },
+            Frame::Rate(RateSample {
+                bytes: 1 << 20,
+                span_us: 4000,
+                received: 700,
+                expected: 737,
+            }),
         ]
     }
 
@@ -536,7 +584,10 @@ mod tests {
         assert_eq!(Frame::Manifest(manifest()).encode().len(), MANIFEST_LEN);
         let d = encode_data(1, 2, &[9; 5]);
         assert_eq!(d.len(), DATA_HEADER_LEN + 5);
-        assert_eq!(&d[..DATA_HEADER_LEN], &[2, 2, 0, 0, 0, 1, 0, 0, 0, 2]);
+        assert_eq!(&d[..DATA_HEADER_LEN], &[3, 2, 0, 0, 0, 1, 0, 0, 0, 2]);
+        let d = encode_data_seq(1, 2, 0xab, &[9; 5]);
+        assert_eq!(&d[..DATA_HEADER_LEN], &[3, 2, 0, 0, 0, 1, 0xab, 0, 0, 2]);
+        assert_eq!(samples()[9].encode().len(), RATE_LEN);
         assert_eq!(samples()[8].encode().len(), QUIT_LEN);
     }
 
@@ -590,10 +641,15 @@ mod tests {
             Frame::decode(&long),
             Err(FrameError::BadLength { .. })
         ));
+        let rate = samples()[9].encode();
+        // RATE layout: bytes 2..6, span 6..10, received 10..14, expected 14..18.
         assert!(matches!(
-            Frame::decode(&encode_data(0, MAX_ESI + 1, b"x")),
+            with(&rate, 13, 0xff),
             Err(FrameError::BadField(_))
-        ));
+        )); // received > expected
+        let mut none = rate.clone();
+        none[10..14].fill(0);
+        assert!(matches!(Frame::decode(&none), Err(FrameError::BadField(_)))); // received 0
         assert!(matches!(
             Frame::decode(&encode_data(0, 0, b"")),
             Err(FrameError::BadField(_))

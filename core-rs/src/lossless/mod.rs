@@ -16,11 +16,12 @@
 //! wire session id.
 //!
 //! Files: [`frame`] (codec), [`manifest`] (transfer geometry), [`config`], [`pacing`]
-//! (token bucket + AIMD), [`fec`] (RaptorQ glue), `bitmap`, `sender`, `receiver`,
+//! (token bucket, gain cycle, AIMD fallback), [`delivery`] (delivery-rate feedback during a pass), [`fec`] (RaptorQ glue), `bitmap`, `sender`, `receiver`,
 //! [`endpoint`], and the `sim` test harness.
 
 mod bitmap;
 pub mod config;
+pub mod delivery;
 pub mod endpoint;
 pub mod fec;
 pub mod frame;

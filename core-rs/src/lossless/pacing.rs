@@ -1,10 +1,13 @@
-//! Pacing of data frames: a token bucket whose rate an AIMD controller adjusts from the
-//! loss the receivers report after each pass.
+//! Pacing of data frames: a token bucket whose rate follows the receivers' delivery-rate
+//! feedback (see [`super::delivery`]) times a cycling gain, once any has arrived.
 //!
-//! The controller cannot tell random loss from congestion; it backs off only above
-//! [`LOSS_THRESHOLD_PERMILLE`], never below `max_rate / MIN_RATE_DIVISOR`, and climbs back
-//! additively, so a lossy-but-idle path costs speed, not completion.
+//! Until then (and for peers too slow to close a feedback interval), an AIMD controller
+//! adjusts it from the loss the receivers report after each pass. That controller cannot
+//! tell random loss from congestion; it backs off only above [`LOSS_THRESHOLD_PERMILLE`],
+//! never below `max_rate / MIN_RATE_DIVISOR`, and climbs back additively, so a
+//! lossy-but-idle path costs speed, not completion.
 
+use super::delivery::{gain_permille, PHASE_US};
 use super::DataBucket;
 
 /// Reported loss above this (per mille of the frames of a pass) counts as congestion.
@@ -13,6 +16,8 @@ pub const LOSS_THRESHOLD_PERMILLE: u64 = 20;
 pub const MIN_RATE_DIVISOR: u64 = 64;
 /// Additive increase per clean round: `max_rate / INCREASE_DIVISOR`.
 pub const INCREASE_DIVISOR: u64 = 8;
+/// The start-up drain never lasts longer than this.
+const MAX_DRAIN_US: u64 = 200_000;
 
 const US_PER_S: u128 = 1_000_000;
 
@@ -23,6 +28,8 @@ pub struct TokenBucket {
     capacity_scaled: u128,
     tokens_scaled: u128,
     last: u64,
+    /// When tokens last overflowed the bucket: the sender did not use all the rate it had.
+    wasted_at: Option<u64>,
 }
 
 impl TokenBucket {
@@ -34,6 +41,7 @@ impl TokenBucket {
             capacity_scaled,
             tokens_scaled: capacity_scaled,
             last: now,
+            wasted_at: None,
         }
     }
 
@@ -44,6 +52,9 @@ impl TokenBucket {
     fn refill(&mut self, now: u64) {
         if now > self.last {
             let add = u128::from(now - self.last) * u128::from(self.rate);
+            if self.tokens_scaled + add > self.capacity_scaled {
+                self.wasted_at = Some(now);
+            }
             self.tokens_scaled = (self.tokens_scaled + add).min(self.capacity_scaled);
             self.last = now;
         }
@@ -93,6 +104,15 @@ pub struct Pacer {
     max_rate: u64,
     max_burst: u64,
     min_burst: u64,
+    /// The rate the path was last measured to take (bytes/s), once feedback arrived.
+    measured: Option<u64>,
+    cycle_start: u64,
+    /// Bytes taken since `created`, to tell how much the start rate queued before the first
+    /// feedback.
+    taken: u64,
+    created: u64,
+    /// Until then the rate is half the measured one, to let that queue out.
+    drain_until: u64,
 }
 
 impl Pacer {
@@ -102,7 +122,99 @@ impl Pacer {
             max_rate: cfg.rate.max(1),
             max_burst: cfg.bucket_size,
             min_burst: max_frame as u64,
+            measured: None,
+            cycle_start: now,
+            taken: 0,
+            created: now,
+            drain_until: 0,
         }
+    }
+
+    /// The path takes `rate` bytes/s (the slowest receiver's). On the first such word, what
+    /// the start rate sent beyond it (queued somewhere, or still in flight) is let out at half
+    /// the rate before the gain cycle starts.
+    pub fn on_path_rate(&mut self, now: u64, rate: u64) {
+        if self.measured.is_none() {
+            let carried = u128::from(rate) * u128::from(now - self.created.min(now)) / 1_000_000;
+            let excess = u128::from(self.taken).saturating_sub(carried);
+            let drain = excess * 1_000_000 / u128::from((rate / 2).max(1));
+            self.drain_until =
+                now.saturating_add(u64::try_from(drain).unwrap_or(u64::MAX).min(MAX_DRAIN_US));
+            self.cycle_start = self.drain_until;
+        }
+        self.measured = Some(rate);
+        self.apply(now);
+    }
+
+    /// The path takes at least `rate`: said while the sender itself was the limit (it left
+    /// tokens unused: late timers, a busy CPU, an idle gap), when what arrived says how fast
+    /// the sender went, not how fast the path could go. Such a rate may raise the pacer, never
+    /// lower it.
+    pub fn on_path_rate_at_least(&mut self, now: u64, rate: u64) {
+        match self.measured {
+            Some(m) if m >= rate => {}
+            _ => self.on_path_rate(now, rate),
+        }
+    }
+
+    /// Whether the sender left tokens unused within the last two gain phases.
+    pub fn sender_limited(&self, now: u64) -> bool {
+        self.bucket
+            .wasted_at
+            .is_some_and(|t| now.saturating_sub(t) <= 2 * PHASE_US)
+    }
+
+    /// A receiver saw congestion: drain at half the rate for two phases, then cruise.
+    pub fn on_congestion(&mut self, now: u64) {
+        if self.measured.is_none() || now < self.drain_until {
+            return;
+        }
+        self.drain_until = now + 2 * PHASE_US;
+        self.cycle_start = self.drain_until - 2 * PHASE_US;
+        self.apply(now);
+    }
+
+    /// Moves the gain cycle on to `now` (call before taking tokens).
+    pub fn tick(&mut self, now: u64) {
+        if self.measured.is_some() {
+            self.apply(now);
+        }
+    }
+
+    /// Whether delivery-rate feedback governs the rate (the AIMD fallback then stays out).
+    pub fn is_measured(&self) -> bool {
+        self.measured.is_some()
+    }
+
+    fn apply(&mut self, now: u64) {
+        let Some(m) = self.measured else { return };
+        let gain = if now < self.drain_until {
+            500
+        } else {
+            gain_permille(self.cycle_start, now)
+        };
+        let gained = u128::from(m) * u128::from(gain) / 1000;
+        self.set(now, u64::try_from(gained).unwrap_or(u64::MAX));
+    }
+
+    fn set(&mut self, now: u64, rate: u64) {
+        let min_rate = (self.max_rate / MIN_RATE_DIVISOR).max(1);
+        let next = rate.clamp(min_rate, self.max_rate);
+        if next == self.bucket.rate() {
+            return;
+        }
+        self.bucket.set_rate(now, next);
+        // Under AIMD the burst shrinks with the rate. Under measured pacing it stays the
+        // configured one: hosts wake the sender on timers that fire a millisecond or more late
+        // (JavaScript's do), and a bucket holding less than a late wake-up's worth caps the
+        // rate below the one set; the receivers would measure that lower rate, and the pacer,
+        // following them, spiral down.
+        let burst = if self.measured.is_some() {
+            u128::from(self.max_burst)
+        } else {
+            u128::from(self.max_burst) * u128::from(next) / u128::from(self.max_rate)
+        };
+        self.bucket.set_capacity((burst as u64).max(self.min_burst));
     }
 
     pub fn rate(&self) -> u64 {
@@ -110,7 +222,11 @@ impl Pacer {
     }
 
     pub fn try_take(&mut self, now: u64, bytes: usize) -> bool {
-        self.bucket.try_take(now, bytes)
+        let ok = self.bucket.try_take(now, bytes);
+        if ok && self.measured.is_none() {
+            self.taken = self.taken.saturating_add(bytes as u64);
+        }
+        ok
     }
 
     pub fn ready_at(&self, bytes: usize) -> u64 {
@@ -119,19 +235,19 @@ impl Pacer {
 
     /// Feeds the worst loss (per mille) a pass suffered: multiplicative decrease by the
     /// loss fraction (at most halving) above the threshold, additive increase otherwise.
+    /// Ignored once delivery-rate feedback governs the rate.
     pub fn on_loss_report(&mut self, now: u64, loss_permille: u64) {
+        if self.measured.is_some() {
+            return;
+        }
         let rate = self.bucket.rate();
-        let min_rate = (self.max_rate / MIN_RATE_DIVISOR).max(1);
         let next = if loss_permille > LOSS_THRESHOLD_PERMILLE {
             let keep = 1000 - loss_permille.min(500);
             (u128::from(rate) * u128::from(keep) / 1000) as u64
         } else {
             rate.saturating_add((self.max_rate / INCREASE_DIVISOR).max(1))
         };
-        let next = next.clamp(min_rate, self.max_rate);
-        self.bucket.set_rate(now, next);
-        let burst = u128::from(self.max_burst) * u128::from(next) / u128::from(self.max_rate);
-        self.bucket.set_capacity((burst as u64).max(self.min_burst));
+        self.set(now, next);
     }
 
     pub fn burst(&self) -> u64 {
@@ -188,5 +304,44 @@ mod tests {
         assert_eq!(p.burst(), 1000); // never below one frame
         p.on_loss_report(0, 0);
         assert_eq!(p.rate(), 9000);
+    }
+
+    #[test]
+    fn measured_rate_cycles_its_gain_and_silences_aimd() {
+        let mut p = Pacer::new(
+            0,
+            DataBucket {
+                rate: 125_000_000,
+                bucket_size: 64 * 1024,
+            },
+            1400,
+        );
+        // 50 ms at 125 MB/s (6.25 MB) where the path took 40 MB/s (2 MB): the 4.25 MB it
+        // queued drains at 20 MB/s for 200 ms (the cap) before the cycle starts.
+        let mut t = 0;
+        while t < 50_000 {
+            if p.try_take(t, 1250) {
+                continue;
+            }
+            t += 10;
+        }
+        p.on_path_rate(50_000, 40_000_000);
+        assert!(p.is_measured());
+        assert_eq!(p.rate(), 20_000_000); // drain first
+        p.tick(249_000);
+        assert_eq!(p.rate(), 20_000_000);
+        p.tick(250_000);
+        assert_eq!(p.rate(), 50_000_000); // probe
+        p.tick(250_000 + PHASE_US);
+        assert_eq!(p.rate(), 30_000_000);
+        p.tick(250_000 + 7 * PHASE_US);
+        assert_eq!(p.rate(), 40_000_000);
+        p.tick(250_000 + 8 * PHASE_US);
+        assert_eq!(p.rate(), 50_000_000); // probe
+        p.on_loss_report(250_000 + 8 * PHASE_US, 900);
+        assert_eq!(p.rate(), 50_000_000);
+        p.on_path_rate(250_000 + 8 * PHASE_US, 1e9 as u64);
+        assert_eq!(p.rate(), 125_000_000); // never above the configured rate
+        assert_eq!(p.burst(), 64 * 1024);
     }
 }

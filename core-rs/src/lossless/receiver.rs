@@ -2,11 +2,12 @@
 //! buffer of `expected_bytes`, answer status requests with what is missing, decode blocks
 //! from repair symbols, verify the checksum, confirm with DONE.
 
+use super::delivery::RateMeter;
 use super::endpoint::Io;
 use super::fec::decode_block;
 use super::frame::{
-    BlockNeed, Frame, MissingRange, Nack, NackBody, QuitReason, MAX_NACK_PARTS, NACK_HEADER_LEN,
-    NEED_ENTRY_LEN, RANGE_ENTRY_LEN,
+    BlockNeed, Frame, MissingRange, Nack, NackBody, QuitReason, DATA_HEADER_LEN, MAX_NACK_PARTS,
+    NACK_HEADER_LEN, NEED_ENTRY_LEN, RANGE_ENTRY_LEN,
 };
 use super::manifest::Manifest;
 use super::{bitmap::Bits, Dest, Event, Outcome, Ports, Progress, SessionId, Transmit};
@@ -41,6 +42,8 @@ pub(crate) struct Receiver {
     idle_timeout_us: u64,
     max_payload: usize,
     progress: Progress,
+    /// Delivery-rate intervals for the sender's pacing.
+    meter: RateMeter,
     /// What this receiver told its sender when it ended (repeated on each status request).
     quit: Option<(QuitReason, u64)>,
     pub outcome: Option<Outcome>,
@@ -79,6 +82,7 @@ impl Receiver {
                 bytes_total: expected,
                 ..Progress::default()
             },
+            meter: RateMeter::default(),
             quit: None,
             outcome: None,
             taken: false,
@@ -187,10 +191,20 @@ impl Receiver {
                 _ => {}
             },
             Frame::Manifest(_) => io.counters.unexpected += 1,
-            Frame::Data { block, esi, symbol } => {
+            Frame::Data {
+                block,
+                esi,
+                seq,
+                symbol,
+            } => {
                 if self.state == State::Done {
                     io.counters.duplicates += 1;
                 } else {
+                    if let Some(sample) =
+                        self.meter.on_data(now, seq, DATA_HEADER_LEN + symbol.len())
+                    {
+                        self.reply(io, Frame::Rate(sample));
+                    }
                     self.on_data(&m, block, esi, symbol, io);
                 }
             }

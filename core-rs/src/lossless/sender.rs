@@ -15,10 +15,11 @@
 //! receivers report: a round trip needs the request and the answer through). At 5% loss that
 //! is `max_silent_rounds` (8); at 40% loss about 31 rounds.
 
+use super::delivery::PathEstimate;
 use super::endpoint::Io;
 use super::fec::RepairEncoder;
 use super::frame::{
-    encode_data, BlockNeed, Frame, MissingRange, Nack, NackBody, QuitReason, DATA_HEADER_LEN,
+    encode_data_seq, BlockNeed, Frame, MissingRange, Nack, NackBody, QuitReason, DATA_HEADER_LEN,
 };
 use super::manifest::Manifest;
 use super::pacing::Pacer;
@@ -101,6 +102,8 @@ struct Peer {
     rounds_answered: u32,
     report: Option<Report>,
     missing_bytes: Option<u64>,
+    /// Its delivery-rate feedback.
+    path: PathEstimate,
 }
 
 impl Peer {
@@ -158,8 +161,15 @@ pub(crate) struct Sender {
     plan: VecDeque<PlanItem>,
     repair_queue: VecDeque<(u32, u32, Vec<u8>)>,
     pacer: Pacer,
+    /// The wrapping number of the next DATA frame (for the receivers' rate feedback).
+    seq: u8,
     srtt: Option<u64>,
     status_sent_at: u64,
+    /// Manifests sent while announcing, and when the first went out: a READY answering the
+    /// only one sent so far is the first round-trip sample, so the first status round does
+    /// not have to wait the initial guess.
+    manifests_sent: u32,
+    first_manifest_at: u64,
     /// When recent rounds' status requests went out, so a late answer still measures the
     /// round trip (without it, a path slower than the initial wait never yields a sample).
     round_sent: VecDeque<(u32, u64)>,
@@ -211,8 +221,11 @@ impl Sender {
             plan: VecDeque::new(),
             repair_queue: VecDeque::new(),
             pacer,
+            seq: 0,
             srtt: None,
             status_sent_at: now,
+            manifests_sent: 0,
+            first_manifest_at: now,
             round_sent: VecDeque::new(),
             wait_shift: 0,
             late_answer: false,
@@ -339,9 +352,14 @@ impl Sender {
         // Any frame is a sign of life, even from a receiver given up on while the session
         // still runs: it is back.
         peer.unreachable = false;
+        let first_word = peer.first_heard.is_none();
         peer.heard(now);
         match frame {
-            Frame::Ready => {}
+            Frame::Ready => {
+                if first_word && self.manifests_sent == 1 {
+                    self.sample_rtt(now.saturating_sub(self.first_manifest_at));
+                }
+            }
             Frame::Done { checksum } if checksum == self.manifest.checksum => {
                 peer.done = true;
                 peer.missing_bytes = Some(0);
@@ -358,6 +376,10 @@ impl Sender {
                 });
             }
             Frame::Nack(n) => self.on_nack(now, from, n, io),
+            Frame::Rate(sample) => {
+                let congested = peer.path.on_sample(now, sample);
+                self.on_path_update(now, congested);
+            }
             _ => {
                 io.counters.unexpected += 1;
                 return;
@@ -406,6 +428,27 @@ impl Sender {
         match n.body {
             NackBody::Ranges(r) => report.ranges.extend(r),
             NackBody::Needs(r) => report.needs.extend(r),
+        }
+    }
+
+    /// The session goes as fast as its slowest receiver still receiving takes data. After
+    /// congestion the measured rate stands as it is; otherwise, while the sender itself was
+    /// the limit, it may only raise the pacer.
+    fn on_path_update(&mut self, now: u64, congested: bool) {
+        let slowest = self
+            .peers
+            .values()
+            .filter(|p| p.pending())
+            .filter_map(|p| p.path.send_rate())
+            .min();
+        let Some(rate) = slowest else { return };
+        if !congested && self.pacer.sender_limited(now) {
+            self.pacer.on_path_rate_at_least(now, rate);
+        } else {
+            self.pacer.on_path_rate(now, rate);
+        }
+        if congested {
+            self.pacer.on_congestion(now);
         }
     }
 
@@ -461,6 +504,10 @@ impl Sender {
                         continue;
                     }
                     if now >= next_manifest {
+                        if self.manifests_sent == 0 {
+                            self.first_manifest_at = now;
+                        }
+                        self.manifests_sent += 1;
                         self.emit(io, Frame::Manifest(self.manifest).encode());
                         let interval = (self.params.ready_grace_us / 5).max(MS);
                         self.phase = Phase::Announcing {
@@ -471,6 +518,7 @@ impl Sender {
                     break;
                 }
                 Phase::Sending => {
+                    self.pacer.tick(now);
                     while let Some(len) = self.peek_len() {
                         if !self.pacer.try_take(now, len) {
                             return;
@@ -535,7 +583,7 @@ impl Sender {
         }
         let frame = if let Some((block, esi, bytes)) = self.repair_queue.pop_front() {
             self.progress.repair_symbols += 1;
-            encode_data(block, esi, &bytes)
+            encode_data_seq(block, esi, self.seq, &bytes)
         } else if let Some(PlanItem::Sources { next, end }) = self.plan.front_mut() {
             let chunk = *next;
             *next += 1;
@@ -548,10 +596,11 @@ impl Sender {
             if self.passes > 0 {
                 self.progress.retransmitted += 1;
             }
-            encode_data(block, esi, &data[off..off + len])
+            encode_data_seq(block, esi, self.seq, &data[off..off + len])
         } else {
             return; // a repair item whose symbol ids ran out: nothing to send
         };
+        self.seq = self.seq.wrapping_add(1);
         self.pass_symbols += 1;
         self.progress.data_frames += 1;
         self.emit(io, frame);

@@ -61,6 +61,8 @@ pub struct NetConfig {
     /// `(node, n)`: the n-th DATA frame (from 0) delivered to `node` gets its first symbol
     /// byte flipped and is sealed again, as a faulty hop that recomputes checksums would.
     pub tamper: Option<(u32, u64)>,
+    /// Timers fire this long after their deadline, as a host's event loop wakes late.
+    pub timer_late_us: u64,
 }
 
 impl Default for NetConfig {
@@ -74,6 +76,7 @@ impl Default for NetConfig {
             queue_bytes: 256 * 1024,
             corrupt_ppm: 0,
             tamper: None,
+            timer_late_us: 0,
         }
     }
 }
@@ -292,7 +295,8 @@ impl Sim {
             .values()
             .filter(|n| n.alive)
             .filter_map(|n| n.ep.poll_timeout())
-            .min();
+            .min()
+            .map(|d| d + self.net.timer_late_us);
         match (pkt, timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -335,7 +339,12 @@ impl Sim {
         let due: Vec<u32> = self
             .nodes
             .iter()
-            .filter(|(_, n)| n.alive && n.ep.poll_timeout().is_some_and(|d| d <= self.now))
+            .filter(|(_, n)| {
+                n.alive
+                    && n.ep
+                        .poll_timeout()
+                        .is_some_and(|d| d + self.net.timer_late_us <= self.now)
+            })
             .map(|(&id, _)| id)
             .collect();
         for id in due {

@@ -399,6 +399,70 @@ fn pacing_backs_off_on_a_narrow_receiver_link() {
     assert!(rate < 100_000_000, "AIMD reduced the rate: {rate}");
 }
 
+/// Issue 14: a source allowed 125 MB/s, three receivers each behind a 40 MB/s link with a
+/// 1.4 MB queue (1000 datagrams, as a router port would have), 16 MiB. Without feedback
+/// during a pass the first pass overran the queue and lost about two thirds of itself.
+fn slow_link_run(seed: u64, loss_ppm: u32, timer_late_us: u64) -> (f64, u64, Progress) {
+    const RATE: u64 = 40_000_000;
+    const SIZE: usize = 16 << 20;
+    let mut cfg = config(true);
+    cfg.data_bucket = Some(DataBucket {
+        rate: 125_000_000,
+        bucket_size: 64 * 1024,
+    });
+    let net = NetConfig {
+        bandwidth: Some(RATE),
+        queue_bytes: 1000 * MTU as u64,
+        loss_ppm,
+        timer_late_us,
+        ..NetConfig::default()
+    };
+    let mut sc = Scenario::new(seed, 3, SIZE, cfg, net, &[]);
+    assert!(sc.sender_done());
+    assert_eq!(sc.sender_outcome(), Some(Outcome::Completed));
+    sc.assert_receivers_got_data();
+    // Each receiver link carries at least the buffer (plus headers) at RATE.
+    let ideal = SIZE as f64 / RATE as f64;
+    let took = sc.sim.now as f64 / 1e6;
+    let sender = sc.sender;
+    let progress = sc.sim.ep(SENDER).progress(sender).unwrap();
+    println!(
+        "slow link, {loss_ppm} ppm loss: {took:.3} s = {:.2}x ideal, overflowed {}, {progress:?}",
+        took / ideal,
+        sc.sim.stats.overflowed
+    );
+    (took / ideal, sc.sim.stats.overflowed, progress)
+}
+
+#[test]
+fn delivery_feedback_fills_a_slow_link_without_overrunning_it() {
+    for seed in [1, 2] {
+        let (x, overflowed, p) = slow_link_run(seed, 0, 0);
+        // Headers are ~4% of each datagram; the announce and status rounds add a little.
+        assert!(x < 1.15, "took {x:.2}x the ideal time");
+        assert_eq!(overflowed, 0, "the queue never overflowed");
+        assert_eq!((p.retransmitted, p.repair_symbols), (0, 0));
+    }
+}
+
+#[test]
+fn random_loss_does_not_throttle_the_sender() {
+    for seed in [3, 4, 5, 6] {
+        // 5% of the datagrams lost at random, on every link, feedback included: the sender
+        // keeps the link busy (repairs cost ~5% more bytes), and does not slow to a crawl.
+        let (x, _, _) = slow_link_run(seed, 50_000, 0);
+        assert!(x < 1.45, "took {x:.2}x the ideal time");
+    }
+}
+
+#[test]
+fn late_timers_do_not_talk_the_pacer_down() {
+    // Every timer fires 1 ms late. A bucket smaller than 1 ms of the rate would send less
+    // than the rate set; the receivers would measure that, and the pacer follow it down.
+    let (x, _, _) = slow_link_run(5, 0, 1_000);
+    assert!(x < 1.2, "took {x:.2}x the ideal time");
+}
+
 #[test]
 fn size_mismatch_ends_the_receiver() {
     let mut sc = Scenario::new(4, 1, 50_000, config(true), NetConfig::default(), &[10]);
