@@ -3,7 +3,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { startController, Dataplane, PacketBuilder, PacketView, type LinkParamsConfig } from '../index.node.js';
 import { ProgressBar, formatBytes } from './progress.js';
-import { setLogLevel } from '../log.js';
 
 /** Link profiles for `--preset`, applied to every link of the demo (both directions). */
 export const PRESETS: Record<string, { about: string; link: LinkParamsConfig }> = {
@@ -14,15 +13,9 @@ export const PRESETS: Record<string, { about: string; link: LinkParamsConfig }> 
 
 const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex').slice(0, 16);
 
-export async function runDemo(flags: Map<string, string | true>): Promise<number> {
-  if (!process.env.NEXTMINI_LOG || process.env.NEXTMINI_LOG === 'info') setLogLevel('warn');
-  const protocol = flags.get('protocol') === 'tcp' ? 'tcp' : 'udp';
-  const presetName = flags.get('preset');
-  const preset = typeof presetName === 'string' ? PRESETS[presetName] : undefined;
-  if (presetName !== undefined && !preset) {
-    console.error(`nextmini demo: unknown preset ${JSON.stringify(presetName)}; choose one of ${Object.keys(PRESETS).join(', ')}`);
-    return 2;
-  }
+/** Flags are checked by main.ts (its table for demo): `presetName` is one of PRESETS. */
+export async function runDemo({ protocol, preset: presetName }: { protocol: 'udp' | 'tcp'; preset?: string | undefined }): Promise<number> {
+  const preset = presetName === undefined ? undefined : PRESETS[presetName];
   // Authenticated, as a real deployment should be: a fresh secret for this run.
   const authToken = randomBytes(32).toString('hex');
   console.log(`nextmini demo: controller + nodes 1 - 2 - 3 over ${protocol} on 127.0.0.1`);
