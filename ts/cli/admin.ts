@@ -1,21 +1,12 @@
 // `nextmini admin --controller ws://host:port <subcommand> [flags]`: a running controller's
 // admin operations from the shell, through connectController (the `/admin` endpoint).
 // Exit status: 0 done, 1 the controller (or the connection) failed, 2 a usage error.
-import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { connectController, isNextminiError, type ControllerClient, type LinkParamsConfig, type MetricRow, type MetricsQuery } from '../index.node.js';
 import type { ControllerStatus, SetLinkArgs } from '../controller/api.js';
 import { adminUrl } from '../controller/admin-protocol.js';
+import { UsageError, flagHelp, parseFlags, wantsHelp, type Flags, type Values } from './args.js';
 
-interface Flag {
-  type: 'string' | 'boolean';
-  short?: string;
-  /** Placeholder of a string flag's value in the help text. */
-  value?: string;
-  help: string;
-}
-type Flags = Record<string, Flag>;
-type Values = Record<string, string | boolean | undefined>;
 type Action = (c: ControllerClient) => Promise<void>;
 
 interface Subcommand {
@@ -24,15 +15,6 @@ interface Subcommand {
   flags: Flags;
   /** Checks the flags and returns what to do once connected (usage errors before connecting). */
   prepare(v: Values): Action;
-}
-
-class UsageError extends Error {
-  constructor(
-    readonly where: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const GLOBAL: Flags = {
@@ -194,18 +176,6 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   },
 };
 
-function flagList(flags: Flags): string {
-  return Object.entries(flags)
-    .map(([name, f]) => (f.type === 'string' ? `--${name} ${f.value ?? 'VALUE'}` : `--${name}`))
-    .join(', ');
-}
-
-function flagHelp(flags: Flags): string {
-  const rows = Object.entries(flags).map(([name, f]) => [`${f.short ? `-${f.short}, ` : ''}--${name}${f.type === 'string' ? ` ${f.value ?? 'VALUE'}` : ''}`, f.help] as const);
-  const width = Math.max(...rows.map(([l]) => l.length));
-  return rows.map(([l, h]) => `  ${l.padEnd(width)}  ${h}`).join('\n');
-}
-
 export const ADMIN_USAGE = `usage: nextmini admin --controller ws[s]://HOST:PORT <subcommand> [flags]
 
 Talks to a running controller through its /admin endpoint.
@@ -227,31 +197,6 @@ function subcommandUsage(name: string): string {
   return `usage: nextmini admin --controller ws://HOST:PORT ${s.synopsis}\n\n${s.summary}${flags}\n\nflags for every subcommand:\n${flagHelp(GLOBAL)}`;
 }
 
-/** Parses with node:util parseArgs (strict); errors name the flag and list the valid ones. */
-function parse(where: string, args: string[], flags: Flags): Values {
-  const options = Object.fromEntries(Object.entries(flags).map(([name, f]) => [name, f.short ? { type: f.type, short: f.short } : { type: f.type }]));
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Values;
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    const quoted = /'([^'<]+?)(?: <value>)?'/.exec(e.message ?? '')?.[1];
-    switch (e.code) {
-      case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-        throw new UsageError(where, `unknown flag ${quoted ?? '?'} (valid: ${flagList(flags)})`);
-      case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
-        const name = quoted?.replace(/^-+/, '') ?? '';
-        const f = flags[name] ?? Object.entries(flags).find(([, x]) => x.short === name)?.[1];
-        if (f?.type === 'boolean') throw new UsageError(where, `${quoted} takes no value`);
-        throw new UsageError(where, `${quoted} needs a value: ${quoted} ${f?.value ?? 'VALUE'}`);
-      }
-      case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-        throw new UsageError(where, `unexpected argument '${quoted ?? '?'}' (valid flags: ${flagList(flags)})`);
-      default:
-        throw new UsageError(where, e.message ?? String(err));
-    }
-  }
-}
-
 /** Index of the subcommand: the first argument that is neither a flag nor a global flag's value. */
 function subcommandIndex(args: string[]): number {
   for (let i = 0; i < args.length; i++) {
@@ -262,14 +207,6 @@ function subcommandIndex(args: string[]): number {
     if (GLOBAL[name]?.type === 'string') i++;
   }
   return -1;
-}
-
-function wantsHelp(args: string[]): boolean {
-  for (const a of args) {
-    if (a === '--') return false;
-    if (a === '--help' || a === '-h') return true;
-  }
-  return false;
 }
 
 function intFlag(where: string, name: string, raw: string | boolean, min: number): number {
@@ -371,12 +308,12 @@ export async function runAdmin(args: string[]): Promise<number> {
         console.log(ADMIN_USAGE);
         return 0;
       }
-      parse('', before, GLOBAL);
+      parseFlags('', before, GLOBAL);
       throw new UsageError('', `a subcommand is required (valid: ${Object.keys(SUBCOMMANDS).join(', ')})`);
     }
     const sub = SUBCOMMANDS[name];
     if (!sub) {
-      parse('', before, GLOBAL);
+      parseFlags('', before, GLOBAL);
       throw new UsageError('', `unknown subcommand '${name}' (valid: ${Object.keys(SUBCOMMANDS).join(', ')})`);
     }
     where = name;
@@ -384,7 +321,7 @@ export async function runAdmin(args: string[]): Promise<number> {
       console.log(subcommandUsage(name));
       return 0;
     }
-    const values = { ...parse('', before, GLOBAL), ...parse(name, after, { ...sub.flags, ...GLOBAL }) };
+    const values = { ...parseFlags('', before, GLOBAL), ...parseFlags(name, after, { ...sub.flags, ...GLOBAL }) };
     const action = sub.prepare(values);
     const given = typeof values.controller === 'string' ? values.controller : process.env.NEXTMINI_CONTROLLER;
     if (!given) throw new UsageError(name, '--controller URL is required (or set NEXTMINI_CONTROLLER)');

@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { startController, Dataplane, PacketBuilder, PacketView, type LinkParamsConfig } from '../index.node.js';
 import { ProgressBar, formatBytes } from './progress.js';
-import { setLogLevel } from '../log.js';
+import { pathDrops, waitForMessage } from './demo-wait.js';
 
 /** Link profiles for `--preset`, applied to every link of the demo (both directions). */
 export const PRESETS: Record<string, { about: string; link: LinkParamsConfig }> = {
@@ -14,15 +14,9 @@ export const PRESETS: Record<string, { about: string; link: LinkParamsConfig }> 
 
 const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex').slice(0, 16);
 
-export async function runDemo(flags: Map<string, string | true>): Promise<number> {
-  if (!process.env.NEXTMINI_LOG || process.env.NEXTMINI_LOG === 'info') setLogLevel('warn');
-  const protocol = flags.get('protocol') === 'tcp' ? 'tcp' : 'udp';
-  const presetName = flags.get('preset');
-  const preset = typeof presetName === 'string' ? PRESETS[presetName] : undefined;
-  if (presetName !== undefined && !preset) {
-    console.error(`nextmini demo: unknown preset ${JSON.stringify(presetName)}; choose one of ${Object.keys(PRESETS).join(', ')}`);
-    return 2;
-  }
+/** Flags are checked by main.ts (its table for demo): `presetName` is one of PRESETS. */
+export async function runDemo({ protocol, preset: presetName }: { protocol: 'udp' | 'tcp'; preset?: string | undefined }): Promise<number> {
+  const preset = presetName === undefined ? undefined : PRESETS[presetName];
   // Authenticated, as a real deployment should be: a fresh secret for this run.
   const authToken = randomBytes(32).toString('hex');
   console.log(`nextmini demo: controller + nodes 1 - 2 - 3 over ${protocol} on 127.0.0.1`);
@@ -42,21 +36,25 @@ export async function runDemo(flags: Map<string, string | true>): Promise<number
   if (!ready) return 1;
 
   const receiver = nodes[2]!.registerReceiverFromNode({ srcNodeId: 1, srcPort: 40000, dstPort: 50000 });
+  const path = [{ node: nodes[0]!, to: 2 }, { node: nodes[1]!, to: 3 }];
   let ok = true;
   for (const size of [10, 8 * 1024, 1024 * 1024]) {
     const b = new PacketBuilder({ size });
     const chunk = new Uint8Array(Math.min(size, 4096)).map((_, i) => (i * 131 + size) & 255);
     for (let left = size; left > 0; left -= chunk.length) b.write(chunk.subarray(0, Math.min(left, chunk.length)));
     const payload = b.freeze();
+    const dropsBefore = pathDrops(path);
     const t0 = performance.now();
     const id = await nodes[0]!.sendToNode({ dstNodeId: 3, frozen: payload, srcPort: 40000, dstPort: 50000 });
-    const d = await receiver.recv({ timeoutMs: preset ? 8000 : 5000 });
+    const label = `message ${id}: ${size} bytes from node 1 -> node 3`;
+    const got = await waitForMessage(receiver, { messageId: id, path, dropsBefore, timeoutMs: preset ? 8000 : 5000, label }, (line) => console.log(line));
     const ms = (performance.now() - t0).toFixed(1);
-    if (!d) {
-      console.log(`message ${id}: ${size} bytes from node 1 -> node 3: TIMED OUT`);
+    if (!('delivery' in got)) {
+      console.log(`${label}: ${'lost' in got ? `LOST: ${got.lost} datagram${got.lost === 1 ? '' : 's'} dropped by the emulated links; plain unicast does not resend (the lossless session below does)` : 'TIMED OUT'}`);
       ok = false;
       continue;
     }
+    const d = got.delivery;
     const intact = hex(d.payload) === hex(payload.read());
     ok &&= intact;
     console.log(

@@ -1,26 +1,16 @@
 // `nextmini emulate --config controller.toml [--protocol memory|udp|tcp]`: the controller and
 // every node of its topology in this process (startNetwork), until Ctrl-C.
 import { startNetwork } from '../network-node.js';
-import { setLogLevel } from '../log.js';
 import { untilSignal } from './args.js';
 
-const PROTOCOLS = ['memory', 'udp', 'tcp'] as const;
+export const EMULATE_PROTOCOLS = ['memory', 'udp', 'tcp'] as const;
 
-export async function runEmulate(flags: Map<string, string | true>): Promise<number> {
-  const unknown = [...flags.keys()].filter((f) => f !== 'config' && f !== 'protocol');
-  if (unknown.length) throw new Error(`nextmini emulate: unknown flag --${unknown[0]} (known: --config, --protocol)`);
-  const config = flags.get('config');
-  if (typeof config !== 'string') throw new Error('nextmini emulate: --config FILE.toml is required');
-  const protocol = flags.get('protocol') ?? 'memory';
-  if (typeof protocol !== 'string' || !(PROTOCOLS as readonly string[]).includes(protocol)) {
-    throw new Error(`nextmini emulate: --protocol must be one of ${PROTOCOLS.join(', ')}`);
-  }
-  // Hundreds of nodes joining would each log a line at info: warnings only, unless asked.
-  if (!process.env.NEXTMINI_LOG || process.env.NEXTMINI_LOG === 'info') setLogLevel('warn');
+/** Flags are checked by main.ts (its table for emulate). */
+export async function runEmulate(config: string, protocol: (typeof EMULATE_PROTOCOLS)[number]): Promise<number> {
   // Listening for Ctrl-C before the ready line: whoever waits for that line may signal at once.
   const stop = untilSignal();
   const t0 = performance.now();
-  const net = await startNetwork(config, { protocol: protocol as (typeof PROTOCOLS)[number] });
+  const net = await startNetwork(config, { protocol });
   const ready = await net.ready({ timeoutMs: 60_000 });
   const ms = Math.round(performance.now() - t0);
   console.log(`controller ${net.controller.url} (nodes join in-process at ${net.controller.realmUrl})`);

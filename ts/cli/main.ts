@@ -1,67 +1,59 @@
-import { startController, Dataplane } from '../index.node.js';
-import { parseFlags, untilSignal } from './args.js';
-import { runDemo } from './demo.js';
-import { runAdmin } from './admin.js';
-import { runEmulate } from './emulate.js';
+// `nextmini <command>`: one flag table per command gives its parser and its --help.
+// Exit status: 0 done, 1 the command failed, 2 a usage error (bad flag, bad NEXTMINI_LOG).
+import { startController, Dataplane, isNextminiError } from '../index.node.js';
+import { HELP_FLAG, USAGE_EXIT, UsageError, flagHelp, parseFlags, synopsis, untilSignal, wantsHelp, type Flags, type Values } from './args.js';
+import { PRESETS, runDemo } from './demo.js';
+import { ADMIN_USAGE, runAdmin } from './admin.js';
+import { EMULATE_PROTOCOLS, runEmulate } from './emulate.js';
+import { LOG_LEVELS, checkEnvLogLevel, printStartupElsewhere, setLogLevel, type LogLevel } from '../log.js';
 
-const USAGE = `usage: nextmini <command> [options]
-
-commands:
-  demo [--protocol udp|tcp] [--preset lossy|wan|satellite]
-                                     a local controller and three nodes exchanging payloads
-  controller --config FILE.toml [--in-memory]
-                                     run a controller; its state goes to [db] in the config,
-                                     else PGlite in .nextmini-state/ beside the config file
-                                     (--in-memory: keep nothing)
-  node --config FILE.toml            run a headless node (it forwards traffic for others)
-  emulate --config FILE.toml [--protocol memory|udp|tcp]
-                                     the controller and every node of its topology in this
-                                     process (default: memory links); runs until Ctrl-C
-  admin --controller ws://HOST:PORT <subcommand>
-                                     a running controller: status, set-link, get-link, set-routes,
-                                     clear-routes, metrics (nextmini admin --help)
-  help                               this text
-
-Security (README "Security"): auth_token or auth_token_file in the controller and node configs,
-admin_token for admin calls and /metrics, tls = { cert, key } with ca in node configs for wss://.
-
-Logging: NEXTMINI_LOG=error|warn|info|debug (default warn; the CLI uses info).`;
-
-function requireConfig(flags: Map<string, string | true>, cmd: string): string {
-  const c = flags.get('config');
-  if (typeof c !== 'string') throw new Error(`nextmini ${cmd}: --config FILE.toml is required`);
-  return c;
+interface Command {
+  /** One line in `nextmini --help`. */
+  summary: string;
+  /** More for `nextmini <command> --help`. */
+  about?: string;
+  flags: Flags;
+  /** The log level when NEXTMINI_LOG is not set. */
+  logLevel: LogLevel;
+  run(v: Values): Promise<number>;
 }
 
-export async function main(args: string[]): Promise<number> {
-  const [cmd, ...rest] = args;
-  // admin parses its own flags strictly (node:util parseArgs) and keeps info logs out of its output.
-  if (cmd === 'admin') return runAdmin(rest);
-  const { flags } = parseFlags(rest);
-  if ((cmd === 'controller' || cmd === 'node' || cmd === 'demo' || cmd === 'emulate') && (flags.has('help') || flags.has('h'))) {
-    console.log(USAGE);
-    return 0;
-  }
-  const { setLogLevel } = await import('../log.js');
-  setLogLevel(process.env.NEXTMINI_LOG ?? 'info');
-  switch (cmd) {
-    case 'demo':
-      return runDemo(flags);
-    case 'emulate':
-      return runEmulate(flags);
-    case 'controller': {
-      const unknown = [...flags.keys()].filter((f) => f !== 'config' && f !== 'in-memory');
-      if (unknown.length) throw new Error(`nextmini controller: unknown flag --${unknown[0]} (known: --config, --in-memory)`);
-      const c = await startController(requireConfig(flags, cmd), flags.has('in-memory') ? { db: false } : { defaultDb: { path: '.nextmini-state' } });
+const CONFIG: Flags = { config: { type: 'string', value: 'FILE.toml', required: true, help: 'the config file (README "Configuration")' } };
+
+const COMMANDS: Record<string, Command> = {
+  demo: {
+    summary: 'a local controller and three nodes exchanging payloads (what npm start runs)',
+    about: 'Nodes 1 - 2 - 3 on 127.0.0.1: unicast messages from node 1 to node 3, then a 16 MiB lossless multicast to nodes 2 and 3.',
+    flags: {
+      protocol: { type: 'string', choices: ['udp', 'tcp'], help: 'the nodes’ data transport (default udp)' },
+      preset: { type: 'string', choices: Object.keys(PRESETS), help: `emulate every link as: ${Object.entries(PRESETS).map(([n, p]) => `${n} (${p.about})`).join('; ')}` },
+      ...HELP_FLAG,
+    },
+    // The demo's own lines say what happens; the nodes' info lines would drown them.
+    logLevel: 'warn',
+    run: (v) => runDemo({ protocol: v.protocol === 'tcp' ? 'tcp' : 'udp', preset: typeof v.preset === 'string' ? v.preset : undefined }),
+  },
+  controller: {
+    summary: 'run a controller until Ctrl-C',
+    about: 'Its state goes to [db] in the config, else PGlite in .nextmini-state/ beside the config file.',
+    flags: { ...CONFIG, 'in-memory': { type: 'boolean', help: 'keep no state (nothing survives a restart)' }, ...HELP_FLAG },
+    logLevel: 'info',
+    run: async (v) => {
+      const c = await startController(String(v.config), v['in-memory'] ? { db: false } : { defaultDb: { path: '.nextmini-state' } });
       const s = c.status();
       console.log(`controller state: ${s.store === 'memory' ? 'memory only (nothing survives a restart)' : `${s.store} at ${s.storeLocation}`}`);
-      console.log(`controller listening on ${c.url}`);
+      console.log(`controller listening on ${c.url} (expecting nodes ${s.expected.join(', ')})`);
       await untilSignal();
       await c.close();
       return 0;
-    }
-    case 'node': {
-      const dp = await Dataplane.open(requireConfig(flags, cmd));
+    },
+  },
+  node: {
+    summary: 'run a headless node until Ctrl-C (it forwards traffic for others)',
+    flags: { ...CONFIG, ...HELP_FLAG },
+    logLevel: 'info',
+    run: async (v) => {
+      const dp = await Dataplane.open(String(v.config));
       const info = dp.getNetworkInfo();
       const where = info.endpoints.map((e) => (e.protocol === 'udp' || e.protocol === 'tcp' ? `${e.protocol} ${e.host}:${e.port}` : e.protocol)).join(', ');
       console.log(`node ${info.nodeId} (${info.userSpaceAddr}) speaks ${where}`);
@@ -71,15 +63,92 @@ export async function main(args: string[]): Promise<number> {
       console.log(`node ${info.nodeId}: forwarded ${s.packetsForwarded} packets, delivered ${s.messagesDelivered} messages`);
       await dp.close();
       return 0;
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
+    },
+  },
+  emulate: {
+    summary: 'the controller and every node of its topology in this process, until Ctrl-C',
+    flags: { ...CONFIG, protocol: { type: 'string', choices: EMULATE_PROTOCOLS, help: 'the links between the nodes (default memory)' }, ...HELP_FLAG },
+    // Hundreds of nodes joining would each log a line at info.
+    logLevel: 'warn',
+    run: (v) => runEmulate(String(v.config), (v.protocol as (typeof EMULATE_PROTOCOLS)[number] | undefined) ?? 'memory'),
+  },
+};
+
+const LOG_DEFAULTS = Object.entries(COMMANDS)
+  .map(([name, c]) => `${name} ${c.logLevel}`)
+  .join(', ');
+
+const USAGE = `usage: nextmini <command> [flags]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name} ${synopsis(c.flags)}\n      ${c.summary}`)
+  .join('\n')}
+  admin --controller ws://HOST:PORT <subcommand>
+      a running controller: status, set-link, get-link, set-routes, clear-routes, metrics
+  help [COMMAND]
+      this text, or a command's flags (also: nextmini COMMAND --help)
+
+Security (README "Security"): auth_token or auth_token_file in the controller and node configs,
+admin_token for admin calls and /metrics, tls = { cert, key } with ca in node configs for wss://.
+
+Logging: NEXTMINI_LOG=${LOG_LEVELS.join('|')} (default: ${LOG_DEFAULTS}, admin warn); another value is a usage error.
+Exit status: 0 done, 1 the command failed (printed as 'nextmini COMMAND: CODE: message'), 2 usage error.`;
+
+const VALID = [...Object.keys(COMMANDS), 'admin', 'help'].join(', ');
+
+function commandUsage(name: string, c: Command): string {
+  return `usage: nextmini ${name} ${synopsis(c.flags)}\n\n${c.summary}${c.about ? `.\n${c.about}` : ''}\n\nflags:\n${flagHelp(c.flags)}\n\nLogging: NEXTMINI_LOG (default ${c.logLevel}). Exit status: 0 done, 1 failed, 2 usage error.`;
+}
+
+/** NEXTMINI_LOG, else the command's default; an unknown level is a usage error. */
+function applyLogLevel(fallback: LogLevel): void {
+  let fromEnv: LogLevel | undefined;
+  try {
+    fromEnv = checkEnvLogLevel();
+  } catch (err) {
+    throw new UsageError('', (err as Error).message, false);
+  }
+  setLogLevel(fromEnv ?? fallback);
+  // The CLI prints where it listens and what a node speaks itself, at every level.
+  printStartupElsewhere();
+}
+
+/** Runs `nextmini <args>`; resolves to the exit status. Every error is printed once, here. */
+export async function main(args: string[]): Promise<number> {
+  const [cmd, ...rest] = args;
+  const where = cmd !== undefined && (cmd in COMMANDS || cmd === 'admin') ? cmd : '';
+  try {
+    if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+      const topic = cmd === 'help' ? rest[0] : undefined;
+      if (topic === undefined) console.log(USAGE);
+      else if (topic === 'admin') console.log(ADMIN_USAGE);
+      else if (COMMANDS[topic]) console.log(commandUsage(topic, COMMANDS[topic]));
+      else throw new UsageError('', `unknown command '${topic}' (valid: ${VALID})`);
       return 0;
-    default:
-      console.error(`nextmini: unknown command '${cmd}'\n\n${USAGE}`);
-      return 2;
+    }
+    if (cmd === 'admin') {
+      // admin has subcommands and its own flag tables; it reports its usage errors itself.
+      if (!wantsHelp(rest)) applyLogLevel('warn');
+      return await runAdmin(rest);
+    }
+    const command = COMMANDS[cmd];
+    if (!command) throw new UsageError('', `unknown command '${cmd}' (valid: ${VALID})`);
+    if (wantsHelp(rest)) {
+      console.log(commandUsage(cmd, command));
+      return 0;
+    }
+    const values = parseFlags(cmd, rest, command.flags);
+    applyLogLevel(command.logLevel);
+    return await command.run(values);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      const w = err.where ? ` ${err.where}` : '';
+      console.error(`nextmini${w}: ${err.message}${err.pointToHelp ? `\nRun 'nextmini${w} --help' for usage.` : ''}`);
+      return USAGE_EXIT;
+    }
+    const prefix = `nextmini${where ? ` ${where}` : ''}`;
+    console.error(isNextminiError(err) ? `${prefix}: ${err.code}: ${err.message}` : `${prefix}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
   }
 }

@@ -548,7 +548,7 @@ export class Controller implements ControllerApi {
     if (!authRequired(sec) && c.#server) {
       log.warn(`no auth_token: anyone who can reach ${c.url} can join as any node, read peers' addresses and receive their traffic (see README "Security")`);
     }
-    log.info(`listening on ${c.url}; expecting nodes ${describeIds([...c.#expected])}; state in ${store.kind === 'memory' ? 'memory only' : `${store.kind} at ${store.location}`}`);
+    log.startup(`listening on ${c.url}; expecting nodes ${describeIds([...c.#expected])}; state in ${store.kind === 'memory' ? 'memory only' : `${store.kind} at ${store.location}`}`);
     return c;
   }
 

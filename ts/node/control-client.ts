@@ -136,12 +136,15 @@ export class ControlClient {
 
   /** Ends the client for good: a refusal, or a controller that failed to prove itself. */
   #fail(err: NextminiError, socket?: MessageSocket): void {
-    log.error(err.message);
     this.#closed = true;
     socket?.close();
+    // While Dataplane.open waits, the error is its rejection: logging it too printed it twice.
+    // Later (a refused reconnect) nobody awaits it, and the log is the only place it shows.
     if (this.#first) {
       this.#first.reject(err);
       this.#first = undefined;
+    } else {
+      log.error(err.message);
     }
   }
 

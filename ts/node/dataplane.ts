@@ -337,7 +337,7 @@ export class Dataplane {
       throw err;
     }
     dp.#metrics = new MetricsReporter({ intervalMs: cfg.metrics_interval_ms, stats: () => dp!.stats(), send: (m) => control.send(m) }).start();
-    log.info(`node ${cfg.node_id} up on ${describeLocal(opened)}`);
+    log.startup(`node ${cfg.node_id} up on ${describeLocal(opened)}`);
     return dp;
   }
 

@@ -1,0 +1,72 @@
+// Every `nextmini` command checks its flags strictly: an unknown flag, a bad value or a missing
+// value is a usage error (exit 2) that names the flag and lists the valid ones, printed once on
+// stderr, before anything starts. `--help` works for each command. Real child processes.
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { cliPath, tempToml } from './harness.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    // A usage error exits at once; a command that runs instead (the bug) is cut short by the timeout.
+    execFile(process.execPath, [cliPath, ...args], { env: { ...process.env, NEXTMINI_LOG: '', ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
+      const code = err ? (err as { code?: unknown }).code : 0;
+      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+    });
+  });
+}
+
+const config = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n`);
+
+describe('nextmini <command>: flags are checked', () => {
+  it.each([
+    [['demo', '--protocol', 'quic'], "nextmini demo: --protocol must be one of udp, tcp, got 'quic'"],
+    [['demo', '--protcol', 'tcp'], 'nextmini demo: unknown flag --protcol (did you mean --protocol?) (valid: --protocol udp|tcp, --preset lossy|wan|satellite, --help)'],
+    [['demo', '--bogus'], 'nextmini demo: unknown flag --bogus (valid: --protocol udp|tcp, --preset lossy|wan|satellite, --help)'],
+    [['demo', '--preset'], 'nextmini demo: --preset needs a value: --preset lossy|wan|satellite'],
+    [['demo', '--preset', '--protocol', 'tcp'], 'nextmini demo: --preset needs a value: --preset lossy|wan|satellite'],
+    [['demo', '--preset', 'moon'], "nextmini demo: --preset must be one of lossy, wan, satellite, got 'moon'"],
+    [['demo', 'lossy'], "nextmini demo: unexpected argument 'lossy' (valid flags: --protocol udp|tcp, --preset lossy|wan|satellite, --help)"],
+    [['node', '--confg', 'n2.toml'], 'nextmini node: unknown flag --confg (did you mean --config?) (valid: --config FILE.toml, --help)'],
+    [['node'], 'nextmini node: --config FILE.toml is required'],
+    [['node', '--config'], 'nextmini node: --config needs a value: --config FILE.toml'],
+    [['controller', '--config', config, '--in-memory=yes'], 'nextmini controller: --in-memory takes no value'],
+    [['controller', '--config', config, '--bogus'], 'nextmini controller: unknown flag --bogus (valid: --config FILE.toml, --in-memory, --help)'],
+    [['controller', '--in-memory'], 'nextmini controller: --config FILE.toml is required'],
+    [['emulate', '--config', config, '--protocol', 'quic'], "nextmini emulate: --protocol must be one of memory, udp, tcp, got 'quic'"],
+    [['emulate', '--config', config, '--protocl', 'udp'], 'nextmini emulate: unknown flag --protocl (did you mean --protocol?) (valid: --config FILE.toml, --protocol memory|udp|tcp, --help)'],
+    [['frobnicate'], "nextmini: unknown command 'frobnicate' (valid: demo, controller, node, emulate, admin, help)"],
+  ])('nextmini %j exits 2 naming what was wrong, once, on stderr', async (args, message) => {
+    const r = await cli(args);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    // the message once, then where to look
+    expect(lines[0]).toBe(message);
+    expect(lines.filter((l) => l === message)).toHaveLength(1);
+    expect(lines.slice(1).join('\n')).toMatch(/^Run 'nextmini (\w+ )?--help' for usage\.$/);
+  });
+
+  it.each([
+    [['demo', '--help'], /^usage: nextmini demo \[--protocol udp\|tcp\] \[--preset lossy\|wan\|satellite\]\n/, ['--protocol udp|tcp', '--preset lossy|wan|satellite', '-h, --help', 'lossy', 'satellite']],
+    [['demo', '--protocol', 'quic', '-h'], /^usage: nextmini demo /, ['--protocol udp|tcp']],
+    [['controller', '-h'], /^usage: nextmini controller --config FILE\.toml \[--in-memory\]\n/, ['--config FILE.toml', '--in-memory']],
+    [['node', '--help'], /^usage: nextmini node --config FILE\.toml\n/, ['--config FILE.toml']],
+    [['emulate', '--help'], /^usage: nextmini emulate --config FILE\.toml \[--protocol memory\|udp\|tcp\]\n/, ['--config FILE.toml', '--protocol memory|udp|tcp']],
+    [['help', 'node'], /^usage: nextmini node --config FILE\.toml\n/, ['--config FILE.toml']],
+    [['admin', '--help'], /^usage: nextmini admin /, ['status', 'set-link']],
+    [['--help'], /^usage: nextmini <command> \[flags\]\n/, ['demo', 'controller', 'node', 'emulate', 'admin', 'NEXTMINI_LOG', 'Exit status']],
+    [[], /^usage: nextmini <command> \[flags\]\n/, ['demo']],
+  ])('nextmini %j prints help and exits 0', async (args, head, mentions) => {
+    const r = await cli(args);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(head);
+    for (const m of mentions) expect(r.stdout).toContain(m);
+  });
+});
