@@ -24,6 +24,23 @@ export interface OpenOptions {
   connectTimeoutMs?: number;
 }
 
+const OPEN_KEYS: readonly (keyof OpenOptions)[] = ['connectTimeoutMs'];
+
+/**
+ * Checks open()'s options before anything binds or connects: a misspelt `connectTimeout`
+ * would otherwise leave the 30 s default in force, and the caller would learn of it only
+ * when that ran out.
+ */
+function checkOpenOptions(options: OpenOptions | undefined): OpenOptions {
+  checkOptions('Dataplane.open', options, OPEN_KEYS);
+  const o = options ?? {};
+  const t: unknown = o.connectTimeoutMs;
+  if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)) {
+    throw new NextminiError('INVALID_ARGUMENT', `Dataplane.open: connectTimeoutMs must be a number of milliseconds > 0, got ${typeof t === 'string' ? JSON.stringify(t) : String(t)}`);
+  }
+  return o;
+}
+
 export interface SendToNodeArgs {
   dstNodeId: number;
   /** The payload: a PacketView (not copied) or bytes (copied). */
@@ -246,7 +263,8 @@ export class Dataplane {
    * Loads the config (a TOML path, or an object with the same keys; browsers: an object only),
    * binds, joins the controller.
    */
-  static async open(config: string | NodeConfig, options: OpenOptions = {}): Promise<Dataplane> {
+  static async open(config: string | NodeConfig, options?: OpenOptions): Promise<Dataplane> {
+    const opts = checkOpenOptions(options);
     assertCoreReady();
     const table = await loadNodeTable(config);
     const host = currentHost();
@@ -327,7 +345,7 @@ export class Dataplane {
     });
     dp = new Dataplane(cfg, engine, transports, control);
     try {
-      await control.start(options.connectTimeoutMs ?? 30_000);
+      await control.start(opts.connectTimeoutMs ?? 30_000);
       // A relay-only node binds its relay connection once the controller admitted it, so sends
       // work when open() resolves. With other transports too, the relay binds when a peer is
       // reached over it (#linksUp).
