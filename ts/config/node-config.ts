@@ -36,7 +36,7 @@ export interface NodeConfig {
   user_space_server_port?: number;
   /** "normal": hop by hop along routes; "max": straight to the destination. Default "normal". */
   operating_mode?: 'normal' | 'max';
-  /** Largest payload one send may carry (fragmented to the MTU). Default 16 MiB. */
+  /** Largest payload one sendToNode / sendToGroup may carry (fragmented to the MTU); lossless sessions are not bound by it. Default 16 MiB. */
   max_payload_bytes?: number;
   /** Incomplete messages older than this are dropped (counted). Default 5000. */
   reassembly_timeout_ms?: number;
