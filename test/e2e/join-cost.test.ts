@@ -53,9 +53,10 @@ describe('join cost', () => {
     const got = others.map((o, i) => ({ id: i + 1, bytes: o.bytesSince(), types: [...o.types] })).filter((x) => x.bytes > 0);
     const total = got.reduce((n, x) => n + x.bytes, 0);
     console.log(JSON.stringify({ nodes: N, receivers: got.map((x) => x.id), bytesToOthers: total, types: got.map((x) => x.types) }));
-    // Its neighbours 1 and N-1 learn its address: one peers message (type 16) each, ~40 bytes.
+    // Its neighbours 1 and N-1 learn its address, one peers message (type 16) each, ~40 bytes,
+    // and that it is up (presence, type 17, ~20 bytes: they were told it was down when they joined).
     expect(got.map((x) => x.id).sort((a, b) => a - b)).toEqual([1, N - 1]);
-    for (const x of got) expect(x.types).toEqual([16]);
+    for (const x of got) expect(x.types).toEqual([16, 17]);
     expect(total).toBeLessThan(200);
   });
 });

@@ -164,6 +164,13 @@ export class Controller implements ControllerApi {
   readonly #dirty = new Set<number>();
   /** Nodes owed a peers update, and whose addresses. */
   readonly #peerUpdates = new Map<number, Set<number>>();
+  /** Nodes owed a presence message: who went down or came up, and who reported the drop. */
+  readonly #presence = new Map<number, { down: Set<number>; up: Set<number>; reporter: number }>();
+  /**
+   * For each node, the nodes that were told it is down (its direct peers, and sources whose
+   * datagrams to it were reported undeliverable): they are told when it joins or leaves.
+   */
+  readonly #interested = new Map<number, Set<number>>();
   #flushScheduled = false;
   /** Every change runs in turn: validated, stored, then pushed, in the order it arrived. */
   #serial: Promise<unknown> = Promise.resolve();
@@ -671,6 +678,8 @@ export class Controller implements ControllerApi {
         this.#groupOp(member, m);
       } else if (m.t === 'metrics') {
         this.#onMetrics(member, m.samples);
+      } else if (m.t === 'undeliverable') {
+        this.#onUndeliverable(member, m.pairs);
       }
     });
     ws.on('close', () => {
@@ -683,6 +692,7 @@ export class Controller implements ControllerApi {
         member.relay?.close(4003, 'node left');
         member.relay = undefined;
         log.info(`node ${member.hello.nodeId} disconnected`);
+        this.#announcePresence(member.hello.nodeId, false);
         this.#noteNode(member.hello, false);
         // /metrics shows connected nodes only; their history stays in the store.
         this.#metrics.forgetNode(member.hello.nodeId);
@@ -781,6 +791,9 @@ export class Controller implements ControllerApi {
     // per neighbour.
     this.#markDirty(id);
     for (const n of this.#directPeers(id)) this.#markPeer(n, id);
+    this.#announcePresence(id, true);
+    // The joiner learns which of its direct peers are not here yet: sends to them reject.
+    for (const n of this.#directPeers(id)) if (this.#expected.has(n) && !this.#members.has(n)) this.#tellPresence(id, n, false);
     if (this.#bridge && wantsFace(hello)) this.#openFace(member);
     return member;
   }
@@ -877,6 +890,45 @@ export class Controller implements ControllerApi {
     this.#scheduleFlush();
   }
 
+  /**
+   * `id` joined (up) or left: the nodes interested in it are told, and on leaving its direct
+   * peers too (they still hold its old address, which would swallow datagrams unseen).
+   */
+  #announcePresence(id: number, up: boolean): void {
+    const told = this.#interested.get(id) ?? new Set<number>();
+    if (!up) for (const n of this.#directPeers(id)) told.add(n);
+    for (const n of told) this.#tellPresence(n, id, up);
+    if (told.size) this.#interested.set(id, told);
+  }
+
+  /** Node `to` is owed word that `about` is down or up (`reporter`: whose drop taught us). */
+  #tellPresence(to: number, about: number, up: boolean, reporter = 0): void {
+    if (!this.#members.has(to) || to === about) return;
+    let p = this.#presence.get(to);
+    if (!p) this.#presence.set(to, (p = { down: new Set(), up: new Set(), reporter: 0 }));
+    (up ? p.up : p.down).add(about);
+    (up ? p.down : p.up).delete(about);
+    if (reporter) p.reporter = reporter;
+    if (!up) {
+      let s = this.#interested.get(about);
+      if (!s) this.#interested.set(about, (s = new Set()));
+      s.add(to);
+    }
+    this.#scheduleFlush();
+  }
+
+  /**
+   * A forwarder could not pass on datagrams from `src` to `dst`. If `dst` is in the topology but
+   * not connected, `src` is told, so its next sends reject with PEER_DOWN instead of vanishing.
+   * Anything else (unknown ids, a connected dst) is ignored: a report cannot make the
+   * controller say something untrue.
+   */
+  #onUndeliverable(member: Member, pairs: [number, number][]): void {
+    for (const [src, dst] of pairs) {
+      if (this.#expected.has(dst) && !this.#members.has(dst)) this.#tellPresence(src, dst, false, member.hello.nodeId);
+    }
+  }
+
   /** Node `id` is owed the (new) address of `peer`: one peers update per node and turn. */
   #markPeer(id: number, peer: number): void {
     if (!this.#members.has(id)) return;
@@ -892,6 +944,10 @@ export class Controller implements ControllerApi {
     setImmediate(() => {
       this.#flushScheduled = false;
       if (this.#closed) return;
+      // Presence first to nodes that get no snapshot now: a node told that a peer is up before
+      // the peer's own snapshot (which resolves its open()) goes out does not refuse a send to
+      // it in between. A joiner's comes after its snapshot, which resets what it knows.
+      this.#sendPresence((n) => !this.#dirty.has(n));
       for (const n of this.#dirty) {
         const m = this.#members.get(n);
         if (m) this.#sendSnapshot(m);
@@ -908,9 +964,20 @@ export class Controller implements ControllerApi {
         m.generation++;
         m.ws.send(encode({ t: 'peers', generation: m.generation, peers }));
       }
+      this.#sendPresence(() => true);
       this.#dirty.clear();
       this.#peerUpdates.clear();
     });
+  }
+
+  /** Sends the presence messages owed to the nodes `which` selects. */
+  #sendPresence(which: (n: number) => boolean): void {
+    for (const [n, p] of this.#presence) {
+      if (!which(n)) continue;
+      this.#presence.delete(n);
+      const m = this.#members.get(n);
+      if (m && (p.down.size || p.up.size)) m.ws.send(encode({ t: 'presence', down: [...p.down], up: [...p.up], reporter: p.reporter }));
+    }
   }
 
   #sendSnapshot(m: Member): void {
