@@ -171,6 +171,8 @@ export class Controller implements ControllerApi {
    * datagrams to it were reported undeliverable): they are told when it joins or leaves.
    */
   readonly #interested = new Map<number, Set<number>>();
+  /** Nodes whose connection to this controller closed and that have not joined again. */
+  readonly #left = new Set<number>();
   #flushScheduled = false;
   /** Every change runs in turn: validated, stored, then pushed, in the order it arrived. */
   #serial: Promise<unknown> = Promise.resolve();
@@ -692,6 +694,7 @@ export class Controller implements ControllerApi {
         member.relay?.close(4003, 'node left');
         member.relay = undefined;
         log.info(`node ${member.hello.nodeId} disconnected`);
+        this.#left.add(member.hello.nodeId);
         this.#announcePresence(member.hello.nodeId, false);
         this.#noteNode(member.hello, false);
         // /metrics shows connected nodes only; their history stays in the store.
@@ -791,9 +794,10 @@ export class Controller implements ControllerApi {
     // per neighbour.
     this.#markDirty(id);
     for (const n of this.#directPeers(id)) this.#markPeer(n, id);
+    this.#left.delete(id);
     this.#announcePresence(id, true);
-    // The joiner learns which of its direct peers are not here yet: sends to them reject.
-    for (const n of this.#directPeers(id)) if (this.#expected.has(n) && !this.#members.has(n)) this.#tellPresence(id, n, false);
+    // The joiner learns which of its direct peers are down: sends to them reject.
+    for (const n of this.#directPeers(id)) if (this.#isDown(n)) this.#tellPresence(id, n, false);
     if (this.#bridge && wantsFace(hello)) this.#openFace(member);
     return member;
   }
@@ -901,6 +905,15 @@ export class Controller implements ControllerApi {
     if (told.size) this.#interested.set(id, told);
   }
 
+  /**
+   * Down: in the topology, not connected, and either never seen or seen leaving. A node this
+   * controller knows only from its store (connected before a restart) is not down: its data
+   * plane runs on without the controller and may still be reconnecting.
+   */
+  #isDown(n: number): boolean {
+    return this.#expected.has(n) && !this.#members.has(n) && (!this.#lastKnown.has(n) || this.#left.has(n));
+  }
+
   /** Node `to` is owed word that `about` is down or up (`reporter`: whose drop taught us). */
   #tellPresence(to: number, about: number, up: boolean, reporter = 0): void {
     if (!this.#members.has(to) || to === about) return;
@@ -925,7 +938,7 @@ export class Controller implements ControllerApi {
    */
   #onUndeliverable(member: Member, pairs: [number, number][]): void {
     for (const [src, dst] of pairs) {
-      if (this.#expected.has(dst) && !this.#members.has(dst)) this.#tellPresence(src, dst, false, member.hello.nodeId);
+      if (this.#isDown(dst)) this.#tellPresence(src, dst, false, member.hello.nodeId);
     }
   }
 
