@@ -17,6 +17,7 @@ export type NextminiErrorCode =
   | 'CONTROLLER_REJECTED'
   | 'CONTROLLER_UNREACHABLE'
   | 'PEER_UNREACHABLE'
+  | 'PEER_DOWN'
   | 'TIMEOUT'
   | 'ABORTED'
   | 'NOT_GROUP_SOURCE'

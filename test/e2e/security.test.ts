@@ -113,7 +113,7 @@ describe('security settings in configs', () => {
   it('a misspelt security key is an error, not a warning; [[nodes]] keys are checked; addresses must be IPs', async () => {
     const topology = LINE;
     expect(await codeOf(startController({ port: 0, topology, auth_tokn: SECRET } as never))).toMatch(/^CONFIG_INVALID: controller config: unknown key "auth_tokn"/);
-    expect(await codeOf(startController({ port: 0, topology, nodes: [{ node_id: 1, tokne: SECRET }] } as never))).toMatch(/^CONFIG_INVALID: controller config\.nodes\[0\]\.tokne is not a \[\[nodes\]\] key/);
+    expect(await codeOf(startController({ port: 0, topology, nodes: [{ node_id: 1, tokne: SECRET }] } as never))).toMatch(/^CONFIG_INVALID: controller config\.nodes\[0\]: unknown key "tokne" \(did you mean `token`\?\)/);
     expect(await codeOf(startController({ port: 0, topology, nodes: [{ node_id: 1, public_network_addr: '10.0.0.1:4000' }] } as never))).toMatch(/public_network_addr must be an IP address without a port/);
     expect(await codeOf(Dataplane.open({ node_id: 1, controller_addr: '127.0.0.1:1', auth_tokn: SECRET } as never))).toMatch(/^CONFIG_INVALID: node config: unknown key "auth_tokn"/);
     expect(await codeOf(Dataplane.open({ node_id: 1, controller_addr: '127.0.0.1:1', public_network_addr: 'not an address' } as never))).toMatch(/public_network_addr must be an IP address/);
@@ -314,7 +314,7 @@ function createFrame(reqId: number, label: string): Uint8Array {
   const l = new TextEncoder().encode(label);
   const b = new Uint8Array(4 + 4 + 1 + 4 + l.length);
   const v = new DataView(b.buffer);
-  b.set([0x4e, 0x4d, 3, 7]); // "NM", control protocol version 3, group-op
+  b.set([0x4e, 0x4d, 4, 7]); // "NM", control protocol version 4, group-op
   v.setUint32(4, reqId);
   v.setUint8(8, 0);
   v.setUint32(9, l.length);

@@ -64,6 +64,10 @@ function samples(): ControlMessage[] {
     { t: 'routes', routeTable: bytes(1, 1, 0, 0, 0, 0) },
     { t: 'metrics', samples: [{ name: 'packetsSent', neighbor: 0, value: 12 }, { name: 'link.queueBytes', neighbor: 2, value: 0.5 }] },
     { t: 'metrics', samples: [] },
+    { t: 'presence', down: [3, 0xffffffff], up: [], reporter: 2 },
+    { t: 'presence', down: [], up: [5], reporter: 0 },
+    { t: 'undeliverable', pairs: [[1, 3], [4, 3]] },
+    { t: 'undeliverable', pairs: [] },
   ];
 }
 
@@ -77,8 +81,8 @@ function outcome(input: Uint8Array): string {
   }
 }
 
-/** A frame of the given type whose body is `body` (version 3, magic "NM"). */
-const framed = (type: number, ...body: number[]) => bytes(0x4e, 0x4d, 3, type, ...body);
+/** A frame of the given type whose body is `body` (version 4, magic "NM"). */
+const framed = (type: number, ...body: number[]) => bytes(0x4e, 0x4d, 4, type, ...body);
 const u32 = (v: number) => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 
 describe('control codec: malformed input is MALFORMED_PACKET', () => {
@@ -127,6 +131,8 @@ describe('control codec: malformed input is MALFORMED_PACKET', () => {
     expect(outcome(framed(7, ...u32(1), 5, ...u32(1)))).toBe('MALFORMED_PACKET'); // group op 5
     expect(outcome(framed(0))).toBe('MALFORMED_PACKET');
     expect(outcome(framed(16))).toBe('MALFORMED_PACKET');
+    expect(outcome(framed(18, ...u32(4097)))).toBe('MALFORMED_PACKET'); // more undeliverable pairs than one report may carry
+    expect(outcome(framed(19))).toBe('MALFORMED_PACKET');
   });
 
   it('group-reply error codes have the shape of a code (any string became a NextminiError code)', () => {
@@ -138,7 +144,7 @@ describe('control codec: malformed input is MALFORMED_PACKET', () => {
 
   it('framing, lengths, counts and trailing bytes', () => {
     expect(outcome(bytes())).toBe('MALFORMED_PACKET');
-    expect(outcome(bytes(0x4e, 0x4d, 3))).toBe('MALFORMED_PACKET');
+    expect(outcome(bytes(0x4e, 0x4d, 4))).toBe('MALFORMED_PACKET');
     expect(outcome(bytes(0x4e, 0x4e, 2, 5))).toBe('MALFORMED_PACKET');
     expect(outcome(bytes(0x4e, 0x4d, 1, 5))).toBe('MALFORMED_PACKET'); // another version
     expect(outcome(framed(5, 0))).toBe('MALFORMED_PACKET'); // topology-ready + trailing byte
@@ -262,7 +268,7 @@ describe('control codec fuzz', () => {
       if (rng.below(16) === 0) {
         // Random bytes, usually behind a valid head so the body decoders see them.
         input = Uint8Array.from({ length: rng.below(64) }, () => rng.below(256));
-        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 3, 1 + rng.below(15), ...input]);
+        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 4, 1 + rng.below(18), ...input]);
       } else {
         input = mutate(rng, pool[rng.below(pool.length)]!, pool[rng.below(pool.length)]!);
       }

@@ -1,10 +1,8 @@
 import { NextminiError } from '../errors.js';
-import { logger } from '../log.js';
 import { TableReader, ipv4ToInt, type Table } from './reader.js';
-import { readLinkParams, type LinkParamsConfig } from './link-config.js';
+import { LINK_KEYS, readLinkParams, type LinkParamsConfig } from './link-config.js';
 import { readDbConfig, type DbConfig } from './db-config.js';
 import { readSecurityConfig, type SecurityConfig, type SecurityConfigInput } from './security-config.js';
-import { checkUnknownSecurityKeys } from './security-config.js';
 
 /** Controller configuration, as in a controller TOML file (snake_case keys). */
 export interface ControllerConfig extends SecurityConfigInput {
@@ -83,7 +81,45 @@ export interface ResolvedControllerConfig {
   security: SecurityConfig;
 }
 
-const log = logger('config');
+// Every top-level key; a Record so that a key added to ControllerConfig must be added here.
+const CONTROLLER_KEY_SET: Record<keyof ControllerConfig, true> = {
+  port: true,
+  host: true,
+  user_space_base_addr: true,
+  topology: true,
+  db: true,
+  routing: true,
+  routes: true,
+  nodes: true,
+  multicast_pool_base: true,
+  multicast_pool_mask: true,
+  link_defaults: true,
+  link_rates: true,
+  links: true,
+  metrics_retention_s: true,
+  auth_token: true,
+  auth_token_file: true,
+  admin_token: true,
+  admin_token_file: true,
+  tls: true,
+  allow_any_data_host: true,
+  max_label_bytes: true,
+  max_groups_per_node: true,
+  max_frame_bytes: true,
+  max_hello_bytes: true,
+  max_pending_per_address: true,
+  max_pending_total: true,
+};
+export const CONTROLLER_KEYS: readonly string[] = Object.keys(CONTROLLER_KEY_SET);
+
+/**
+ * Keys of upstream nextmini's controller configs with no effect here: `protocol` (here each
+ * node's config says what it speaks) and `[[flows]]` (smoltcp test flows). Warned, not refused.
+ */
+export const UPSTREAM_CONTROLLER_KEYS: readonly string[] = ['protocol', 'flows'];
+
+const TOPOLOGY_KEYS: readonly (keyof TopologyConfig)[] = ['type', 'full_mesh_config', 'ring_config', 'torus_config', 'fat_tree_config', 'n_nodes', 'edges'];
+const NODES_KEYS = ['node_id', 'operating_mode', 'token', 'token_file', 'public_network_addr'] as const;
 
 function pair(r: TableReader, key: string, v: unknown, i: number): [number, number] {
   if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(typeof x === 'bigint' ? Number(x) : x))) {
@@ -93,27 +129,29 @@ function pair(r: TableReader, key: string, v: unknown, i: number): [number, numb
 }
 
 function readTopology(t: TableReader): ResolvedControllerConfig['topology'] {
+  t.checkKeys(TOPOLOGY_KEYS);
   const kind = t.oneOf('type', ['full_mesh', 'ring', 'torus', 'fat_tree', 'custom'] as const, { default: 'custom' });
-  const sub = (key: string) => {
+  const sub = (key: string, keys: readonly string[]) => {
     const s = t.table(key);
     if (!s) throw t.fail(key, `is required when type = "${kind}"`);
+    s.checkKeys(keys);
     return s;
   };
   switch (kind) {
     case 'full_mesh': {
-      const s = sub('full_mesh_config');
+      const s = sub('full_mesh_config', ['n_nodes']);
       return { kind, a: s.int('n_nodes', { min: 1 }), b: 0, edges: [] };
     }
     case 'ring': {
-      const s = sub('ring_config');
+      const s = sub('ring_config', ['n_nodes']);
       return { kind, a: s.int('n_nodes', { min: 2 }), b: 0, edges: [] };
     }
     case 'torus': {
-      const s = sub('torus_config');
+      const s = sub('torus_config', ['dim', 'n']);
       return { kind, a: s.int('dim', { min: 1 }), b: s.int('n', { min: 2 }), edges: [] };
     }
     case 'fat_tree': {
-      const s = sub('fat_tree_config');
+      const s = sub('fat_tree_config', ['k']);
       return { kind, a: s.int('k', { min: 2 }), b: 0, edges: [] };
     }
     case 'custom': {
@@ -126,6 +164,7 @@ function readTopology(t: TableReader): ResolvedControllerConfig['topology'] {
 }
 
 function readRoute(r: TableReader): number[] {
+  r.checkKeys(['route']);
   const v = r.raw('route');
   if (!Array.isArray(v) || v.length === 0) throw r.fail('route', 'must be a path [1, 2, 3] or a list of edges [[1, 2], [2, 3]]');
   if (v.every((x) => Array.isArray(x))) {
@@ -160,6 +199,7 @@ const NO_FILES: ConfigFiles = {
 
 export function resolveControllerConfig(table: Table, source = 'controller config', files: ConfigFiles = NO_FILES): ResolvedControllerConfig {
   const r = new TableReader(source, table);
+  r.checkKeys(CONTROLLER_KEYS, UPSTREAM_CONTROLLER_KEYS);
   const topoReader = r.table('topology');
   if (!topoReader) throw r.fail('topology', 'is required ([topology] with type = "full_mesh" | "ring" | "torus" | "fat_tree", or n_nodes and edges)');
   const cfg: ResolvedControllerConfig = {
@@ -178,20 +218,23 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     security: undefined as unknown as SecurityConfig,
   };
   const nodes = r.tables('nodes');
+  // A misspelt token here would quietly fall back to auth_token (or to none).
+  for (const n of nodes) n.checkKeys(NODES_KEYS);
   cfg.security = readSecurityConfig(r, nodes, (p) => files.resolve(p), (p) => files.readText(p));
   cfg.db = readDbConfig(r);
   const defaults = r.table('link_defaults');
   if (defaults) {
+    defaults.checkKeys(LINK_KEYS);
     cfg.linkDefaults = readLinkParams(defaults);
-    warnUnknown(`${source}.link_defaults`, defaults);
   }
   r.tables('link_rates').forEach((t, i) => {
+    t.checkKeys(['src_node_id', 'dst_node_id', 'rate', 'bucket_size']);
     const src = t.int('src_node_id', { min: 1 });
     const dst = t.int('dst_node_id', { min: 1 });
     cfg.linkRules.push({ where: `${source}.link_rates[${i}] (${src} -> ${dst})`, src, dst, params: { rate: t.int('rate', { min: 1 }), bucket_size: t.int('bucket_size', { min: 1 }) } });
-    warnUnknown(`${source}.link_rates[${i}]`, t);
   });
   r.tables('links').forEach((t, i) => {
+    t.checkKeys([...LINK_KEYS, 'src_node_id', 'dst_node_id', 'bidirectional']);
     const src = t.int('src_node_id', { min: 1 });
     const dst = t.int('dst_node_id', { min: 1 });
     const both = t.bool('bidirectional', { default: false });
@@ -199,23 +242,12 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     const where = `${source}.links[${i}] (${src} -> ${dst})`;
     cfg.linkRules.push({ where, src, dst, params });
     if (both) cfg.linkRules.push({ where: `${where} reverse`, src: dst, dst: src, params });
-    warnUnknown(`${source}.links[${i}]`, t);
   });
   const routing = r.table('routing');
+  routing?.checkKeys(['protocol']);
   if (routing) routing.oneOf('protocol', ['shortest_path'] as const, { default: 'shortest_path' });
   for (const n of nodes) {
     cfg.operatingModes.set(n.int('node_id', { min: 1 }), n.oneOf('operating_mode', ['normal', 'max'] as const, { default: 'normal' }));
-    // A misspelt token here would quietly fall back to auth_token (or to none): an error.
-    const unknown = n.unknownKeys();
-    if (unknown.length) throw n.fail(unknown[0]!, 'is not a [[nodes]] key (known: node_id, operating_mode, token, token_file, public_network_addr)');
   }
-  checkUnknownSecurityKeys(source, r.unknownKeys(), ['auth_token', 'auth_token_file', 'admin_token', 'admin_token_file', 'tls', 'allow_any_data_host']);
-  warnUnknown(source, r);
-  warnUnknown(`${source}.topology`, topoReader);
   return cfg;
-}
-
-function warnUnknown(where: string, rd: TableReader): void {
-  const unknown = rd.unknownKeys();
-  if (unknown.length) log.warn(`${where}: unknown keys ignored: ${unknown.join(', ')}`);
 }

@@ -18,17 +18,16 @@ export interface DbConfig {
 
 const KEYS = ['url', 'path', 'user', 'password', 'host', 'port', 'database'] as const;
 
-/** Reads `[db]`; unknown keys are errors here, since a misspelt key would silently mean "memory". */
+/** Reads `[db]`; an unknown key is an error (a misspelt one would silently mean "memory"). */
 export function readDbConfig(parent: TableReader): DbConfig | undefined {
   const t = parent.table('db');
   if (!t) return undefined;
+  t.checkKeys(KEYS);
   const db: DbConfig = {};
   for (const k of KEYS) {
     if (!t.has(k)) continue;
     if (k === 'port') db.port = t.int('port', { min: 1, max: 65535 });
     else db[k] = t.str(k);
   }
-  const unknown = t.unknownKeys();
-  if (unknown.length) throw parent.fail(`db.${unknown[0]}`, `is not a [db] key (known: ${KEYS.join(', ')})`);
   return db;
 }

@@ -37,6 +37,7 @@ export function readLinkParams(r: TableReader): LinkParamsConfig {
   if (r.has('loss')) out.loss = r.num('loss', { min: 0, max: 1 });
   const burst = r.table('loss_burst');
   if (burst) {
+    burst.checkKeys(['p_good_to_bad', 'p_bad_to_good', 'loss_in_bad']);
     out.loss_burst = {
       p_good_to_bad: burst.num('p_good_to_bad', { min: 0, max: 1 }),
       p_bad_to_good: burst.num('p_bad_to_good', { min: 0, max: 1 }),

@@ -1,7 +1,7 @@
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { TableReader, type Table } from './reader.js';
-import { checkUnknownSecurityKeys, isIpLiteral } from './security-config.js';
+import { isIpLiteral } from './security-config.js';
 
 /** Node configuration, as in a node TOML file (snake_case keys). */
 export interface NodeConfig {
@@ -36,7 +36,7 @@ export interface NodeConfig {
   user_space_server_port?: number;
   /** "normal": hop by hop along routes; "max": straight to the destination. Default "normal". */
   operating_mode?: 'normal' | 'max';
-  /** Largest payload one send may carry (fragmented to the MTU). Default 16 MiB. */
+  /** Largest payload one sendToNode / sendToGroup may carry (fragmented to the MTU); lossless sessions are not bound by it. Default 16 MiB. */
   max_payload_bytes?: number;
   /** Incomplete messages older than this are dropped (counted). Default 5000. */
   reassembly_timeout_ms?: number;
@@ -145,9 +145,65 @@ function readProtocols(r: TableReader): LinkProtocol[] {
 
 const log = logger('config');
 
-/** Validates a node config table; unknown keys are warned about by name. */
+// Every key a node config may have; a Record so that a key added to NodeConfig must be added here.
+const NODE_KEY_SET: Record<keyof NodeConfig, true> = {
+  node_id: true,
+  controller_addr: true,
+  protocol: true,
+  private_network_addr: true,
+  private_network_port: true,
+  mtu: true,
+  channel_capacity: true,
+  queue_capacity: true,
+  channel_backpressure: true,
+  user_space_client_port: true,
+  user_space_server_port: true,
+  operating_mode: true,
+  max_payload_bytes: true,
+  reassembly_timeout_ms: true,
+  metrics_interval_ms: true,
+  tcp_max_connections: true,
+  tcp_max_connections_per_peer: true,
+  tcp_idle_timeout_ms: true,
+  tcp_frame_timeout_ms: true,
+  lossless_runtime_config: true,
+  auth_token: true,
+  auth_token_file: true,
+  ca: true,
+  public_network_addr: true,
+};
+export const NODE_KEYS: readonly string[] = Object.keys(NODE_KEY_SET);
+
+/**
+ * Keys of upstream nextmini's node configs that configure what this SDK does not have (a TUN
+ * device, packet-processor threads, the namespace launcher's settings): a warning, so that an
+ * upstream file loads, but not an error.
+ */
+export const UPSTREAM_NODE_KEYS: readonly string[] = [
+  'feature',
+  'num_packet_processors',
+  'num_tun_queues',
+  'tun_interface_name',
+  'enable_local_interface',
+  'private_network_interface',
+  'private_network_name',
+  'n_nodes',
+];
+
+const LOSSLESS_KEY_SET: Record<keyof LosslessRuntimeConfig, true> = {
+  default_chunk_size: true,
+  ready_grace_ms: true,
+  fec_enabled: true,
+  fec_default_symbols_per_block: true,
+  data_bucket: true,
+  unreachable_timeout_ms: true,
+  idle_timeout_ms: true,
+};
+
+/** Validates a node config table; an unknown key is CONFIG_INVALID naming it (see TableReader.checkKeys). */
 export function resolveNodeConfig(table: Table, source = 'node config'): ResolvedNodeConfig {
   const r = new TableReader(source, table);
+  r.checkKeys(NODE_KEYS, UPSTREAM_NODE_KEYS);
   const cfg: ResolvedNodeConfig = {
     node_id: r.int('node_id', { min: 1, max: 0xffff_fffe }),
     controller_addr: r.str('controller_addr'),
@@ -182,25 +238,22 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
   }
   const url = controllerUrl(cfg.controller_addr); // validates
   if (cfg.ca !== undefined && url.startsWith('ws://')) log.warn(`${source}: ca is set but controller_addr ${JSON.stringify(cfg.controller_addr)} is not wss://; the CA is not used`);
-  const unknown = r.unknownKeys();
-  checkUnknownSecurityKeys(source, unknown, ['auth_token', 'auth_token_file', 'ca', 'public_network_addr']);
-  if (unknown.length) log.warn(`${source}: unknown keys ignored: ${unknown.join(', ')}`);
   return cfg;
 }
 
 function readLossless(t: TableReader | undefined): LosslessRuntimeConfig {
   if (!t) return {};
+  t.checkKeys(Object.keys(LOSSLESS_KEY_SET));
   const out: LosslessRuntimeConfig = {};
   if (t.has('default_chunk_size')) out.default_chunk_size = t.int('default_chunk_size', { min: 1, max: 65_535 });
   if (t.has('ready_grace_ms')) out.ready_grace_ms = t.int('ready_grace_ms', { min: 0, max: 3_600_000 });
   if (t.has('fec_enabled')) out.fec_enabled = t.bool('fec_enabled');
   if (t.has('fec_default_symbols_per_block')) out.fec_default_symbols_per_block = t.int('fec_default_symbols_per_block', { min: 1, max: 56_403 });
   const b = t.table('data_bucket');
+  b?.checkKeys(['rate', 'bucket_size']);
   if (b) out.data_bucket = { rate: b.int('rate', { min: 1 }), bucket_size: b.int('bucket_size', { min: 1 }) };
   if (t.has('unreachable_timeout_ms')) out.unreachable_timeout_ms = t.int('unreachable_timeout_ms', { min: 1, max: 86_400_000 });
   if (t.has('idle_timeout_ms')) out.idle_timeout_ms = t.int('idle_timeout_ms', { min: 1, max: 86_400_000 });
-  const unknown = t.unknownKeys();
-  if (unknown.length) log.warn(`${t.what}: unknown keys ignored: ${unknown.join(', ')}`);
   return out;
 }
 

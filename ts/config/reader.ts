@@ -1,17 +1,20 @@
 import { NextminiError } from '../errors.js';
+import { logger } from '../log.js';
+import { closest } from './did-you-mean.js';
 
 /** A parsed TOML table or an object literal with the same snake_case keys. */
 export type Table = Record<string, unknown>;
+
+const log = logger('config');
 
 const describe = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'a table' : String(v));
 
 /**
  * Reads one config table key by key, so that every error names the key and what was
- * expected, and so that keys nobody read can be reported as unknown.
+ * expected; checkKeys refuses keys the table does not have.
  */
 export class TableReader {
   readonly #t: Table;
-  readonly #used = new Set<string>();
 
   constructor(
     readonly what: string,
@@ -33,7 +36,6 @@ export class TableReader {
   }
 
   raw(key: string): unknown {
-    this.#used.add(key);
     return this.#t[key];
   }
 
@@ -108,10 +110,33 @@ export class TableReader {
     return v.map((item, i) => new TableReader(`${this.what}.${key}[${i}]`, item));
   }
 
-  /** Keys present in the table that no reader asked for. */
-  unknownKeys(): string[] {
-    return Object.keys(this.#t).filter((k) => !this.#used.has(k));
+  /**
+   * Rejects keys this table does not have, before any value is read: a misspelt optional key
+   * would otherwise leave its default in force unnoticed, and a misspelt required key would be
+   * reported as missing without naming the typo. `noEffect` are keys of upstream nextmini's
+   * configs that mean nothing here (a TUN device, thread counts): warned about, not refused, so
+   * upstream files still load.
+   */
+  checkKeys(known: readonly string[], noEffect: readonly string[] = []): void {
+    const ignored: string[] = [];
+    const unknown: string[] = [];
+    for (const k of Object.keys(this.#t)) {
+      if (known.includes(k)) continue;
+      if (noEffect.includes(k)) {
+        ignored.push(k);
+      } else unknown.push(k);
+    }
+    if (unknown.length) {
+      const named = unknown.map((k) => {
+        const c = closest(k, known);
+        return `${JSON.stringify(k)}${c === undefined ? '' : ` (did you mean \`${c}\`?)`}`;
+      });
+      const where = this.what;
+      throw new NextminiError('CONFIG_INVALID', `${where}: unknown key${unknown.length > 1 ? 's' : ''} ${named.join(', ')}; known keys: ${known.join(', ')}`);
+    }
+    if (ignored.length) log.warn(`${this.what}: ${ignored.join(', ')} ${ignored.length > 1 ? 'are upstream nextmini keys' : 'is an upstream nextmini key'} with no effect here; ignored`);
   }
+
 }
 
 export function parseIpv4(s: string): [number, number, number, number] | null {

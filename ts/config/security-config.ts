@@ -1,6 +1,5 @@
 // The controller's security settings: secrets, TLS files and the limits that bound what an
 // unauthenticated or misbehaving client can make the controller hold.
-import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import type { TableReader } from './reader.js';
 
@@ -74,17 +73,6 @@ export function isIpLiteral(v: string): boolean {
   return /^[0-9a-fA-F:.]+$/.test(v) && v.includes('::') ? v.split('::').length === 2 : /^([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}$/.test(v);
 }
 
-/**
- * Unknown keys that look like security settings are errors, not warnings: a misspelt
- * `auth_tokn` would otherwise run a network anyone can join.
- */
-export function checkUnknownSecurityKeys(where: string, unknown: string[], known: string[]): void {
-  const risky = unknown.filter((k) => /token|auth|tls|secret|cert|^ca$|admin|allow/i.test(k));
-  if (risky.length) {
-    throw new NextminiError('CONFIG_INVALID', `${where}: unknown key ${risky.map((k) => JSON.stringify(k)).join(', ')} (a misspelt security setting would silently weaken it; known: ${known.join(', ')})`);
-  }
-}
-
 /** A secret given as `<key>` or `<key>_file` (a file whose content, trailing whitespace trimmed, is the secret). */
 function secretOrFile(r: TableReader, key: string, readFile: (path: string) => string): string | undefined {
   if (r.has(`${key}_file`)) {
@@ -116,9 +104,8 @@ export function readSecurityConfig(r: TableReader, nodes: TableReader[], resolve
   const tlsTable = r.table('tls');
   let tls: SecurityConfig['tls'];
   if (tlsTable) {
+    tlsTable.checkKeys(['cert', 'key']);
     tls = { cert: resolvePath(tlsTable.str('cert')), key: resolvePath(tlsTable.str('key')) };
-    const unknown = tlsTable.unknownKeys();
-    if (unknown.length) throw new NextminiError('CONFIG_INVALID', `${tlsTable.what}: unknown keys ${unknown.join(', ')} (known: cert, key)`);
   }
   const cfg: SecurityConfig = {
     authToken: secretOrFile(r, 'auth_token', (p) => readFile(resolvePath(p))),

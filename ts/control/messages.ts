@@ -182,6 +182,32 @@ export interface PeersUpdate {
   peers: PeerAddress[];
 }
 
+/**
+ * Controller -> node: nodes of the topology that are not connected to the controller (`down`:
+ * they never joined, or left) or are again (`up`). Sent to a node about its direct peers, and
+ * about any destination a forwarder reported its datagrams undeliverable for; `reporter` is
+ * that forwarder (0: none), so the node can say where its messages were dropped.
+ */
+export interface Presence {
+  t: 'presence';
+  down: number[];
+  up: number[];
+  reporter: number;
+}
+
+/**
+ * Node -> controller: unicast datagrams this node could not pass on, as [source, destination]
+ * pairs (the next hop had no address here). The controller tells each source about
+ * destinations that are not connected (Presence).
+ */
+export interface Undeliverable {
+  t: 'undeliverable';
+  pairs: [number, number][];
+}
+
+/** Most pairs in one Undeliverable report (a node reports each pair at most once a second). */
+export const MAX_UNDELIVERABLE_PAIRS = 4096;
+
 /** Controller -> node: this node's route table (encoded by the core), replacing the last. */
 export interface RoutesUpdate {
   t: 'routes';
@@ -215,9 +241,9 @@ export interface TopologyReady {
   t: 'topology-ready';
 }
 
-export type ControlMessage = PeersUpdate | Challenge | Welcome | Keys | Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory | RoutesUpdate | MetricsReport;
+export type ControlMessage = Presence | Undeliverable | PeersUpdate | Challenge | Welcome | Keys | Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory | RoutesUpdate | MetricsReport;
 
-const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12, challenge: 13, welcome: 14, keys: 15, peers: 16 } as const;
+const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12, challenge: 13, welcome: 14, keys: 15, peers: 16, presence: 17, undeliverable: 18 } as const;
 const GROUP_OPS = ['create', 'routes', 'join', 'leave', 'delete'] as const;
 const OPERATING_MODES: readonly OperatingMode[] = ['normal', 'max'];
 const ERROR_CODE_SHAPE = /^[A-Z][A-Z_]{0,63}$/;
@@ -254,6 +280,12 @@ export function encode(m: ControlMessage): Uint8Array {
       break;
     case 'peers':
       w.u32(m.generation).array(m.peers, writePeer);
+      break;
+    case 'presence':
+      w.array(m.down, (w2, n) => w2.u32(n)).array(m.up, (w2, n) => w2.u32(n)).u32(m.reporter);
+      break;
+    case 'undeliverable':
+      w.array(m.pairs, (w2, [s, d]) => w2.u32(s).u32(d));
       break;
     case 'reject':
       w.u8(REJECT_CODES.indexOf(m.code)).str(m.message);
@@ -322,6 +354,12 @@ export function decode(bytes: Uint8Array): ControlMessage {
       break;
     case TYPE.peers:
       m = { t: 'peers', generation: r.u32(), peers: r.array(readPeer) };
+      break;
+    case TYPE.presence:
+      m = { t: 'presence', down: r.array((x) => x.u32()), up: r.array((x) => x.u32()), reporter: r.u32() };
+      break;
+    case TYPE.undeliverable:
+      m = { t: 'undeliverable', pairs: r.array((x) => [x.u32(), x.u32()] as [number, number], MAX_UNDELIVERABLE_PAIRS) };
       break;
     case TYPE.keys:
       m = { t: 'keys', seq: r.u32(), entries: r.array((x) => ({ neighbor: x.u32(), key: x.bytes() })) };

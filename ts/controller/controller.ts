@@ -164,6 +164,15 @@ export class Controller implements ControllerApi {
   readonly #dirty = new Set<number>();
   /** Nodes owed a peers update, and whose addresses. */
   readonly #peerUpdates = new Map<number, Set<number>>();
+  /** Nodes owed a presence message: who went down or came up, and who reported the drop. */
+  readonly #presence = new Map<number, { down: Set<number>; up: Set<number>; reporter: number }>();
+  /**
+   * For each node, the nodes that were told it is down (its direct peers, and sources whose
+   * datagrams to it were reported undeliverable): they are told when it joins or leaves.
+   */
+  readonly #interested = new Map<number, Set<number>>();
+  /** Nodes whose connection to this controller closed and that have not joined again. */
+  readonly #left = new Set<number>();
   #flushScheduled = false;
   /** Every change runs in turn: validated, stored, then pushed, in the order it arrived. */
   #serial: Promise<unknown> = Promise.resolve();
@@ -671,6 +680,8 @@ export class Controller implements ControllerApi {
         this.#groupOp(member, m);
       } else if (m.t === 'metrics') {
         this.#onMetrics(member, m.samples);
+      } else if (m.t === 'undeliverable') {
+        this.#onUndeliverable(member, m.pairs);
       }
     });
     ws.on('close', () => {
@@ -683,6 +694,8 @@ export class Controller implements ControllerApi {
         member.relay?.close(4003, 'node left');
         member.relay = undefined;
         log.info(`node ${member.hello.nodeId} disconnected`);
+        this.#left.add(member.hello.nodeId);
+        this.#announcePresence(member.hello.nodeId, false);
         this.#noteNode(member.hello, false);
         // /metrics shows connected nodes only; their history stays in the store.
         this.#metrics.forgetNode(member.hello.nodeId);
@@ -781,6 +794,10 @@ export class Controller implements ControllerApi {
     // per neighbour.
     this.#markDirty(id);
     for (const n of this.#directPeers(id)) this.#markPeer(n, id);
+    this.#left.delete(id);
+    this.#announcePresence(id, true);
+    // The joiner learns which of its direct peers are down: sends to them reject.
+    for (const n of this.#directPeers(id)) if (this.#isDown(n)) this.#tellPresence(id, n, false);
     if (this.#bridge && wantsFace(hello)) this.#openFace(member);
     return member;
   }
@@ -877,6 +894,54 @@ export class Controller implements ControllerApi {
     this.#scheduleFlush();
   }
 
+  /**
+   * `id` joined (up) or left: the nodes interested in it are told, and on leaving its direct
+   * peers too (they still hold its old address, which would swallow datagrams unseen).
+   */
+  #announcePresence(id: number, up: boolean): void {
+    const told = this.#interested.get(id) ?? new Set<number>();
+    if (!up) for (const n of this.#directPeers(id)) told.add(n);
+    for (const n of told) this.#tellPresence(n, id, up);
+    if (told.size) this.#interested.set(id, told);
+  }
+
+  /**
+   * Down: in the topology, not connected, and either never seen or seen leaving. A node this
+   * controller knows only from its store (connected before a restart) is not down: its data
+   * plane runs on without the controller and may still be reconnecting.
+   */
+  #isDown(n: number): boolean {
+    return this.#expected.has(n) && !this.#members.has(n) && (!this.#lastKnown.has(n) || this.#left.has(n));
+  }
+
+  /** Node `to` is owed word that `about` is down or up (`reporter`: whose drop taught us). */
+  #tellPresence(to: number, about: number, up: boolean, reporter = 0): void {
+    if (!this.#members.has(to) || to === about) return;
+    let p = this.#presence.get(to);
+    if (!p) this.#presence.set(to, (p = { down: new Set(), up: new Set(), reporter: 0 }));
+    (up ? p.up : p.down).add(about);
+    (up ? p.down : p.up).delete(about);
+    if (reporter) p.reporter = reporter;
+    if (!up) {
+      let s = this.#interested.get(about);
+      if (!s) this.#interested.set(about, (s = new Set()));
+      s.add(to);
+    }
+    this.#scheduleFlush();
+  }
+
+  /**
+   * A forwarder could not pass on datagrams from `src` to `dst`. If `dst` is in the topology but
+   * not connected, `src` is told, so its next sends reject with PEER_DOWN instead of vanishing.
+   * Anything else (unknown ids, a connected dst) is ignored: a report cannot make the
+   * controller say something untrue.
+   */
+  #onUndeliverable(member: Member, pairs: [number, number][]): void {
+    for (const [src, dst] of pairs) {
+      if (this.#isDown(dst)) this.#tellPresence(src, dst, false, member.hello.nodeId);
+    }
+  }
+
   /** Node `id` is owed the (new) address of `peer`: one peers update per node and turn. */
   #markPeer(id: number, peer: number): void {
     if (!this.#members.has(id)) return;
@@ -892,6 +957,10 @@ export class Controller implements ControllerApi {
     setImmediate(() => {
       this.#flushScheduled = false;
       if (this.#closed) return;
+      // Presence first to nodes that get no snapshot now: a node told that a peer is up before
+      // the peer's own snapshot (which resolves its open()) goes out does not refuse a send to
+      // it in between. A joiner's comes after its snapshot, which resets what it knows.
+      this.#sendPresence((n) => !this.#dirty.has(n));
       for (const n of this.#dirty) {
         const m = this.#members.get(n);
         if (m) this.#sendSnapshot(m);
@@ -908,9 +977,20 @@ export class Controller implements ControllerApi {
         m.generation++;
         m.ws.send(encode({ t: 'peers', generation: m.generation, peers }));
       }
+      this.#sendPresence(() => true);
       this.#dirty.clear();
       this.#peerUpdates.clear();
     });
+  }
+
+  /** Sends the presence messages owed to the nodes `which` selects. */
+  #sendPresence(which: (n: number) => boolean): void {
+    for (const [n, p] of this.#presence) {
+      if (!which(n)) continue;
+      this.#presence.delete(n);
+      const m = this.#members.get(n);
+      if (m && (p.down.size || p.up.size)) m.ws.send(encode({ t: 'presence', down: [...p.down], up: [...p.up], reporter: p.reporter }));
+    }
   }
 
   #sendSnapshot(m: Member): void {

@@ -2,7 +2,7 @@
 // reconnecting with backoff when the controller goes away.
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
-import { decode, encode, type ControlMessage, type GroupDirEntry, type GroupOp, type GroupReply, type Hello, type LinkEntry, type PeerAddress, type Snapshot } from '../control/messages.js';
+import { decode, encode, type ControlMessage, type GroupDirEntry, type GroupOp, type GroupReply, type Hello, type LinkEntry, type PeerAddress, type Presence, type Snapshot } from '../control/messages.js';
 import { openSocket, type MessageSocket, type SocketOptions } from '../control/socket.js';
 import { controllerProof, equalBytes, keyWrappingKey, nodeProof, LINK_KEY_BYTES, NONCE_BYTES, randomBytes, wrapKey, type HelloBinding } from '../control/auth.js';
 
@@ -28,6 +28,8 @@ export interface ControlClientOptions {
   onRoutes(routeTable: Uint8Array): void;
   /** Peers that joined or moved since the snapshot (upserts), with a new generation. */
   onPeers(generation: number, peers: PeerAddress[]): void;
+  /** Nodes of the topology that are not connected (down) or are again (up). */
+  onPresence(m: Presence): void;
 }
 
 /** How long a group operation may wait for the controller's answer. */
@@ -242,6 +244,9 @@ export class ControlClient {
         return;
       case 'peers':
         this.o.onPeers(m.generation, m.peers);
+        return;
+      case 'presence':
+        this.o.onPresence(m);
         return;
       case 'group-reply': {
         const p = this.#requests.get(m.reqId);

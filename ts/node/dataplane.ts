@@ -4,7 +4,7 @@ import { PacketView, shareView, asUint8, type BytesLike } from '../packet.js';
 import { controllerUrl, losslessCoreParams, resolveNodeConfig, type NodeConfig, type ResolvedNodeConfig } from '../config/node-config.js';
 import { formatIpv4, withConfigFile } from '../config/reader.js';
 import { checkOptions, checkPort, WAIT_KEYS } from '../options.js';
-import { encode, type Endpoint, type PeerAddress, type Protocol, type Snapshot } from '../control/messages.js';
+import { encode, type Endpoint, type PeerAddress, type Presence, type Protocol, type Snapshot } from '../control/messages.js';
 import { ControlClient } from './control-client.js';
 import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
 import { PacketReceiver, type PayloadDelivery } from './receiver.js';
@@ -16,12 +16,30 @@ import { TransportSet } from './transport-set.js';
 import { currentHost, loadNodeTable, readCaFile, readSecretFile, transportFor } from './host.js';
 import { assertCoreReady } from '../core/state.js';
 import { MetricsReporter } from './metrics-reporter.js';
+import { nextTurn } from '../next-turn.js';
 
 const log = logger('node');
 
 export interface OpenOptions {
   /** How long to keep trying to reach the controller. Default 30 000 ms. */
   connectTimeoutMs?: number;
+}
+
+const OPEN_KEYS: readonly (keyof OpenOptions)[] = ['connectTimeoutMs'];
+
+/**
+ * Checks open()'s options before anything binds or connects: a misspelt `connectTimeout`
+ * would otherwise leave the 30 s default in force, and the caller would learn of it only
+ * when that ran out.
+ */
+function checkOpenOptions(options: OpenOptions | undefined): OpenOptions {
+  checkOptions('Dataplane.open', options, OPEN_KEYS);
+  const o = options ?? {};
+  const t: unknown = o.connectTimeoutMs;
+  if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)) {
+    throw new NextminiError('INVALID_ARGUMENT', `Dataplane.open: connectTimeoutMs must be a number of milliseconds > 0, got ${typeof t === 'string' ? JSON.stringify(t) : String(t)}`);
+  }
+  return o;
 }
 
 export interface SendToNodeArgs {
@@ -225,6 +243,8 @@ export class Dataplane {
   /** How this node reaches each peer it exchanges datagrams with directly (snapshot + updates). */
   #peers = new Map<number, PeerAddress>();
   #neighbors: number[] = [];
+  /** Nodes of the topology the controller says are not connected (presence): sends to them reject with PEER_DOWN. */
+  #down = new Set<number>();
   #maxMode = false;
   #metrics: MetricsReporter | undefined;
 
@@ -246,7 +266,8 @@ export class Dataplane {
    * Loads the config (a TOML path, or an object with the same keys; browsers: an object only),
    * binds, joins the controller.
    */
-  static async open(config: string | NodeConfig, options: OpenOptions = {}): Promise<Dataplane> {
+  static async open(config: string | NodeConfig, options?: OpenOptions): Promise<Dataplane> {
+    const opts = checkOpenOptions(options);
     assertCoreReady();
     const table = await loadNodeTable(config);
     const host = currentHost();
@@ -266,6 +287,7 @@ export class Dataplane {
       lossless: losslessCoreParams(cfg.lossless_runtime_config),
       onDelivery: (d) => dp?.deliverFromCore(d),
       onSession: (what, id) => dp?.sessionEvent(what, id),
+      onUndeliverable: (pairs) => dp?.reportUndeliverable(pairs),
     });
     const opened: Transport[] = [];
     try {
@@ -324,10 +346,11 @@ export class Dataplane {
       onGroups: (groups) => dp?.applyGroups(groups),
       onRoutes: (table) => dp?.applyRoutes(table),
       onPeers: (generation, peers) => dp?.applyPeers(generation, peers),
+      onPresence: (m) => dp?.applyPresence(m),
     });
     dp = new Dataplane(cfg, engine, transports, control);
     try {
-      await control.start(options.connectTimeoutMs ?? 30_000);
+      await control.start(opts.connectTimeoutMs ?? 30_000);
       // A relay-only node binds its relay connection once the controller admitted it, so sends
       // work when open() resolves. With other transports too, the relay binds when a peer is
       // reached over it (#linksUp).
@@ -370,6 +393,9 @@ export class Dataplane {
     this.#peers = peers;
     this.#neighbors = s.neighbors;
     this.#maxMode = s.operatingMode === 'max';
+    // A (re)connection starts afresh: the controller follows its snapshot with who is down.
+    this.#down = new Set();
+    this.#engine.setDown(this.#down);
     log.debug(`node ${this.nodeId}: snapshot ${s.generation}, peers ${[...peers].map(([n, p]) => `${n}@${p.protocol}:${p.port}`).join(' ')}`);
     if (s.topologyReady) this.markReady();
     this.#linksUp(s.generation);
@@ -416,6 +442,23 @@ export class Dataplane {
       // up now, so traffic to them flows.
       this.#transports.connect(wanted, always).catch((err: unknown) => log.warn(`transport not up: ${(err as Error).message}`));
     }
+  }
+
+  /** @internal nodes went down or came up (see Presence in control/messages.ts) */
+  applyPresence(m: Presence): void {
+    if (this.#closed) return;
+    for (const n of m.down) if (n !== this.nodeId) this.#down.add(n);
+    for (const n of m.up) this.#down.delete(n);
+    if (m.reporter !== 0 && m.down.length) {
+      const many = m.down.length > 1;
+      const them = many ? `nodes ${m.down.join(', ')}` : `node ${m.down[0]}`;
+      log.warn(`node ${this.nodeId}: messages to ${them} were dropped at node ${m.reporter}: ${many ? 'they are' : 'it is'} in the topology but not connected to the controller; sends to ${many ? 'them' : 'it'} now reject with PEER_DOWN until ${many ? 'they join' : 'it joins'}`);
+    }
+  }
+
+  /** @internal datagrams this node could not pass on: the controller tells their sources */
+  reportUndeliverable(pairs: [number, number][]): void {
+    if (!this.#closed) this.#control.send(encode({ t: 'undeliverable', pairs }));
   }
 
   /** @internal run-time routes changed: the new table replaces the old between two packets */
@@ -498,6 +541,16 @@ export class Dataplane {
     return [checkPort('srcPort', args.srcPort ?? this.#cfg.user_space_client_port), checkPort('dstPort', args.dstPort ?? this.#cfg.user_space_server_port)];
   }
 
+  /**
+   * A destination the controller says is not connected would swallow the message at some
+   * forwarder: refuse it here instead, where the caller can act on it.
+   */
+  #assertUp(dst: number): void {
+    if (this.#down.has(dst)) {
+      throw new NextminiError('PEER_DOWN', `node ${dst} is in the topology but not connected to the controller (it never joined, or it left); nothing was sent. Sends to it work again once it joins`);
+    }
+  }
+
   /** Registers a receiver under `key`; `what` names the flow in the RECEIVER_EXISTS message. */
   #addReceiver(key: string, label: string, what: string): PacketReceiver {
     if (this.#receivers.has(key)) {
@@ -512,12 +565,21 @@ export class Dataplane {
 
   /**
    * Sends a payload to a node; resolves with the message id once it is queued for the link.
-   * Rejects with NO_ROUTE, PAYLOAD_TOO_LARGE, or (without channel_backpressure) QUEUE_FULL.
+   * Rejects with NO_ROUTE, PAYLOAD_TOO_LARGE, PEER_DOWN (the destination is in the topology
+   * but not connected to the controller), or (without channel_backpressure) QUEUE_FULL.
    */
   async sendToNode(args: SendToNodeArgs): Promise<number> {
     this.#assertOpen();
     checkOptions('sendToNode', args, ['dstNodeId', 'frozen', 'srcPort', 'dstPort']);
     const dst = checkNode('dstNodeId', args.dstNodeId);
+    if (this.#down.has(dst)) {
+      // The controller tells the others that a node joined in the same breath as it sends the
+      // joiner the snapshot that resolves its open(); over separate sockets the joiner may hear
+      // first. One turn lets news already on its way arrive before this is refused.
+      await new Promise<void>((r) => nextTurn(r));
+      this.#assertOpen();
+      this.#assertUp(dst);
+    }
     const [sp, dp] = this.#ports(args);
     const bytes = args.frozen instanceof PacketView ? args.frozen.read() : asUint8(args.frozen);
     // Backpressure from the sockets: wait while too much is already queued in them.

@@ -4,6 +4,7 @@ import { WasmNode } from '../../wasm/nextmini_core.js';
 import { callCore, NextminiError } from '../errors.js';
 import type { PeerAddress } from '../control/messages.js';
 import type { TransportSet } from './transport-set.js';
+import { nextTurn } from '../next-turn.js';
 
 export interface CoreDelivery {
   kind: number;
@@ -51,7 +52,14 @@ export interface EngineOptions {
   onDelivery(d: CoreDelivery): void;
   /** A lossless session progressed (1), completed (2) or failed (3). */
   onSession(what: 1 | 2 | 3, sessionId: number): void;
+  /** Unicast [source, destination] pairs whose datagrams could not be passed on (batched per turn). */
+  onUndeliverable?(pairs: [number, number][]): void;
 }
+
+/** A pair is reported at most this often, so a stream to a down node costs one report a second. */
+const REPORT_INTERVAL_MS = 1000;
+/** Pairs remembered for that; past it the memory is dropped (a few more reports, never unbounded). */
+const MAX_REPORTED_PAIRS = 4096;
 
 const now = (): number => performance.now();
 
@@ -68,8 +76,13 @@ export class Engine {
   readonly #onDelivery: (d: CoreDelivery) => void;
   readonly #onSession: (what: 1 | 2 | 3, id: number) => void;
   #emulated = new Set<number>();
-  /** Transmits to a next hop whose address is unknown (counted, not fatal). */
+  /** Transmits to a next hop whose address is unknown, or that is down (counted, not fatal). */
   unknownPeerDrops = 0;
+  /** Nodes the controller says are not connected: nothing is transmitted to them. */
+  #down: ReadonlySet<number> = new Set();
+  readonly #onUndeliverable: ((pairs: [number, number][]) => void) | undefined;
+  #reportedAt = new Map<number, number>();
+  #reports: [number, number][] = [];
   static #statNames: string[] | undefined;
   /** The core's counter names; read on first use, since browsers load the core only in init(). */
   static get statNames(): string[] {
@@ -80,6 +93,12 @@ export class Engine {
     this.core = callCore(() => new WasmNode(o.nodeId, o.mtu, o.maxPayloadBytes, o.queueCapacity, o.maxMode, o.reassemblyTimeoutMs, o.lossless));
     this.#onDelivery = o.onDelivery;
     this.#onSession = o.onSession;
+    this.#onUndeliverable = o.onUndeliverable;
+  }
+
+  /** Next hops that are down: a departed peer's old address would swallow datagrams unseen. */
+  setDown(down: ReadonlySet<number>): void {
+    this.#down = down;
   }
 
   attach(transports: TransportSet): void {
@@ -224,7 +243,36 @@ export class Engine {
       const len = view.getUint32(o + 4);
       const datagram = batch.subarray(o + 8, o + 8 + len);
       o += 8 + len;
-      if (!this.#transports?.send(hop, datagram)) this.unknownPeerDrops++;
+      if (this.#down.has(hop) || !this.#transports?.send(hop, datagram)) {
+        this.unknownPeerDrops++;
+        this.#undeliverable(datagram);
+      }
+    }
+  }
+
+  /**
+   * Notes a unicast datagram that could not go on, for the controller to tell its source (which
+   * may be this node) when the destination is not connected. Fragments and repeats of a pair
+   * within a second make one report.
+   */
+  #undeliverable(datagram: Uint8Array): void {
+    // Header (core-rs/src/wire.rs): kind at 1 (0 = unicast), src_node at 4, dst at 8.
+    if (!this.#onUndeliverable || datagram.length < 12 || datagram[1] !== 0) return;
+    const v = new DataView(datagram.buffer, datagram.byteOffset, 12);
+    const src = v.getUint32(4);
+    const dst = v.getUint32(8);
+    const key = src * 2 ** 32 + dst;
+    const t = now();
+    const last = this.#reportedAt.get(key);
+    if (last !== undefined && t - last < REPORT_INTERVAL_MS) return;
+    if (this.#reportedAt.size >= MAX_REPORTED_PAIRS) this.#reportedAt.clear();
+    this.#reportedAt.set(key, t);
+    if (this.#reports.push([src, dst]) === 1) {
+      nextTurn(() => {
+        const pairs = this.#reports;
+        this.#reports = [];
+        if (!this.#closed) this.#onUndeliverable?.(pairs);
+      });
     }
   }
 
