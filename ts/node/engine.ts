@@ -70,6 +70,12 @@ export class Engine {
   #emulated = new Set<number>();
   /** Transmits to a next hop whose address is unknown (counted, not fatal). */
   unknownPeerDrops = 0;
+  /**
+   * Of those, datagrams from another source, which the core had counted as forwarded when it
+   * queued them: they never left, so stats() counts them only as unknown_peer.
+   */
+  unknownPeerForwards = 0;
+  readonly #nodeId: number;
   static #statNames: string[] | undefined;
   /** The core's counter names; read on first use, since browsers load the core only in init(). */
   static get statNames(): string[] {
@@ -78,6 +84,7 @@ export class Engine {
 
   constructor(o: EngineOptions) {
     this.core = callCore(() => new WasmNode(o.nodeId, o.mtu, o.maxPayloadBytes, o.queueCapacity, o.maxMode, o.reassemblyTimeoutMs, o.lossless));
+    this.#nodeId = o.nodeId;
     this.#onDelivery = o.onDelivery;
     this.#onSession = o.onSession;
   }
@@ -224,7 +231,11 @@ export class Engine {
       const len = view.getUint32(o + 4);
       const datagram = batch.subarray(o + 8, o + 8 + len);
       o += 8 + len;
-      if (!this.#transports?.send(hop, datagram)) this.unknownPeerDrops++;
+      if (!this.#transports?.send(hop, datagram)) {
+        this.unknownPeerDrops++;
+        // Header bytes 4..8: the originating node (core-rs/src/wire.rs).
+        if (len >= 8 && view.getUint32(o - len + 4) !== this.#nodeId) this.unknownPeerForwards++;
+      }
     }
   }
 
