@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# What `npm test` needs beyond `npm ci`: Debian's Chromium for the browser smoke test
-# (Playwright's own browser download is refused on this network) and Debian's PostgreSQL for
-# the store tests. Idempotent.
+# What `npm test` needs beyond the npm packages (`npm install`; CI uses `npm ci`): Debian's
+# Chromium for the browser smoke test (Playwright's own browser download is refused on this
+# network) and Debian's PostgreSQL for the store tests. Idempotent.
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if [ -x /usr/bin/chromium ]; then

@@ -31,6 +31,7 @@ console.log('=== wasm/ freshness');
 const why = staleness();
 if (why) {
   console.error(`nextmini: stale WebAssembly core: ${why}.\nRebuild it with \`npm run build:wasm\` (first time on a machine: \`bash scripts/setup-wasm-toolchain.sh\`), then run npm test again.`);
+  console.log('nextmini: 0 passed, 1 failed');
   process.exit(1);
 }
 console.log('wasm/ is fresh against core-rs/');

@@ -445,7 +445,8 @@ export class WasmNode {
         }
     }
     /**
-     * `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames]`,
+     * `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames,
+     * bytes_sent]`,
      * then for a sender three numbers per listed receiver: node id, bytes done, state (0
      * active, 1 completed, 2 unreachable, 3 checksum_mismatch, 4 size_mismatch, 5 cancelled,
      * 6 timeout).

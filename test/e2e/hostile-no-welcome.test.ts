@@ -16,6 +16,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { Dataplane, PacketView, startController, type Controller } from 'nextmini';
 import { decode, encode } from '../../ts/control/messages.js';
 import { codeOf } from './harness.js';
+import { expectLoggedErrors } from '../helpers/quiet-log.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -52,14 +53,17 @@ async function fakeController(): Promise<{ real: Controller; url: string }> {
 
 describe('a controller that skips welcome', () => {
   it('a node with auth_token must refuse a controller that never proves the secret (no welcome)', async () => {
+    const logged = expectLoggedErrors(); // the errors this test provokes: kept and checked, not printed
     const { url } = await fakeController();
     const p = Dataplane.open({ node_id: 1, controller_addr: url, auth_token: SECRET } as never, { connectTimeoutMs: 5000 });
     p.then((dp) => cleanup.push(() => dp.close()), () => {});
     // Expected: CONTROLLER_REJECTED (UNAUTHORIZED) or at least not admitted. Observed: 'resolved'.
     expect(await codeOf(p)).toMatch(/UNAUTHORIZED|CONTROLLER_/);
+    expect(logged.join('\n')).toContain('before proving it knows');
   });
 
   it('... and so an attacker with no secret delivers datagrams to that node (MACs silently off)', async () => {
+    expectLoggedErrors(); // the refusal this test provokes: kept, not printed
     const { real, url } = await fakeController();
     const victim = await Dataplane.open({ node_id: 1, controller_addr: url, auth_token: SECRET } as never, { connectTimeoutMs: 5000 }).catch(() => undefined);
     if (victim) cleanup.push(() => victim.close());

@@ -59,6 +59,32 @@ describe('lossless sessions', () => {
     await expect(n1.losslessWait(999)).rejects.toMatchObject({ code: 'UNKNOWN_SESSION' });
   });
 
+  // Issue 15: the sender's progress stayed at 0% for the whole first pass, since it counted
+  // only confirmed bytes, and confirmations come after the pass.
+  it('sender progress: bytesSent moves during the first pass, bytesConfirmed once receivers confirm', async () => {
+    const nodes = await network(3);
+    const g = await group(nodes, [[1, 2], [2, 3]], [2, 3]);
+    const data = payloadFor(4_000_000, 15);
+    const recv = [1, 2].map((n) => nodes[n]!.receiveData({ groupId: g.groupId, destIp: g.groupIp, sourceNodeId: 1, expectedBytes: data.length }));
+    const events: ProgressEvent[] = [];
+    nodes[0]!.onSessionProgress((e) => events.push(e));
+    const s = nodes[0]!.sendData({ groupId: g.groupId, destIp: g.groupIp, receiverIds: [2, 3], buffer: new PacketView(data) });
+    expect(await nodes[0]!.losslessWait(s, { timeoutMs: 20_000 })).toBe(true);
+    const mine = events.filter((e) => e.sessionId === s).map((e) => e.progress);
+    // First-pass events: bytes out, none confirmed yet.
+    expect(mine.filter((p) => p.bytesSent > 0 && p.bytesSent < data.length && p.bytesConfirmed === 0).length).toBeGreaterThanOrEqual(10);
+    for (const [i, p] of mine.entries()) {
+      expect(p.bytesConfirmed).toBeLessThanOrEqual(p.bytesSent);
+      expect(p.bytesDone).toBe(p.bytesConfirmed); // the deprecated alias
+      if (i > 0) expect(p.bytesSent).toBeGreaterThanOrEqual(mine[i - 1]!.bytesSent);
+    }
+    expect(nodes[0]!.sessionProgress(s)).toMatchObject({ bytesTotal: data.length, bytesSent: data.length, bytesConfirmed: data.length, bytesDone: data.length });
+    for (const [i, r] of recv.entries()) {
+      expect(await nodes[i + 1]!.losslessWait(r, { timeoutMs: 5000 })).toBe(true);
+      expect(nodes[i + 1]!.sessionProgress(r)).toMatchObject({ bytesSent: 0, bytesConfirmed: data.length });
+    }
+  });
+
   it('a receiver that registers late still completes; getDataBuffer is NOT_COMPLETE before, exact after', async () => {
     const nodes = await network(3);
     const g = await group(nodes, [[1, 2], [2, 3]], [2, 3]);

@@ -10,6 +10,7 @@ import { connectController, Dataplane, PacketView, startController, type Control
 import { codeOf, runCli, stopChild, tempToml } from './harness.js';
 import { selfSignedCert } from '../helpers/tls.js';
 import { helloBytes } from '../helpers/raw-wire.js';
+import { expectLoggedErrors } from '../helpers/quiet-log.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -34,6 +35,7 @@ async function open(cfg: Record<string, unknown>, timeoutMs = 10_000): Promise<D
 
 describe('control-plane authentication', () => {
   it('a hello without the secret, or with a wrong one, is refused UNAUTHORIZED; the real node then joins', async () => {
+    const logged = expectLoggedErrors(); // the errors this test provokes: kept and checked, not printed
     const c = await controller({ auth_token: SECRET, admin_token: ADMIN });
     expect(await codeOf(open({ node_id: 1, controller_addr: c.url }))).toMatch(/^CONTROLLER_REJECTED: .*requires authentication.*\(UNAUTHORIZED\)/);
     expect(await codeOf(open({ node_id: 1, controller_addr: c.url, auth_token: 'guess-guess-guess-guess' }))).toMatch(
@@ -44,9 +46,11 @@ describe('control-plane authentication', () => {
     expect(real.nodeId).toBe(1);
     expect(c.status()).toMatchObject({ authRequired: true, connected: [1] });
     expect(c.status().refusedConnections).toBeGreaterThanOrEqual(1);
+    expect(logged.join('\n')).toContain('UNAUTHORIZED');
   });
 
   it('per-node tokens: a node cannot join as another with its own token', async () => {
+    const logged = expectLoggedErrors(); // the errors this test provokes: kept and checked, not printed
     const c = await controller({
       nodes: [
         { node_id: 1, token: 'token-of-node-1-aaaaaaaa' },
@@ -58,14 +62,18 @@ describe('control-plane authentication', () => {
     await open({ node_id: 1, controller_addr: c.url, auth_token: 'token-of-node-1-aaaaaaaa' });
     await open({ node_id: 2, controller_addr: c.url, auth_token: 'token-of-node-2-bbbbbbbb' });
     expect(c.status().connected).toEqual([1, 2]);
+    expect(logged.join('\n')).toContain('UNAUTHORIZED');
   });
 
   it('a node with a secret refuses a controller that does not authenticate (it could be anyone)', async () => {
+    const logged = expectLoggedErrors(); // the errors this test provokes: kept and checked, not printed
     const c = await controller();
     expect(await codeOf(open({ node_id: 1, controller_addr: c.url, auth_token: SECRET }))).toMatch(/does not authenticate nodes.*\(UNAUTHORIZED\)/);
+    expect(logged.join('\n')).toContain('does not authenticate');
   });
 
   it('a node refuses a controller that cannot prove the secret back', async () => {
+    const logged = expectLoggedErrors(); // the errors this test provokes: kept and checked, not printed
     // A fake controller: challenges, accepts any hello, welcomes with a made-up proof.
     const { WebSocketServer } = await import('ws');
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -78,9 +86,11 @@ describe('control-plane authentication', () => {
     });
     const port = (wss.address() as { port: number }).port;
     expect(await codeOf(open({ node_id: 1, controller_addr: `127.0.0.1:${port}`, auth_token: SECRET }))).toMatch(/could not prove it knows.*\(UNAUTHORIZED\)/);
+    expect(logged.join('\n')).toContain('could not prove');
   });
 
   it('a data address the controller cannot vouch for is refused; [[nodes]] public_network_addr allows it', async () => {
+    const logged = expectLoggedErrors(); // the errors this test provokes: kept and checked, not printed
     const c = await controller({ auth_token: SECRET, nodes: [{ node_id: 2, public_network_addr: '127.0.0.2' }] });
     expect(await codeOf(open({ node_id: 1, controller_addr: c.url, auth_token: SECRET, public_network_addr: '10.9.9.9' }))).toMatch(
       /announces the data address 10\.9\.9\.9, but connected from 127\.0\.0\.1.*\(UNAUTHORIZED\)/,
@@ -95,6 +105,7 @@ describe('control-plane authentication', () => {
     const rx = one.registerReceiverFromNode({ srcNodeId: 3, srcPort: 1, dstPort: 2 });
     await three.sendToNode({ dstNodeId: 1, frozen: new PacketView(new TextEncoder().encode('vouched')), srcPort: 1, dstPort: 2 });
     expect(new TextDecoder().decode((await rx.recv({ timeoutMs: 5000 }))?.payload)).toBe('vouched');
+    expect(logged.join('\n')).toContain('public_network_addr');
   });
 });
 
@@ -120,8 +131,10 @@ describe('security settings in configs', () => {
   });
 
   it("a node with its own [[nodes]] token is told that the shared auth_token does not work for it", async () => {
+    const logged = expectLoggedErrors(); // the errors this test provokes: kept and checked, not printed
     const c = await controller({ auth_token: SECRET, nodes: [{ node_id: 2, token: 'own-token-of-node-2-xxxxxxx' }] });
     expect(await codeOf(open({ node_id: 2, controller_addr: c.url, auth_token: SECRET }))).toMatch(/did not prove its own secret: .*\[\[nodes\]\] token.*not auth_token/);
+    expect(logged.join('\n')).toContain('only that one works');
   });
 });
 
@@ -368,6 +381,7 @@ function oversizeFrame(port: number, announced: number, toSend: number): Promise
 
 describe('wss:// with a CA file', () => {
   it('nodes that trust the CA join over TLS; one that does not cannot', async () => {
+    const logged = expectLoggedErrors(); // the errors this test provokes: kept and checked, not printed
     const tls = selfSignedCert();
     const c = await controller({ auth_token: SECRET, admin_token: ADMIN, tls: { cert: tls.cert, key: tls.key } });
     expect(c.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
@@ -391,6 +405,7 @@ describe('wss:// with a CA file', () => {
     const admin = await connectController(c.url, { adminToken: ADMIN, ca: readFileSync(tls.cert, 'utf8') });
     cleanup.push(() => admin.close());
     expect((await admin.status()).tls).toBe(true);
+    expect(logged.join('\n')).toContain('TLS to the controller');
   });
 });
 

@@ -34,6 +34,21 @@ describe('stale wasm/ detection', () => {
     }
   });
 
+  // npm test's stale-core stop must end like every other failing stage, with the summary line
+  // that CI and people grep for.
+  it('npm test stops on a stale core with a "0 passed, 1 failed" line', () => {
+    const dir = scratchCopy();
+    try {
+      appendFileSync(join(dir, 'core-rs', 'src', 'wire.rs'), '\n// edited\n');
+      const r = spawnSync(process.execPath, [join(dir, 'scripts', 'test.mjs')], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('stale WebAssembly core');
+      expect(r.stdout).toMatch(/^nextmini: 0 passed, 1 failed$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fails when the lock file changes', () => {
     const dir = scratchCopy();
     try {

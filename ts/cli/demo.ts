@@ -105,12 +105,12 @@ async function losslessPart(nodes: Dataplane[]): Promise<boolean> {
   const sid = src.sendData({ groupId: g.groupId, destIp: g.groupIp, receiverIds: [2, 3], buffer: PacketView.fromBuffer(data, { copy: false }) });
   const off = src.onSessionProgress((e) => {
     if (e.sessionId !== sid) return;
-    bar.update(e.progress.bytesDone, e.progress.bytesTotal, `receivers done ${e.progress.receiversDone}/2, resent ${e.progress.retransmitted}, repair ${e.progress.repairSymbols}`);
+    bar.transfer(e.progress.bytesSent, e.progress.bytesConfirmed, e.progress.bytesTotal, `receivers done ${e.progress.receiversDone}/2, resent ${e.progress.retransmitted}, repair ${e.progress.repairSymbols}`);
   });
   const done = await src.losslessWait(sid, { timeoutMs: 120_000 });
   off();
   const p = src.sessionProgress(sid);
-  bar.update(p.bytesDone, p.bytesTotal, `receivers done ${p.receiversDone}/2, resent ${p.retransmitted}, repair ${p.repairSymbols}`);
+  bar.transfer(p.bytesSent, p.bytesConfirmed, p.bytesTotal, `receivers done ${p.receiversDone}/2, resent ${p.retransmitted}, repair ${p.repairSymbols}`);
   bar.finish();
   const secs = (performance.now() - t0) / 1000;
   if (!done) {

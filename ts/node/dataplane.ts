@@ -236,6 +236,8 @@ export class Dataplane {
   readonly #groups: NodeGroups;
   readonly #sessions: NodeSessions;
   readonly #hostDrops = { no_receiver: 0, receiver_full: 0 };
+  /** Bytes of the no_receiver messages, which the core had counted as delivered. */
+  #noReceiverBytes = 0;
   #userSpaceBase = 0;
   #ready = false;
   #closed = false;
@@ -515,6 +517,7 @@ export class Dataplane {
     const r = this.#receivers.get(key);
     if (!r) {
       this.#hostDrops.no_receiver++;
+      this.#noReceiverBytes += d.payload.length;
       return;
     }
     const before = r.dropped;
@@ -819,9 +822,12 @@ export class Dataplane {
       messagesSent: raw.messagesSent ?? 0,
       packetsSent: raw.packetsSent ?? 0,
       packetsReceived: raw.packetsReceived ?? 0,
-      packetsForwarded: raw.packetsForwarded ?? 0,
-      messagesDelivered: raw.messagesDelivered ?? 0,
-      bytesDelivered: raw.bytesDelivered ?? 0,
+      // Each datagram and message counted once, under the outcome it had: the core counts a
+      // forward and a delivery when it hands them over, before the host finds the next hop's
+      // address unknown (unknown_peer) or no receiver registered (no_receiver).
+      packetsForwarded: (raw.packetsForwarded ?? 0) - this.#engine.unknownPeerForwards,
+      messagesDelivered: (raw.messagesDelivered ?? 0) - this.#hostDrops.no_receiver,
+      bytesDelivered: (raw.bytesDelivered ?? 0) - this.#noReceiverBytes,
       queued: raw.queued ?? 0,
       drops,
       links: this.#links(),

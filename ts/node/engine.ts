@@ -83,6 +83,12 @@ export class Engine {
   readonly #onUndeliverable: ((pairs: [number, number][]) => void) | undefined;
   #reportedAt = new Map<number, number>();
   #reports: [number, number][] = [];
+  /**
+   * Of those, datagrams from another source, which the core had counted as forwarded when it
+   * queued them: they never left, so stats() counts them only as unknown_peer.
+   */
+  unknownPeerForwards = 0;
+  readonly #nodeId: number;
   static #statNames: string[] | undefined;
   /** The core's counter names; read on first use, since browsers load the core only in init(). */
   static get statNames(): string[] {
@@ -91,6 +97,7 @@ export class Engine {
 
   constructor(o: EngineOptions) {
     this.core = callCore(() => new WasmNode(o.nodeId, o.mtu, o.maxPayloadBytes, o.queueCapacity, o.maxMode, o.reassemblyTimeoutMs, o.lossless));
+    this.#nodeId = o.nodeId;
     this.#onDelivery = o.onDelivery;
     this.#onSession = o.onSession;
     this.#onUndeliverable = o.onUndeliverable;
@@ -245,6 +252,8 @@ export class Engine {
       o += 8 + len;
       if (this.#down.has(hop) || !this.#transports?.send(hop, datagram)) {
         this.unknownPeerDrops++;
+        // Header bytes 4..8: the originating node (core-rs/src/wire.rs).
+        if (len >= 8 && view.getUint32(o - len + 4) !== this.#nodeId) this.unknownPeerForwards++;
         this.#undeliverable(datagram);
       }
     }

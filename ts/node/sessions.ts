@@ -48,7 +48,15 @@ export interface ReceiverProgress {
 
 export interface SessionProgress {
   bytesTotal: number;
+  /**
+   * Sender: bytes sent at least once (the first pass; resent chunks are not counted again).
+   * Moves during the first pass, while `bytesConfirmed` waits for the first status round
+   * after it. Never below `bytesConfirmed`. Receiver: 0.
+   */
+  bytesSent: number;
   /** Sender: bytes every listed receiver is known to hold (the least of `receivers[].bytesDone`). Receiver: bytes held. */
+  bytesConfirmed: number;
+  /** @deprecated the same as `bytesConfirmed`; kept for code written before `bytesSent` existed. */
   bytesDone: number;
   /** Sender: receivers that confirmed everything. Receiver: 1 once complete. */
   receiversDone: number;
@@ -221,11 +229,12 @@ export class NodeSessions {
   progress(id: number): SessionProgress {
     const v = this.engine.run((core) => core.sessionProgress(id));
     const receivers: ReceiverProgress[] = [];
-    for (let i = 6; i + 2 < v.length; i += 3) {
+    // Seven session figures, then three per receiver (core-rs/src/wasm/node.rs).
+    for (let i = 7; i + 2 < v.length; i += 3) {
       const status = RECEIVER_STATUS[v[i + 2]!] ?? 'active';
       receivers.push({ nodeId: v[i]!, bytesDone: v[i + 1]!, done: status === 'completed', status });
     }
-    return { bytesTotal: v[0]!, bytesDone: v[1]!, receiversDone: v[2]!, retransmitted: v[3]!, repairSymbols: v[4]!, receivers };
+    return { bytesTotal: v[0]!, bytesSent: v[6]!, bytesConfirmed: v[1]!, bytesDone: v[1]!, receiversDone: v[2]!, retransmitted: v[3]!, repairSymbols: v[4]!, receivers };
   }
 
   outcome(id: number): SessionOutcome | null {

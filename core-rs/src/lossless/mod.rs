@@ -113,6 +113,10 @@ pub struct Progress {
     /// figures of [`ReceiverProgress`], failed and unreachable receivers included at what they
     /// last reported). Receiver: bytes held.
     pub bytes_done: u64,
+    /// Sender: bytes sent at least once (the first pass; resent chunks are not counted
+    /// again), so a progress bar moves before the first confirmation, which takes a status
+    /// round after the pass. Never below `bytes_done`. Receiver: 0.
+    pub bytes_sent: u64,
     /// Sender: receivers that confirmed everything. Receiver: 1 once complete.
     pub receivers_done: u32,
     /// Source chunks sent again after the first pass.

@@ -270,6 +270,7 @@ impl Sender {
     fn update_progress(&mut self) {
         let least = self.peers.values().map(|p| self.peer_bytes(p)).min();
         self.progress.bytes_done = least.unwrap_or(0);
+        self.progress.bytes_sent = self.progress.bytes_sent.max(self.progress.bytes_done);
         self.progress.receivers_done = self.peers.values().filter(|p| p.done).count() as u32;
     }
 
@@ -595,6 +596,8 @@ impl Sender {
             let len = self.manifest.chunk_len(chunk);
             if self.passes > 0 {
                 self.progress.retransmitted += 1;
+            } else {
+                self.first_pass_sent(len as u64, io);
             }
             encode_data_seq(block, esi, self.seq, &data[off..off + len])
         } else {
@@ -604,6 +607,21 @@ impl Sender {
         self.pass_symbols += 1;
         self.progress.data_frames += 1;
         self.emit(io, frame);
+    }
+
+    /// Counts first-pass bytes, with a progress event each time another 1% of the buffer has
+    /// gone out: status rounds, which bring the other events, start only after the pass,
+    /// and on a long path the pass alone takes seconds.
+    fn first_pass_sent(&mut self, len: u64, io: &mut Io<'_>) {
+        let total = self.progress.bytes_total.max(1);
+        let before = self.progress.bytes_sent * 100 / total;
+        self.progress.bytes_sent = (self.progress.bytes_sent + len).min(total);
+        if self.progress.bytes_sent * 100 / total > before {
+            io.events.push_back(Event::Progress {
+                id: self.id,
+                progress: self.progress,
+            });
+        }
     }
 
     fn send_status_request(&mut self, now: u64, io: &mut Io<'_>) {

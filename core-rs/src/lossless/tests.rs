@@ -138,6 +138,8 @@ fn transfer(receivers: u32, loss_ppm: u32, fec: bool, seed: u64) -> (Progress, u
     let p = sc.progress();
     assert_eq!(p.receivers_done, receivers);
     assert_eq!(p.bytes_done, p.bytes_total);
+    // Resent chunks are not counted again.
+    assert_eq!(p.bytes_sent, p.bytes_total);
     if loss_ppm == 0 {
         assert_eq!(p.retransmitted + p.repair_symbols, 0, "{p:?}");
     }
@@ -259,6 +261,38 @@ fn duplicated_and_reordered_frames_are_harmless() {
         assert!(dups > 100, "duplicates were seen and dropped: {dups}");
         sc.assert_receivers_got_data();
     }
+}
+
+/// The sender's progress moves during the first pass, long before any receiver confirms
+/// anything: `bytes_sent` counts bytes sent at least once (with a progress event each 1% of
+/// them), `bytes_done` only what every receiver confirmed.
+#[test]
+fn first_pass_progress_reports_bytes_sent_before_any_confirmation() {
+    let size = 1_000_000;
+    let mut sc = Scenario::new(21, 2, size, config(false), NetConfig::default(), &[]);
+    let id = sc.sender;
+    let half = size as u64 / 2;
+    assert!(sc
+        .sim
+        .run_until(LIMIT, |s| s.ep(SENDER).progress(id).unwrap().bytes_sent
+            >= half));
+    let p = sc.progress();
+    assert_eq!(p.bytes_done, 0, "{p:?}");
+    assert!(p.bytes_sent < p.bytes_total, "{p:?}");
+    let sent: Vec<u64> = sc
+        .sim
+        .events(SENDER)
+        .iter()
+        .filter_map(|e| match e {
+            Event::Progress { progress, .. } => Some(progress.bytes_sent),
+            _ => None,
+        })
+        .collect();
+    assert!(sent.len() >= 45, "one event per 1% sent: {sent:?}");
+    assert!(sent.windows(2).all(|w| w[0] < w[1]), "{sent:?}");
+    assert!(sc.sender_done());
+    let p = sc.progress();
+    assert_eq!((p.bytes_sent, p.bytes_done), (p.bytes_total, p.bytes_total));
 }
 
 #[test]

@@ -132,7 +132,9 @@ impl Node {
             Dest::Node(n) => {
                 let flow = FlowKey::new(me, n, 0, 0);
                 match self.next_hop(&flow) {
-                    Some(hop) => self.transmit(now_us, hop, h.datagram(&frame)),
+                    Some(hop) => {
+                        let _ = self.transmit(now_us, hop, h.datagram(&frame));
+                    }
                     None => self.stats.drop(DropReason::NoRoute),
                 }
             }
@@ -148,7 +150,7 @@ impl Node {
                     Some(entry) => {
                         h.tree_id = tree;
                         let datagram = h.datagram(&frame);
-                        self.fan_out(now_us, &entry.next_hops, datagram);
+                        let _ = self.fan_out(now_us, &entry.next_hops, datagram);
                     }
                     None => self.stats.drop(DropReason::UnknownGroup),
                 }

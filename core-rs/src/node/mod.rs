@@ -294,16 +294,19 @@ impl Node {
     }
 
     /// Hands a datagram to the egress (tagged for `next_hop` when authentication is on),
-    /// counting an emulated drop.
-    fn transmit(&mut self, now_us: u64, next_hop: u32, mut datagram: Vec<u8>) {
+    /// counting an emulated drop. True when it was queued for the host, so a forwarder counts
+    /// only what it really passed on (a datagram has one outcome: forwarded or dropped).
+    fn transmit(&mut self, now_us: u64, next_hop: u32, mut datagram: Vec<u8>) -> bool {
         if self.auth.is_on() && self.auth.seal(next_hop, &mut datagram).is_err() {
-            return self.stats.drop(DropReason::NoKey);
+            self.stats.drop(DropReason::NoKey);
+            return false;
         }
         match self.egress.push(now_us, next_hop, datagram) {
-            Ok(()) => {}
+            Ok(()) => return true,
             Err(LinkDrop::Loss) => self.stats.drop(DropReason::LinkLoss),
             Err(LinkDrop::Queue) => self.stats.drop(DropReason::LinkQueue),
         }
+        false
     }
 
     fn next_hop(&self, flow: &FlowKey) -> Option<u32> {
@@ -355,7 +358,7 @@ impl Node {
         self.stats.messages_sent += 1;
         for datagram in frags {
             self.stats.packets_sent += 1;
-            self.transmit(now_us, next_hop, datagram);
+            let _ = self.transmit(now_us, next_hop, datagram);
         }
         Ok(message_id)
     }
@@ -453,8 +456,9 @@ impl Node {
         }
         let mut out = datagram.to_vec();
         out[3] = h.hop_limit - 1; // hop_limit byte; see wire.rs layout
-        self.stats.packets_forwarded += 1;
-        self.transmit(now_us, next_hop, out);
+        if self.transmit(now_us, next_hop, out) {
+            self.stats.packets_forwarded += 1;
+        }
     }
 
     /// Hands a fragment that ends here to the reassembler, charged to the link-level sender.

@@ -88,19 +88,22 @@ impl Node {
         }
         for datagram in frags {
             self.stats.packets_sent += 1;
-            self.fan_out(now_us, &entry.next_hops, datagram);
+            let _ = self.fan_out(now_us, &entry.next_hops, datagram);
         }
         Ok(message_id)
     }
 
-    /// One copy per next hop; the last hop takes the original buffer.
-    pub(super) fn fan_out(&mut self, now_us: u64, hops: &[u32], datagram: Vec<u8>) {
+    /// One copy per next hop; the last hop takes the original buffer. Returns how many
+    /// copies were queued (the others were dropped and counted).
+    pub(super) fn fan_out(&mut self, now_us: u64, hops: &[u32], datagram: Vec<u8>) -> u64 {
+        let mut queued = 0;
         if let Some((&last, rest)) = hops.split_last() {
             for &hop in rest {
-                self.transmit(now_us, hop, datagram.clone());
+                queued += u64::from(self.transmit(now_us, hop, datagram.clone()));
             }
-            self.transmit(now_us, last, datagram);
+            queued += u64::from(self.transmit(now_us, last, datagram));
         }
+        queued
     }
 
     /// A multicast datagram from a link: forward along the tree, deliver if a member.
@@ -126,8 +129,7 @@ impl Node {
             } else {
                 let mut out = datagram.to_vec();
                 out[3] = h.hop_limit - 1; // hop_limit byte; see wire.rs layout
-                self.stats.packets_forwarded += entry.next_hops.len() as u64;
-                self.fan_out(now_us, &entry.next_hops, out);
+                self.stats.packets_forwarded += self.fan_out(now_us, &entry.next_hops, out);
             }
         }
         if entry.local {

@@ -110,7 +110,8 @@ pub struct NodeStats {
     pub packets_sent: u64,
     /// Valid datagrams received from links.
     pub packets_received: u64,
-    /// Datagrams passed on towards another node.
+    /// Datagrams (copies, for multicast) passed on towards another node. One dropped on the
+    /// way out (link emulation, no key) counts only under its drop reason.
     pub packets_forwarded: u64,
     /// Messages delivered to this node's application.
     pub messages_delivered: u64,

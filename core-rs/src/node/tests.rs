@@ -424,6 +424,49 @@ fn link_loss_is_counted_by_node_and_link() {
     assert_eq!((hop, ls.drops_loss, ls.packets_sent), (2, lost, sent));
 }
 
+/// Each datagram is counted once, under the outcome it had (issue 15): one that a forwarder
+/// loses on its emulated egress link counts as `link_loss` there, not also as forwarded; so at
+/// a node that originates nothing, received = delivered + forwarded + dropped.
+#[test]
+fn a_forward_lost_on_the_egress_link_counts_as_lost_not_forwarded() {
+    let mut net = line();
+    net.get_mut(&2)
+        .unwrap()
+        .set_link(
+            0,
+            3,
+            Some(LinkParams {
+                loss: 0.5,
+                seed: 7,
+                ..LinkParams::default()
+            }),
+        )
+        .unwrap();
+    for _ in 0..200 {
+        let args = SendArgs {
+            dst_node: 3,
+            src_port: 1,
+            dst_port: 2,
+            payload: b"x",
+        };
+        net.get_mut(&1).unwrap().send(0, args).unwrap();
+    }
+    let got = run(&mut net, 0).len() as u64;
+    let s2 = net[&2].stats();
+    let lost = s2.drops(DropReason::LinkLoss);
+    assert!((50..150).contains(&lost), "lost {lost} of 200 at 50%");
+    assert_eq!(s2.packets_received, 200);
+    assert_eq!(
+        (s2.packets_forwarded, got),
+        (200 - lost, 200 - lost),
+        "{s2:?}"
+    );
+    assert_eq!(
+        s2.packets_received,
+        s2.messages_delivered + s2.packets_forwarded + s2.total_drops()
+    );
+}
+
 #[test]
 fn multicast_fans_out_along_the_tree_once_per_member() {
     use crate::groups::GroupState;

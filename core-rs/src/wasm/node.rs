@@ -239,7 +239,8 @@ impl WasmNode {
             .map_err(js_error)
     }
 
-    /// `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames]`,
+    /// `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames,
+    /// bytes_sent]`,
     /// then for a sender three numbers per listed receiver: node id, bytes done, state (0
     /// active, 1 completed, 2 unreachable, 3 checksum_mismatch, 4 size_mismatch, 5 cancelled,
     /// 6 timeout).
@@ -254,6 +255,7 @@ impl WasmNode {
             p.retransmitted as f64,
             p.repair_symbols as f64,
             p.data_frames as f64,
+            p.bytes_sent as f64,
         ];
         for r in ep.receiver_progress(SessionId(id)).map_err(js_error)? {
             let state = match r.state {
