@@ -278,10 +278,15 @@ Object.assign(handlers, {
     const d = dp(node);
     const p = payloadFor(size, seed);
     const buffer = PacketView.fromBuffer(p.bytes, { copy: false });
+    // Bytes each emulated egress link carried during the transfer (link use over a limited link).
+    const linkBytes = () => Object.fromEntries((d.stats().links ?? []).map((l) => [l.neighbor, l.bytesSent]));
+    const before = linkBytes();
     const tStart = wallMs();
     const sids = sessions.map((s) => d.sendData({ ...s, buffer }));
     const oks = await Promise.all(sids.map((sid) => d.losslessWait(sid, { timeoutMs })));
     const tEnd = wallMs();
+    const after = linkBytes();
+    const linkSent = Object.fromEntries(Object.entries(after).map(([n, b]) => [n, b - (before[n] ?? 0)]));
     const progress = sids.map((sid) => d.sessionProgress(sid));
     return {
       tStart,
@@ -291,6 +296,7 @@ Object.assign(handlers, {
       sha256: p.sha256,
       repairSymbols: progress.reduce((a, x) => a + (x.repairSymbols ?? 0), 0),
       retransmitted: progress.reduce((a, x) => a + (x.retransmitted ?? 0), 0),
+      linkSent,
     };
   },
 });

@@ -3,7 +3,7 @@
 import { startController, setLogLevel } from '../../dist/node.js';
 import { Child, agentPath, rawAgentPath, wallMs } from './proc.mjs';
 
-setLogLevel(process.env.NEXTMINI_LOG ?? 'error');
+setLogLevel(process.env.NEXTMINI_LOG || 'error');
 
 /**
  * hosts: node ids per process, e.g. [[1], [2]] or [[1..25], [26..50], ...]. controllerExtra:
