@@ -40,9 +40,17 @@ describe('Dataplane.open checks its options and config keys before connecting', 
     expect(r).toMatch(/^INVALID_ARGUMENT: Dataplane\.open: unknown option connectTimeout \(known: connectTimeoutMs\)/);
   });
 
-  it.each([[-1], [0], ['5000'], [Number.NaN]])('connectTimeoutMs %j is INVALID_ARGUMENT', async (v) => {
+  // Whole milliseconds >= 1, as the CLI's --timeout-ms takes them.
+  it.each([[-1], [0], [1.5], ['5000'], [Number.NaN], [Infinity]])('connectTimeoutMs %j is INVALID_ARGUMENT', async (v) => {
     const r = await codeOf(Dataplane.open({ node_id: 9, controller_addr: '127.0.0.1:1' }, { connectTimeoutMs: v as never }));
-    expect(r).toMatch(/^INVALID_ARGUMENT: Dataplane\.open: connectTimeoutMs must be a number of milliseconds > 0/);
+    expect(r).toMatch(/^INVALID_ARGUMENT: Dataplane\.open: connectTimeoutMs must be a whole number of milliseconds >= 1/);
+  });
+
+  it.each([[[]], [null], ['fast'], [5000]])('options %j (not an object) are INVALID_ARGUMENT at once', async (v) => {
+    const t0 = Date.now();
+    const r = await codeOf(Dataplane.open({ node_id: 9, controller_addr: '127.0.0.1:1' }, v as never));
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(r).toMatch(/^INVALID_ARGUMENT: Dataplane\.open: options must be an object or undefined, got /);
   });
 
   it('a misspelt config key is CONFIG_INVALID at once, naming the key meant', async () => {

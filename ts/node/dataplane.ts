@@ -21,7 +21,7 @@ import { nextTurn } from '../next-turn.js';
 const log = logger('node');
 
 export interface OpenOptions {
-  /** How long to keep trying to reach the controller. Default 30 000 ms. */
+  /** How long to keep trying to reach the controller, in whole milliseconds >= 1. Default 30 000 ms. */
   connectTimeoutMs?: number;
 }
 
@@ -33,11 +33,19 @@ const OPEN_KEYS: readonly (keyof OpenOptions)[] = ['connectTimeoutMs'];
  * when that ran out.
  */
 function checkOpenOptions(options: OpenOptions | undefined): OpenOptions {
+  // checkOptions lets null and arrays through (no keys to check); here they are a mistake
+  // that would otherwise mean the 30 s default.
+  const given: unknown = options;
+  if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) {
+    const shown = given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given === 'string' ? JSON.stringify(given) : String(given);
+    throw new NextminiError('INVALID_ARGUMENT', `Dataplane.open: options must be an object or undefined, got ${shown}`);
+  }
   checkOptions('Dataplane.open', options, OPEN_KEYS);
   const o = options ?? {};
   const t: unknown = o.connectTimeoutMs;
-  if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)) {
-    throw new NextminiError('INVALID_ARGUMENT', `Dataplane.open: connectTimeoutMs must be a number of milliseconds > 0, got ${typeof t === 'string' ? JSON.stringify(t) : String(t)}`);
+  // Whole milliseconds, as the CLI's --timeout-ms takes them: a fraction of a millisecond means nothing to a timer.
+  if (t !== undefined && (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 1)) {
+    throw new NextminiError('INVALID_ARGUMENT', `Dataplane.open: connectTimeoutMs must be a whole number of milliseconds >= 1, got ${typeof t === 'string' ? JSON.stringify(t) : String(t)}`);
   }
   return o;
 }
