@@ -170,7 +170,9 @@ describe('nextmini admin against an admin server (fake controller)', () => {
       'set-link', '--src', '1', '--dst', '2', '--bidirectional', '--replace', '--rate', '125000', '--bucket-size', '20000', '--delay-ms', '12.5', '--jitter-ms', '2',
       '--loss', '0.01', '--reorder', '--queue-limit-packets', '50', '--loss-burst', '0.1,0.5,1', '--seed', '7',
     );
-    await run('set-link', '--src', '2', '--dst', '1', '--no-reorder', '--controller', url);
+    // Global flags also work after the subcommand (given once: twice is a usage error).
+    const after = await admin(['set-link', '--src', '2', '--dst', '1', '--no-reorder', '--controller', url]);
+    expect([after.code, after.stderr]).toEqual([0, '']);
     expect(calls.splice(0)).toEqual([
       ['setLink', { srcNodeId: 1, dstNodeId: 2, bidirectional: true, replace: true, rate: 125000, bucketSize: 20000, delayMs: 12.5, jitterMs: 2, loss: 0.01, reorder: true, queueLimitPackets: 50, lossBurst: { pGoodToBad: 0.1, pBadToGood: 0.5, lossInBad: 1 }, seed: 7 } satisfies SetLinkArgs],
       ['setLink', { srcNodeId: 2, dstNodeId: 1, reorder: false }],

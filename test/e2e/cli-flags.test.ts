@@ -41,6 +41,18 @@ describe('nextmini <command>: flags are checked', () => {
     [['emulate', '--config', config, '--protocol', 'quic'], "nextmini emulate: --protocol must be one of memory, udp, tcp, got 'quic'"],
     [['emulate', '--config', config, '--protocl', 'udp'], 'nextmini emulate: unknown flag --protocl (did you mean --protocol?) (valid: --config FILE.toml, --protocol memory|udp|tcp, --help)'],
     [['frobnicate'], "nextmini: unknown command 'frobnicate' (valid: demo, controller, node, emulate, admin, help)"],
+    // An empty value is no value, not a file named ''.
+    [['node', '--config='], 'nextmini node: --config needs a value: --config FILE.toml'],
+    [['emulate', '--config', config, '--protocol='], 'nextmini emulate: --protocol needs a value: --protocol memory|udp|tcp'],
+    // A flag given twice is a mistake, not "the last one wins".
+    [['node', '--config', 'a.toml', '--config', 'b.toml'], "nextmini node: --config given more than once ('a.toml', 'b.toml'): give it once"],
+    [['demo', '--protocol=tcp', '--protocol', 'udp'], "nextmini demo: --protocol given more than once ('tcp', 'udp'): give it once"],
+    [['admin', '--controller', '127.0.0.1:1', 'status', '--controller', '127.0.0.1:2'], "nextmini admin status: --controller given more than once ('127.0.0.1:1', '127.0.0.1:2'): give it once"],
+    [['admin', '--controller', '127.0.0.1:1', '--timeout-ms', '5', '--timeout-ms', '6', 'status'], "nextmini admin: --timeout-ms given more than once ('5', '6'): give it once"],
+    // A negative number is a value (to be refused as such), not a flag.
+    [['admin', '--controller', '127.0.0.1:1', '--timeout-ms', '-1', 'status'], "nextmini admin status: --timeout-ms must be a whole number >= 1, got '-1'"],
+    [['admin', '--controller', '127.0.0.1:1', 'status', '--timeout-ms', '-1'], "nextmini admin status: --timeout-ms must be a whole number >= 1, got '-1'"],
+    [['admin', '--controller', '127.0.0.1:1', 'set-link', '--src', '1', '--dst', '2', '--delay-ms', '-5'], "nextmini admin set-link: --delay-ms must be a number from 0 to 3600000, got '-5'"],
   ])('nextmini %j exits 2 naming what was wrong, once, on stderr', async (args, message) => {
     const r = await cli(args);
     expect(r.stdout).toBe('');
@@ -49,7 +61,7 @@ describe('nextmini <command>: flags are checked', () => {
     // the message once, then where to look
     expect(lines[0]).toBe(message);
     expect(lines.filter((l) => l === message)).toHaveLength(1);
-    expect(lines.slice(1).join('\n')).toMatch(/^Run 'nextmini (\w+ )?--help' for usage\.$/);
+    expect(lines.slice(1).join('\n')).toMatch(/^Run 'nextmini ([\w-]+ ){0,2}--help' for usage\.$/);
   });
 
   it.each([

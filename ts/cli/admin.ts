@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { connectController, isNextminiError, type ControllerClient, type LinkParamsConfig, type MetricRow, type MetricsQuery } from '../index.node.js';
 import type { ControllerStatus, SetLinkArgs } from '../controller/api.js';
 import { adminUrl } from '../controller/admin-protocol.js';
-import { UsageError, flagHelp, parseFlags, wantsHelp, type Flags, type Values } from './args.js';
+import { UsageError, flagHelp, parseFlags, repeatedFlag, wantsHelp, type Flags, type Values } from './args.js';
 
 type Action = (c: ControllerClient) => Promise<void>;
 
@@ -321,7 +321,13 @@ export async function runAdmin(args: string[]): Promise<number> {
       console.log(subcommandUsage(name));
       return 0;
     }
-    const values = { ...parseFlags('', before, GLOBAL), ...parseFlags(name, after, { ...sub.flags, ...GLOBAL }) };
+    const global = parseFlags('', before, GLOBAL);
+    const own = parseFlags(name, after, { ...sub.flags, ...GLOBAL });
+    // A global flag both before and after the subcommand is given twice, like one repeated on either side.
+    for (const [k, v] of Object.entries(own)) {
+      if (GLOBAL[k]?.type === 'string' && v !== undefined && global[k] !== undefined) throw repeatedFlag(name, k, [global[k], v]);
+    }
+    const values = { ...global, ...own };
     const action = sub.prepare(values);
     const given = typeof values.controller === 'string' ? values.controller : process.env.NEXTMINI_CONTROLLER;
     if (!given) throw new UsageError(name, '--controller URL is required (or set NEXTMINI_CONTROLLER)');

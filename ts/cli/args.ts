@@ -97,17 +97,53 @@ function closest(given: string, flags: Flags): string | undefined {
   return best;
 }
 
+/** A usage error for a single-value flag given more than once, listing what was given. */
+export function repeatedFlag(where: string, name: string, given: readonly unknown[]): UsageError {
+  return new UsageError(where, `--${name} given more than once (${given.map((v) => `'${String(v)}'`).join(', ')}): give it once`);
+}
+
 /**
- * Parses `args` strictly: an unknown flag, a missing or unwanted value, a value outside a flag's
- * choices, a missing required flag or a positional argument is a UsageError naming the flag and
- * listing the valid ones.
+ * `--flag -1` as `--flag=-1`: parseArgs reads a value starting with '-' as a flag and reports the
+ * value missing, when what is wrong is the value itself (the command then refuses it by name).
+ */
+function negativeValuesJoined(args: string[], flags: Flags): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return [...out, ...args.slice(i)];
+    const next = args[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && flags[a.slice(2)]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/**
+ * Parses `args` strictly: an unknown flag, a missing, empty or unwanted value, a string flag
+ * given twice, a value outside a flag's choices, a missing required flag or a positional
+ * argument is a UsageError naming the flag and listing the valid ones.
  */
 export function parseFlags(where: string, args: string[], flags: Flags): Values {
   const options = Object.fromEntries(Object.entries(flags).map(([name, f]) => [name, f.short ? { type: f.type, short: f.short } : { type: f.type }]));
   let values: Values;
   try {
-    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values as Values;
+    const parsed = parseArgs({ args: negativeValuesJoined(args, flags), options, strict: true, allowPositionals: false, tokens: true });
+    values = parsed.values as Values;
+    // parseArgs keeps the last of a repeated flag: `--config a.toml --config b.toml` would run on b.toml unnoticed.
+    const seen = new Map<string, string[]>();
+    for (const t of parsed.tokens) {
+      if (t.kind !== 'option' || flags[t.name]?.type !== 'string') continue;
+      seen.set(t.name, [...(seen.get(t.name) ?? []), t.value ?? '']);
+    }
+    for (const [name, given] of seen) {
+      if (given.length > 1) throw repeatedFlag(where, name, given);
+      // `--config=` is no value, not a file named ''.
+      if (given[0] === '') throw new UsageError(where, `--${name} needs a value: --${name} ${placeholder(flags[name]!)}`);
+    }
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const e = err as { code?: string; message?: string };
     // parseArgs quotes the offending flag or argument: "Unknown option '--bogus'", "Option '--preset <value>' argument missing".
     const quoted = /'([^'<]+?)(?: <value>)?'/.exec(e.message ?? '')?.[1];
