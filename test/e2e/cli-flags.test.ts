@@ -3,6 +3,7 @@
 // stderr, before anything starts. `--help` works for each command. Real child processes.
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cliPath, tempToml } from './harness.js';
 
 interface Run {
@@ -41,6 +42,9 @@ describe('nextmini <command>: flags are checked', () => {
     [['emulate', '--config', config, '--protocol', 'quic'], "nextmini emulate: --protocol must be one of memory, udp, tcp, got 'quic'"],
     [['emulate', '--config', config, '--protocl', 'udp'], 'nextmini emulate: unknown flag --protocl (did you mean --protocol?) (valid: --config FILE.toml, --protocol memory|udp|tcp, --help)'],
     [['frobnicate'], "nextmini: unknown command 'frobnicate' (valid: demo, controller, node, emulate, admin, help)"],
+    [['help', 'admin', 'bogus'], "nextmini: unknown admin subcommand 'bogus' (valid: status, set-link, get-link, set-routes, clear-routes, metrics)"],
+    [['help', 'node', 'extra'], "nextmini: unexpected argument 'extra' after 'help node'"],
+    [['help', 'admin', 'status', 'extra'], "nextmini: unexpected argument 'extra' after 'help admin status'"],
     // An empty value is no value, not a file named ''.
     [['node', '--config='], 'nextmini node: --config needs a value: --config FILE.toml'],
     [['emulate', '--config', config, '--protocol='], 'nextmini emulate: --protocol needs a value: --protocol memory|udp|tcp'],
@@ -74,11 +78,21 @@ describe('nextmini <command>: flags are checked', () => {
     [['admin', '--help'], /^usage: nextmini admin /, ['status', 'set-link']],
     [['--help'], /^usage: nextmini <command> \[flags\]\n/, ['demo', 'controller', 'node', 'emulate', 'admin', 'NEXTMINI_LOG', 'Exit status']],
     [[], /^usage: nextmini <command> \[flags\]\n/, ['demo']],
+    [['--help'], /^usage: /, ['--version']],
+    // help is a command too: its help is the overview.
+    [['help', 'help'], /^usage: nextmini <command> \[flags\]\n/, ['demo', 'admin']],
+    [['help', 'admin', 'set-link'], /^usage: nextmini admin --controller ws:\/\/HOST:PORT set-link --src N --dst N /, ['--delay-ms MS', '--timeout-ms MS']],
   ])('nextmini %j prints help and exits 0', async (args, head, mentions) => {
     const r = await cli(args);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(head);
     for (const m of mentions) expect(r.stdout).toContain(m);
+  });
+
+  it('nextmini --version prints the package version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await cli(['--version']);
+    expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 });

@@ -197,6 +197,13 @@ function subcommandUsage(name: string): string {
   return `usage: nextmini admin --controller ws://HOST:PORT ${s.synopsis}\n\n${s.summary}${flags}\n\nflags for every subcommand:\n${flagHelp(GLOBAL)}`;
 }
 
+/** `nextmini help admin [SUBCOMMAND]`: the overview, or one subcommand's flags. */
+export function adminHelp(topic: string | undefined): string {
+  if (topic === undefined) return ADMIN_USAGE;
+  if (!SUBCOMMANDS[topic]) throw new UsageError('', `unknown admin subcommand '${topic}' (valid: ${Object.keys(SUBCOMMANDS).join(', ')})`);
+  return subcommandUsage(topic);
+}
+
 /** Index of the subcommand: the first argument that is neither a flag nor a global flag's value. */
 function subcommandIndex(args: string[]): number {
   for (let i = 0; i < args.length; i++) {

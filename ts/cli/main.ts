@@ -1,9 +1,10 @@
 // `nextmini <command>`: one flag table per command gives its parser and its --help.
 // Exit status: 0 done, 1 the command failed, 2 a usage error (bad flag, bad NEXTMINI_LOG).
+import { readFileSync } from 'node:fs';
 import { startController, Dataplane, isNextminiError } from '../index.node.js';
 import { HELP_FLAG, USAGE_EXIT, UsageError, flagHelp, parseFlags, synopsis, untilSignal, wantsHelp, type Flags, type Values } from './args.js';
 import { PRESETS, runDemo } from './demo.js';
-import { ADMIN_USAGE, runAdmin } from './admin.js';
+import { adminHelp, runAdmin } from './admin.js';
 import { EMULATE_PROTOCOLS, runEmulate } from './emulate.js';
 import { LOG_LEVELS, checkEnvLogLevel, printStartupElsewhere, setLogLevel, type LogLevel } from '../log.js';
 
@@ -86,8 +87,10 @@ ${Object.entries(COMMANDS)
   .join('\n')}
   admin --controller ws://HOST:PORT <subcommand>
       a running controller: status, set-link, get-link, set-routes, clear-routes, metrics
-  help [COMMAND]
-      this text, or a command's flags (also: nextmini COMMAND --help)
+  help [COMMAND [SUBCOMMAND]]
+      this text, or a command's flags (also: nextmini COMMAND --help; nextmini help admin set-link)
+  --version
+      the version of nextmini
 
 Security (README "Security"): auth_token or auth_token_file in the controller and node configs,
 admin_token for admin calls and /metrics, tls = { cert, key } with ca in node configs for wss://.
@@ -99,6 +102,23 @@ const VALID = [...Object.keys(COMMANDS), 'admin', 'help'].join(', ');
 
 function commandUsage(name: string, c: Command): string {
   return `usage: nextmini ${name} ${synopsis(c.flags)}\n\n${c.summary}${c.about ? `.\n${c.about}` : ''}\n\nflags:\n${flagHelp(c.flags)}\n\nLogging: NEXTMINI_LOG (default ${c.logLevel}). Exit status: 0 done, 1 failed, 2 usage error.`;
+}
+
+/** `nextmini help [COMMAND [SUBCOMMAND]]`: help on help is the overview; admin's subcommands have their own. */
+function helpFor(topics: string[]): string {
+  const [topic, sub] = topics;
+  const most = topic === 'admin' ? 2 : 1;
+  if (topics.length > most) throw new UsageError('', `unexpected argument '${topics[most]}' after 'help ${topics.slice(0, most).join(' ')}'`);
+  if (topic === undefined || topic === 'help') return USAGE;
+  if (topic === 'admin') return adminHelp(sub);
+  if (COMMANDS[topic]) return commandUsage(topic, COMMANDS[topic]);
+  throw new UsageError('', `unknown command '${topic}' (valid: ${VALID})`);
+}
+
+/** The version in package.json, which sits one level above dist/cli.js in the repo and in an installed package. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return String(pkg.version);
 }
 
 /** NEXTMINI_LOG, else the command's default; an unknown level is a usage error. */
@@ -119,12 +139,12 @@ export async function main(args: string[]): Promise<number> {
   const [cmd, ...rest] = args;
   const where = cmd !== undefined && (cmd in COMMANDS || cmd === 'admin') ? cmd : '';
   try {
+    if (cmd === '--version') {
+      console.log(packageVersion());
+      return 0;
+    }
     if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-      const topic = cmd === 'help' ? rest[0] : undefined;
-      if (topic === undefined) console.log(USAGE);
-      else if (topic === 'admin') console.log(ADMIN_USAGE);
-      else if (COMMANDS[topic]) console.log(commandUsage(topic, COMMANDS[topic]));
-      else throw new UsageError('', `unknown command '${topic}' (valid: ${VALID})`);
+      console.log(cmd === 'help' ? helpFor(rest) : USAGE);
       return 0;
     }
     if (cmd === 'admin') {
