@@ -81,6 +81,11 @@ describe('node config files', () => {
     expect(await codeOf(Dataplane.open(g))).toMatch(/lossless_runtime_config\.data_bucket: unknown key "bucket" \(did you mean `bucket_size`\?\)/);
   });
 
+  it('a misspelt upstream key is named as such, not left without a guess', async () => {
+    const r = await codeOf(Dataplane.open({ node_id: 2, controller_addr: '127.0.0.1:1', featur: 'concurrent' } as never));
+    expect(r).toMatch(/^CONFIG_INVALID: node config: unknown key "featur" \(did you mean `feature`, an upstream key with no effect here\?\); known keys: /);
+  });
+
   it('a key nothing resembles is refused without a guess', async () => {
     const r = await codeOf(Dataplane.open({ node_id: 2, controller_addr: '127.0.0.1:1', colour: 'blue' } as never));
     expect(r).toMatch(/^CONFIG_INVALID: node config: unknown key "colour"; known keys: /);
@@ -117,6 +122,9 @@ describe('controller config files', () => {
     ['[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[[links]]\nsrc_node_id = 1\ndst_node_id = 2\nbidirectonal = true\n', /controller config\.links\[0\]: unknown key "bidirectonal" \(did you mean `bidirectional`\?\)/],
     ['[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[[nodes]]\nnode_id = 1\ntokne = "x"\n', /controller config\.nodes\[0\]: unknown key "tokne" \(did you mean `token`\?\)/],
     ['[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[db]\npth = "x"\n', /controller config\.db: unknown key "pth" \(did you mean `path`\?\)/],
+    ['[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[[link]]\nsrc_node_id = 1\ndst_node_id = 2\n', /controller config: unknown key "link" \(did you mean `links`\?\)/],
+    // Upstream keys are candidates too, said to have no effect here.
+    ['[topology]\nn_nodes = 1\nedges = []\n[[flow]]\nsrc_node_id = 1\ndst_node_id = 1\n', /controller config: unknown key "flow" \(did you mean `flows`, an upstream key with no effect here\?\)/],
   ])('%j is CONFIG_INVALID naming the key meant', async (text, message) => {
     const r = await codeOf(startController(tempToml('c.toml', `port = 0\n${text}`)));
     expect(r).toMatch(/^CONFIG_INVALID: /);

@@ -22,5 +22,10 @@ describe('did you mean', () => {
     expect(closest('bucket', ['rate', 'bucket_size'])).toBe('bucket_size');
     expect(closest('n', ['n_nodes'])).toBeUndefined();
     expect(closest('x', [])).toBeUndefined();
+    // Among names equally close, the one fewest letters away: `link` is the singular of `links`,
+    // not a cut-short `link_defaults`, whichever comes first.
+    expect(closest('link', ['link_defaults', 'links'])).toBe('links');
+    expect(closest('link', ['links', 'link_defaults'])).toBe('links');
+    expect(closest('node', ['nodes', 'node_id'])).toBe('nodes');
   });
 });

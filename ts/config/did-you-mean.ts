@@ -35,11 +35,16 @@ export function closest(word: string, known: readonly string[]): string | undefi
   const w = word.toLowerCase();
   let best: string | undefined;
   let bestD = Infinity;
+  let bestEdits = Infinity;
   for (const k of known) {
     const d = distance(w, k.toLowerCase());
-    if (d < bestD) {
+    // A tie goes to the name fewest plain edits away, not to the first listed: `link` is one
+    // letter short of `links`, while it only begins `link_defaults`.
+    const edits = d === bestD ? editDistance(w, k.toLowerCase()) : Infinity;
+    if (d < bestD || edits < bestEdits) {
       best = k;
       bestD = d;
+      bestEdits = editDistance(w, k.toLowerCase());
     }
   }
   if (best === undefined) return undefined;

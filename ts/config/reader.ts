@@ -128,8 +128,10 @@ export class TableReader {
     }
     if (unknown.length) {
       const named = unknown.map((k) => {
-        const c = closest(k, known);
-        return `${JSON.stringify(k)}${c === undefined ? '' : ` (did you mean \`${c}\`?)`}`;
+        // Upstream keys are candidates too (`featur` meant `feature`), said to change nothing here.
+        const c = closest(k, [...known, ...noEffect]);
+        const note = c !== undefined && !known.includes(c) ? ', an upstream key with no effect here' : '';
+        return `${JSON.stringify(k)}${c === undefined ? '' : ` (did you mean \`${c}\`${note}?)`}`;
       });
       const where = this.what;
       throw new NextminiError('CONFIG_INVALID', `${where}: unknown key${unknown.length > 1 ? 's' : ''} ${named.join(', ')}; known keys: ${known.join(', ')}`);
