@@ -18,7 +18,7 @@ if [ -n "$changed" ]; then
   echo "$changed" >&2
   git --no-pager diff --stat >&2
   git --no-pager diff -- package-lock.json | head -40 >&2 || true  # head closes the pipe early
-  echo "[check-lockfile] The lock file is written by npm >= 11 (package.json engines); npm 10, which Node 20 bundles, drops its libc fields. Commit the lock that \`npm install\` writes with npm >= 11." >&2
+  echo "[check-lockfile] The lock file is written by npm >= 11 (package.json devEngines.packageManager); npm 10, which Node 20 bundles, drops its libc fields. Commit the lock that \`npm install\` writes with npm >= 11." >&2
   exit 1
 fi
 echo "[check-lockfile] package-lock.json unchanged"
