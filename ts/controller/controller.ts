@@ -25,7 +25,7 @@ import { MetricsBook, metricsPruneIntervalMs } from './metrics.js';
 import { NONCE_BYTES, randomBytes } from '../control/auth.js';
 import { authRequired } from '../config/security-config.js';
 import { tokenFor, verifyHello, vouchDataHost, type HelloVerdict } from './admission.js';
-import { terminateSoon } from './guard.js';
+import { plainAddress, terminateSoon } from './guard.js';
 import { freshLinkKeys, wrapKeySync } from './link-keys.js';
 import { registerRealmController, type PipeEnd } from '../control/realm.js';
 import type { ControlConnection, RelaySocket } from './connection.js';
@@ -564,7 +564,7 @@ export class Controller implements ControllerApi {
   /** Joins UDP nodes and relay-only nodes through the server's UDP bridge (udp-bridge.ts). */
   #installBridge(open: (hooks: UdpBridgeHooks) => UdpBridge): void {
     const bridge = open({
-      nodeAt: (host, port) => this.#udpAt.get(`${host.startsWith('::ffff:') ? host.slice(7) : host}:${port}`),
+      nodeAt: (host, port) => this.#udpAt.get(`${plainAddress(host)}:${port}`),
       toRelay: (dst, src, datagram) => this.#relay.deliver(dst, src, datagram),
     });
     this.#bridge = bridge;

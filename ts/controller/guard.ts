@@ -3,10 +3,14 @@
 // proof) is accepted. Both act on the raw socket, before ws buffers a frame whole.
 import type { Duplex } from 'node:stream';
 
+/** An address with IPv4-mapped IPv6 (`::ffff:1.2.3.4`) written as plain IPv4. */
+export function plainAddress(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
 /** The connection's source address, IPv4-mapped IPv6 written as plain IPv4. */
 export function remoteAddress(socket: { remoteAddress?: string | undefined }): string {
-  const a = socket.remoteAddress ?? '';
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+  return plainAddress(socket.remoteAddress ?? '');
 }
 
 /**

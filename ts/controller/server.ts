@@ -17,7 +17,7 @@ import { authRequired } from '../config/security-config.js';
 import type { ResolvedControllerConfig } from '../config/controller-config.js';
 import { serveAdmin, ADMIN_MAX_FRAME } from './admin.js';
 import { RELAY_MAX_FRAME } from './relay.js';
-import { capBytes, PendingLimiter, remoteAddress } from './guard.js';
+import { capBytes, PendingLimiter, plainAddress, remoteAddress } from './guard.js';
 import type { ControlConnection, RelaySocket } from './connection.js';
 import type { ControllerHooks, ControllerServer } from './controller.js';
 import { UdpBridge } from './udp-bridge.js';
@@ -102,7 +102,7 @@ export async function listenController(cfg: ResolvedControllerConfig, hooks: Con
       );
     } else {
       const local = (socket as Socket).localAddress ?? '127.0.0.1';
-      control.handleUpgrade(req, socket, head, (ws) => hooks.acceptControl(ws as unknown as ControlConnection, addr, local.startsWith('::ffff:') ? local.slice(7) : local, proven));
+      control.handleUpgrade(req, socket, head, (ws) => hooks.acceptControl(ws as unknown as ControlConnection, addr, plainAddress(local), proven));
     }
   });
   return {

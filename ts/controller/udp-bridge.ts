@@ -10,7 +10,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { logger } from '../log.js';
-import { CreditLedger, decodeCredit, encodeCredit, isCreditRequest, newEpoch, windowFor } from '../node/udp-flow.js';
+import { plainAddress } from './guard.js';
+import { CreditLedger, decodeCredit, encodeCredit, grantedRecvBuffer, isCreditRequest, newEpoch, windowFor } from '../node/udp-flow.js';
 
 const log = logger('controller');
 const FACE_BUFFER = 8 * 1024 * 1024;
@@ -69,7 +70,7 @@ export class UdpBridge {
    */
   isFace(host: string, port: number): boolean {
     if (!this.#facePorts.has(port)) return false;
-    const h = host.startsWith('::ffff:') ? host.slice(7) : host;
+    const h = plainAddress(host);
     if (h.startsWith('127.') || h === '::1' || h === 'localhost' || h === '0.0.0.0' || h === '::' || h === '' || h === this.#bindHost) return true;
     return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === h));
   }
@@ -104,12 +105,7 @@ export class UdpBridge {
       return undefined;
     }
     const port = socket.address().port;
-    let granted = 2 * 212_992;
-    try {
-      granted = socket.getRecvBufferSize();
-    } catch {
-      /* a runtime without it: Linux's default */
-    }
+    const granted = grantedRecvBuffer(socket);
     // A face is a UDP peer like any other to the nodes that send to it: it credits what it read
     // (udp-flow.ts), or they would crawl at their probe allowance. Its own sends are paced by the
     // relay connection they come from, so the credits UDP nodes send it are only read and dropped.

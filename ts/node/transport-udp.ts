@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { NextminiError } from '../errors.js';
 import { SEND_HARD_LIMIT, SEND_HIGH_WATER, sourceHosts, type DatagramHandler, type FlowStats, type PeerAddr, type Transport, type TransportStats } from './transport.js';
-import { CreditLedger, creditEpoch, decodeCredit, encodeCredit, encodeCreditRequest, isCreditRequest, newEpoch, PeerFlow, PROBE_MS, windowFor } from './udp-flow.js';
+import { CreditLedger, creditEpoch, grantedRecvBuffer, decodeCredit, encodeCredit, encodeCreditRequest, isCreditRequest, newEpoch, PeerFlow, PROBE_MS, windowFor } from './udp-flow.js';
 
 /** Bytes per datagram assumed when turning the byte limits into counts of sends in flight. */
 const DATAGRAM_ESTIMATE = 1400;
@@ -55,12 +55,7 @@ export class UdpTransport implements Transport {
       socket.bind(port, host, () => resolve());
     });
     const addr = socket.address();
-    let granted = 2 * 212_992;
-    try {
-      granted = socket.getRecvBufferSize();
-    } catch {
-      /* a runtime without it: assume Linux's default */
-    }
+    const granted = grantedRecvBuffer(socket);
     const t = new UdpTransport(socket, { host, port: addr.port }, granted);
     socket.removeAllListeners('error');
     socket.on('error', () => t.stats.sendErrors++);

@@ -76,6 +76,18 @@ export function newEpoch(): number {
 }
 
 /**
+ * The receive buffer the kernel granted a socket (Linux doubles what was asked, within
+ * rmem_max), or Linux's default doubled where the runtime cannot tell.
+ */
+export function grantedRecvBuffer(socket: { getRecvBufferSize(): number }): number {
+  try {
+    return socket.getRecvBufferSize();
+  } catch {
+    return 2 * 212_992;
+  }
+}
+
+/**
  * The window one peer gets: a share of the receive buffer the kernel granted, split among the
  * peers that may send at once. A datagram takes about 1.65× its size of buffer on Linux (the
  * skb's truesize), so the window holds 45% of the buffer's bytes in payload, leaving room for
