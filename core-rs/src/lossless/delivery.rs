@@ -15,7 +15,7 @@
 //!   sends each interval to the sender as a RATE frame (16 bytes). A gap longer than
 //!   [`IDLE_GAP_US`] (between passes) starts a new interval rather than stretching one.
 //! - The sender keeps, per receiver, the largest delivery rate of the last
-//!   [`MAX_FILTER_US`] and the path's usual loss (over all its intervals). Usual loss is
+//!   [`FILTER_SAMPLES`] intervals and the path's usual loss (over all its intervals). Usual loss is
 //!   random loss, so the rate the sender may send at is the delivery rate divided by
 //!   `1 - usual loss` (counted at most up to [`MAX_LOSS_CREDIT_PERMILLE`]). An interval
 //!   that loses much more than usual is congestion: the maximum restarts from that interval
@@ -32,10 +32,10 @@ pub const SAMPLE_MIN_US: u64 = 4_000;
 pub const SAMPLE_MIN_FRAMES: u32 = 32;
 /// A gap this long between two data frames starts a new interval (a pass ended).
 pub const IDLE_GAP_US: u64 = 20_000;
-/// How long a delivery-rate sample counts towards the windowed maximum.
-pub const MAX_FILTER_US: u64 = 200_000;
-/// Samples kept per receiver (about 250 arrive per second at most).
-const MAX_SAMPLES: usize = 128;
+/// Intervals the windowed maximum spans: about 200 ms of sending at one interval per 4 ms.
+/// Counted in intervals, not time: a pause (status rounds, a sender busy encoding repair
+/// symbols for a second) must not expire what the path was measured to take.
+pub const FILTER_SAMPLES: usize = 48;
 /// Loss up to this (per mille) is credited back as random loss.
 pub const MAX_LOSS_CREDIT_PERMILLE: u64 = 150;
 /// Frames a path must have reported before an interval's loss can count as congestion.
@@ -127,8 +127,8 @@ impl RateMeter {
 /// The sender's view of one receiver's path.
 #[derive(Debug, Clone, Default)]
 pub struct PathEstimate {
-    /// (arrival time at the sender, delivery rate, bytes, span in µs)
-    samples: VecDeque<(u64, u64, u64, u64)>,
+    /// (delivery rate, bytes, span in µs)
+    samples: VecDeque<(u64, u64, u64)>,
     /// Frames lost and frames sent over the intervals without congestion: the path's usual
     /// loss.
     lost: u64,
@@ -139,7 +139,7 @@ impl PathEstimate {
     /// Folds in one interval; true when it shows congestion: loss well above the path's
     /// usual loss. The windowed maximum is then reset to this interval's rate, since what the
     /// path delivered before (a token bucket's burst, say) is not what it takes now.
-    pub fn on_sample(&mut self, now: u64, s: RateSample) -> bool {
+    pub fn on_sample(&mut self, s: RateSample) -> bool {
         let Some(rate) = s.rate() else { return false };
         if s.received == 0 || s.expected < s.received {
             return false;
@@ -149,17 +149,15 @@ impl PathEstimate {
         let congested = self.sent >= MIN_HISTORY_FRAMES
             && sent >= MIN_JUDGED_FRAMES
             && lost as f64 > self.congestion_threshold(sent);
-        let mut entry = (now, rate, u64::from(s.bytes), u64::from(s.span_us));
+        let mut entry = (rate, u64::from(s.bytes), u64::from(s.span_us));
         if congested {
             // The maximum restarts from what the path delivered on average over the window,
             // this interval included: one short interval through a bursty link says little.
             let (bytes, span) = self
                 .samples
                 .iter()
-                .fold((entry.2, entry.3), |(b, t), &(_, _, sb, st)| {
-                    (b + sb, t + st)
-                });
-            entry.1 = bytes * 1_000_000 / span.max(1);
+                .fold((entry.1, entry.2), |(b, t), &(_, sb, st)| (b + sb, t + st));
+            entry.0 = bytes * 1_000_000 / span.max(1);
             self.samples.clear();
         } else {
             // Congestion loss is not the path's usual loss: crediting it would have the
@@ -167,11 +165,10 @@ impl PathEstimate {
             self.lost += lost;
             self.sent += sent;
         }
-        if self.samples.len() == MAX_SAMPLES {
+        if self.samples.len() == FILTER_SAMPLES {
             self.samples.pop_front();
         }
         self.samples.push_back(entry);
-        self.expire(now);
         congested
     }
 
@@ -189,21 +186,9 @@ impl PathEstimate {
         self.lost * 1000 / self.sent.max(1)
     }
 
-    fn expire(&mut self, now: u64) {
-        // The newest sample is always kept: an idle path still has its last word.
-        while self.samples.len() > 1
-            && self
-                .samples
-                .front()
-                .is_some_and(|&(t, ..)| now.saturating_sub(t) > MAX_FILTER_US)
-        {
-            self.samples.pop_front();
-        }
-    }
-
     /// The rate the sender may send at for this path, or `None` before any sample.
     pub fn send_rate(&self) -> Option<u64> {
-        let delivered = self.samples.iter().map(|&(_, r, ..)| r).max()?;
+        let delivered = self.samples.iter().map(|&(r, ..)| r).max()?;
         let keep = 1000 - self.usual_loss_permille().min(MAX_LOSS_CREDIT_PERMILLE);
         Some(delivered * 1000 / keep)
     }
@@ -292,35 +277,39 @@ mod tests {
     fn path_credits_usual_loss() {
         let mut p = PathEstimate::default();
         assert_eq!(p.send_rate(), None);
-        for t in 0..4 {
-            assert!(!p.on_sample(t * 1000, sample(40_000, 95, 100))); // 40 MB/s at 5% loss
+        for _ in 0..4 {
+            assert!(!p.on_sample(sample(40_000, 95, 100))); // 40 MB/s at 5% loss
         }
         assert_eq!(p.send_rate(), Some(42_105_263));
         // 12% in one interval: within the path's usual spread, not congestion.
-        assert!(!p.on_sample(5_000, sample(40_000, 88, 100)));
+        assert!(!p.on_sample(sample(40_000, 88, 100)));
         // 25%: congestion.
-        assert!(p.on_sample(6_000, sample(40_000, 75, 100)));
+        assert!(p.on_sample(sample(40_000, 75, 100)));
     }
 
     #[test]
     fn congestion_resets_the_maximum() {
         let mut p = PathEstimate::default();
-        p.on_sample(0, sample(200_000, 100, 100)); // a burst through a token bucket
-        p.on_sample(1_000, sample(40_000, 100, 100));
+        p.on_sample(sample(200_000, 100, 100)); // a burst through a token bucket
+        p.on_sample(sample(40_000, 100, 100));
         assert_eq!(p.send_rate(), Some(200_000_000));
         // The queue behind the bucket overflows: 60% lost in one interval. The maximum
         // restarts from the mean over the window: 280 kB in 3 ms.
-        assert!(p.on_sample(2_000, sample(40_000, 40, 100)));
+        assert!(p.on_sample(sample(40_000, 40, 100)));
         assert_eq!(p.send_rate(), Some(93_333_333));
     }
 
     #[test]
     fn path_keeps_the_recent_maximum() {
         let mut p = PathEstimate::default();
-        p.on_sample(0, sample(50_000, 10, 10));
-        p.on_sample(10_000, sample(20_000, 10, 10));
+        p.on_sample(sample(50_000, 10, 10));
+        p.on_sample(sample(20_000, 10, 10));
         assert_eq!(p.send_rate(), Some(50_000_000));
-        p.on_sample(MAX_FILTER_US + 20_000, sample(30_000, 10, 10));
+        for _ in 0..FILTER_SAMPLES - 2 {
+            p.on_sample(sample(30_000, 10, 10));
+        }
+        assert_eq!(p.send_rate(), Some(50_000_000));
+        p.on_sample(sample(30_000, 10, 10));
         assert_eq!(p.send_rate(), Some(30_000_000));
     }
 

@@ -210,6 +210,9 @@ impl Receiver {
             }
             Frame::StatusRequest { round } => match self.state {
                 State::Active => {
+                    // A pass ended: the next interval starts with the next pass, or it would
+                    // measure the pause between them as a slow path.
+                    self.meter = RateMeter::default();
                     self.report(&m, round, io);
                     io.events.push_back(Event::Progress {
                         id: self.id,

@@ -165,11 +165,6 @@ pub(crate) struct Sender {
     seq: u8,
     srtt: Option<u64>,
     status_sent_at: u64,
-    /// Manifests sent while announcing, and when the first went out: a READY answering the
-    /// only one sent so far is the first round-trip sample, so the first status round does
-    /// not have to wait the initial guess.
-    manifests_sent: u32,
-    first_manifest_at: u64,
     /// When recent rounds' status requests went out, so a late answer still measures the
     /// round trip (without it, a path slower than the initial wait never yields a sample).
     round_sent: VecDeque<(u32, u64)>,
@@ -224,8 +219,6 @@ impl Sender {
             seq: 0,
             srtt: None,
             status_sent_at: now,
-            manifests_sent: 0,
-            first_manifest_at: now,
             round_sent: VecDeque::new(),
             wait_shift: 0,
             late_answer: false,
@@ -353,14 +346,9 @@ impl Sender {
         // Any frame is a sign of life, even from a receiver given up on while the session
         // still runs: it is back.
         peer.unreachable = false;
-        let first_word = peer.first_heard.is_none();
         peer.heard(now);
         match frame {
-            Frame::Ready => {
-                if first_word && self.manifests_sent == 1 {
-                    self.sample_rtt(now.saturating_sub(self.first_manifest_at));
-                }
-            }
+            Frame::Ready => {}
             Frame::Done { checksum } if checksum == self.manifest.checksum => {
                 peer.done = true;
                 peer.missing_bytes = Some(0);
@@ -378,7 +366,7 @@ impl Sender {
             }
             Frame::Nack(n) => self.on_nack(now, from, n, io),
             Frame::Rate(sample) => {
-                let congested = peer.path.on_sample(now, sample);
+                let congested = peer.path.on_sample(sample);
                 self.on_path_update(now, congested);
             }
             _ => {
@@ -505,10 +493,6 @@ impl Sender {
                         continue;
                     }
                     if now >= next_manifest {
-                        if self.manifests_sent == 0 {
-                            self.first_manifest_at = now;
-                        }
-                        self.manifests_sent += 1;
                         self.emit(io, Frame::Manifest(self.manifest).encode());
                         let interval = (self.params.ready_grace_us / 5).max(MS);
                         self.phase = Phase::Announcing {

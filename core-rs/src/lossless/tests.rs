@@ -481,12 +481,15 @@ fn delivery_feedback_fills_a_slow_link_without_overrunning_it() {
 
 #[test]
 fn random_loss_does_not_throttle_the_sender() {
-    for seed in [3, 4, 5, 6] {
-        // 5% of the datagrams lost at random, on every link, feedback included: the sender
-        // keeps the link busy (repairs cost ~5% more bytes), and does not slow to a crawl.
-        let (x, _, _) = slow_link_run(seed, 50_000, 0);
-        assert!(x < 1.45, "took {x:.2}x the ideal time");
-    }
+    // 5% of the datagrams lost at random, on every link, feedback included: the sender keeps
+    // the link busy (repairs cost ~5% more bytes), and does not slow to a crawl. Each run also
+    // holds status rounds, whose waits vary with which answers are lost: judged on the mean.
+    let runs: Vec<f64> = [3, 4, 5, 6]
+        .iter()
+        .map(|&seed| slow_link_run(seed, 50_000, 0).0)
+        .collect();
+    let mean = runs.iter().sum::<f64>() / runs.len() as f64;
+    assert!(mean < 1.4, "took {runs:?}x the ideal time");
 }
 
 #[test]
