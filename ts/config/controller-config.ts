@@ -203,7 +203,7 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
   const topoReader = r.table('topology');
   if (!topoReader) throw r.fail('topology', 'is required ([topology] with type = "full_mesh" | "ring" | "torus" | "fat_tree", or n_nodes and edges)');
   const cfg: ResolvedControllerConfig = {
-    port: r.int('port', { min: 0, max: 65535, default: 3000 }),
+    port: r.port('port', { default: 3000 }),
     host: r.str('host', { default: '127.0.0.1' }),
     userSpaceBase: ipv4ToInt(r.ipv4('user_space_base_addr', { default: '192.168.0.0' })),
     topology: readTopology(topoReader),

@@ -1,0 +1,76 @@
+// Config files written as upstream nextmini writes them load here unchanged: ports as strings,
+// the `topology` alias, upstream's node keys. Real TOML files, through the API and the CLI.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import { Dataplane, startController, type Controller } from 'nextmini';
+import { codeOf, tempToml } from './harness.js';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f().catch(() => {});
+});
+
+async function controller(text: string): Promise<Controller> {
+  const c = await startController(tempToml('c.toml', text));
+  cleanup.push(() => c.close());
+  return c;
+}
+
+async function node(text: string): Promise<Dataplane> {
+  const dp = await Dataplane.open(tempToml('n.toml', text));
+  cleanup.push(() => dp.close());
+  return dp;
+}
+
+/** A port nothing listens on now (TCP; the node binds UDP, free too in practice). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+describe('ports written as strings', () => {
+  it('node: private_network_port and user_space_*_port = "<digits>" are those numbers', async () => {
+    const c = await controller('port = "0"\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n');
+    const port = await freePort();
+    const dp = await node(`node_id = 1\ncontroller_addr = "${c.url}"\nprotocol = "udp"\nprivate_network_port = "${port}"\nuser_space_client_port = "40000"\nuser_space_server_port = "9000"\n`);
+    expect(dp.getNetworkInfo().privateNetworkPort).toBe(port);
+    expect(dp.config.user_space_client_port).toBe(40000);
+    expect(dp.config.user_space_server_port).toBe(9000);
+  });
+
+  it('controller: port = "<digits>" listens there; [db] port = "5432" is read as 5432', async () => {
+    const port = await freePort();
+    const c = await controller(`port = "${port}"\n[topology]\nn_nodes = 1\nedges = []\n`);
+    expect(new URL(c.url).port).toBe(String(port));
+    // Upstream's docs/testing controller.toml writes its PostgreSQL port as a string.
+    const d = await startController(tempToml('c.toml', 'port = 0\n[db]\nhost = "postgres"\nport = "5432"\n[topology]\nn_nodes = 1\nedges = []\n'), { db: false });
+    await d.close();
+  });
+
+  it.each([
+    ['private_network_port = "80a"', /node config\.private_network_port must be a port from 0 to 65535 \(a number, or a string of digits\), got "80a"/],
+    ['private_network_port = "-1"', /node config\.private_network_port must be a port/],
+    ['user_space_server_port = "70000"', /node config\.user_space_server_port must be a port from 0 to 65535/],
+    ['user_space_client_port = ""', /node config\.user_space_client_port must be a port/],
+    ['private_network_port = " 80"', /node config\.private_network_port must be a port/],
+  ])('node: %s is CONFIG_INVALID naming the key', async (line, message) => {
+    const r = await codeOf(Dataplane.open(tempToml('n.toml', `node_id = 1\ncontroller_addr = "127.0.0.1:1"\n${line}\n`)));
+    expect(r).toMatch(/^CONFIG_INVALID: /);
+    expect(r).toMatch(message);
+  });
+
+  it.each([
+    ['port = "3000x"\n[topology]\nn_nodes = 1\nedges = []\n', /controller config\.port must be a port from 0 to 65535/],
+    ['port = 0\n[db]\nhost = "h"\nport = "0"\n[topology]\nn_nodes = 1\nedges = []\n', /controller config\.db\.port must be a port from 1 to 65535/],
+  ])('controller: %j is CONFIG_INVALID naming the key', async (text, message) => {
+    const r = await codeOf(startController(tempToml('c.toml', text), { db: false }));
+    expect(r).toMatch(/^CONFIG_INVALID: /);
+    expect(r).toMatch(message);
+  });
+});
