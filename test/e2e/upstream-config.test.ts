@@ -74,3 +74,53 @@ describe('ports written as strings', () => {
     expect(r).toMatch(message);
   });
 });
+
+/** Whether `src -> dst` is a link of the controller's topology (getLink refuses non-links). */
+function isLink(c: Controller, src: number, dst: number): boolean {
+  try {
+    c.getLink(src, dst);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('[topology] as upstream writes it', () => {
+  it('topology = "ring" (upstream\'s alias of type) with n_nodes beside it is a ring', async () => {
+    const c = await controller('port = 0\n[topology]\ntopology = "ring"\nn_nodes = 4\n');
+    expect(c.status().expected).toEqual([1, 2, 3, 4]);
+    expect([isLink(c, 1, 2), isLink(c, 4, 1), isLink(c, 1, 3)]).toEqual([true, true, false]);
+  });
+
+  it('type = "full_mesh" with [topology] n_nodes, and ring_config with the same n_nodes, load', async () => {
+    const m = await controller('port = 0\n[topology]\ntype = "full_mesh"\nn_nodes = 3\n');
+    expect([isLink(m, 1, 3), isLink(m, 3, 2)]).toEqual([true, true]);
+    const r = await controller('port = 0\n[topology]\ntype = "ring"\ntopology = "ring"\nn_nodes = 5\nring_config = { n_nodes = 5 }\n');
+    expect(r.status().expected).toHaveLength(5);
+  });
+
+  it('n_nodes with no edges: that many nodes, no links; they join and the topology is ready', async () => {
+    const c = await controller('port = 0\n[topology]\nn_nodes = 2\n');
+    expect(c.status().expected).toEqual([1, 2]);
+    expect(isLink(c, 1, 2)).toBe(false);
+    const a = await node(`node_id = 1\ncontroller_addr = "${c.url}"\nprotocol = "udp"\n`);
+    const b = await node(`node_id = 2\ncontroller_addr = "${c.url}"\nprotocol = "udp"\n`);
+    expect(await a.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
+    expect(await b.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
+    expect(a.stats().links).toEqual([]);
+  });
+
+  it.each([
+    ['type = "ring"\ntopology = "full_mesh"\nn_nodes = 3\n', /controller config\.topology\.topology \(upstream's alias of type\) is "full_mesh" but type is "ring"; give one/],
+    ['topology = "rng"\nn_nodes = 3\n', /controller config\.topology\.topology must be one of "full_mesh", "ring", "torus", "fat_tree", "custom", got "rng"/],
+    ['type = "ring"\nn_nodes = 3\nring_config = { n_nodes = 4 }\n', /controller config\.topology\.n_nodes is 3 but ring_config\.n_nodes is 4; give one/],
+    ['type = "ring"\n', /controller config\.topology\.ring_config is required when type = "ring" \(or n_nodes in \[topology\], as upstream writes it\)/],
+    ['type = "torus"\nn_nodes = 9\ntorus_config = { dim = 2, n = 3 }\n', /controller config\.topology\.n_nodes has no meaning for type = "torus"/],
+    ['type = "full_mesh"\nn_nodes = 3\nedges = [[1, 2]]\n', /controller config\.topology\.edges is for a custom topology/],
+    ['topolgy = "ring"\nn_nodes = 3\n', /unknown key "topolgy" \(did you mean `topology`\?\)/],
+  ])('%j is CONFIG_INVALID naming the key', async (text, message) => {
+    const r = await codeOf(startController(tempToml('c.toml', `port = 0\n[topology]\n${text}`)));
+    expect(r).toMatch(/^CONFIG_INVALID: /);
+    expect(r).toMatch(message);
+  });
+});
