@@ -1,9 +1,10 @@
 // Config files written as upstream nextmini writes them load here unchanged: ports as strings,
 // the `topology` alias, upstream's node keys. Real TOML files, through the API and the CLI.
 import { afterEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Dataplane, startController, type Controller } from 'nextmini';
-import { codeOf, tempToml } from './harness.js';
+import { cliPath, codeOf, tempToml } from './harness.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -120,6 +121,58 @@ describe('[topology] as upstream writes it', () => {
     ['topolgy = "ring"\nn_nodes = 3\n', /unknown key "topolgy" \(did you mean `topology`\?\)/],
   ])('%j is CONFIG_INVALID naming the key', async (text, message) => {
     const r = await codeOf(startController(tempToml('c.toml', `port = 0\n[topology]\n${text}`)));
+    expect(r).toMatch(/^CONFIG_INVALID: /);
+    expect(r).toMatch(message);
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('node keys controller_connect_timeout_ms and restart_on_disconnect', () => {
+  it('controller_connect_timeout_ms is how long open() tries; the connectTimeoutMs option wins', async () => {
+    const f = tempToml('n.toml', 'node_id = 1\ncontroller_addr = "127.0.0.1:1"\ncontroller_connect_timeout_ms = 300\n');
+    const t0 = Date.now();
+    expect(await codeOf(Dataplane.open(f))).toMatch(/^CONTROLLER_UNREACHABLE: no answer from the controller at ws:\/\/127\.0\.0\.1:1\/? within 300 ms/);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(await codeOf(Dataplane.open(f, { connectTimeoutMs: 150 }))).toMatch(/within 150 ms/);
+  });
+
+  it('`nextmini node --config` with controller_connect_timeout_ms gives up after it, exiting non-zero', async () => {
+    const f = tempToml('n.toml', 'node_id = 1\ncontroller_addr = "127.0.0.1:1"\ncontroller_connect_timeout_ms = 400\n');
+    const t0 = Date.now();
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(process.execPath, [cliPath, 'node', '--config', f], { timeout: 20_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: stdout + stderr });
+      });
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/within 400 ms/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('restart_on_disconnect = false: a node that lost its controller does not come back; by default it does', async () => {
+    const port = await freePort();
+    const text = `port = ${port}\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n`;
+    const c1 = await startController(tempToml('c.toml', text));
+    const once = await node(`node_id = 1\ncontroller_addr = "127.0.0.1:${port}"\nrestart_on_disconnect = false\n`);
+    const again = await node(`node_id = 2\ncontroller_addr = "127.0.0.1:${port}"\n`);
+    await c1.close();
+    const c2 = await controller(text);
+    const t0 = Date.now();
+    while (!c2.status().connected.includes(2) && Date.now() - t0 < 10_000) await sleep(50);
+    await sleep(1500); // node 1 had as long, and more, to come back if it were going to
+    expect(c2.status().connected).toEqual([2]);
+    expect(await codeOf(once.createGroup('g'))).toMatch(/^CONTROLLER_UNREACHABLE: .*restart_on_disconnect = false/);
+    await again.createGroup('g');
+  });
+
+  it.each([
+    ['controller_connect_timeout_ms = "5000"', /node config\.controller_connect_timeout_ms must be a whole number from 1 to 86400000, got "5000"/],
+    ['controller_connect_timeout_ms = 0', /node config\.controller_connect_timeout_ms must be a whole number from 1/],
+    ['restart_on_disconnect = "yes"', /node config\.restart_on_disconnect must be true or false, got "yes"/],
+    ['restart_on_disconect = true', /unknown key "restart_on_disconect" \(did you mean `restart_on_disconnect`\?\)/],
+  ])('%s is CONFIG_INVALID naming the key', async (line, message) => {
+    const r = await codeOf(Dataplane.open(tempToml('n.toml', `node_id = 1\ncontroller_addr = "127.0.0.1:1"\n${line}\n`)));
     expect(r).toMatch(/^CONFIG_INVALID: /);
     expect(r).toMatch(message);
   });

@@ -66,6 +66,17 @@ export interface NodeConfig {
    * NAT). The controller accepts it only if its `[[nodes]] public_network_addr` says so.
    */
   public_network_addr?: string;
+  /**
+   * Upstream nextmini's name for how long a node tries to reach the controller: here, how long
+   * Dataplane.open keeps trying (its `connectTimeoutMs` option, when given, wins). Default: 30000.
+   */
+  controller_connect_timeout_ms?: number;
+  /**
+   * Whether a node whose controller connection is lost after it joined reconnects (with
+   * backoff, getting a fresh snapshot). false = it gives up: it keeps forwarding on its last
+   * routes, and what needs the controller fails with CONTROLLER_UNREACHABLE. Default true.
+   */
+  restart_on_disconnect?: boolean;
 }
 
 export interface LosslessRuntimeConfig {
@@ -88,8 +99,8 @@ export interface LosslessRuntimeConfig {
 export type LinkProtocol = 'udp' | 'tcp' | 'relay' | 'memory';
 export const LINK_PROTOCOLS: readonly LinkProtocol[] = ['memory', 'udp', 'tcp', 'relay'];
 
-export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr'>> &
-  Pick<NodeConfig, 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr'> & {
+export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms'>> &
+  Pick<NodeConfig, 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms'> & {
     lossless_runtime_config: LosslessRuntimeConfig;
     /** `protocol` as a list (one entry when it was a string), without repeats. */
     protocols: LinkProtocol[];
@@ -113,7 +124,8 @@ export const NODE_DEFAULTS = {
   tcp_max_connections_per_peer: 4,
   tcp_idle_timeout_ms: 300_000,
   tcp_frame_timeout_ms: 10_000,
-} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'protocols'>;
+  restart_on_disconnect: true,
+} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'protocols'>;
 
 /**
  * The MTU a TCP-only node uses by default. A TCP link carries frames of any size, and each
@@ -171,6 +183,8 @@ const NODE_KEY_SET: Record<keyof NodeConfig, true> = {
   auth_token_file: true,
   ca: true,
   public_network_addr: true,
+  controller_connect_timeout_ms: true,
+  restart_on_disconnect: true,
 };
 export const NODE_KEYS: readonly string[] = Object.keys(NODE_KEY_SET);
 
@@ -226,7 +240,9 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     tcp_idle_timeout_ms: r.int('tcp_idle_timeout_ms', { min: 100, max: 86_400_000, default: NODE_DEFAULTS.tcp_idle_timeout_ms }),
     tcp_frame_timeout_ms: r.int('tcp_frame_timeout_ms', { min: 100, max: 3_600_000, default: NODE_DEFAULTS.tcp_frame_timeout_ms }),
     lossless_runtime_config: readLossless(r.table('lossless_runtime_config')),
+    restart_on_disconnect: r.bool('restart_on_disconnect', { default: NODE_DEFAULTS.restart_on_disconnect }),
   };
+  if (r.has('controller_connect_timeout_ms')) cfg.controller_connect_timeout_ms = r.int('controller_connect_timeout_ms', { min: 1, max: 86_400_000 });
   if (r.has('auth_token') && r.has('auth_token_file')) throw r.fail('auth_token', 'and auth_token_file are both set; use one');
   if (r.has('auth_token')) cfg.auth_token = r.str('auth_token');
   if (r.has('auth_token_file')) cfg.auth_token_file = r.str('auth_token_file');

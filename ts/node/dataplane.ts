@@ -20,8 +20,11 @@ import { nextTurn } from '../next-turn.js';
 
 const log = logger('node');
 
+/** How long open() keeps trying to reach the controller when neither the option nor the config says. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+
 export interface OpenOptions {
-  /** How long to keep trying to reach the controller. Default 30 000 ms. */
+  /** How long to keep trying to reach the controller. Default: the config's controller_connect_timeout_ms, else 30 000 ms. */
   connectTimeoutMs?: number;
 }
 
@@ -330,6 +333,7 @@ export class Dataplane {
     }
     const control = new ControlClient({
       url: controllerUrl(cfg.controller_addr),
+      reconnect: cfg.restart_on_disconnect,
       ...(authToken !== undefined ? { authToken } : {}),
       ...(ca !== undefined ? { socket: { ca } } : {}),
       onAuth: (on) => {
@@ -352,7 +356,7 @@ export class Dataplane {
     });
     dp = new Dataplane(cfg, engine, transports, control);
     try {
-      await control.start(opts.connectTimeoutMs ?? 30_000);
+      await control.start(opts.connectTimeoutMs ?? cfg.controller_connect_timeout_ms ?? DEFAULT_CONNECT_TIMEOUT_MS);
       // A relay-only node binds its relay connection once the controller admitted it, so sends
       // work when open() resolves. With other transports too, the relay binds when a peer is
       // reached over it (#linksUp).
