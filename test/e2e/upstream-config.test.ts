@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { Dataplane, startController, type Controller } from 'nextmini';
+import { Dataplane, PacketView, isNextminiError, startController, type Controller } from 'nextmini';
 import { cliPath, codeOf, tempToml } from './harness.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -175,5 +175,51 @@ describe('node keys controller_connect_timeout_ms and restart_on_disconnect', ()
     const r = await codeOf(Dataplane.open(tempToml('n.toml', `node_id = 1\ncontroller_addr = "127.0.0.1:1"\n${line}\n`)));
     expect(r).toMatch(/^CONFIG_INVALID: /);
     expect(r).toMatch(message);
+  });
+});
+
+/** The error a synchronous call throws, as '<CODE>: <message>'. */
+function thrown(fn: () => unknown): string {
+  try {
+    fn();
+    return 'no error';
+  } catch (err) {
+    return isNextminiError(err) ? `${err.code}: ${err.message}` : `foreign: ${String(err)}`;
+  }
+}
+
+describe("lossless calls take upstream's blockSize for chunkSize", () => {
+  async function pair(): Promise<[Dataplane, Dataplane]> {
+    const c = await controller('port = 0\n[topology]\ntype = "full_mesh"\nn_nodes = 2\n');
+    const a = await node(`node_id = 1\ncontroller_addr = "${c.url}"\nprotocol = "udp"\n`);
+    const b = await node(`node_id = 2\ncontroller_addr = "${c.url}"\nprotocol = "udp"\n`);
+    expect(await a.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
+    return [a, b];
+  }
+
+  it('sendData / receiveDataAsync with blockSize move the data in chunks of that size', async () => {
+    const [a, b] = await pair();
+    const data = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 7) & 255);
+    const dest = b.getNetworkInfo().userSpaceAddr;
+    const rx = await b.receiveDataAsync({ destIp: dest, sourceNodeId: 1, expectedBytes: data.length, blockSize: 1000 });
+    const before = a.stats().packetsSent;
+    const tx = a.sendData({ destIp: dest, receiverIds: [2], buffer: new PacketView(data), blockSize: 1000 });
+    expect(await a.losslessWait(tx, { timeoutMs: 15_000 })).toBe(true);
+    expect(await b.losslessWait(rx, { timeoutMs: 15_000 })).toBe(true);
+    expect(b.getDataBuffer(rx).toBytes()).toEqual(data);
+    // 100 chunks of 1000 bytes at least; at the default 8500 it would be 12.
+    expect(a.stats().packetsSent - before).toBeGreaterThanOrEqual(100);
+  });
+
+  it('blockSize with chunkSize, or a bad blockSize, is INVALID_ARGUMENT naming it, in all three calls', async () => {
+    const [a, b] = await pair();
+    const dest = b.getNetworkInfo().userSpaceAddr;
+    const send = { destIp: dest, receiverIds: [2], buffer: new PacketView(new Uint8Array(10)) };
+    const recv = { destIp: dest, sourceNodeId: 1, expectedBytes: 10 };
+    expect(thrown(() => a.sendData({ ...send, chunkSize: 1000, blockSize: 1000 }))).toMatch(/^INVALID_ARGUMENT: sendData: give chunkSize or blockSize \(upstream nextmini's name for it\), not both/);
+    expect(thrown(() => b.receiveData({ ...recv, chunkSize: 1000, blockSize: 500 }))).toMatch(/^INVALID_ARGUMENT: receiveData: give chunkSize or blockSize/);
+    await expect(b.receiveDataAsync({ ...recv, chunkSize: 1000, blockSize: 500 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/give chunkSize or blockSize/) });
+    expect(thrown(() => a.sendData({ ...send, blockSize: 0 }))).toMatch(/^INVALID_ARGUMENT: sendData: blockSize must be a whole number from 1 to 65535, got 0/);
+    expect(thrown(() => b.receiveData({ ...recv, blockSize: 70_000 }))).toMatch(/^INVALID_ARGUMENT: receiveData: blockSize must be a whole number from 1 to 65535, got 70000/);
   });
 });
