@@ -1,6 +1,6 @@
 // Config files written as upstream nextmini writes them load here unchanged: ports as strings,
 // the `topology` alias, upstream's node keys. Real TOML files, through the API and the CLI.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Dataplane, PacketView, isNextminiError, startController, type Controller } from 'nextmini';
@@ -221,5 +221,35 @@ describe("lossless calls take upstream's blockSize for chunkSize", () => {
     await expect(b.receiveDataAsync({ ...recv, chunkSize: 1000, blockSize: 500 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/give chunkSize or blockSize/) });
     expect(thrown(() => a.sendData({ ...send, blockSize: 0 }))).toMatch(/^INVALID_ARGUMENT: sendData: blockSize must be a whole number from 1 to 65535, got 0/);
     expect(thrown(() => b.receiveData({ ...recv, blockSize: 70_000 }))).toMatch(/^INVALID_ARGUMENT: receiveData: blockSize must be a whole number from 1 to 65535, got 70000/);
+  });
+});
+
+describe("getNetworkInfo() has upstream's keys", () => {
+  it('userSpaceAddress, publicNetworkAddr, publicNetworkPort, privateNetworkInterface', async () => {
+    const c = await controller('port = 0\n[topology]\ntype = "full_mesh"\nn_nodes = 3\n');
+    const plain = await node(`node_id = 1\ncontroller_addr = "${c.url}"\nprotocol = "udp"\n`);
+    const i = plain.getNetworkInfo();
+    expect(i).toMatchObject({ userSpaceAddress: '192.168.0.1', userSpaceAddr: '192.168.0.1', publicNetworkAddr: '127.0.0.1', publicNetworkPort: i.privateNetworkPort, privateNetworkInterface: null });
+    expect(i.publicNetworkPort).toBeGreaterThan(0);
+    const named = await node(`node_id = 2\ncontroller_addr = "${c.url}"\nprotocol = ["relay", "tcp"]\nprivate_network_addr = "127.0.0.1"\nprivate_network_interface = "lo"\npublic_network_addr = "127.0.0.1"\n`);
+    const j = named.getNetworkInfo();
+    expect(j).toMatchObject({ userSpaceAddress: '192.168.0.2', publicNetworkAddr: '127.0.0.1', privateNetworkInterface: 'lo' });
+    expect(j.publicNetworkPort).toBe(j.endpoints.find((e) => e.protocol === 'tcp')!.port);
+    const relayOnly = await node(`node_id = 3\ncontroller_addr = "${c.url}"\nprotocol = "relay"\n`);
+    expect(relayOnly.getNetworkInfo()).toMatchObject({ userSpaceAddress: '192.168.0.3', publicNetworkAddr: null, publicNetworkPort: null, privateNetworkInterface: null });
+  });
+
+  it('private_network_interface without private_network_addr warns that it is not resolved; it is not an unknown key', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    let warned: string;
+    try {
+      const r = await codeOf(Dataplane.open(tempToml('n.toml', 'node_id = 1\ncontroller_addr = "127.0.0.1:1"\nprivate_network_interface = "eth0"\ncontroller_connect_timeout_ms = 50\n')));
+      expect(r).toMatch(/^CONTROLLER_UNREACHABLE/);
+      warned = spy.mock.calls.flat().join('\n');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(warned).toMatch(/private_network_interface "eth0" is not resolved to an address here; the data socket binds private_network_addr \(default 127\.0\.0\.1\)/);
+    expect(warned).not.toMatch(/upstream nextmini key/);
   });
 });

@@ -77,6 +77,12 @@ export interface NodeConfig {
    * routes, and what needs the controller fails with CONTROLLER_UNREACHABLE. Default true.
    */
   restart_on_disconnect?: boolean;
+  /**
+   * Upstream nextmini's network interface for node-to-node traffic (e.g. "eth0"), from which
+   * upstream takes the node's address. Here it is reported by getNetworkInfo() only: the data
+   * socket binds private_network_addr (an interface is not resolved to its address).
+   */
+  private_network_interface?: string;
 }
 
 export interface LosslessRuntimeConfig {
@@ -99,8 +105,8 @@ export interface LosslessRuntimeConfig {
 export type LinkProtocol = 'udp' | 'tcp' | 'relay' | 'memory';
 export const LINK_PROTOCOLS: readonly LinkProtocol[] = ['memory', 'udp', 'tcp', 'relay'];
 
-export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms'>> &
-  Pick<NodeConfig, 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms'> & {
+export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'private_network_interface'>> &
+  Pick<NodeConfig, 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'private_network_interface'> & {
     lossless_runtime_config: LosslessRuntimeConfig;
     /** `protocol` as a list (one entry when it was a string), without repeats. */
     protocols: LinkProtocol[];
@@ -125,7 +131,7 @@ export const NODE_DEFAULTS = {
   tcp_idle_timeout_ms: 300_000,
   tcp_frame_timeout_ms: 10_000,
   restart_on_disconnect: true,
-} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'protocols'>;
+} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'private_network_interface' | 'protocols'>;
 
 /**
  * The MTU a TCP-only node uses by default. A TCP link carries frames of any size, and each
@@ -185,6 +191,7 @@ const NODE_KEY_SET: Record<keyof NodeConfig, true> = {
   public_network_addr: true,
   controller_connect_timeout_ms: true,
   restart_on_disconnect: true,
+  private_network_interface: true,
 };
 export const NODE_KEYS: readonly string[] = Object.keys(NODE_KEY_SET);
 
@@ -199,8 +206,8 @@ export const UPSTREAM_NODE_KEYS: readonly string[] = [
   'num_tun_queues',
   'tun_interface_name',
   'enable_local_interface',
-  'private_network_interface',
   'private_network_name',
+  'public_network_interface',
   'n_nodes',
 ];
 
@@ -242,6 +249,14 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     lossless_runtime_config: readLossless(r.table('lossless_runtime_config')),
     restart_on_disconnect: r.bool('restart_on_disconnect', { default: NODE_DEFAULTS.restart_on_disconnect }),
   };
+  if (r.has('private_network_interface')) {
+    cfg.private_network_interface = r.str('private_network_interface');
+    // Upstream binds the interface's address when private_network_addr is empty; here that
+    // would silently mean 127.0.0.1, so say so.
+    if (!r.has('private_network_addr')) {
+      log.warn(`${source}: private_network_interface ${JSON.stringify(cfg.private_network_interface)} is not resolved to an address here; the data socket binds private_network_addr (default ${NODE_DEFAULTS.private_network_addr}): set it to the interface's address`);
+    }
+  }
   if (r.has('controller_connect_timeout_ms')) cfg.controller_connect_timeout_ms = r.int('controller_connect_timeout_ms', { min: 1, max: 86_400_000 });
   if (r.has('auth_token') && r.has('auth_token_file')) throw r.fail('auth_token', 'and auth_token_file are both set; use one');
   if (r.has('auth_token')) cfg.auth_token = r.str('auth_token');

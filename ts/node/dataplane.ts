@@ -97,6 +97,17 @@ export interface NetworkInfo {
   endpoints: Endpoint[];
   mtu: number;
   operatingMode: 'normal' | 'max';
+  /** Upstream's name for `userSpaceAddr`: this node's user-space IP (user_space_base_addr + node id). */
+  userSpaceAddress: string;
+  /**
+   * The address peers are told to send to over UDP/TCP: public_network_addr if set, else the
+   * bound private_network_addr. null for a node with neither UDP nor TCP (memory, relay).
+   */
+  publicNetworkAddr: string | null;
+  /** The port announced with publicNetworkAddr (the bound data port); null likewise. */
+  publicNetworkPort: number | null;
+  /** The config's private_network_interface (upstream's key), or null. Informational: nothing binds to it. */
+  privateNetworkInterface: string | null;
 }
 
 /** Why traffic was dropped: the core's reasons, then the host's. */
@@ -804,6 +815,11 @@ export class Dataplane {
       endpoints: list.map((t) => ({ protocol: t.protocol, host: t.local.host, port: t.local.port })),
       mtu: this.#cfg.mtu,
       operatingMode: this.#cfg.operating_mode,
+      userSpaceAddress: formatIpv4((this.#userSpaceBase + this.nodeId) >>> 0),
+      // The same choice as the endpoints announced in hello (open()).
+      publicNetworkAddr: socket ? (this.#cfg.public_network_addr ?? socket.local.host) : null,
+      publicNetworkPort: socket ? socket.local.port : null,
+      privateNetworkInterface: this.#cfg.private_network_interface ?? null,
     };
   }
 
