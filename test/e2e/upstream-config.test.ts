@@ -253,3 +253,33 @@ describe("getNetworkInfo() has upstream's keys", () => {
     expect(warned).not.toMatch(/upstream nextmini key/);
   });
 });
+
+describe("upstream's documented test configs (docs/testing/configs) load as written", () => {
+  it('controller.toml and node_sender.toml: a network forms, with warnings for the keys without effect', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    let warned = '';
+    try {
+      // As upstream writes it, but port 0 and no PostgreSQL server (db: false keeps state in memory).
+      const c = await startController(
+        tempToml('controller.toml', 'port = 0\nprotocol = "tcp"\nuser_space_base_addr = "192.168.0.0"\n\n[db]\nhost = "postgres"\nport = "5432"\nuser = "pgusr"\npassword = "pgpwrd"\ndatabase = "nextmini"\n\n[topology]\ntype = "full_mesh"\nfull_mesh_config = { n_nodes = 2 }\n\n[routing]\nprotocol = "shortest_path"\n'),
+        { db: false },
+      );
+      cleanup.push(() => c.close());
+      const nodeToml = (id: number) =>
+        `controller_addr = "${c.url}"\nprivate_network_interface = "eth0"\nprivate_network_name = "python_api"\npublic_network_interface = "eth0"\nnode_id = ${id}\nn_nodes = 2\nnum_tun_queues = 1\nnum_packet_processors = 4\nchannel_capacity = 4096\nqueue_capacity = 4096\nmetrics_collection_interval = 5\n`;
+      const a = await node(nodeToml(1));
+      const b = await node(nodeToml(2));
+      expect(await a.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
+      const rx = b.registerReceiverFromNode({ srcNodeId: 1 });
+      await a.sendToNode({ dstNodeId: 2, frozen: new TextEncoder().encode('hello') });
+      const d = await rx.recv({ timeoutMs: 5000 });
+      expect(new TextDecoder().decode(d!.payload)).toBe('hello');
+      warned = spy.mock.calls.flat().join('\n');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(warned).toMatch(/private_network_name, public_network_interface, n_nodes, num_tun_queues, num_packet_processors, metrics_collection_interval are upstream nextmini keys with no effect here; ignored/);
+    expect(warned).toMatch(/private_network_interface "eth0" is not resolved to an address here/);
+    expect(warned).toMatch(/controller config: protocol is an upstream nextmini key with no effect here/);
+  });
+});

@@ -209,6 +209,8 @@ export const UPSTREAM_NODE_KEYS: readonly string[] = [
   'private_network_name',
   'public_network_interface',
   'n_nodes',
+  // Upstream documents it as not used by its metrics collector; metrics_interval_ms is ours.
+  'metrics_collection_interval',
 ];
 
 const LOSSLESS_KEY_SET: Record<keyof LosslessRuntimeConfig, true> = {
