@@ -54,6 +54,8 @@ export interface LinkRule {
 export interface TopologyConfig {
   /** Omit (or "custom") for a custom topology given by `n_nodes` and `edges`. */
   type?: 'full_mesh' | 'ring' | 'torus' | 'fat_tree' | 'custom';
+  /** Upstream nextmini's alias of `type`. */
+  topology?: 'full_mesh' | 'ring' | 'torus' | 'fat_tree' | 'custom';
   full_mesh_config?: { n_nodes: number };
   ring_config?: { n_nodes: number };
   torus_config?: { dim: number; n: number };
@@ -118,7 +120,7 @@ export const CONTROLLER_KEYS: readonly string[] = Object.keys(CONTROLLER_KEY_SET
  */
 export const UPSTREAM_CONTROLLER_KEYS: readonly string[] = ['protocol', 'flows'];
 
-const TOPOLOGY_KEYS: readonly (keyof TopologyConfig)[] = ['type', 'full_mesh_config', 'ring_config', 'torus_config', 'fat_tree_config', 'n_nodes', 'edges'];
+const TOPOLOGY_KEYS: readonly (keyof TopologyConfig)[] = ['type', 'topology', 'full_mesh_config', 'ring_config', 'torus_config', 'fat_tree_config', 'n_nodes', 'edges'];
 const NODES_KEYS = ['node_id', 'operating_mode', 'token', 'token_file', 'public_network_addr'] as const;
 
 function pair(r: TableReader, key: string, v: unknown, i: number): [number, number] {
@@ -128,24 +130,45 @@ function pair(r: TableReader, key: string, v: unknown, i: number): [number, numb
   return [Number(v[0]), Number(v[1])];
 }
 
+const TOPOLOGY_TYPES = ['full_mesh', 'ring', 'torus', 'fat_tree', 'custom'] as const;
+
+/** `type`, or upstream's alias `topology`; both, if they differ, is an error (which one was meant?). */
+function topologyType(t: TableReader): (typeof TOPOLOGY_TYPES)[number] {
+  if (t.has('type') && t.has('topology') && t.raw('type') !== t.raw('topology')) {
+    throw t.fail('topology', `(upstream's alias of type) is ${JSON.stringify(t.raw('topology'))} but type is ${JSON.stringify(t.raw('type'))}; give one`);
+  }
+  return t.oneOf(t.has('type') ? 'type' : 'topology', TOPOLOGY_TYPES, { default: 'custom' });
+}
+
 function readTopology(t: TableReader): ResolvedControllerConfig['topology'] {
   t.checkKeys(TOPOLOGY_KEYS);
-  const kind = t.oneOf('type', ['full_mesh', 'ring', 'torus', 'fat_tree', 'custom'] as const, { default: 'custom' });
+  const kind = topologyType(t);
   const sub = (key: string, keys: readonly string[]) => {
     const s = t.table(key);
     if (!s) throw t.fail(key, `is required when type = "${kind}"`);
     s.checkKeys(keys);
     return s;
   };
+  // Upstream writes a full mesh's or a ring's size as [topology] n_nodes, beside the type;
+  // here it may also sit in full_mesh_config / ring_config. Both must then agree.
+  const size = (key: 'full_mesh_config' | 'ring_config', min: number): number => {
+    const s = t.table(key);
+    s?.checkKeys(['n_nodes']);
+    if (!s) {
+      if (!t.has('n_nodes')) throw t.fail(key, `is required when type = "${kind}" (or n_nodes in [topology], as upstream writes it)`);
+      return t.int('n_nodes', { min });
+    }
+    const n = s.int('n_nodes', { min });
+    if (t.has('n_nodes') && t.int('n_nodes', { min }) !== n) throw t.fail('n_nodes', `is ${t.int('n_nodes', { min })} but ${key}.n_nodes is ${n}; give one`);
+    return n;
+  };
+  if (kind !== 'custom' && t.has('edges')) throw t.fail('edges', `is for a custom topology (no type); type = "${kind}" makes its own links`);
+  if ((kind === 'torus' || kind === 'fat_tree') && t.has('n_nodes')) throw t.fail('n_nodes', `has no meaning for type = "${kind}": its size comes from ${kind}_config`);
   switch (kind) {
-    case 'full_mesh': {
-      const s = sub('full_mesh_config', ['n_nodes']);
-      return { kind, a: s.int('n_nodes', { min: 1 }), b: 0, edges: [] };
-    }
-    case 'ring': {
-      const s = sub('ring_config', ['n_nodes']);
-      return { kind, a: s.int('n_nodes', { min: 2 }), b: 0, edges: [] };
-    }
+    case 'full_mesh':
+      return { kind, a: size('full_mesh_config', 1), b: 0, edges: [] };
+    case 'ring':
+      return { kind, a: size('ring_config', 2), b: 0, edges: [] };
     case 'torus': {
       const s = sub('torus_config', ['dim', 'n']);
       return { kind, a: s.int('dim', { min: 1 }), b: s.int('n', { min: 2 }), edges: [] };
@@ -156,7 +179,8 @@ function readTopology(t: TableReader): ResolvedControllerConfig['topology'] {
     }
     case 'custom': {
       const n = t.int('n_nodes', { min: 1 });
-      const raw = t.raw('edges');
+      // No edges (upstream's [topology] with n_nodes only): n nodes without links between them.
+      const raw = t.raw('edges') ?? [];
       if (!Array.isArray(raw)) throw t.fail('edges', 'must be an array of [a, b] pairs for a custom topology');
       return { kind, a: n, b: 0, edges: raw.flatMap((e, i) => pair(t, 'edges', e, i)) };
     }
@@ -203,7 +227,7 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
   const topoReader = r.table('topology');
   if (!topoReader) throw r.fail('topology', 'is required ([topology] with type = "full_mesh" | "ring" | "torus" | "fat_tree", or n_nodes and edges)');
   const cfg: ResolvedControllerConfig = {
-    port: r.int('port', { min: 0, max: 65535, default: 3000 }),
+    port: r.port('port', { default: 3000 }),
     host: r.str('host', { default: '127.0.0.1' }),
     userSpaceBase: ipv4ToInt(r.ipv4('user_space_base_addr', { default: '192.168.0.0' })),
     topology: readTopology(topoReader),

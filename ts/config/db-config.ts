@@ -26,7 +26,7 @@ export function readDbConfig(parent: TableReader): DbConfig | undefined {
   const db: DbConfig = {};
   for (const k of KEYS) {
     if (!t.has(k)) continue;
-    if (k === 'port') db.port = t.int('port', { min: 1, max: 65535 });
+    if (k === 'port') db.port = t.port('port', { min: 1 });
     else db[k] = t.str(k);
   }
   return db;

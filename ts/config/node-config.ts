@@ -66,6 +66,23 @@ export interface NodeConfig {
    * NAT). The controller accepts it only if its `[[nodes]] public_network_addr` says so.
    */
   public_network_addr?: string;
+  /**
+   * Upstream nextmini's name for how long a node tries to reach the controller: here, how long
+   * Dataplane.open keeps trying (its `connectTimeoutMs` option, when given, wins). Default: 30000.
+   */
+  controller_connect_timeout_ms?: number;
+  /**
+   * Whether a node whose controller connection is lost after it joined reconnects (with
+   * backoff, getting a fresh snapshot). false = it gives up: it keeps forwarding on its last
+   * routes, and what needs the controller fails with CONTROLLER_UNREACHABLE. Default true.
+   */
+  restart_on_disconnect?: boolean;
+  /**
+   * Upstream nextmini's network interface for node-to-node traffic (e.g. "eth0"), from which
+   * upstream takes the node's address. Here it is reported by getNetworkInfo() only: the data
+   * socket binds private_network_addr (an interface is not resolved to its address).
+   */
+  private_network_interface?: string;
 }
 
 export interface LosslessRuntimeConfig {
@@ -88,8 +105,8 @@ export interface LosslessRuntimeConfig {
 export type LinkProtocol = 'udp' | 'tcp' | 'relay' | 'memory';
 export const LINK_PROTOCOLS: readonly LinkProtocol[] = ['memory', 'udp', 'tcp', 'relay'];
 
-export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr'>> &
-  Pick<NodeConfig, 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr'> & {
+export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'private_network_interface'>> &
+  Pick<NodeConfig, 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'private_network_interface'> & {
     lossless_runtime_config: LosslessRuntimeConfig;
     /** `protocol` as a list (one entry when it was a string), without repeats. */
     protocols: LinkProtocol[];
@@ -113,7 +130,8 @@ export const NODE_DEFAULTS = {
   tcp_max_connections_per_peer: 4,
   tcp_idle_timeout_ms: 300_000,
   tcp_frame_timeout_ms: 10_000,
-} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'protocols'>;
+  restart_on_disconnect: true,
+} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'private_network_interface' | 'protocols'>;
 
 /**
  * The MTU a TCP-only node uses by default. A TCP link carries frames of any size, and each
@@ -171,6 +189,9 @@ const NODE_KEY_SET: Record<keyof NodeConfig, true> = {
   auth_token_file: true,
   ca: true,
   public_network_addr: true,
+  controller_connect_timeout_ms: true,
+  restart_on_disconnect: true,
+  private_network_interface: true,
 };
 export const NODE_KEYS: readonly string[] = Object.keys(NODE_KEY_SET);
 
@@ -185,9 +206,11 @@ export const UPSTREAM_NODE_KEYS: readonly string[] = [
   'num_tun_queues',
   'tun_interface_name',
   'enable_local_interface',
-  'private_network_interface',
   'private_network_name',
+  'public_network_interface',
   'n_nodes',
+  // Upstream documents it as not used by its metrics collector; metrics_interval_ms is ours.
+  'metrics_collection_interval',
 ];
 
 const LOSSLESS_KEY_SET: Record<keyof LosslessRuntimeConfig, true> = {
@@ -210,13 +233,13 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     protocol: (r.raw('protocol') as LinkProtocol | LinkProtocol[] | undefined) ?? [...NODE_DEFAULTS.protocol],
     protocols: readProtocols(r),
     private_network_addr: r.str('private_network_addr', { default: NODE_DEFAULTS.private_network_addr }),
-    private_network_port: r.int('private_network_port', { min: 0, max: 65535, default: NODE_DEFAULTS.private_network_port }),
+    private_network_port: r.port('private_network_port', { default: NODE_DEFAULTS.private_network_port }),
     mtu: r.int('mtu', { min: 128, max: 65_535, default: defaultMtu(readProtocols(r)) }),
     channel_capacity: r.int('channel_capacity', { min: 1, max: 1 << 24, default: NODE_DEFAULTS.channel_capacity }),
     queue_capacity: r.int('queue_capacity', { min: 16, max: 1 << 24, default: NODE_DEFAULTS.queue_capacity }),
     channel_backpressure: r.bool('channel_backpressure', { default: NODE_DEFAULTS.channel_backpressure }),
-    user_space_client_port: r.int('user_space_client_port', { min: 0, max: 65535, default: NODE_DEFAULTS.user_space_client_port }),
-    user_space_server_port: r.int('user_space_server_port', { min: 0, max: 65535, default: NODE_DEFAULTS.user_space_server_port }),
+    user_space_client_port: r.port('user_space_client_port', { default: NODE_DEFAULTS.user_space_client_port }),
+    user_space_server_port: r.port('user_space_server_port', { default: NODE_DEFAULTS.user_space_server_port }),
     operating_mode: r.oneOf('operating_mode', ['normal', 'max'] as const, { default: NODE_DEFAULTS.operating_mode }),
     max_payload_bytes: r.int('max_payload_bytes', { min: 1, max: 1 << 30, default: NODE_DEFAULTS.max_payload_bytes }),
     reassembly_timeout_ms: r.int('reassembly_timeout_ms', { min: 1, max: 3_600_000, default: NODE_DEFAULTS.reassembly_timeout_ms }),
@@ -226,7 +249,17 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     tcp_idle_timeout_ms: r.int('tcp_idle_timeout_ms', { min: 100, max: 86_400_000, default: NODE_DEFAULTS.tcp_idle_timeout_ms }),
     tcp_frame_timeout_ms: r.int('tcp_frame_timeout_ms', { min: 100, max: 3_600_000, default: NODE_DEFAULTS.tcp_frame_timeout_ms }),
     lossless_runtime_config: readLossless(r.table('lossless_runtime_config')),
+    restart_on_disconnect: r.bool('restart_on_disconnect', { default: NODE_DEFAULTS.restart_on_disconnect }),
   };
+  if (r.has('private_network_interface')) {
+    cfg.private_network_interface = r.str('private_network_interface');
+    // Upstream binds the interface's address when private_network_addr is empty; here that
+    // would silently mean 127.0.0.1, so say so.
+    if (!r.has('private_network_addr')) {
+      log.warn(`${source}: private_network_interface ${JSON.stringify(cfg.private_network_interface)} is not resolved to an address here; the data socket binds private_network_addr (default ${NODE_DEFAULTS.private_network_addr}): set it to the interface's address`);
+    }
+  }
+  if (r.has('controller_connect_timeout_ms')) cfg.controller_connect_timeout_ms = r.int('controller_connect_timeout_ms', { min: 1, max: 86_400_000 });
   if (r.has('auth_token') && r.has('auth_token_file')) throw r.fail('auth_token', 'and auth_token_file are both set; use one');
   if (r.has('auth_token')) cfg.auth_token = r.str('auth_token');
   if (r.has('auth_token_file')) cfg.auth_token_file = r.str('auth_token_file');

@@ -54,6 +54,21 @@ export class TableReader {
     return n;
   }
 
+  /**
+   * A port: a whole number, or a string of digits as upstream nextmini's configs write them
+   * (`private_network_port = "8080"`, `[db] port = "5432"`); anything else is refused.
+   */
+  port(key: string, opts: { min?: number; default?: number } = {}): number {
+    const v = this.raw(key);
+    const min = opts.min ?? 0;
+    if (v === undefined && opts.default !== undefined) return opts.default;
+    const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^\d{1,5}$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > 65535) {
+      throw this.fail(key, `must be a port from ${min} to 65535 (a number, or a string of digits), got ${describe(v)}`);
+    }
+    return n;
+  }
+
   num(key: string, opts: { min?: number; max?: number; default?: number } = {}): number {
     const v = this.raw(key);
     const min = opts.min ?? -Infinity;

@@ -13,6 +13,11 @@ export interface ControlClientOptions {
   hello: Omit<Hello, 't' | 'clientNonce' | 'proof'>;
   /** The node's secret (`auth_token`); proven in hello, never sent. */
   authToken?: string;
+  /**
+   * After the first snapshot, reconnect when the connection is lost (restart_on_disconnect).
+   * Default true. Before it, open() keeps retrying until its timeout either way.
+   */
+  reconnect?: boolean;
   /** TLS options for a wss:// controller (a CA to trust). */
   socket?: SocketOptions;
   /** Authentication is on for this connection (welcome verified): datagrams carry MACs. */
@@ -43,6 +48,8 @@ const backoff = (attempt: number): number => Math.min(100 * 2 ** attempt, 5000);
 export class ControlClient {
   #socket: MessageSocket | undefined;
   #closed = false;
+  /** The connection was lost with reconnect = false: closed, but the node is not. */
+  #gaveUp = false;
   #attempt = 0;
   #everConnected = false;
   #first: { resolve(): void; reject(e: unknown): void } | undefined;
@@ -269,6 +276,13 @@ export class ControlClient {
       p.reject(new NextminiError('CONTROLLER_UNREACHABLE', 'the connection to the controller was lost before it answered; the operation may or may not have been carried out'));
     }
     this.#requests.clear();
+    // #first is set until open() resolved: until then a refused or lost connection is retried.
+    if (this.o.reconnect === false && this.#first === undefined) {
+      this.#closed = true;
+      this.#gaveUp = true;
+      log.error(`node ${this.o.hello.nodeId}: lost the connection to the controller at ${this.o.url}; not reconnecting (restart_on_disconnect = false). The node keeps forwarding on its last routes`);
+      return;
+    }
     const delay = backoff(this.#attempt++);
     if (this.#everConnected) log.info(`controller connection lost; reconnecting in ${delay} ms`);
     else log.info(`cannot reach the controller at ${this.o.url} yet${this.#lastError ? ` (${this.#lastError}${this.#hint()})` : ''}; retrying in ${delay} ms`);
@@ -277,6 +291,7 @@ export class ControlClient {
 
   /** Sends a group operation and resolves with the controller's reply (errors become NextminiError). */
   request(op: GroupOpBody): Promise<GroupReply> {
+    if (this.#gaveUp) return Promise.reject(new NextminiError('CONTROLLER_UNREACHABLE', `the connection to the controller was lost and restart_on_disconnect = false: this node does not reconnect`));
     if (this.#closed) return Promise.reject(new NextminiError('CLOSED', 'the node is closed'));
     if (this.#socket?.readyState !== 1) {
       return Promise.reject(new NextminiError('CONTROLLER_UNREACHABLE', 'not connected to the controller (reconnecting); try again'));

@@ -20,8 +20,11 @@ import { nextTurn } from '../next-turn.js';
 
 const log = logger('node');
 
+/** How long open() keeps trying to reach the controller when neither the option nor the config says. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+
 export interface OpenOptions {
-  /** How long to keep trying to reach the controller, in whole milliseconds >= 1. Default 30 000 ms. */
+  /** How long to keep trying to reach the controller, in whole milliseconds >= 1. Default: the config's controller_connect_timeout_ms, else 30 000 ms. */
   connectTimeoutMs?: number;
 }
 
@@ -102,6 +105,17 @@ export interface NetworkInfo {
   endpoints: Endpoint[];
   mtu: number;
   operatingMode: 'normal' | 'max';
+  /** Upstream's name for `userSpaceAddr`: this node's user-space IP (user_space_base_addr + node id). */
+  userSpaceAddress: string;
+  /**
+   * The address peers are told to send to over UDP/TCP: public_network_addr if set, else the
+   * bound private_network_addr. null for a node with neither UDP nor TCP (memory, relay).
+   */
+  publicNetworkAddr: string | null;
+  /** The port announced with publicNetworkAddr (the bound data port); null likewise. */
+  publicNetworkPort: number | null;
+  /** The config's private_network_interface (upstream's key), or null. Informational: nothing binds to it. */
+  privateNetworkInterface: string | null;
 }
 
 /** Why traffic was dropped: the core's reasons, then the host's. */
@@ -338,6 +352,7 @@ export class Dataplane {
     }
     const control = new ControlClient({
       url: controllerUrl(cfg.controller_addr),
+      reconnect: cfg.restart_on_disconnect,
       ...(authToken !== undefined ? { authToken } : {}),
       ...(ca !== undefined ? { socket: { ca } } : {}),
       onAuth: (on) => {
@@ -360,7 +375,7 @@ export class Dataplane {
     });
     dp = new Dataplane(cfg, engine, transports, control);
     try {
-      await control.start(opts.connectTimeoutMs ?? 30_000);
+      await control.start(opts.connectTimeoutMs ?? cfg.controller_connect_timeout_ms ?? DEFAULT_CONNECT_TIMEOUT_MS);
       // A relay-only node binds its relay connection once the controller admitted it, so sends
       // work when open() resolves. With other transports too, the relay binds when a peer is
       // reached over it (#linksUp).
@@ -808,6 +823,11 @@ export class Dataplane {
       endpoints: list.map((t) => ({ protocol: t.protocol, host: t.local.host, port: t.local.port })),
       mtu: this.#cfg.mtu,
       operatingMode: this.#cfg.operating_mode,
+      userSpaceAddress: formatIpv4((this.#userSpaceBase + this.nodeId) >>> 0),
+      // The same choice as the endpoints announced in hello (open()).
+      publicNetworkAddr: socket ? (this.#cfg.public_network_addr ?? socket.local.host) : null,
+      publicNetworkPort: socket ? socket.local.port : null,
+      privateNetworkInterface: this.#cfg.private_network_interface ?? null,
     };
   }
 

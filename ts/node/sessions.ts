@@ -18,6 +18,8 @@ export interface SendDataArgs {
   buffer: PacketView;
   /** Bytes per chunk (clamped to one datagram). Default: lossless_runtime_config.default_chunk_size (8500). */
   chunkSize?: number;
+  /** Upstream nextmini's name for `chunkSize`; give one of the two. */
+  blockSize?: number;
   srcPort?: number;
   dstPort?: number;
 }
@@ -30,6 +32,8 @@ export interface ReceiveDataArgs {
   /** Exactly this many bytes; a sender announcing another size ends the session with size_mismatch. */
   expectedBytes: number;
   chunkSize?: number;
+  /** Upstream nextmini's name for `chunkSize`; give one of the two. */
+  blockSize?: number;
   srcPort?: number;
   dstPort?: number;
 }
@@ -95,8 +99,8 @@ export interface ProgressEvent {
   done: boolean;
 }
 
-const SEND_KEYS = ['groupId', 'destIp', 'receiverIds', 'buffer', 'chunkSize', 'srcPort', 'dstPort'] as const;
-const RECV_KEYS = ['groupId', 'destIp', 'sourceNodeId', 'expectedBytes', 'chunkSize', 'srcPort', 'dstPort'] as const;
+const SEND_KEYS = ['groupId', 'destIp', 'receiverIds', 'buffer', 'chunkSize', 'blockSize', 'srcPort', 'dstPort'] as const;
+const RECV_KEYS = ['groupId', 'destIp', 'sourceNodeId', 'expectedBytes', 'chunkSize', 'blockSize', 'srcPort', 'dstPort'] as const;
 
 function bad(message: string): NextminiError {
   return new NextminiError('INVALID_ARGUMENT', message);
@@ -110,9 +114,15 @@ function checkKeys(call: string, args: object, allowed: readonly string[]): void
   }
 }
 
-function checkChunk(v: number | undefined): number {
+/** The chunk size asked for, as `chunkSize` or upstream's `blockSize` (0 = the node's default). */
+function checkChunk(call: string, args: { chunkSize?: number; blockSize?: number }): number {
+  if (args.chunkSize !== undefined && args.blockSize !== undefined) {
+    throw bad(`${call}: give chunkSize or blockSize (upstream nextmini's name for it), not both`);
+  }
+  const name = args.blockSize !== undefined ? 'blockSize' : 'chunkSize';
+  const v = args[name];
   if (v === undefined) return 0;
-  if (!Number.isInteger(v) || v < 1 || v > 65_535) throw bad(`chunkSize must be a whole number from 1 to 65535, got ${v}`);
+  if (!Number.isInteger(v) || v < 1 || v > 65_535) throw bad(`${call}: ${name} must be a whole number from 1 to 65535, got ${v}`);
   return v;
 }
 
@@ -178,7 +188,7 @@ export class NodeSessions {
     if (!args.receiverIds.every((r) => Number.isInteger(r) && r >= 1)) throw bad('receiverIds must be node ids >= 1');
     if (!(args.buffer instanceof PacketView)) throw bad('buffer must be a PacketView (e.g. new PacketView(bytes) or builder.freeze())');
     if (args.buffer.length === 0) throw bad('sendData needs a non-empty buffer');
-    const chunk = checkChunk(args.chunkSize);
+    const chunk = checkChunk('sendData', args);
     const d = this.#dest(args.destIp, args.groupId);
     if (!d.group && (args.receiverIds.length !== 1 || args.receiverIds[0] !== d.id)) {
       throw bad(`a lossless unicast to node ${d.id} (${args.destIp}) must list exactly that node in receiverIds`);
@@ -202,7 +212,7 @@ export class NodeSessions {
     checkKeys('receiveData', args, RECV_KEYS);
     if (!Number.isInteger(args.sourceNodeId) || args.sourceNodeId < 1) throw bad(`sourceNodeId must be a node id >= 1, got ${args.sourceNodeId}`);
     if (!Number.isSafeInteger(args.expectedBytes) || args.expectedBytes < 1) throw bad(`expectedBytes must be a whole number >= 1, got ${args.expectedBytes}`);
-    const chunk = checkChunk(args.chunkSize);
+    const chunk = checkChunk('receiveData', args);
     const d = this.#dest(args.destIp, args.groupId);
     if (!d.group && d.id !== this.me.nodeId) throw bad(`a unicast receive must name this node's own address, not node ${d.id}'s`);
     const sp = checkPort('srcPort', args.srcPort ?? this.me.clientPort);
