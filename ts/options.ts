@@ -7,7 +7,9 @@ import { NextminiError } from './errors.js';
  */
 export function checkOptions(call: string, options: object | undefined, allowed: readonly string[]): void {
   if (options === undefined || options === null) return;
-  if (typeof options !== 'object') throw new NextminiError('INVALID_ARGUMENT', `${call}: options must be an object`);
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new NextminiError('INVALID_ARGUMENT', `${call}: options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
+  }
   const unknown = Object.keys(options).filter((k) => !allowed.includes(k));
   if (unknown.length) {
     throw new NextminiError(
