@@ -7,28 +7,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { connectController, type ControllerApi, type SetLinkArgs } from 'nextmini';
 import { ADMIN_MAX_FRAME, serveAdmin } from '../../ts/controller/admin.js';
-import { cliPath, runCli, stopChild, tempToml } from './harness.js';
+import { cliPath, runCli, runCliToEnd, stopChild, tempToml } from './harness.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node dist/cli.js admin <args>` (asynchronously: the server under test may be in this process). */
-function admin(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, 'admin', ...args], { env: { ...process.env, NEXTMINI_CONTROLLER: '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
-  });
-}
+/** Runs `node dist/cli.js admin <args>`, with no NEXTMINI_CONTROLLER from the environment. */
+const admin = (args: string[], env: Record<string, string> = {}) => runCliToEnd(['admin', ...args], { NEXTMINI_CONTROLLER: '', ...env });
 
 async function freePort(): Promise<number> {
   const s = createServer();

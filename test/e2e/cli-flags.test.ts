@@ -2,25 +2,11 @@
 // value is a usage error (exit 2) that names the flag and lists the valid ones, printed once on
 // stderr, before anything starts. `--help` works for each command. Real child processes.
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cliPath, tempToml } from './harness.js';
+import { runCliToEnd, tempToml } from './harness.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    // A usage error exits at once; a command that runs instead (the bug) is cut short by the timeout.
-    execFile(process.execPath, [cliPath, ...args], { env: { ...process.env, NEXTMINI_LOG: '', ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
-      const code = err ? (err as { code?: unknown }).code : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
-  });
-}
+// A usage error exits at once; a command that runs instead (the bug) is cut short by the timeout.
+const cli = (args: string[], env: Record<string, string> = {}) => runCliToEnd(args, { NEXTMINI_LOG: '', ...env }, 20_000);
 
 const config = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n`);
 

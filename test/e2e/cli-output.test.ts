@@ -1,28 +1,15 @@
 // What `nextmini controller` and `nextmini node` print: each start-up fact once, a refused
 // node's error once, and NEXTMINI_LOG checked (an unknown level is refused, naming the valid ones).
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile, type ChildProcess } from 'node:child_process';
-import { cliPath, runCli, stopChild, tempToml } from './harness.js';
+import type { ChildProcess } from 'node:child_process';
+import { runCli, runCliToEnd, stopChild, tempToml } from './harness.js';
 
 const cleanup: ChildProcess[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0)) await stopChild(c);
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (err as { code?: unknown }).code : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCliToEnd(args, env);
 
 const count = (text: string, needle: string) => text.split(needle).length - 1;
 

@@ -1,5 +1,5 @@
 // Spawns node agents (test/e2e/agent.mjs) and CLI processes, and talks to agents over IPC.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,27 @@ import { isNextminiError } from 'nextmini';
 
 const agentPath = fileURLToPath(new URL('./agent.mjs', import.meta.url));
 export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+/** How a CLI run ended: its exit code (null when killed, e.g. by the timeout) and its output. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node dist/cli.js <args>` to its end (asynchronously: a server under test may be in this
+ * process). `env` is laid over this process's environment; a run still going after `timeoutMs`
+ * is killed and reports code null.
+ */
+export function runCliToEnd(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (err as { code?: unknown }).code : 0;
+      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+    });
+  });
+}
 
 export class AgentError extends Error {
   constructor(
