@@ -5,14 +5,17 @@
 //! 1. **Loss**, decided at [`LinkModel::enqueue`] from the seeded RNG. Lost packets never
 //!    take queue space or bandwidth (like netem, unlike a real lossy wire). Deciding first
 //!    keeps packet `i`'s fate a function of the seed and `i` alone.
-//! 2. **Tail drop** if `queue_limit_packets` packets are already waiting for the limiter.
-//! 3. **Rate limiter**: a FIFO in front of a token bucket (see [`super::token_bucket`]).
+//! 2. **Early drop** with `drop = Red` (see [`super::red`]), decided from the average queue.
+//! 3. **Tail drop** if `queue_limit_packets` packets are already waiting for the limiter.
+//! 4. **Rate limiter**: a queue in front of a token bucket (see [`super::token_bucket`]),
+//!    served in arrival order or, with `scheduler = Wrr`, by weighted round robin between
+//!    flows (see [`super::scheduler`]).
 //!    The departure time of each packet is computed exactly, not rounded to the times the
 //!    host happens to call in, so host timer slack never changes the emulated rate.
-//! 4. **Propagation**: `delay_us` plus a jitter drawn uniformly in `[0, jitter_us]`.
+//! 5. **Propagation**: `delay_us` plus a jitter drawn uniformly in `[0, jitter_us]`.
 //!    Without `reorder` a packet is never delivered before one that left ahead of it (its
 //!    delivery time is raised to the latest one scheduled so far); with `reorder` it may be.
-//! 5. **Delivery** through [`LinkModel::poll`], earliest delivery time first, ties in
+//! 6. **Delivery** through [`LinkModel::poll`], earliest delivery time first, ties in
 //!    departure order.
 //!
 //! Time handling: every call takes `now_us`; a time earlier than one already seen is
@@ -27,15 +30,18 @@
 
 use super::loss::LossModel;
 use super::params::{LinkParamError, LinkParams};
+use super::red::{DropPolicy, Red};
 use super::rng::Rng;
+use super::scheduler::{FlowId, Queue, Waiting};
 use super::stats::{LinkStats, RateMeter};
 use super::token_bucket::TokenBucket;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 
 /// RNG stream numbers within one seed (see [`Rng::stream`]).
 const LOSS_STREAM: u32 = 0;
 const JITTER_STREAM: u32 = 1;
+const RED_STREAM: u32 = 2;
 
 /// Why [`LinkModel::enqueue`] dropped a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,6 +50,8 @@ pub enum DropReason {
     Loss,
     /// `queue_limit_packets` packets were already waiting for the rate limiter.
     Queue,
+    /// Random early detection dropped it (`drop = Red`).
+    Red,
 }
 
 /// Outcome of [`LinkModel::enqueue`]. A dropped packet has been consumed and counted.
@@ -52,13 +60,6 @@ pub enum DropReason {
 pub enum Enqueue {
     Accepted,
     Dropped(DropReason),
-}
-
-#[derive(Debug)]
-struct Waiting<T> {
-    pkt: T,
-    size: usize,
-    arrived_us: u64,
 }
 
 /// A packet past the rate limiter. Ordered by delivery time, then departure order, reversed
@@ -119,7 +120,9 @@ pub struct LinkModel<T> {
     loss: LossModel,
     loss_rng: Rng,
     jitter_rng: Rng,
-    waiting: VecDeque<Waiting<T>>,
+    red_rng: Rng,
+    red: Red,
+    waiting: Queue<T>,
     in_flight: BinaryHeap<InFlight<T>>,
     /// Departure order of the next packet to leave the limiter.
     next_seq: u64,
@@ -134,6 +137,7 @@ pub struct LinkModel<T> {
     packets_sent: u64,
     drops_loss: u64,
     drops_queue: u64,
+    drops_red: u64,
     meter: RateMeter,
 }
 
@@ -149,7 +153,9 @@ impl<T> LinkModel<T> {
             loss: LossModel::new(&params),
             loss_rng: Rng::stream(params.seed, LOSS_STREAM),
             jitter_rng: Rng::stream(params.seed, JITTER_STREAM),
-            waiting: VecDeque::new(),
+            red_rng: Rng::stream(params.seed, RED_STREAM),
+            red: Red::default(),
+            waiting: Queue::new(params.scheduler),
             in_flight: BinaryHeap::new(),
             next_seq: 0,
             limiter_floor_us: 0,
@@ -159,6 +165,7 @@ impl<T> LinkModel<T> {
             packets_sent: 0,
             drops_loss: 0,
             drops_queue: 0,
+            drops_red: 0,
             meter: RateMeter::default(),
         })
     }
@@ -167,8 +174,22 @@ impl<T> LinkModel<T> {
         &self.params
     }
 
-    /// Offers a packet of `size_bytes` (the size the rate limiter charges) at `now_us`.
+    /// Offers a packet of `size_bytes` (the size the rate limiter charges) at `now_us`, as
+    /// part of one default flow (weight 1).
     pub fn enqueue(&mut self, now_us: u64, pkt: T, size_bytes: usize) -> Enqueue {
+        self.enqueue_flow(now_us, pkt, size_bytes, FlowId::default(), 1)
+    }
+
+    /// Offers a packet of flow `flow` with WRR weight `weight` (only `scheduler = Wrr`
+    /// looks at either; a weight of 0 counts as 1).
+    pub fn enqueue_flow(
+        &mut self,
+        now_us: u64,
+        pkt: T,
+        size_bytes: usize,
+        flow: FlowId,
+        weight: u32,
+    ) -> Enqueue {
         let now = self.tick(now_us);
         // Packets due to leave by now free their queue slots before the limit is checked.
         self.release(now);
@@ -176,16 +197,33 @@ impl<T> LinkModel<T> {
             self.drops_loss += 1;
             return Enqueue::Dropped(DropReason::Loss);
         }
+        if let DropPolicy::Red(red) = &self.params.drop {
+            // One packet's transmission time at the link's rate, for the idle decay.
+            let tx_us = self
+                .params
+                .rate
+                .map_or(0, |r| (size_bytes as u64).saturating_mul(1_000_000) / r);
+            if self
+                .red
+                .on_arrival(red, self.waiting.len(), now, tx_us, &mut self.red_rng)
+            {
+                self.drops_red += 1;
+                return Enqueue::Dropped(DropReason::Red);
+            }
+        }
         if let Some(limit) = self.params.queue_limit_packets {
-            if self.waiting.len() >= limit {
+            // Under WRR each flow also stops at its weighted share of the limit.
+            if self.waiting.len() >= limit || self.waiting.class_full(flow, weight, limit) {
                 self.drops_queue += 1;
                 return Enqueue::Dropped(DropReason::Queue);
             }
         }
-        self.waiting.push_back(Waiting {
+        self.waiting.push(Waiting {
             pkt,
             size: size_bytes,
             arrived_us: now,
+            flow,
+            weight,
         });
         // With tokens to spare (or no rate limit) it leaves at once, so an unshaped link
         // hands it back from a `poll` at this same `now`.
@@ -245,6 +283,13 @@ impl<T> LinkModel<T> {
         if params.seed != self.params.seed {
             self.loss_rng = Rng::stream(params.seed, LOSS_STREAM);
             self.jitter_rng = Rng::stream(params.seed, JITTER_STREAM);
+            self.red_rng = Rng::stream(params.seed, RED_STREAM);
+        }
+        self.waiting.set_mode(params.scheduler);
+        if matches!(self.params.drop, DropPolicy::Tail) && matches!(params.drop, DropPolicy::Red(_))
+        {
+            // RED turned on: its average starts from the queue as it is now.
+            self.red = Red::starting_at(self.waiting.len(), now);
         }
         self.params = params;
         self.release(now);
@@ -264,10 +309,17 @@ impl<T> LinkModel<T> {
             packets_sent: self.packets_sent,
             drops_loss: self.drops_loss,
             drops_queue: self.drops_queue,
+            drops_red: self.drops_red,
+            flow_overflow: self.waiting.overflow(),
             queue_depth: self.waiting.len(),
             in_flight: self.in_flight.len(),
             measured_rate_bps: self.meter.rate(),
         }
+    }
+
+    /// RED's average queue length (packets) as of the last arrival; `None` without RED.
+    pub fn red_average(&self) -> Option<f64> {
+        matches!(self.params.drop, DropPolicy::Red(_)).then(|| self.red.average())
     }
 
     /// Clamps `now_us` to the latest time seen, so the model's clock is monotonic.
@@ -294,9 +346,12 @@ impl<T> LinkModel<T> {
             if departure > now {
                 break;
             }
-            let Some(w) = self.waiting.pop_front() else {
+            let Some(w) = self.waiting.pop() else {
                 break;
             };
+            if self.waiting.len() == 0 {
+                self.red.queue_emptied(departure);
+            }
             if let Some(b) = &mut self.bucket {
                 b.take(departure, w.size);
             }

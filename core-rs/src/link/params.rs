@@ -2,10 +2,13 @@
 //!
 //! Field names follow the keys of a link table in the controller TOML:
 //! `rate, bucket_size, delay_ms, jitter_ms, loss, loss_burst = { p_good_to_bad,
-//! p_bad_to_good, loss_in_bad }, queue_limit_packets, reorder, seed`. The TOML gives delays in
+//! p_bad_to_good, loss_in_bad }, queue_limit_packets, reorder, seed, scheduler, drop, min_th,
+//! max_th, max_p`. The TOML gives delays in
 //! (fractional) milliseconds; [`LinkParams`] stores whole microseconds, the unit of the core's
 //! timeline, and [`LinkParamsMs`] mirrors the TOML for the config loader.
 
+use super::red::{DropPolicy, RedParams};
+use super::scheduler::Scheduler;
 use crate::error::{CoreError, ErrorCode};
 use std::fmt;
 
@@ -63,6 +66,10 @@ pub struct LinkParams {
     /// Seed of the loss and jitter draws: the same seed and packet sequence give the same
     /// drops and delays.
     pub seed: u64,
+    /// Order in which the rate limiter's queue is served.
+    pub scheduler: Scheduler,
+    /// Which arrivals the rate limiter's queue drops before it is full.
+    pub drop: DropPolicy,
 }
 
 impl Default for LinkParams {
@@ -77,6 +84,8 @@ impl Default for LinkParams {
             loss_burst: None,
             queue_limit_packets: None,
             seed: 0,
+            scheduler: Scheduler::Fifo,
+            drop: DropPolicy::Tail,
         }
     }
 }
@@ -94,6 +103,10 @@ pub enum LinkParamError {
     ZeroQueueLimit,
     /// A millisecond value (`delay_ms`, `jitter_ms`) is negative, not finite, or too large.
     Milliseconds { key: &'static str, got: f64 },
+    /// RED's `min_th` is not below its `max_th`.
+    RedThresholds { min_th: u32, max_th: u32 },
+    /// RED's `max_p` is outside `(0, 1]` or NaN.
+    RedMaxP { got: f64 },
 }
 
 impl LinkParamError {
@@ -105,6 +118,8 @@ impl LinkParamError {
             LinkParamError::Probability { key, .. } => key,
             LinkParamError::ZeroQueueLimit => "queue_limit_packets",
             LinkParamError::Milliseconds { key, .. } => key,
+            LinkParamError::RedThresholds { .. } => "min_th",
+            LinkParamError::RedMaxP { .. } => "max_p",
         }
     }
 }
@@ -130,6 +145,13 @@ impl fmt::Display for LinkParamError {
                 f,
                 "{key} must be a finite number of milliseconds within 0..={MAX_MS}, got {got}"
             ),
+            LinkParamError::RedThresholds { min_th, max_th } => write!(
+                f,
+                "min_th must be below max_th (packets of average queue), got min_th = {min_th}, max_th = {max_th}"
+            ),
+            LinkParamError::RedMaxP { got } => {
+                write!(f, "max_p must be within (0, 1] (0 excluded), got {got}")
+            }
         }
     }
 }
@@ -185,6 +207,20 @@ impl LinkParams {
         if self.queue_limit_packets == Some(0) {
             return Err(LinkParamError::ZeroQueueLimit);
         }
+        if let DropPolicy::Red(RedParams {
+            min_th,
+            max_th,
+            max_p,
+        }) = self.drop
+        {
+            if min_th >= max_th {
+                return Err(LinkParamError::RedThresholds { min_th, max_th });
+            }
+            // Written so NaN fails too.
+            if !(max_p > 0.0 && max_p <= 1.0) {
+                return Err(LinkParamError::RedMaxP { got: max_p });
+            }
+        }
         Ok(())
     }
 
@@ -200,6 +236,8 @@ impl LinkParams {
             loss_burst: cfg.loss_burst,
             queue_limit_packets: cfg.queue_limit_packets,
             seed: cfg.seed,
+            scheduler: cfg.scheduler,
+            drop: cfg.drop,
         };
         params.validate()?;
         Ok(params)
@@ -231,6 +269,8 @@ pub struct LinkParamsMs {
     pub queue_limit_packets: Option<usize>,
     pub reorder: bool,
     pub seed: u64,
+    pub scheduler: Scheduler,
+    pub drop: DropPolicy,
 }
 
 #[cfg(test)]
@@ -343,6 +383,24 @@ mod tests {
     }
 
     #[test]
+    fn validate_rejects_bad_red_settings_by_key() {
+        let red = |min_th, max_th, max_p| LinkParams {
+            drop: DropPolicy::Red(RedParams {
+                min_th,
+                max_th,
+                max_p,
+            }),
+            ..LinkParams::default()
+        };
+        rejects(red(10, 10, 0.1), "min_th", "min_th = 10, max_th = 10");
+        rejects(red(20, 10, 0.1), "min_th", "below max_th");
+        rejects(red(5, 15, 0.0), "max_p", "(0, 1]");
+        rejects(red(5, 15, 1.5), "max_p", "got 1.5");
+        rejects(red(5, 15, f64::NAN), "max_p", "got NaN");
+        assert_eq!(red(0, 1, 1.0).validate(), Ok(()));
+    }
+
+    #[test]
     fn validate_accepts_edges() {
         let d = LinkParams::default();
         for p in [
@@ -393,6 +451,8 @@ mod tests {
             queue_limit_packets: Some(64),
             reorder: true,
             seed: 7,
+            scheduler: Scheduler::Wrr,
+            drop: DropPolicy::Tail,
         };
         let p = LinkParams::from_ms(&cfg).unwrap();
         assert_eq!(p.delay_us, 40_000);

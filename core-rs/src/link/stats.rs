@@ -9,8 +9,14 @@ pub struct LinkStats {
     pub packets_sent: u64,
     /// Packets dropped by random loss (Bernoulli or Gilbert–Elliott).
     pub drops_loss: u64,
-    /// Packets tail-dropped because `queue_limit_packets` were already waiting.
+    /// Packets tail-dropped because `queue_limit_packets` were already waiting (under WRR,
+    /// also because their flow already held its weighted share of that limit).
     pub drops_queue: u64,
+    /// Packets dropped early by RED (`drop = Red`), before the queue was full.
+    pub drops_red: u64,
+    /// Packets that WRR put in the shared fallback class because
+    /// [`super::scheduler::MAX_FLOW_CLASSES`] flows were already backlogged.
+    pub flow_overflow: u64,
     /// Packets waiting for the rate limiter (what `queue_limit_packets` bounds).
     pub queue_depth: usize,
     /// Packets past the rate limiter that are still in propagation delay or jitter, i.e.

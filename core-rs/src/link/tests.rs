@@ -572,6 +572,7 @@ fn params_strategy() -> impl Strategy<Value = LinkParams> {
                     }),
                     queue_limit_packets: limit,
                     seed,
+                    ..LinkParams::default()
                 }
             },
         )

@@ -59,6 +59,7 @@ use crate::link::{LinkParamError, LinkParams, LinkStats};
 use crate::lossless::Endpoint;
 use crate::topology::{FlowKey, MulticastTable, RouteTable};
 use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
+pub use egress::FlowWeightError;
 use egress::{Egress, LinkDrop};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
@@ -288,6 +289,18 @@ impl Node {
         self.egress.set_link(now_us, neighbor, params)
     }
 
+    /// Sets the WRR weight of the flow from node `src` to destination `dst` on every
+    /// emulated link of this node (links with `scheduler = Wrr` use it). Weight 1 is the
+    /// default and forgets the entry; 0 is refused.
+    pub fn set_flow_weight(
+        &mut self,
+        src: u32,
+        dst: u32,
+        weight: u32,
+    ) -> Result<(), FlowWeightError> {
+        self.egress.set_flow_weight(src, dst, weight)
+    }
+
     /// Counters of every emulated link, by neighbour.
     pub fn link_stats(&self) -> impl Iterator<Item = (u32, LinkStats)> + '_ {
         self.egress.link_stats()
@@ -305,6 +318,7 @@ impl Node {
             Ok(()) => return true,
             Err(LinkDrop::Loss) => self.stats.drop(DropReason::LinkLoss),
             Err(LinkDrop::Queue) => self.stats.drop(DropReason::LinkQueue),
+            Err(LinkDrop::Red) => self.stats.drop(DropReason::LinkRed),
         }
         false
     }

@@ -49,10 +49,12 @@ pub enum DropReason {
     /// An incomplete message evicted early to make room for other senders' messages (the
     /// heaviest sender's stalest message goes first).
     ReassemblyEvicted,
+    /// Random early detection on an egress link (`drop = "red"`).
+    LinkRed,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 20] = [
+    pub const ALL: [DropReason; 21] = [
         DropReason::Malformed,
         DropReason::HopLimit,
         DropReason::NoRoute,
@@ -73,6 +75,7 @@ impl DropReason {
         DropReason::UnknownDestination,
         DropReason::HopLimitRange,
         DropReason::ReassemblyEvicted,
+        DropReason::LinkRed,
     ];
 
     /// Stable snake_case name used as the key in `stats().drops`.
@@ -98,6 +101,7 @@ impl DropReason {
             DropReason::UnknownDestination => "unknown_destination",
             DropReason::HopLimitRange => "hop_limit_range",
             DropReason::ReassemblyEvicted => "reassembly_evicted",
+            DropReason::LinkRed => "link_red",
         }
     }
 }

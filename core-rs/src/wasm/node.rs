@@ -4,6 +4,7 @@ use super::batch::{put_u16, put_u32, split};
 use super::link::link_params;
 use super::{js_error, micros};
 use crate::auth::KEY_LEN;
+use crate::link::scheduler::MAX_FLOW_WEIGHT;
 use crate::lossless::{
     DataBucket, Dest, Event as LosslessEvent, LosslessConfig, Outcome, Ports, ReceiverState,
     SessionId,
@@ -330,8 +331,40 @@ impl WasmNode {
             .map_err(js_error)
     }
 
-    /// Per-link counters, 8 values per emulated link: neighbor, bytes_sent, packets_sent,
-    /// drops_loss, drops_queue, queue_depth, in_flight, measured_rate (bytes/s).
+    /// WRR flow weights, as `(src, dst, weight)` triples; weight 1 restores the default.
+    /// Checked whole before any is applied, so a bad triple changes nothing.
+    #[wasm_bindgen(js_name = setFlowWeights)]
+    pub fn set_flow_weights(&mut self, triples: &[f64]) -> Result<(), JsError> {
+        if triples.len() % 3 != 0 {
+            return Err(JsError::new(&format!(
+                "INVALID_ARGUMENT|flow weights must be (src, dst, weight) triples, got {} values",
+                triples.len()
+            )));
+        }
+        let as_u32 = |v: f64| {
+            (v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v)).then_some(v as u32)
+        };
+        let mut parsed = Vec::with_capacity(triples.len() / 3);
+        for t in triples.chunks_exact(3) {
+            match (as_u32(t[0]), as_u32(t[1]), as_u32(t[2])) {
+                (Some(src), Some(dst), Some(w)) if (1..=MAX_FLOW_WEIGHT).contains(&w) => parsed.push((src, dst, w)),
+                _ => {
+                    return Err(JsError::new(&format!(
+                        "INVALID_ARGUMENT|flow_weight of flow {} -> {} must be an integer within 1..={MAX_FLOW_WEIGHT} (src and dst node ids), got {}",
+                        t[0], t[1], t[2]
+                    )))
+                }
+            }
+        }
+        for (src, dst, w) in parsed {
+            self.inner.set_flow_weight(src, dst, w).map_err(js_error)?;
+        }
+        Ok(())
+    }
+
+    /// Per-link counters, 10 values per emulated link: neighbor, bytes_sent, packets_sent,
+    /// drops_loss, drops_queue, queue_depth, in_flight, measured_rate (bytes/s), drops_red,
+    /// flow_overflow.
     #[wasm_bindgen(js_name = linkStats)]
     pub fn link_stats(&self) -> Vec<f64> {
         self.inner
@@ -346,6 +379,8 @@ impl WasmNode {
                     s.queue_depth as f64,
                     s.in_flight as f64,
                     s.measured_rate_bps as f64,
+                    s.drops_red as f64,
+                    s.flow_overflow as f64,
                 ]
             })
             .collect()
