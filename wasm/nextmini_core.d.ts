@@ -75,8 +75,9 @@ export class WasmNode {
      */
     isLocalMember(group: number): boolean;
     /**
-     * Per-link counters, 8 values per emulated link: neighbor, bytes_sent, packets_sent,
-     * drops_loss, drops_queue, queue_depth, in_flight, measured_rate (bytes/s).
+     * Per-link counters, 10 values per emulated link: neighbor, bytes_sent, packets_sent,
+     * drops_loss, drops_queue, queue_depth, in_flight, measured_rate (bytes/s), drops_red,
+     * flow_overflow.
      */
     linkStats(): Float64Array;
     constructor(node_id: number, mtu: number, max_payload_bytes: number, queue_capacity: number, max_mode: boolean, reassembly_timeout_ms: number, lossless: Float64Array | number[]);
@@ -120,6 +121,11 @@ export class WasmNode {
      * Per-hop authentication on or off (CONFIG_INVALID when the MTU leaves no room).
      */
     setAuth(on: boolean): void;
+    /**
+     * WRR flow weights, as `(src, dst, weight)` triples; weight 1 restores the default.
+     * Checked whole before any is applied, so a bad triple changes nothing.
+     */
+    setFlowWeights(triples: Float64Array | number[]): void;
     /**
      * Link keys, repeated `{ u32 neighbor, 32 bytes key }`; each makes that neighbour's key
      * before it the previous one.
@@ -326,6 +332,7 @@ export interface InitOutput {
     readonly wasmnode_sessionOutcome: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_sessionProgress: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_setAuth: (a: number, b: number) => [number, number];
+    readonly wasmnode_setFlowWeights: (a: number, b: number, c: number) => [number, number];
     readonly wasmnode_setLink: (a: number, b: number, c: number, d: number, e: number) => [number, number];
     readonly wasmnode_setLinkKeys: (a: number, b: number, c: number) => [number, number];
     readonly wasmnode_setMaxMode: (a: number, b: number) => void;

@@ -268,8 +268,9 @@ export class WasmNode {
         return ret !== 0;
     }
     /**
-     * Per-link counters, 8 values per emulated link: neighbor, bytes_sent, packets_sent,
-     * drops_loss, drops_queue, queue_depth, in_flight, measured_rate (bytes/s).
+     * Per-link counters, 10 values per emulated link: neighbor, bytes_sent, packets_sent,
+     * drops_loss, drops_queue, queue_depth, in_flight, measured_rate (bytes/s), drops_red,
+     * flow_overflow.
      * @returns {Float64Array}
      */
     linkStats() {
@@ -468,6 +469,19 @@ export class WasmNode {
      */
     setAuth(on) {
         const ret = wasm.wasmnode_setAuth(this.__wbg_ptr, on);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * WRR flow weights, as `(src, dst, weight)` triples; weight 1 restores the default.
+     * Checked whole before any is applied, so a bad triple changes nothing.
+     * @param {Float64Array | number[]} triples
+     */
+    setFlowWeights(triples) {
+        const ptr0 = passArrayF64ToWasm0(triples, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmnode_setFlowWeights(this.__wbg_ptr, ptr0, len0);
         if (ret[1]) {
             throw takeFromExternrefTable0(ret[0]);
         }

@@ -68,6 +68,7 @@ export const wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e:
 export const wasmnode_sessionOutcome: (a: number, b: number) => [number, number, number, number];
 export const wasmnode_sessionProgress: (a: number, b: number) => [number, number, number, number];
 export const wasmnode_setAuth: (a: number, b: number) => [number, number];
+export const wasmnode_setFlowWeights: (a: number, b: number, c: number) => [number, number];
 export const wasmnode_setLink: (a: number, b: number, c: number, d: number, e: number) => [number, number];
 export const wasmnode_setLinkKeys: (a: number, b: number, c: number) => [number, number];
 export const wasmnode_setMaxMode: (a: number, b: number) => void;

@@ -31,6 +31,7 @@ const DROPS = {
   unknown_destination: 0,
   hop_limit_range: 0,
   reassembly_evicted: 0,
+  link_red: 0,
   no_receiver: 3,
   receiver_full: 0,
   unknown_peer: 0,
@@ -51,8 +52,8 @@ function fakeStats(packetsSent = 42): DataplaneStats {
     queued: 5,
     drops: { ...DROPS },
     links: [
-      { neighbor: 2, transport: 'udp', emulated: true, bytesSent: 1000, packetsSent: 10, dropsLoss: 1, dropsQueue: 2, queueDepth: 3, inFlight: 4, measuredRate: 1234.5 },
-      { neighbor: 3, transport: 'udp', emulated: true, bytesSent: 2000, packetsSent: 20, dropsLoss: 0, dropsQueue: 0, queueDepth: 0, inFlight: 0, measuredRate: 0 },
+      { neighbor: 2, transport: 'udp', emulated: true, bytesSent: 1000, packetsSent: 10, dropsLoss: 1, dropsQueue: 2, queueDepth: 3, inFlight: 4, measuredRate: 1234.5, dropsRed: 5, flowOverflow: 0 },
+      { neighbor: 3, transport: 'udp', emulated: true, bytesSent: 2000, packetsSent: 20, dropsLoss: 0, dropsQueue: 0, queueDepth: 0, inFlight: 0, measuredRate: 0, dropsRed: 0, flowOverflow: 0 },
     ],
     sessions: { active: 1, completed: 2, failed: 3 },
     flow: { waitingBytes: 10, probes: 2, creditsSent: 30, creditsTaken: 40, recvBufferBytes: 8388608 },
@@ -133,6 +134,7 @@ describe('MetricsBook', () => {
     expect(samplesOf(f, 'nextmini_link_drops_total', { node: '1', neighbor: '2' }).map((s) => [s.labels.reason, s.value])).toEqual([
       ['loss', 1],
       ['queue', 2],
+      ['red', 5],
     ]);
     expect(f.get('nextmini_link_queue_depth')!.type).toBe('gauge');
     expect(f.get('nextmini_link_in_flight')!.type).toBe('gauge');
@@ -277,9 +279,10 @@ describe('MetricsReporter', () => {
     expect(samples).toContainEqual({ name: 'queued', neighbor: 0, value: 5 });
     expect(samples).toContainEqual({ name: 'drops.no_receiver', neighbor: 0, value: 3 });
     expect(samples).toContainEqual({ name: 'link.dropsQueue', neighbor: 2, value: 2 });
+    expect(samples).toContainEqual({ name: 'link.dropsRed', neighbor: 2, value: 5 });
     expect(samples).toContainEqual({ name: 'link.measuredRate', neighbor: 3, value: 0 });
     expect(samples).toContainEqual({ name: 'sessions.completed', neighbor: 0, value: 2 });
-    expect(samples).toHaveLength(7 + Object.keys(DROPS).length + 3 + 2 * 7);
+    expect(samples).toHaveLength(7 + Object.keys(DROPS).length + 3 + 2 * 8);
     // Every name passes the controller's checks.
     expect(new MetricsBook().ingest(1, samples, 0)).toHaveLength(samples.length);
   });

@@ -41,6 +41,10 @@ export interface ControllerConfig extends SecurityConfigInput {
   links?: (LinkParamsConfig & { src_node_id: number; dst_node_id: number; bidirectional?: boolean })[];
   /** Metric samples reported by nodes are kept this long (seconds). Default 3600. */
   metrics_retention_s?: number;
+  /** Upstream nextmini's name for `[link_defaults] scheduler`. */
+  scheduler_type?: 'fifo' | 'wrr';
+  /** Upstream nextmini's name for `[link_defaults] drop`: "taildrop" is "tail". */
+  scheduler_drop_strategy?: 'taildrop' | 'red';
 }
 
 /** One directed link's emulation as configured, before it is checked against the topology. */
@@ -99,6 +103,8 @@ const CONTROLLER_KEY_SET: Record<keyof ControllerConfig, true> = {
   link_rates: true,
   links: true,
   metrics_retention_s: true,
+  scheduler_type: true,
+  scheduler_drop_strategy: true,
   auth_token: true,
   auth_token_file: true,
   admin_token: true,
@@ -122,6 +128,24 @@ export const UPSTREAM_CONTROLLER_KEYS: readonly string[] = ['protocol', 'flows']
 
 const TOPOLOGY_KEYS: readonly (keyof TopologyConfig)[] = ['type', 'topology', 'full_mesh_config', 'ring_config', 'torus_config', 'fat_tree_config', 'n_nodes', 'edges'];
 const NODES_KEYS = ['node_id', 'operating_mode', 'token', 'token_file', 'public_network_addr'] as const;
+
+/**
+ * Upstream's top-level scheduler_type and scheduler_drop_strategy set every link's queue
+ * discipline: here they are aliases of [link_defaults] scheduler and drop. Both forms with
+ * different values would leave one of them silently unused, so that is refused.
+ */
+function readUpstreamQdisc(r: TableReader, defaults: LinkParamsConfig): void {
+  if (r.has('scheduler_type')) {
+    const v = r.oneOf('scheduler_type', ['fifo', 'wrr'] as const);
+    if (defaults.scheduler !== undefined && defaults.scheduler !== v) throw r.fail('scheduler_type', `(upstream's name for [link_defaults] scheduler) is ${JSON.stringify(v)} but [link_defaults] scheduler is ${JSON.stringify(defaults.scheduler)}; give one of them`);
+    defaults.scheduler = v;
+  }
+  if (r.has('scheduler_drop_strategy')) {
+    const v = r.oneOf('scheduler_drop_strategy', ['taildrop', 'red'] as const) === 'red' ? 'red' : 'tail';
+    if (defaults.drop !== undefined && defaults.drop !== v) throw r.fail('scheduler_drop_strategy', `(upstream's name for [link_defaults] drop) means ${JSON.stringify(v)} but [link_defaults] drop is ${JSON.stringify(defaults.drop)}; give one of them`);
+    defaults.drop = v;
+  }
+}
 
 function pair(r: TableReader, key: string, v: unknown, i: number): [number, number] {
   if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(typeof x === 'bigint' ? Number(x) : x))) {
@@ -251,6 +275,7 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     defaults.checkKeys(LINK_KEYS);
     cfg.linkDefaults = readLinkParams(defaults);
   }
+  readUpstreamQdisc(r, cfg.linkDefaults);
   r.tables('link_rates').forEach((t, i) => {
     t.checkKeys(['src_node_id', 'dst_node_id', 'rate', 'bucket_size']);
     const src = t.int('src_node_id', { min: 1 });

@@ -21,11 +21,24 @@ export interface LinkParamsConfig {
   loss_burst?: { p_good_to_bad: number; p_bad_to_good: number; loss_in_bad: number };
   /** Packets waiting for the rate limiter beyond this are tail-dropped. */
   queue_limit_packets?: number;
-  /** Seed of the link's loss and jitter; runs with the same seed drop the same packets. */
+  /** Seed of the link's loss, jitter and RED draws; runs with the same seed drop the same packets. */
   seed?: number;
+  /** Order the rate limiter's queue is served in: arrival order, or weighted round robin between flows (source node, destination) by their flow_weight. Default "fifo". */
+  scheduler?: 'fifo' | 'wrr';
+  /** What the rate limiter's queue drops: only at queue_limit_packets ("tail"), or early by random early detection ("red"). Default "tail". */
+  drop?: 'tail' | 'red';
+  /** RED: below this average queue (packets) nothing is dropped. Default queue_limit_packets / 4, or 5 without a limit. */
+  min_th?: number;
+  /** RED: at this average queue (packets) and above every arrival is dropped. Default 3/4 of queue_limit_packets, or 15 without a limit. */
+  max_th?: number;
+  /** RED: drop probability reached just below max_th, in (0, 1]. Default 0.1. */
+  max_p?: number;
 }
 
-export const LINK_KEYS = ['rate', 'bucket_size', 'delay_ms', 'jitter_ms', 'reorder', 'loss', 'loss_burst', 'queue_limit_packets', 'seed'] as const;
+export const LINK_KEYS = ['rate', 'bucket_size', 'delay_ms', 'jitter_ms', 'reorder', 'loss', 'loss_burst', 'queue_limit_packets', 'seed', 'scheduler', 'drop', 'min_th', 'max_th', 'max_p'] as const;
+
+/** RED's keys, meaningful only with `drop = "red"`. */
+const RED_KEYS = ['min_th', 'max_th', 'max_p'] as const;
 
 export function readLinkParams(r: TableReader): LinkParamsConfig {
   const out: LinkParamsConfig = {};
@@ -46,6 +59,14 @@ export function readLinkParams(r: TableReader): LinkParamsConfig {
   }
   if (r.has('queue_limit_packets')) out.queue_limit_packets = r.int('queue_limit_packets', { min: 1 });
   if (r.has('seed')) out.seed = r.int('seed', { min: 0 });
+  if (r.has('scheduler')) out.scheduler = r.oneOf('scheduler', ['fifo', 'wrr'] as const);
+  if (r.has('drop')) out.drop = r.oneOf('drop', ['tail', 'red'] as const);
+  if (r.has('min_th')) out.min_th = r.int('min_th', { min: 0, max: 0xffff_fffe });
+  if (r.has('max_th')) out.max_th = r.int('max_th', { min: 1, max: 0xffff_ffff });
+  if (r.has('max_p')) {
+    out.max_p = r.num('max_p', { min: 0, max: 1 });
+    if (out.max_p === 0) throw r.fail('max_p', 'must be within (0, 1] (0 would never drop early; use drop = "tail"), got 0');
+  }
   return out;
 }
 
@@ -70,11 +91,24 @@ export function toCoreParams(p: LinkParamsConfig, linkSeed: number): Float64Arra
     p.loss_burst?.loss_in_bad ?? -1,
     p.queue_limit_packets ?? -1,
     seed,
+    p.scheduler === 'wrr' ? 1 : 0,
+    p.drop === 'red' ? 1 : 0,
+    p.min_th ?? -1,
+    p.max_th ?? -1,
+    p.max_p ?? -1,
   ]);
 }
 
-/** Validates with the core's rules; the error names the link and the key. */
+/**
+ * Validates with the core's rules; the error names the link and the key. RED's keys on a link
+ * whose drop (after merging defaults and earlier settings) is not "red" are refused: they would
+ * do nothing.
+ */
 export function checkLinkParams(where: string, p: LinkParamsConfig): void {
+  if (p.drop !== 'red') {
+    const stray = RED_KEYS.filter((k) => p[k] !== undefined);
+    if (stray.length) throw new NextminiError('CONFIG_INVALID', `${where}: ${stray.join(', ')} ${stray.length > 1 ? 'are RED settings and need' : 'is a RED setting and needs'} drop = "red" (drop is ${JSON.stringify(p.drop ?? 'tail')}); valid drop values: "tail", "red"`);
+  }
   try {
     callCore(() => validateLinkParams(toCoreParams(p, 0)));
   } catch (err) {
@@ -94,9 +128,17 @@ export interface LinkParamsInput {
   lossBurst?: { pGoodToBad: number; pBadToGood: number; lossInBad: number };
   queueLimitPackets?: number;
   seed?: number;
+  scheduler?: 'fifo' | 'wrr';
+  drop?: 'tail' | 'red';
+  minTh?: number;
+  maxTh?: number;
+  maxP?: number;
 }
 
-const INPUT_KEYS = { rate: 'rate', bucketSize: 'bucket_size', delayMs: 'delay_ms', jitterMs: 'jitter_ms', reorder: 'reorder', loss: 'loss', queueLimitPackets: 'queue_limit_packets', seed: 'seed' } as const;
+const INPUT_KEYS = { rate: 'rate', bucketSize: 'bucket_size', delayMs: 'delay_ms', jitterMs: 'jitter_ms', reorder: 'reorder', loss: 'loss', queueLimitPackets: 'queue_limit_packets', seed: 'seed', scheduler: 'scheduler', drop: 'drop', minTh: 'min_th', maxTh: 'max_th', maxP: 'max_p' } as const;
+
+/** setLink's option names for the link keys (camelCase). */
+export const LINK_INPUT_KEYS: readonly string[] = [...Object.keys(INPUT_KEYS), 'lossBurst'];
 
 /**
  * The config form of setLink's arguments, checked by the same rules as `[[links]]` in a config

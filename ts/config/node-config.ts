@@ -213,6 +213,12 @@ export const UPSTREAM_NODE_KEYS: readonly string[] = [
   'metrics_collection_interval',
 ];
 
+/**
+ * Upstream sets the queue discipline in each node's config; here it is a property of each
+ * emulated link, set in the controller's config. Warned with that pointer, not refused.
+ */
+export const UPSTREAM_QDISC_NODE_KEYS: readonly string[] = ['scheduler_type', 'scheduler_drop_strategy'];
+
 const LOSSLESS_KEY_SET: Record<keyof LosslessRuntimeConfig, true> = {
   default_chunk_size: true,
   ready_grace_ms: true,
@@ -226,7 +232,9 @@ const LOSSLESS_KEY_SET: Record<keyof LosslessRuntimeConfig, true> = {
 /** Validates a node config table; an unknown key is CONFIG_INVALID naming it (see TableReader.checkKeys). */
 export function resolveNodeConfig(table: Table, source = 'node config'): ResolvedNodeConfig {
   const r = new TableReader(source, table);
-  r.checkKeys(NODE_KEYS, UPSTREAM_NODE_KEYS);
+  r.checkKeys([...NODE_KEYS, ...UPSTREAM_QDISC_NODE_KEYS], UPSTREAM_NODE_KEYS);
+  const qdisc = UPSTREAM_QDISC_NODE_KEYS.filter((k) => r.has(k));
+  if (qdisc.length) log.warn(`${source}: ${qdisc.join(', ')} ${qdisc.length > 1 ? 'are upstream node keys' : 'is an upstream node key'} with no effect here: the queue discipline is set per link in the controller config, [link_defaults] or [[links]] scheduler = "fifo" | "wrr" and drop = "tail" | "red"; ignored`);
   const cfg: ResolvedNodeConfig = {
     node_id: r.int('node_id', { min: 1, max: 0xffff_fffe }),
     controller_addr: r.str('controller_addr'),

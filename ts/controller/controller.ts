@@ -13,7 +13,7 @@ import { checkOptions } from '../options.js';
 import type { ResolvedControllerConfig } from '../config/controller-config.js';
 import type { SecurityConfig } from '../config/security-config.js';
 import { decode, encode, frameVersion, type Endpoint, type GroupOp, type Hello, type LinkEntry, type PeerAddress, type MetricSample, type Reject } from '../control/messages.js';
-import { checkLinkParams, fromInput, isNeutral, toCoreParams, type LinkParamsConfig } from '../config/link-config.js';
+import { checkLinkParams, fromInput, isNeutral, LINK_INPUT_KEYS, toCoreParams, type LinkParamsConfig } from '../config/link-config.js';
 import { CONTROL_VERSION } from '../control/codec.js';
 import type { ClearRoutesArgs, ControllerApi, ControllerStatus, MetricRow, MetricsQuery, SetLinkArgs, SetRoutesArgs } from './api.js';
 import { GroupBook } from './group-book.js';
@@ -310,7 +310,7 @@ export class Controller implements ControllerApi {
    */
   setLink(args: SetLinkArgs): Promise<void> {
     try {
-      checkOptions('setLink', args, ['srcNodeId', 'dstNodeId', 'bidirectional', 'replace', 'rate', 'bucketSize', 'delayMs', 'jitterMs', 'reorder', 'loss', 'lossBurst', 'queueLimitPackets', 'seed']);
+      checkOptions('setLink', args, ['srcNodeId', 'dstNodeId', 'bidirectional', 'replace', ...LINK_INPUT_KEYS]);
     } catch (err) {
       return Promise.reject(err);
     }

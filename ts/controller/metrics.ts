@@ -91,9 +91,10 @@ for (const [name, type, help] of [
 ] as const) {
   LINK.set(name, { family: fam(`nextmini_link_${snakeCase(name)}_total`, type, help, rank++) });
 }
-const LINK_DROPS = fam('nextmini_link_drops_total', 'counter', 'Datagrams the emulated link dropped, by reason (loss, queue).', rank++);
+const LINK_DROPS = fam('nextmini_link_drops_total', 'counter', 'Datagrams the emulated link dropped, by reason (loss, queue, red).', rank++);
 LINK.set('dropsLoss', { family: LINK_DROPS, reason: 'loss' });
 LINK.set('dropsQueue', { family: LINK_DROPS, reason: 'queue' });
+LINK.set('dropsRed', { family: LINK_DROPS, reason: 'red' });
 for (const [name, help] of [
   ['queueDepth', 'Datagrams waiting for the emulated link rate limiter.'],
   ['inFlight', 'Datagrams in emulated propagation delay.'],

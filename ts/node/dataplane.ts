@@ -139,7 +139,7 @@ export interface DropCounts {
   unsupported_kind: number;
   /** Emulated random loss on an egress link. */
   link_loss: number;
-  /** Emulated queue limit on an egress link. */
+  /** Emulated queue limit on an egress link (under `scheduler = "wrr"` also a flow's share of it). */
   link_queue: number;
   /** A multicast packet for a group or tree this node has no entry for. */
   unknown_group: number;
@@ -159,6 +159,8 @@ export interface DropCounts {
   hop_limit_range: number;
   /** An incomplete message dropped early to make room: under pressure the heaviest sender's (link address, then source node) stalest, least complete message goes first, so a flood only evicts the flood. */
   reassembly_evicted: number;
+  /** Random early detection on an emulated egress link (`drop = "red"`): dropped before the queue was full. */
+  link_red: number;
   /** A message arrived for a flow nobody registered. */
   no_receiver: number;
   /** A receiver's buffer (channel_capacity) was full; the oldest delivery was dropped. */
@@ -504,6 +506,17 @@ export class Dataplane {
     } catch (err) {
       log.error(`could not apply link emulation from the controller: ${String(err)}`);
     }
+  }
+
+  /**
+   * @internal WRR weights of flows on this node's links with `scheduler = "wrr"` (see
+   * Engine.setFlowWeights): `{ src, dst, weight }` with src the source node and dst the
+   * destination, weight 1 the default. For the controller's [[flows]] flow_weight; throws
+   * INVALID_ARGUMENT (nothing applied) on a bad entry.
+   */
+  setFlowWeights(list: { src: number; dst: number; weight: number }[]): void {
+    if (this.#closed) throw new NextminiError('CLOSED', 'setFlowWeights: the dataplane is closed');
+    this.#engine.setFlowWeights(list);
   }
 
   /** @internal */
@@ -869,7 +882,7 @@ export class Dataplane {
     const emulated = new Map(this.#engine.linkStats().map((l) => [l.neighbor, l]));
     const out: LinkCounters[] = [];
     for (const n of [...this.#neighbors].sort((a, b) => a - b)) {
-      out.push(emulated.get(n) ?? { neighbor: n, transport: this.#transports.protocolOf(n), emulated: false, bytesSent: 0, packetsSent: 0, dropsLoss: 0, dropsQueue: 0, queueDepth: 0, inFlight: 0, measuredRate: 0 });
+      out.push(emulated.get(n) ?? { neighbor: n, transport: this.#transports.protocolOf(n), emulated: false, bytesSent: 0, packetsSent: 0, dropsLoss: 0, dropsQueue: 0, queueDepth: 0, inFlight: 0, measuredRate: 0, dropsRed: 0, flowOverflow: 0 });
       emulated.delete(n);
     }
     // Emulation set on a link that is not (or no longer) a neighbour's: still shown.

@@ -38,6 +38,10 @@ export interface LinkCounters {
   inFlight: number;
   /** Bytes per second that left the link over the last second. */
   measuredRate: number;
+  /** Dropped early by random early detection (`drop = "red"`). */
+  dropsRed: number;
+  /** Datagrams WRR put in its shared fallback class because 1024 flows were already queued (`scheduler = "wrr"`). */
+  flowOverflow: number;
 }
 
 export interface EngineOptions {
@@ -162,10 +166,31 @@ export class Engine {
   linkStats(): LinkCounters[] {
     const v = this.core.linkStats();
     const out: LinkCounters[] = [];
-    for (let i = 0; i + 7 < v.length; i += 8) {
-      out.push({ neighbor: v[i]!, transport: this.#transports?.protocolOf(v[i]!), emulated: true, bytesSent: v[i + 1]!, packetsSent: v[i + 2]!, dropsLoss: v[i + 3]!, dropsQueue: v[i + 4]!, queueDepth: v[i + 5]!, inFlight: v[i + 6]!, measuredRate: v[i + 7]! });
+    for (let i = 0; i + 9 < v.length; i += 10) {
+      out.push({ neighbor: v[i]!, transport: this.#transports?.protocolOf(v[i]!), emulated: true, bytesSent: v[i + 1]!, packetsSent: v[i + 2]!, dropsLoss: v[i + 3]!, dropsQueue: v[i + 4]!, queueDepth: v[i + 5]!, inFlight: v[i + 6]!, measuredRate: v[i + 7]!, dropsRed: v[i + 8]!, flowOverflow: v[i + 9]! });
     }
     return out;
+  }
+
+  /**
+   * WRR weights of flows, for this node's links with `scheduler = "wrr"`. A flow is the
+   * (source node, destination) pair of the datagram header, the same on every hop, so every
+   * node on a flow's path should get its weight. Entries are added or changed; weight 1 (the
+   * default) removes one. Weights are whole numbers from 1 to 1,000,000; a bad entry is
+   * INVALID_ARGUMENT naming it and changes nothing. For the controller's [[flows]] flow_weight.
+   */
+  setFlowWeights(list: { src: number; dst: number; weight: number }[]): void {
+    if (!Array.isArray(list)) throw new NextminiError('INVALID_ARGUMENT', `setFlowWeights: expected an array of { src, dst, weight }, got ${typeof list}`);
+    const flat = new Float64Array(list.length * 3);
+    list.forEach((e, i) => {
+      if (e === null || typeof e !== 'object') throw new NextminiError('INVALID_ARGUMENT', `setFlowWeights: entry ${i} must be { src, dst, weight }, got ${String(e)}`);
+      for (const k of ['src', 'dst'] as const) {
+        if (!Number.isInteger(e[k]) || e[k] < 0 || e[k] > 0xffff_ffff) throw new NextminiError('INVALID_ARGUMENT', `setFlowWeights: entry ${i} ${k} must be a node id, got ${String(e[k])}`);
+      }
+      if (!Number.isInteger(e.weight) || e.weight < 1 || e.weight > 1_000_000) throw new NextminiError('INVALID_ARGUMENT', `setFlowWeights: flow_weight of flow ${e.src} -> ${e.dst} must be a whole number from 1 to 1000000, got ${String(e.weight)}`);
+      flat.set([e.src, e.dst, e.weight], i * 3);
+    });
+    callCore(() => this.core.setFlowWeights(flat));
   }
 
   /**

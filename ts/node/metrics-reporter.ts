@@ -20,7 +20,7 @@ export interface MetricsReporterOptions {
 /** The top-level counters of DataplaneStats, reported under these same names. */
 const TOP = ['messagesSent', 'packetsSent', 'packetsReceived', 'packetsForwarded', 'messagesDelivered', 'bytesDelivered', 'queued'] as const;
 /** The per-link counters, reported as `link.<name>` with `neighbor` set. */
-const LINK = ['bytesSent', 'packetsSent', 'dropsLoss', 'dropsQueue', 'queueDepth', 'inFlight', 'measuredRate'] as const satisfies readonly (keyof LinkCounters)[];
+const LINK = ['bytesSent', 'packetsSent', 'dropsLoss', 'dropsQueue', 'dropsRed', 'queueDepth', 'inFlight', 'measuredRate'] as const satisfies readonly (keyof LinkCounters)[];
 
 /**
  * Turns stats() into samples: top-level counters by their stats() names (`packetsSent`…),

@@ -45,7 +45,9 @@ impl RedParams {
             }
             None => (RED_DEFAULT_MIN_TH, RED_DEFAULT_MAX_TH),
         };
-        let min_th = min_th.unwrap_or(dmin);
+        // A given max_th below the default min_th pulls the default under it.
+        let min_th =
+            min_th.unwrap_or_else(|| max_th.map_or(dmin, |m| dmin.min(m.saturating_sub(1))));
         RedParams {
             min_th,
             // A given min_th above the default max_th keeps a band one packet wide.
@@ -212,5 +214,7 @@ mod tests {
         assert!(d.min_th < d.max_th, "{d:?}");
         let d = RedParams::with_defaults(Some(40), None, Some(0.5), None);
         assert_eq!((d.min_th, d.max_th, d.max_p), (40, 41, 0.5));
+        let d = RedParams::with_defaults(None, Some(10), None, Some(100));
+        assert_eq!((d.min_th, d.max_th), (9, 10));
     }
 }
