@@ -2,7 +2,7 @@
 // is full, WRR shares a bottleneck by flow weight. Loose bounds: the machine may be loaded.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Dataplane, startController, type Controller, type ControllerConfig } from 'nextmini';
-import { codeOf, tempToml } from './harness.js';
+import { codeOf, runCliToEnd, tempToml } from './harness.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -120,6 +120,19 @@ describe('queue discipline config keys', () => {
     expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 2, scheduler: 'sfq' as never }))).toMatch(/^INVALID_ARGUMENT: setLink\.scheduler must be one of "fifo", "wrr"/);
     expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 2, maxTh: 2 }))).toMatch(/min_th must be below max_th .*got min_th = 3, max_th = 2/);
     expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 2, drop: 'tail' }))).toMatch(/min_th, max_th, max_p are RED settings and need drop = "red"/);
+  });
+
+  it('`nextmini admin set-link` takes --scheduler, --drop, --min-th, --max-th, --max-p', async () => {
+    const c = await startController({ port: 0, topology: { n_nodes: 2, edges: [[1, 2]] } });
+    cleanup.push(() => c.close());
+    const admin = (...args: string[]) => runCliToEnd(['admin', '--controller', c.url, ...args], { NEXTMINI_CONTROLLER: '' });
+    const set = await admin('set-link', '--src', '1', '--dst', '2', '--rate', '100000', '--scheduler', 'wrr', '--drop', 'red', '--min-th', '3', '--max-th', '9', '--max-p', '0.2');
+    expect([set.code, set.stderr]).toEqual([0, '']);
+    expect(c.getLink(1, 2)).toMatchObject({ scheduler: 'wrr', drop: 'red', min_th: 3, max_th: 9, max_p: 0.2 });
+    expect((await admin('get-link', '--src', '1', '--dst', '2')).stdout).toBe('link 1→2: rate 100000 B/s, weighted round robin, RED min_th 3 max_th 9 max_p 0.2\n');
+    const bad = await admin('set-link', '--src', '1', '--dst', '2', '--drop', 'codel');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/drop must be one of "tail", "red", got "codel"/);
   });
 
   it("upstream's node keys scheduler_type and scheduler_drop_strategy warn where the discipline is set here", async () => {

@@ -44,7 +44,12 @@ const LINK_FLAGS: Flags = {
   loss: { type: 'string', value: 'FRACTION', help: 'random loss probability, 0 to 1' },
   'loss-burst': { type: 'string', value: 'G2B,B2G,LOSS', help: 'bursty (Gilbert–Elliott) loss: p(good→bad), p(bad→good), loss in bad' },
   'queue-limit-packets': { type: 'string', value: 'N', help: 'tail-drop beyond N packets waiting for the rate limiter' },
-  seed: { type: 'string', value: 'N', help: 'seed of the link’s loss and jitter' },
+  seed: { type: 'string', value: 'N', help: 'seed of the link’s loss, jitter and RED' },
+  scheduler: { type: 'string', value: 'fifo|wrr', help: 'serve the queue in arrival order, or by weighted round robin between flows' },
+  drop: { type: 'string', value: 'tail|red', help: 'drop only at the queue limit, or early by random early detection' },
+  'min-th': { type: 'string', value: 'N', help: 'RED: average queue (packets) below which nothing is dropped early' },
+  'max-th': { type: 'string', value: 'N', help: 'RED: average queue (packets) from which every arrival is dropped' },
+  'max-p': { type: 'string', value: 'FRACTION', help: 'RED: drop probability just below max-th, in (0, 1]' },
 };
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
@@ -58,7 +63,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     },
   },
   'set-link': {
-    synopsis: 'set-link --src N --dst N [--bidirectional] [--replace] [--rate BYTES_PER_S] [--delay-ms MS] [--jitter-ms MS] [--loss FRACTION] [--reorder | --no-reorder] [--queue-limit-packets N] [--bucket-size BYTES] [--loss-burst G2B,B2G,LOSS] [--seed N]',
+    synopsis: 'set-link --src N --dst N [--bidirectional] [--replace] [--rate BYTES_PER_S] [--delay-ms MS] [--jitter-ms MS] [--loss FRACTION] [--reorder | --no-reorder] [--queue-limit-packets N] [--bucket-size BYTES] [--loss-burst G2B,B2G,LOSS] [--seed N] [--scheduler fifo|wrr] [--drop tail|red] [--min-th N] [--max-th N] [--max-p FRACTION]',
     summary: "change a link's emulation (omitted settings stay as they are, unless --replace)",
     flags: { ...PAIR, ...LINK_FLAGS },
     prepare: (v) => {
@@ -82,6 +87,12 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
       }
       if (v['queue-limit-packets'] !== undefined) args.queueLimitPackets = intFlag(where, 'queue-limit-packets', v['queue-limit-packets'], 1);
       if (v.seed !== undefined) args.seed = intFlag(where, 'seed', v.seed, 0);
+      // Values are checked by setLink itself (INVALID_ARGUMENT naming the key and the choices).
+      if (v.scheduler !== undefined) args.scheduler = String(v.scheduler) as SetLinkArgs['scheduler'];
+      if (v.drop !== undefined) args.drop = String(v.drop) as SetLinkArgs['drop'];
+      if (v['min-th'] !== undefined) args.minTh = intFlag(where, 'min-th', v['min-th'], 0);
+      if (v['max-th'] !== undefined) args.maxTh = intFlag(where, 'max-th', v['max-th'], 1);
+      if (v['max-p'] !== undefined) args.maxP = numFlag(where, 'max-p', v['max-p'], 0, 1);
       return async (c) => {
         await c.setLink(args);
         const dirs = args.bidirectional ? `${args.srcNodeId}↔${args.dstNodeId}` : `${args.srcNodeId}→${args.dstNodeId}`;
@@ -281,6 +292,8 @@ function formatLink(p: LinkParamsConfig): string {
   if (p.loss_burst) parts.push(`burst loss ${p.loss_burst.p_good_to_bad}/${p.loss_burst.p_bad_to_good}/${p.loss_burst.loss_in_bad}`);
   if (p.queue_limit_packets !== undefined) parts.push(`queue limit ${p.queue_limit_packets} packets`);
   if (p.seed !== undefined) parts.push(`seed ${p.seed}`);
+  if (p.scheduler === 'wrr') parts.push('weighted round robin');
+  if (p.drop === 'red') parts.push(`RED${p.min_th !== undefined ? ` min_th ${p.min_th}` : ''}${p.max_th !== undefined ? ` max_th ${p.max_th}` : ''}${p.max_p !== undefined ? ` max_p ${p.max_p}` : ''}`);
   return parts.length ? parts.join(', ') : 'no emulation';
 }
 
