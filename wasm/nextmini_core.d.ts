@@ -88,8 +88,9 @@ export class WasmNode {
      * Starts a lossless send to a group (`group`) or one node; returns the session id.
      * `chunk_size` 0 = the configured default. `session_id` is the wire session id, drawn by
      * the host from its CSPRNG (non-zero; INVALID_ARGUMENT if a sender here already uses it).
+     * `congestion`: 0 rate, 1 loss, 2 off (see `lossless::Congestion`).
      */
-    openSender(now_ms: number, session_id: number, group: boolean, dst: number, receivers: Uint32Array | number[], data: Uint8Array | number[], chunk_size: number, src_port: number, dst_port: number): number;
+    openSender(now_ms: number, session_id: number, group: boolean, dst: number, receivers: Uint32Array | number[], data: Uint8Array | number[], chunk_size: number, src_port: number, dst_port: number, congestion: number): number;
     /**
      * Everything the host must do after a call, in one crossing: `{ f64 deadline_ms (-1 =
      * none), u32 transmit_bytes, transmits, events }` (formats at `write_transmits` and
@@ -108,6 +109,11 @@ export class WasmNode {
      * How the session ended ("" while it runs); see `outcome_string`.
      */
     sessionOutcome(id: number): string;
+    /**
+     * A sender session's `[congestion code, pacing rate in bytes/s]` (rate -1 = unpaced);
+     * empty for a receiver session. UNKNOWN_SESSION for an id this node never issued.
+     */
+    sessionPacing(id: number): Float64Array;
     /**
      * `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames,
      * bytes_sent]`,
@@ -319,11 +325,12 @@ export interface InitOutput {
     readonly wasmnode_linkStats: (a: number) => [number, number];
     readonly wasmnode_new: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
     readonly wasmnode_openReceiver: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => [number, number, number];
-    readonly wasmnode_openSender: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number) => [number, number, number];
+    readonly wasmnode_openSender: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number) => [number, number, number];
     readonly wasmnode_pollAll: (a: number) => [number, number];
     readonly wasmnode_send: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
     readonly wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
     readonly wasmnode_sessionOutcome: (a: number, b: number) => [number, number, number, number];
+    readonly wasmnode_sessionPacing: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_sessionProgress: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_setAuth: (a: number, b: number) => [number, number];
     readonly wasmnode_setLink: (a: number, b: number, c: number, d: number, e: number) => [number, number];

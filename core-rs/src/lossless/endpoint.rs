@@ -18,7 +18,7 @@ use super::frame::{
     TRAILER_LEN,
 };
 use super::manifest::{Manifest, MAX_SYMBOLS_PER_BLOCK};
-use super::pacing::Pacer;
+use super::pacing::{Congestion, Pacer, UNPACED_BUCKET};
 use super::receiver::Receiver;
 use super::sender::{Sender, SenderParams};
 use super::{
@@ -230,7 +230,13 @@ impl Endpoint {
             max_silent_rounds: self.config.max_silent_rounds,
             unreachable_timeout_us: self.config.unreachable_timeout_ms * 1000,
         };
-        let pacer = Pacer::new(now, self.config.data_bucket(), self.max_frame_len());
+        // `off` without a configured bucket is unpaced; every other case starts from the
+        // configured bucket (or the default one), which also caps what feedback may raise.
+        let bucket = match (cfg.congestion, self.config.data_bucket) {
+            (Congestion::Off, None) => UNPACED_BUCKET,
+            _ => self.config.data_bucket(),
+        };
+        let pacer = Pacer::with_mode(now, bucket, self.max_frame_len(), cfg.congestion);
         let s = Sender::new(
             now,
             id,
@@ -463,6 +469,14 @@ impl Endpoint {
             }
             Some(Session::Sender(_)) => Err(invalid("take_data on a sender session")),
             None => Err(LosslessError::UnknownSession(id)),
+        }
+    }
+
+    /// A sender's congestion mode and current pacing rate (bytes/s; `u64::MAX` = unpaced).
+    pub fn sender_pacing(&self, id: SessionId) -> Option<(Congestion, u64)> {
+        match self.sessions.get(&id)? {
+            Session::Sender(s) => Some((s.congestion(), s.rate())),
+            Session::Receiver(_) => None,
         }
     }
 

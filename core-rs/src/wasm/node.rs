@@ -5,8 +5,8 @@ use super::link::link_params;
 use super::{js_error, micros};
 use crate::auth::KEY_LEN;
 use crate::lossless::{
-    DataBucket, Dest, Event as LosslessEvent, LosslessConfig, Outcome, Ports, ReceiverState,
-    SessionId,
+    Congestion, DataBucket, Dest, Event as LosslessEvent, LosslessConfig, Outcome, Ports,
+    ReceiverState, SessionId,
 };
 use crate::node::{DropReason, Event, GroupSendArgs, Node, NodeConfig, OperatingMode, SendArgs};
 use crate::topology::{MulticastTable, RouteTable};
@@ -171,6 +171,7 @@ impl WasmNode {
     /// Starts a lossless send to a group (`group`) or one node; returns the session id.
     /// `chunk_size` 0 = the configured default. `session_id` is the wire session id, drawn by
     /// the host from its CSPRNG (non-zero; INVALID_ARGUMENT if a sender here already uses it).
+    /// `congestion`: 0 rate, 1 loss, 2 off (see `lossless::Congestion`).
     #[wasm_bindgen(js_name = openSender)]
     #[allow(clippy::too_many_arguments)]
     pub fn open_sender(
@@ -184,8 +185,14 @@ impl WasmNode {
         chunk_size: u32,
         src_port: u16,
         dst_port: u16,
+        congestion: u8,
     ) -> Result<u32, JsError> {
         let chunk = (chunk_size > 0).then_some(chunk_size);
+        let Some(congestion) = Congestion::from_code(congestion) else {
+            return Err(JsError::new(&format!(
+                "INVALID_ARGUMENT|congestion code {congestion} is not 0 (rate), 1 (loss) or 2 (off)"
+            )));
+        };
         self.inner
             .open_sender_with_id(
                 micros(now_ms),
@@ -198,9 +205,25 @@ impl WasmNode {
                     src: src_port,
                     dst: dst_port,
                 },
+                congestion,
             )
             .map(|id| id.0)
             .map_err(js_error)
+    }
+
+    /// A sender session's `[congestion code, pacing rate in bytes/s]` (rate -1 = unpaced);
+    /// empty for a receiver session. UNKNOWN_SESSION for an id this node never issued.
+    #[wasm_bindgen(js_name = sessionPacing)]
+    pub fn session_pacing(&self, id: u32) -> Result<Vec<f64>, JsError> {
+        let ep = self.inner.lossless();
+        ep.progress(SessionId(id)).map_err(js_error)?;
+        Ok(match ep.sender_pacing(SessionId(id)) {
+            Some((mode, rate)) => {
+                let rate = if rate == u64::MAX { -1.0 } else { rate as f64 };
+                vec![f64::from(mode.code()), rate]
+            }
+            None => Vec::new(),
+        })
     }
 
     /// Starts a lossless receive of exactly `expected_bytes` from `source`.
