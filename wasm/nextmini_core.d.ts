@@ -106,14 +106,15 @@ export class WasmNode {
      */
     send(now_ms: number, dst_node: number, src_port: number, dst_port: number, payload: Uint8Array | number[]): number;
     /**
+     * A sender session's `[congestion code, pacing rate in bytes/s (-1 = unpaced), chunk
+     * size, symbols per block, fec (0/1)]` (the last three from its manifest); empty for a
+     * receiver session. UNKNOWN_SESSION for an id this node never issued.
+     */
+    senderSetup(id: number): Float64Array;
+    /**
      * How the session ended ("" while it runs); see `outcome_string`.
      */
     sessionOutcome(id: number): string;
-    /**
-     * A sender session's `[congestion code, pacing rate in bytes/s]` (rate -1 = unpaced);
-     * empty for a receiver session. UNKNOWN_SESSION for an id this node never issued.
-     */
-    sessionPacing(id: number): Float64Array;
     /**
      * `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames,
      * bytes_sent]`,
@@ -329,8 +330,8 @@ export interface InitOutput {
     readonly wasmnode_pollAll: (a: number) => [number, number];
     readonly wasmnode_send: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
     readonly wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
+    readonly wasmnode_senderSetup: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_sessionOutcome: (a: number, b: number) => [number, number, number, number];
-    readonly wasmnode_sessionPacing: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_sessionProgress: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_setAuth: (a: number, b: number) => [number, number];
     readonly wasmnode_setLink: (a: number, b: number, c: number, d: number, e: number) => [number, number];

@@ -425,6 +425,22 @@ export class WasmNode {
         return ret[0] >>> 0;
     }
     /**
+     * A sender session's `[congestion code, pacing rate in bytes/s (-1 = unpaced), chunk
+     * size, symbols per block, fec (0/1)]` (the last three from its manifest); empty for a
+     * receiver session. UNKNOWN_SESSION for an id this node never issued.
+     * @param {number} id
+     * @returns {Float64Array}
+     */
+    senderSetup(id) {
+        const ret = wasm.wasmnode_senderSetup(this.__wbg_ptr, id);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
+        return v1;
+    }
+    /**
      * How the session ended ("" while it runs); see `outcome_string`.
      * @param {number} id
      * @returns {string}
@@ -446,21 +462,6 @@ export class WasmNode {
         } finally {
             wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
         }
-    }
-    /**
-     * A sender session's `[congestion code, pacing rate in bytes/s]` (rate -1 = unpaced);
-     * empty for a receiver session. UNKNOWN_SESSION for an id this node never issued.
-     * @param {number} id
-     * @returns {Float64Array}
-     */
-    sessionPacing(id) {
-        const ret = wasm.wasmnode_sessionPacing(this.__wbg_ptr, id);
-        if (ret[3]) {
-            throw takeFromExternrefTable0(ret[2]);
-        }
-        var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
-        wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
-        return v1;
     }
     /**
      * `[bytes_total, bytes_done, receivers_done, retransmitted, repair_symbols, data_frames,

@@ -65,8 +65,8 @@ export const wasmnode_openSender: (a: number, b: number, c: number, d: number, e
 export const wasmnode_pollAll: (a: number) => [number, number];
 export const wasmnode_send: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
 export const wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
+export const wasmnode_senderSetup: (a: number, b: number) => [number, number, number, number];
 export const wasmnode_sessionOutcome: (a: number, b: number) => [number, number, number, number];
-export const wasmnode_sessionPacing: (a: number, b: number) => [number, number, number, number];
 export const wasmnode_sessionProgress: (a: number, b: number) => [number, number, number, number];
 export const wasmnode_setAuth: (a: number, b: number) => [number, number];
 export const wasmnode_setLink: (a: number, b: number, c: number, d: number, e: number) => [number, number];

@@ -88,6 +88,8 @@ export interface SessionProgress {
   congestion?: CongestionMode;
   /** Sender: its current pacing rate in bytes/s (`Infinity`: unpaced, `'off'` without a data_bucket). Receiver: absent. */
   pacingRate?: number;
+  /** Sender: the geometry its manifest announced (from the call and `[lossless_runtime_config]`). Receiver: absent. */
+  manifest?: { chunkSize: number; symbolsPerBlock: number; fec: boolean };
 }
 
 const CONGESTION: readonly CongestionMode[] = ['rate', 'loss', 'off'];
@@ -270,7 +272,7 @@ export class NodeSessions {
   }
 
   progress(id: number): SessionProgress {
-    const [v, pacing] = this.engine.run((core) => [core.sessionProgress(id), core.sessionPacing(id)] as const);
+    const [v, pacing] = this.engine.run((core) => [core.sessionProgress(id), core.senderSetup(id)] as const);
     const receivers: ReceiverProgress[] = [];
     // Seven session figures, then three per receiver (core-rs/src/wasm/node.rs).
     for (let i = 7; i + 2 < v.length; i += 3) {
@@ -278,10 +280,11 @@ export class NodeSessions {
       receivers.push({ nodeId: v[i]!, bytesDone: v[i + 1]!, done: status === 'completed', status });
     }
     const p: SessionProgress = { bytesTotal: v[0]!, bytesSent: v[6]!, bytesConfirmed: v[1]!, bytesDone: v[1]!, receiversDone: v[2]!, retransmitted: v[3]!, repairSymbols: v[4]!, receivers };
-    // A sender's [mode, rate] (core-rs/src/wasm/node.rs sessionPacing); rate -1 = unpaced.
-    if (pacing.length === 2) {
+    // A sender's [mode, rate, chunk, k, fec] (core-rs/src/wasm/node.rs senderSetup); rate -1 = unpaced.
+    if (pacing.length === 5) {
       p.congestion = CONGESTION[pacing[0]!] ?? 'rate';
       p.pacingRate = pacing[1]! < 0 ? Infinity : pacing[1]!;
+      p.manifest = { chunkSize: pacing[2]!, symbolsPerBlock: pacing[3]!, fec: pacing[4] === 1 };
     }
     return p;
   }

@@ -197,9 +197,17 @@ impl Endpoint {
         if requested == 0 {
             return Err(invalid("chunk_size is 0"));
         }
+        let fec = self.config.fec_enabled;
+        // With FEC the chunks are the symbols: the symbol-size bounds apply, then one datagram.
+        let (smin, smax) = self.config.fec_symbol_size_bounds;
+        let requested = if fec {
+            requested.clamp(smin, smax)
+        } else {
+            requested
+        };
         let chunk = requested.min((self.max_body_len() - DATA_HEADER_LEN) as u32) as u16;
-        let k = if self.config.fec_enabled {
-            self.config.fec_default_symbols_per_block
+        let k = if fec {
+            self.config.symbols_per_block()
         } else {
             // Without FEC blocks only group chunk ids; keep them large.
             MAX_SYMBOLS_PER_BLOCK as u16
@@ -469,6 +477,14 @@ impl Endpoint {
             }
             Some(Session::Sender(_)) => Err(invalid("take_data on a sender session")),
             None => Err(LosslessError::UnknownSession(id)),
+        }
+    }
+
+    /// The manifest a sender announces (its geometry and FEC choice).
+    pub fn sender_manifest(&self, id: SessionId) -> Option<Manifest> {
+        match self.sessions.get(&id)? {
+            Session::Sender(s) => Some(s.manifest),
+            Session::Receiver(_) => None,
         }
     }
 

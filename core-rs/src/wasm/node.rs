@@ -20,7 +20,8 @@ const EVENT_SESSION: u8 = 2;
 
 /// `[lossless_runtime_config]` as a Float64Array: default_chunk_size, ready_grace_ms,
 /// fec_enabled (0/1), fec_default_symbols_per_block, data_bucket rate (< 0: none),
-/// data_bucket bucket_size, unreachable_timeout_ms, idle_timeout_ms. Negative = default.
+/// data_bucket bucket_size, unreachable_timeout_ms, idle_timeout_ms,
+/// fec_symbols_per_block_min, _max, fec_symbol_size_min, _max. Negative = default.
 fn lossless_config(v: &[f64]) -> LosslessConfig {
     let d = LosslessConfig::default();
     let at = |i: usize| v.get(i).copied().unwrap_or(-1.0);
@@ -40,6 +41,14 @@ fn lossless_config(v: &[f64]) -> LosslessConfig {
         }),
         unreachable_timeout_ms: or(6, d.unreachable_timeout_ms as f64) as u64,
         idle_timeout_ms: or(7, d.idle_timeout_ms as f64) as u64,
+        fec_symbols_per_block_bounds: (
+            or(8, f64::from(d.fec_symbols_per_block_bounds.0)) as u16,
+            or(9, f64::from(d.fec_symbols_per_block_bounds.1)) as u16,
+        ),
+        fec_symbol_size_bounds: (
+            or(10, f64::from(d.fec_symbol_size_bounds.0)) as u32,
+            or(11, f64::from(d.fec_symbol_size_bounds.1)) as u32,
+        ),
         ..d
     }
 }
@@ -211,19 +220,27 @@ impl WasmNode {
             .map_err(js_error)
     }
 
-    /// A sender session's `[congestion code, pacing rate in bytes/s]` (rate -1 = unpaced);
-    /// empty for a receiver session. UNKNOWN_SESSION for an id this node never issued.
-    #[wasm_bindgen(js_name = sessionPacing)]
-    pub fn session_pacing(&self, id: u32) -> Result<Vec<f64>, JsError> {
+    /// A sender session's `[congestion code, pacing rate in bytes/s (-1 = unpaced), chunk
+    /// size, symbols per block, fec (0/1)]` (the last three from its manifest); empty for a
+    /// receiver session. UNKNOWN_SESSION for an id this node never issued.
+    #[wasm_bindgen(js_name = senderSetup)]
+    pub fn sender_setup(&self, id: u32) -> Result<Vec<f64>, JsError> {
         let ep = self.inner.lossless();
         ep.progress(SessionId(id)).map_err(js_error)?;
-        Ok(match ep.sender_pacing(SessionId(id)) {
-            Some((mode, rate)) => {
-                let rate = if rate == u64::MAX { -1.0 } else { rate as f64 };
-                vec![f64::from(mode.code()), rate]
-            }
-            None => Vec::new(),
-        })
+        let (Some((mode, rate)), Some(m)) = (
+            ep.sender_pacing(SessionId(id)),
+            ep.sender_manifest(SessionId(id)),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let rate = if rate == u64::MAX { -1.0 } else { rate as f64 };
+        Ok(vec![
+            f64::from(mode.code()),
+            rate,
+            f64::from(m.chunk_size),
+            f64::from(m.symbols_per_block),
+            f64::from(u8::from(m.fec)),
+        ])
     }
 
     /// Starts a lossless receive of exactly `expected_bytes` from `source`.
