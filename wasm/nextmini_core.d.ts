@@ -89,8 +89,9 @@ export class WasmNode {
      * Starts a lossless send to a group (`group`) or one node; returns the session id.
      * `chunk_size` 0 = the configured default. `session_id` is the wire session id, drawn by
      * the host from its CSPRNG (non-zero; INVALID_ARGUMENT if a sender here already uses it).
+     * `congestion`: 0 rate, 1 loss, 2 off (see `lossless::Congestion`).
      */
-    openSender(now_ms: number, session_id: number, group: boolean, dst: number, receivers: Uint32Array | number[], data: Uint8Array | number[], chunk_size: number, src_port: number, dst_port: number): number;
+    openSender(now_ms: number, session_id: number, group: boolean, dst: number, receivers: Uint32Array | number[], data: Uint8Array | number[], chunk_size: number, src_port: number, dst_port: number, congestion: number): number;
     /**
      * Everything the host must do after a call, in one crossing: `{ f64 deadline_ms (-1 =
      * none), u32 transmit_bytes, transmits, events }` (formats at `write_transmits` and
@@ -105,6 +106,12 @@ export class WasmNode {
      * Sends one message; returns its message id.
      */
     send(now_ms: number, dst_node: number, src_port: number, dst_port: number, payload: Uint8Array | number[]): number;
+    /**
+     * A sender session's `[congestion code, pacing rate in bytes/s (-1 = unpaced), chunk
+     * size, symbols per block, fec (0/1)]` (the last three from its manifest); empty for a
+     * receiver session. UNKNOWN_SESSION for an id this node never issued.
+     */
+    senderSetup(id: number): Float64Array;
     /**
      * How the session ended ("" while it runs); see `outcome_string`.
      */
@@ -325,10 +332,11 @@ export interface InitOutput {
     readonly wasmnode_linkStats: (a: number) => [number, number];
     readonly wasmnode_new: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
     readonly wasmnode_openReceiver: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => [number, number, number];
-    readonly wasmnode_openSender: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number) => [number, number, number];
+    readonly wasmnode_openSender: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number) => [number, number, number];
     readonly wasmnode_pollAll: (a: number) => [number, number];
     readonly wasmnode_send: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
     readonly wasmnode_sendGroup: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
+    readonly wasmnode_senderSetup: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_sessionOutcome: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_sessionProgress: (a: number, b: number) => [number, number, number, number];
     readonly wasmnode_setAuth: (a: number, b: number) => [number, number];

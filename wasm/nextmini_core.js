@@ -328,6 +328,7 @@ export class WasmNode {
      * Starts a lossless send to a group (`group`) or one node; returns the session id.
      * `chunk_size` 0 = the configured default. `session_id` is the wire session id, drawn by
      * the host from its CSPRNG (non-zero; INVALID_ARGUMENT if a sender here already uses it).
+     * `congestion`: 0 rate, 1 loss, 2 off (see `lossless::Congestion`).
      * @param {number} now_ms
      * @param {number} session_id
      * @param {boolean} group
@@ -337,9 +338,10 @@ export class WasmNode {
      * @param {number} chunk_size
      * @param {number} src_port
      * @param {number} dst_port
+     * @param {number} congestion
      * @returns {number}
      */
-    openSender(now_ms, session_id, group, dst, receivers, data, chunk_size, src_port, dst_port) {
+    openSender(now_ms, session_id, group, dst, receivers, data, chunk_size, src_port, dst_port, congestion) {
         const val3 = +now_ms;
         const val4 = +session_id;
         const val5 = +group;
@@ -347,6 +349,7 @@ export class WasmNode {
         const val7 = +chunk_size;
         const val8 = +src_port;
         const val9 = +dst_port;
+        const val10 = +congestion;
         let ptr0, len0, ptr1, len1;
         try {
             ptr0 = passArray32ToWasm0(receivers, wasm.__wbindgen_malloc);
@@ -358,7 +361,7 @@ export class WasmNode {
             if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 4, 4); }
             throw e;
         }
-        const ret = wasm.wasmnode_openSender(this.__wbg_ptr, val3, val4, val5, val6, ptr0, len0, ptr1, len1, val7, val8, val9);
+        const ret = wasm.wasmnode_openSender(this.__wbg_ptr, val3, val4, val5, val6, ptr0, len0, ptr1, len1, val7, val8, val9, val10);
         if (ret[2]) {
             throw takeFromExternrefTable0(ret[1]);
         }
@@ -421,6 +424,22 @@ export class WasmNode {
             throw takeFromExternrefTable0(ret[1]);
         }
         return ret[0] >>> 0;
+    }
+    /**
+     * A sender session's `[congestion code, pacing rate in bytes/s (-1 = unpaced), chunk
+     * size, symbols per block, fec (0/1)]` (the last three from its manifest); empty for a
+     * receiver session. UNKNOWN_SESSION for an id this node never issued.
+     * @param {number} id
+     * @returns {Float64Array}
+     */
+    senderSetup(id) {
+        const ret = wasm.wasmnode_senderSetup(this.__wbg_ptr, id);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
+        return v1;
     }
     /**
      * How the session ended ("" while it runs); see `outcome_string`.

@@ -2,7 +2,7 @@
 // rejections with their codes, several trees.
 import { afterEach, describe, expect, it } from 'vitest';
 import { codeOf } from './harness.js';
-import { Dataplane, startController, type ControllerConfig, type GroupInfo, type PacketReceiver } from 'nextmini';
+import { Dataplane, startController, isNextminiError, type ControllerConfig, type GroupInfo, type PacketReceiver } from 'nextmini';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -131,6 +131,39 @@ describe('multicast', () => {
     await nodes[0]!.sendToGroup({ groupId: g.groupId, frozen: Uint8Array.of(5) });
     await closed;
     expect((await at3.recv({ timeoutMs: 3000 }))?.payload).toEqual(Uint8Array.of(5));
+  });
+
+  // Issue 16: upstream's set_group_routes_multi takes (tree id, edges) pairs.
+  it('setGroupRoutesMulti takes [treeId, edges] tuples, mixed with objects; bad ones name their index', async () => {
+    const nodes = await network({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 3 } } }, 3);
+    const g = await nodes[0]!.createGroup('tuples');
+    await nodes[2]!.joinGroup(g.groupId);
+    await nodes[0]!.setGroupRoutesMulti(g.groupId, [
+      [0, [[1, 3]]],
+      { treeId: 1, edges: [[1, 2], [2, 3]], weight: 2 },
+    ]);
+    expect(await nodes[0]!.waitForGroupRoutes(g.groupId, 1, { minRoutes: 2, timeoutMs: 5000 })).toBe(true);
+    const rx = nodes[2]!.registerReceiverForGroup({ srcNodeId: 1, groupIp: g.groupIp });
+    await nodes[0]!.sendToGroup({ groupId: g.groupId, frozen: Uint8Array.of(1), treeId: 1 });
+    expect(await drain(rx)).toEqual([1]);
+    expect(nodes[1]!.stats().packetsForwarded).toBe(1);
+    await nodes[0]!.sendToGroup({ groupId: g.groupId, frozen: Uint8Array.of(2), treeId: 0 });
+    expect(await drain(rx)).toEqual([2]);
+    expect(nodes[1]!.stats().packetsForwarded).toBe(1);
+    // Only tuples, as an upstream script writes them.
+    await nodes[0]!.setGroupRoutesMulti(g.groupId, [[0, [[1, 2], [2, 3]]], [1, [[1, 3]]]]);
+    for (const [bad, index] of [
+      [[[0, [[1, 3]]], [1]], 1],
+      [[[0, [[1, 3]], 5, 6]], 0],
+      [[['0', [[1, 3]]]], 0],
+      [[[0, [[1, 3]]], [1, 'edges']], 1],
+      [[[0, [[1, 3]]], null], 1],
+      [[[0, [[1, 3]]], [1, [[1, 0]]]], 1],
+    ] as [unknown, number][]) {
+      const err = await nodes[0]!.setGroupRoutesMulti(g.groupId, bad as never).then(() => null, (e: unknown) => e);
+      expect(isNextminiError(err) && err.code, JSON.stringify(bad)).toBe('INVALID_ARGUMENT');
+      expect((err as Error).message, JSON.stringify(bad)).toContain(`trees[${index}]`);
+    }
   });
 
   it('several trees per group, chosen by the sender', async () => {

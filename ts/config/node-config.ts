@@ -100,7 +100,31 @@ export interface LosslessRuntimeConfig {
   unreachable_timeout_ms?: number;
   /** A receiver gives up after hearing nothing valid from its sender this long. Default 30000. */
   idle_timeout_ms?: number;
+  /** Upstream's bounds on the symbols per block of a FEC session: the default is clamped into them. Default 1 and 56403. */
+  fec_symbols_per_block_min?: number;
+  fec_symbols_per_block_max?: number;
+  /** Upstream's bounds on a FEC symbol's size; symbols are the chunks, so they clamp a FEC session's chunk size (one datagram still wins). Default 1 and 65535. */
+  fec_symbol_size_min?: number;
+  fec_symbol_size_max?: number;
+  /** `'chunk_size'` (default): a symbol is the session's chunk. `'fixed'`: every FEC session's chunk is `fec_default_symbol_size`. */
+  fec_symbol_size_policy?: 'chunk_size' | 'fixed';
+  /** The chunk size of FEC sessions under `fec_symbol_size_policy = "fixed"` (upstream default 8500); otherwise unused, as upstream. */
+  fec_default_symbol_size?: number;
 }
+
+/**
+ * Upstream's multi-tree FEC keys of `[lossless_runtime_config]`, which configure machinery
+ * this SDK does not have: one warning per file names those present, and why.
+ */
+export const UPSTREAM_LOSSLESS_KEYS: readonly string[] = [
+  'fec_tree_ids_source',
+  'fec_default_tree_ids',
+  'fec_max_tree_lanes',
+  'fec_dispatch_burst',
+  'fec_tree_lane_depth',
+  'fec_collaborative_multitree_enabled',
+  'fec_require_capability',
+];
 
 export type LinkProtocol = 'udp' | 'tcp' | 'relay' | 'memory';
 export const LINK_PROTOCOLS: readonly LinkProtocol[] = ['memory', 'udp', 'tcp', 'relay'];
@@ -227,6 +251,12 @@ const LOSSLESS_KEY_SET: Record<keyof LosslessRuntimeConfig, true> = {
   data_bucket: true,
   unreachable_timeout_ms: true,
   idle_timeout_ms: true,
+  fec_symbols_per_block_min: true,
+  fec_symbols_per_block_max: true,
+  fec_symbol_size_min: true,
+  fec_symbol_size_max: true,
+  fec_symbol_size_policy: true,
+  fec_default_symbol_size: true,
 };
 
 /** Validates a node config table; an unknown key is CONFIG_INVALID naming it (see TableReader.checkKeys). */
@@ -256,7 +286,7 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     tcp_max_connections_per_peer: r.int('tcp_max_connections_per_peer', { min: 1, max: 1024, default: NODE_DEFAULTS.tcp_max_connections_per_peer }),
     tcp_idle_timeout_ms: r.int('tcp_idle_timeout_ms', { min: 100, max: 86_400_000, default: NODE_DEFAULTS.tcp_idle_timeout_ms }),
     tcp_frame_timeout_ms: r.int('tcp_frame_timeout_ms', { min: 100, max: 3_600_000, default: NODE_DEFAULTS.tcp_frame_timeout_ms }),
-    lossless_runtime_config: readLossless(r.table('lossless_runtime_config')),
+    lossless_runtime_config: readLossless(r.table('lossless_runtime_config'), source),
     restart_on_disconnect: r.bool('restart_on_disconnect', { default: NODE_DEFAULTS.restart_on_disconnect }),
   };
   if (r.has('private_network_interface')) {
@@ -282,9 +312,20 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
   return cfg;
 }
 
-function readLossless(t: TableReader | undefined): LosslessRuntimeConfig {
+function readLossless(t: TableReader | undefined, source: string): LosslessRuntimeConfig {
   if (!t) return {};
-  t.checkKeys(Object.keys(LOSSLESS_KEY_SET));
+  t.checkKeys([...Object.keys(LOSSLESS_KEY_SET), ...UPSTREAM_LOSSLESS_KEYS]);
+  const unused = UPSTREAM_LOSSLESS_KEYS.filter((k) => t.has(k));
+  if (unused.length) {
+    // Said once per file, with the reason, so an upstream file's operator knows what is not done.
+    const trees = t.raw('fec_default_tree_ids');
+    const more = Array.isArray(trees) && trees.some((id) => id !== 0) ? ` (fec_default_tree_ids = ${JSON.stringify(trees)} asks for trees besides 0: sessions here use only the group's default tree 0)` : '';
+    log.warn(
+      `${source}: [lossless_runtime_config] ${unused.join(', ')} ${unused.length > 1 ? 'are upstream nextmini keys' : 'is an upstream nextmini key'} for multi-tree FEC dispatch, which this SDK does not do; ignored${more}. ` +
+        'A lossless session here sends over one tree per group (its default tree 0), RaptorQ repair symbols replace what any receiver misses so there are no per-tree lanes or dispatch bursts to size, ' +
+        'and every manifest carries its FEC choice, which receivers follow, so there is no capability negotiation',
+    );
+  }
   const out: LosslessRuntimeConfig = {};
   if (t.has('default_chunk_size')) out.default_chunk_size = t.int('default_chunk_size', { min: 1, max: 65_535 });
   if (t.has('ready_grace_ms')) out.ready_grace_ms = t.int('ready_grace_ms', { min: 0, max: 3_600_000 });
@@ -295,7 +336,32 @@ function readLossless(t: TableReader | undefined): LosslessRuntimeConfig {
   if (b) out.data_bucket = { rate: b.int('rate', { min: 1 }), bucket_size: b.int('bucket_size', { min: 1 }) };
   if (t.has('unreachable_timeout_ms')) out.unreachable_timeout_ms = t.int('unreachable_timeout_ms', { min: 1, max: 86_400_000 });
   if (t.has('idle_timeout_ms')) out.idle_timeout_ms = t.int('idle_timeout_ms', { min: 1, max: 86_400_000 });
+  for (const k of ['fec_symbols_per_block_min', 'fec_symbols_per_block_max'] as const) if (t.has(k)) out[k] = t.int(k, { min: 1, max: 56_403 });
+  for (const k of ['fec_symbol_size_min', 'fec_symbol_size_max', 'fec_default_symbol_size'] as const) if (t.has(k)) out[k] = t.int(k, { min: 1, max: 65_535 });
+  if (t.has('fec_symbol_size_policy')) out.fec_symbol_size_policy = t.oneOf('fec_symbol_size_policy', ['chunk_size', 'fixed'] as const);
+  const kLo = out.fec_symbols_per_block_min ?? 1;
+  const kHi = out.fec_symbols_per_block_max ?? 56_403;
+  if (kLo > kHi) throw t.fail('fec_symbols_per_block_min', `(${kLo}) is above fec_symbols_per_block_max (${kHi})`);
+  const sLo = out.fec_symbol_size_min ?? 1;
+  const sHi = out.fec_symbol_size_max ?? 65_535;
+  if (sLo > sHi) throw t.fail('fec_symbol_size_min', `(${sLo}) is above fec_symbol_size_max (${sHi})`);
+  if (out.fec_symbol_size_policy === 'fixed') {
+    const size = out.fec_default_symbol_size ?? UPSTREAM_DEFAULT_SYMBOL_SIZE;
+    if (size < sLo || size > sHi) throw t.fail('fec_default_symbol_size', `(${size}) must lie within fec_symbol_size_min and _max (${sLo}..${sHi}) under fec_symbol_size_policy = "fixed"`);
+  }
   return out;
+}
+
+/** Upstream's default for fec_default_symbol_size (used under fec_symbol_size_policy = "fixed"). */
+const UPSTREAM_DEFAULT_SYMBOL_SIZE = 8500;
+
+/** The symbol-size bounds the core applies to FEC chunks: a fixed policy pins both to that size. */
+function symbolSizeBounds(c: LosslessRuntimeConfig): [number, number] {
+  if (c.fec_symbol_size_policy === 'fixed') {
+    const size = c.fec_default_symbol_size ?? UPSTREAM_DEFAULT_SYMBOL_SIZE;
+    return [size, size];
+  }
+  return [c.fec_symbol_size_min ?? -1, c.fec_symbol_size_max ?? -1];
 }
 
 /** The core's flat form of `[lossless_runtime_config]` (see core-rs/src/wasm/node.rs). */
@@ -309,6 +375,9 @@ export function losslessCoreParams(c: LosslessRuntimeConfig): Float64Array {
     c.data_bucket?.bucket_size ?? -1,
     c.unreachable_timeout_ms ?? -1,
     c.idle_timeout_ms ?? -1,
+    c.fec_symbols_per_block_min ?? -1,
+    c.fec_symbols_per_block_max ?? -1,
+    ...symbolSizeBounds(c),
   ]);
 }
 

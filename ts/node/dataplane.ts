@@ -9,7 +9,7 @@ import { ControlClient } from './control-client.js';
 import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
 import { PacketReceiver, type PayloadDelivery } from './receiver.js';
 import { Waiters, type WaitOptions } from './waiters.js';
-import { NodeGroups, type GroupInfo, type TreeRoutes } from './groups.js';
+import { NodeGroups, type GroupInfo, type TreeRoutes, type TreeTuple } from './groups.js';
 import { NodeSessions, type ProgressEvent, type ReceiveDataArgs, type SendDataArgs, type SessionOutcome, type SessionProgress, type SessionCounts } from './sessions.js';
 import type { FlowStats, Transport } from './transport.js';
 import { TransportSet } from './transport-set.js';
@@ -660,8 +660,12 @@ export class Dataplane {
     return this.#groups.setRoutes(groupId, [{ treeId: 0, edges, weight: 1 }]);
   }
 
-  /** Installs several trees for a group (tree 0 is the default and must be among them). */
-  async setGroupRoutesMulti(groupId: number, trees: TreeRoutes[]): Promise<void> {
+  /**
+   * Installs several trees for a group (tree 0 is the default and must be among them). Each
+   * tree is `{ treeId, edges, weight? }` or upstream nextmini's `[treeId, edges]` (weight 1);
+   * one call may mix the two.
+   */
+  async setGroupRoutesMulti(groupId: number, trees: (TreeRoutes | TreeTuple)[]): Promise<void> {
     this.#assertOpen();
     return this.#groups.setRoutes(groupId, trees);
   }

@@ -26,6 +26,36 @@ export interface TreeRoutes {
   weight?: number;
 }
 
+/** Upstream nextmini's form of one tree: `[treeId, edges]` (weight 1). */
+export type TreeTuple = [treeId: number, edges: [number, number][]];
+
+const TREE_SHAPE = 'must be { treeId, edges, weight? } or a [treeId, edges] tuple';
+
+/** One entry of setGroupRoutesMulti, either form; INVALID_ARGUMENT names its index. */
+function checkTree(t: unknown, i: number): TreeSpec {
+  const fail = (why: string) => new NextminiError('INVALID_ARGUMENT', `trees[${i}] ${why}`);
+  let treeId: unknown;
+  let edges: unknown;
+  let weight: unknown = 1;
+  if (Array.isArray(t)) {
+    // A tuple is exactly two entries: an id, then an edge list (an array).
+    if (t.length !== 2 || typeof t[0] !== 'number' || !Array.isArray(t[1])) throw fail(`${TREE_SHAPE}, got ${JSON.stringify(t)}`);
+    [treeId, edges] = t;
+  } else if (t !== null && typeof t === 'object') {
+    ({ treeId, edges } = t as TreeRoutes);
+    weight = (t as TreeRoutes).weight ?? 1;
+  } else {
+    throw fail(`${TREE_SHAPE}, got ${t === null ? 'null' : typeof t}`);
+  }
+  if (!Number.isInteger(treeId) || (treeId as number) < 0 || (treeId as number) > 65535) throw fail(`tree id must be 0..65535, got ${JSON.stringify(treeId)}`);
+  if (!Number.isInteger(weight) || (weight as number) < 0) throw fail(`weight must be a whole number >= 0, got ${JSON.stringify(weight)}`);
+  try {
+    return { treeId: treeId as number, weight: weight as number, edges: checkEdges(edges) };
+  } catch (err) {
+    throw err instanceof NextminiError ? fail(err.message) : err;
+  }
+}
+
 const toInfo = (g: GroupDirEntry): GroupInfo => ({ groupId: g.groupId, groupIp: formatIpv4(g.groupIp), srcNodeId: g.srcNodeId, label: g.label });
 
 function checkGroupId(v: number): number {
@@ -106,15 +136,10 @@ export class NodeGroups {
     return ok ? (this.#lastCreated ?? null) : null;
   }
 
-  async setRoutes(groupId: number, trees: TreeRoutes[]): Promise<void> {
+  async setRoutes(groupId: number, trees: (TreeRoutes | TreeTuple)[]): Promise<void> {
     checkGroupId(groupId);
     if (!Array.isArray(trees) || trees.length === 0) throw new NextminiError('INVALID_ARGUMENT', 'give at least one tree');
-    const specs: TreeSpec[] = trees.map((t, i) => {
-      if (!Number.isInteger(t.treeId) || t.treeId < 0 || t.treeId > 65535) throw new NextminiError('INVALID_ARGUMENT', `trees[${i}].treeId must be 0..65535`);
-      const weight = t.weight ?? 1;
-      if (!Number.isInteger(weight) || weight < 0) throw new NextminiError('INVALID_ARGUMENT', `trees[${i}].weight must be a whole number >= 0`);
-      return { treeId: t.treeId, weight, edges: checkEdges(t.edges) };
-    });
+    const specs: TreeSpec[] = trees.map(checkTree);
     await this.control.request({ op: 'routes', groupId, trees: specs });
   }
 

@@ -8,6 +8,18 @@ import type { Engine } from './engine.js';
 import type { NodeGroups } from './groups.js';
 import { Conditions, type WaitOptions } from './waiters.js';
 
+/**
+ * How a sender adapts its rate (`sendData({ congestion })`):
+ * - `'rate'` (default): paces at the delivery rate its receivers report during each pass;
+ *   until the first report, the loss-based controller below.
+ * - `'loss'`: loss-based only: after each pass, backs off when a receiver lost more than 2%
+ *   of it, climbs back otherwise; the receivers' rate reports are ignored.
+ * - `'off'`: no adaptation: paces at `[lossless_runtime_config.data_bucket]` if the node
+ *   configures one, else sends as fast as the host wakes it (bursts of up to 256 KiB). This
+ *   can overrun links and receivers' socket buffers; repairs then cost extra passes.
+ */
+export type CongestionMode = 'rate' | 'loss' | 'off';
+
 export interface SendDataArgs {
   /** The group the data goes to (optional when `destIp` names it, or for unicast). */
   groupId?: number;
@@ -22,6 +34,8 @@ export interface SendDataArgs {
   blockSize?: number;
   srcPort?: number;
   dstPort?: number;
+  /** How the sender adapts its rate; default `'rate'`. `true` = `'rate'`, `false` = `'off'`. */
+  congestion?: CongestionMode | boolean;
 }
 
 export interface ReceiveDataArgs {
@@ -70,6 +84,26 @@ export interface SessionProgress {
   repairSymbols: number;
   /** Sender: every listed receiver, by node id. Receiver: empty. */
   receivers: ReceiverProgress[];
+  /** Sender: the session's congestion mode. Receiver: absent. */
+  congestion?: CongestionMode;
+  /** Sender: its current pacing rate in bytes/s (`Infinity`: unpaced, `'off'` without a data_bucket). Receiver: absent. */
+  pacingRate?: number;
+  /** Sender: the geometry its manifest announced (from the call and `[lossless_runtime_config]`). Receiver: absent. */
+  manifest?: { chunkSize: number; symbolsPerBlock: number; fec: boolean };
+}
+
+const CONGESTION: readonly CongestionMode[] = ['rate', 'loss', 'off'];
+
+/** The mode asked for, as the core's code (0 rate, 1 loss, 2 off). */
+function checkCongestion(v: unknown): number {
+  if (v === undefined || v === true) return 0;
+  if (v === false) return 2;
+  const i = CONGESTION.indexOf(v as CongestionMode);
+  if (i < 0) {
+    const shown = typeof v === 'string' ? `'${v}'` : String(v);
+    throw bad(`sendData: congestion must be 'rate', 'loss' or 'off' (or true = 'rate', false = 'off'), got ${shown}`);
+  }
+  return i;
 }
 
 const RECEIVER_STATUS: readonly ReceiverStatus[] = ['active', 'completed', 'receiver_unreachable', 'checksum_mismatch', 'size_mismatch', 'cancelled', 'timeout'];
@@ -99,7 +133,7 @@ export interface ProgressEvent {
   done: boolean;
 }
 
-const SEND_KEYS = ['groupId', 'destIp', 'receiverIds', 'buffer', 'chunkSize', 'blockSize', 'srcPort', 'dstPort'] as const;
+const SEND_KEYS = ['groupId', 'destIp', 'receiverIds', 'buffer', 'chunkSize', 'blockSize', 'srcPort', 'dstPort', 'congestion'] as const;
 const RECV_KEYS = ['groupId', 'destIp', 'sourceNodeId', 'expectedBytes', 'chunkSize', 'blockSize', 'srcPort', 'dstPort'] as const;
 
 function bad(message: string): NextminiError {
@@ -110,7 +144,7 @@ function checkKeys(call: string, args: object, allowed: readonly string[]): void
   try {
     checkOptions(call, args, allowed);
   } catch (err) {
-    throw bad(`${(err as Error).message}; FEC and pacing come from the node's [lossless_runtime_config], not from calls`);
+    throw bad(`${(err as Error).message}; FEC and the pacing rate come from the node's [lossless_runtime_config], not from calls`);
   }
 }
 
@@ -189,6 +223,7 @@ export class NodeSessions {
     if (!(args.buffer instanceof PacketView)) throw bad('buffer must be a PacketView (e.g. new PacketView(bytes) or builder.freeze())');
     if (args.buffer.length === 0) throw bad('sendData needs a non-empty buffer');
     const chunk = checkChunk('sendData', args);
+    const congestion = checkCongestion(args.congestion);
     const d = this.#dest(args.destIp, args.groupId);
     if (!d.group && (args.receiverIds.length !== 1 || args.receiverIds[0] !== d.id)) {
       throw bad(`a lossless unicast to node ${d.id} (${args.destIp}) must list exactly that node in receiverIds`);
@@ -201,7 +236,7 @@ export class NodeSessions {
     for (let attempt = 0; ; attempt++) {
       try {
         const sid = randomSessionId();
-        return this.#opened(this.engine.run((core, now) => core.openSender(now, sid, d.group, d.id, receivers, bytes, chunk, sp, dp)));
+        return this.#opened(this.engine.run((core, now) => core.openSender(now, sid, d.group, d.id, receivers, bytes, chunk, sp, dp, congestion)));
       } catch (err) {
         if (attempt >= 3 || !(err instanceof Error) || !/already used by a sender/.test(err.message)) throw err;
       }
@@ -237,14 +272,21 @@ export class NodeSessions {
   }
 
   progress(id: number): SessionProgress {
-    const v = this.engine.run((core) => core.sessionProgress(id));
+    const [v, pacing] = this.engine.run((core) => [core.sessionProgress(id), core.senderSetup(id)] as const);
     const receivers: ReceiverProgress[] = [];
     // Seven session figures, then three per receiver (core-rs/src/wasm/node.rs).
     for (let i = 7; i + 2 < v.length; i += 3) {
       const status = RECEIVER_STATUS[v[i + 2]!] ?? 'active';
       receivers.push({ nodeId: v[i]!, bytesDone: v[i + 1]!, done: status === 'completed', status });
     }
-    return { bytesTotal: v[0]!, bytesSent: v[6]!, bytesConfirmed: v[1]!, bytesDone: v[1]!, receiversDone: v[2]!, retransmitted: v[3]!, repairSymbols: v[4]!, receivers };
+    const p: SessionProgress = { bytesTotal: v[0]!, bytesSent: v[6]!, bytesConfirmed: v[1]!, bytesDone: v[1]!, receiversDone: v[2]!, retransmitted: v[3]!, repairSymbols: v[4]!, receivers };
+    // A sender's [mode, rate, chunk, k, fec] (core-rs/src/wasm/node.rs senderSetup); rate -1 = unpaced.
+    if (pacing.length === 5) {
+      p.congestion = CONGESTION[pacing[0]!] ?? 'rate';
+      p.pacingRate = pacing[1]! < 0 ? Infinity : pacing[1]!;
+      p.manifest = { chunkSize: pacing[2]!, symbolsPerBlock: pacing[3]!, fec: pacing[4] === 1 };
+    }
+    return p;
   }
 
   outcome(id: number): SessionOutcome | null {

@@ -38,6 +38,12 @@ pub struct LosslessConfig {
     pub unreachable_timeout_ms: u64,
     /// A receiver that hears nothing valid from its sender this long ends with `Timeout`.
     pub idle_timeout_ms: u64,
+    /// Upstream's `fec_symbols_per_block_min` / `_max`: a FEC session's block size is
+    /// `fec_default_symbols_per_block` clamped into them.
+    pub fec_symbols_per_block_bounds: (u16, u16),
+    /// Upstream's `fec_symbol_size_min` / `_max`. Symbols are the chunks here, so they clamp a
+    /// FEC session's chunk size; the clamp to one datagram comes after and wins.
+    pub fec_symbol_size_bounds: (u32, u32),
 }
 
 impl Default for LosslessConfig {
@@ -53,6 +59,8 @@ impl Default for LosslessConfig {
             max_silent_rounds: 8,
             unreachable_timeout_ms: 10_000,
             idle_timeout_ms: 30_000,
+            fec_symbols_per_block_bounds: (1, MAX_SYMBOLS_PER_BLOCK as u16),
+            fec_symbol_size_bounds: (1, u32::from(u16::MAX)),
         }
     }
 }
@@ -67,6 +75,18 @@ impl LosslessConfig {
         if k == 0 || k > MAX_SYMBOLS_PER_BLOCK {
             return bad(format!(
                 "fec_default_symbols_per_block must be in 1..={MAX_SYMBOLS_PER_BLOCK}, got {k}"
+            ));
+        }
+        let (kmin, kmax) = self.fec_symbols_per_block_bounds;
+        if kmin == 0 || kmin > kmax || u32::from(kmax) > MAX_SYMBOLS_PER_BLOCK {
+            return bad(format!(
+                "fec_symbols_per_block_min ({kmin}) and _max ({kmax}) must satisfy 1 <= min <= max <= {MAX_SYMBOLS_PER_BLOCK}"
+            ));
+        }
+        let (smin, smax) = self.fec_symbol_size_bounds;
+        if smin == 0 || smin > smax || smax > u32::from(u16::MAX) {
+            return bad(format!(
+                "fec_symbol_size_min ({smin}) and _max ({smax}) must satisfy 1 <= min <= max <= 65535"
             ));
         }
         if let Some(b) = self.data_bucket {
@@ -97,6 +117,12 @@ impl LosslessConfig {
     pub fn data_bucket(&self) -> DataBucket {
         self.data_bucket.unwrap_or(DEFAULT_DATA_BUCKET)
     }
+
+    /// Source symbols per block of a FEC session: the default, within the bounds.
+    pub fn symbols_per_block(&self) -> u16 {
+        let (lo, hi) = self.fec_symbols_per_block_bounds;
+        self.fec_default_symbols_per_block.clamp(lo, hi)
+    }
 }
 
 #[cfg(test)]
@@ -125,6 +151,12 @@ mod tests {
             |c| c.max_silent_rounds = 0,
             |c| c.idle_timeout_ms = 0,
             |c| c.ready_grace_ms = u64::MAX,
+            |c| c.fec_symbols_per_block_bounds = (0, 10),
+            |c| c.fec_symbols_per_block_bounds = (20, 10),
+            |c| c.fec_symbols_per_block_bounds = (1, u16::MAX),
+            |c| c.fec_symbol_size_bounds = (0, 10),
+            |c| c.fec_symbol_size_bounds = (20, 10),
+            |c| c.fec_symbol_size_bounds = (1, 70_000),
         ];
         for f in cases {
             let mut c = LosslessConfig::default();

@@ -18,7 +18,7 @@ use super::frame::{
     TRAILER_LEN,
 };
 use super::manifest::{Manifest, MAX_SYMBOLS_PER_BLOCK};
-use super::pacing::Pacer;
+use super::pacing::{Congestion, Pacer, UNPACED_BUCKET};
 use super::receiver::Receiver;
 use super::sender::{Sender, SenderParams};
 use super::{
@@ -197,9 +197,17 @@ impl Endpoint {
         if requested == 0 {
             return Err(invalid("chunk_size is 0"));
         }
+        let fec = self.config.fec_enabled;
+        // With FEC the chunks are the symbols: the symbol-size bounds apply, then one datagram.
+        let (smin, smax) = self.config.fec_symbol_size_bounds;
+        let requested = if fec {
+            requested.clamp(smin, smax)
+        } else {
+            requested
+        };
         let chunk = requested.min((self.max_body_len() - DATA_HEADER_LEN) as u32) as u16;
-        let k = if self.config.fec_enabled {
-            self.config.fec_default_symbols_per_block
+        let k = if fec {
+            self.config.symbols_per_block()
         } else {
             // Without FEC blocks only group chunk ids; keep them large.
             MAX_SYMBOLS_PER_BLOCK as u16
@@ -230,7 +238,13 @@ impl Endpoint {
             max_silent_rounds: self.config.max_silent_rounds,
             unreachable_timeout_us: self.config.unreachable_timeout_ms * 1000,
         };
-        let pacer = Pacer::new(now, self.config.data_bucket(), self.max_frame_len());
+        // `off` without a configured bucket is unpaced; every other case starts from the
+        // configured bucket (or the default one), which also caps what feedback may raise.
+        let bucket = match (cfg.congestion, self.config.data_bucket) {
+            (Congestion::Off, None) => UNPACED_BUCKET,
+            _ => self.config.data_bucket(),
+        };
+        let pacer = Pacer::with_mode(now, bucket, self.max_frame_len(), cfg.congestion);
         let s = Sender::new(
             now,
             id,
@@ -463,6 +477,22 @@ impl Endpoint {
             }
             Some(Session::Sender(_)) => Err(invalid("take_data on a sender session")),
             None => Err(LosslessError::UnknownSession(id)),
+        }
+    }
+
+    /// The manifest a sender announces (its geometry and FEC choice).
+    pub fn sender_manifest(&self, id: SessionId) -> Option<Manifest> {
+        match self.sessions.get(&id)? {
+            Session::Sender(s) => Some(s.manifest),
+            Session::Receiver(_) => None,
+        }
+    }
+
+    /// A sender's congestion mode and current pacing rate (bytes/s; `u64::MAX` = unpaced).
+    pub fn sender_pacing(&self, id: SessionId) -> Option<(Congestion, u64)> {
+        match self.sessions.get(&id)? {
+            Session::Sender(s) => Some((s.congestion(), s.rate())),
+            Session::Receiver(_) => None,
         }
     }
 

@@ -40,6 +40,7 @@ pub use endpoint::{Counters, Endpoint};
 pub use frame::QuitReason;
 pub use frame::{Frame, FrameError};
 pub use manifest::Manifest;
+pub use pacing::Congestion;
 
 use crate::error::{CoreError, ErrorCode};
 use std::fmt;
@@ -80,6 +81,8 @@ pub struct SenderConfig {
     /// `None`: the node's `default_chunk_size`. Clamped to what one datagram carries.
     pub chunk_size: Option<u32>,
     pub ports: Ports,
+    /// How this session's sender adapts its rate; see [`Congestion`].
+    pub congestion: Congestion,
 }
 
 #[derive(Debug, Clone)]

@@ -6,6 +6,9 @@
 //! tell random loss from congestion; it backs off only above [`LOSS_THRESHOLD_PERMILLE`],
 //! never below `max_rate / MIN_RATE_DIVISOR`, and climbs back additively, so a
 //! lossy-but-idle path costs speed, not completion.
+//!
+//! Each session picks what its pacer listens to ([`Congestion`]): both signals (`Rate`, the
+//! default), the AIMD alone (`Loss`), or neither (`Off`).
 
 use super::delivery::{gain_permille, PHASE_US};
 use super::DataBucket;
@@ -20,6 +23,47 @@ pub const INCREASE_DIVISOR: u64 = 8;
 const MAX_DRAIN_US: u64 = 200_000;
 
 const US_PER_S: u128 = 1_000_000;
+
+/// How a session's sender adapts its rate (`sendData({ congestion })`), chosen per session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Congestion {
+    /// Delivery-rate pacing from the receivers' RATE reports; the end-of-pass AIMD only until
+    /// the first report (and for peers too slow to close a feedback interval).
+    #[default]
+    Rate,
+    /// Loss-based: only the end-of-pass AIMD; RATE reports are ignored.
+    Loss,
+    /// No adaptation: the configured bucket, or [`UNPACED_BUCKET`] without one.
+    Off,
+}
+
+impl Congestion {
+    /// The wasm API's number for a mode: 0 rate, 1 loss, 2 off.
+    pub fn from_code(code: u8) -> Option<Congestion> {
+        match code {
+            0 => Some(Congestion::Rate),
+            1 => Some(Congestion::Loss),
+            2 => Some(Congestion::Off),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> u8 {
+        match self {
+            Congestion::Rate => 0,
+            Congestion::Loss => 1,
+            Congestion::Off => 2,
+        }
+    }
+}
+
+/// `Congestion::Off` with no `data_bucket` configured: no rate limit. The sender still hands
+/// the host at most this many bytes per wake-up, so one call never queues a whole buffer;
+/// how often the host wakes it is then the only limit.
+pub const UNPACED_BUCKET: DataBucket = DataBucket {
+    rate: u64::MAX,
+    bucket_size: 256 * 1024,
+};
 
 /// Tokens are bytes, kept scaled by 10^6 so refill (bytes/s × µs) stays exact.
 #[derive(Debug, Clone)]
@@ -113,10 +157,15 @@ pub struct Pacer {
     created: u64,
     /// Until then the rate is half the measured one, to let that queue out.
     drain_until: u64,
+    mode: Congestion,
 }
 
 impl Pacer {
     pub fn new(now: u64, cfg: DataBucket, max_frame: usize) -> Pacer {
+        Pacer::with_mode(now, cfg, max_frame, Congestion::Rate)
+    }
+
+    pub fn with_mode(now: u64, cfg: DataBucket, max_frame: usize, mode: Congestion) -> Pacer {
         Pacer {
             bucket: TokenBucket::new(now, cfg.rate, cfg.bucket_size, max_frame as u64),
             max_rate: cfg.rate.max(1),
@@ -127,13 +176,21 @@ impl Pacer {
             taken: 0,
             created: now,
             drain_until: 0,
+            mode,
         }
+    }
+
+    pub fn mode(&self) -> Congestion {
+        self.mode
     }
 
     /// The path takes `rate` bytes/s (the slowest receiver's). On the first such word, what
     /// the start rate sent beyond it (queued somewhere, or still in flight) is let out at half
     /// the rate before the gain cycle starts.
     pub fn on_path_rate(&mut self, now: u64, rate: u64) {
+        if self.mode != Congestion::Rate {
+            return;
+        }
         if self.measured.is_none() {
             let carried = u128::from(rate) * u128::from(now - self.created.min(now)) / 1_000_000;
             let excess = u128::from(self.taken).saturating_sub(carried);
@@ -166,7 +223,7 @@ impl Pacer {
 
     /// A receiver saw congestion: drain at half the rate for two phases, then cruise.
     pub fn on_congestion(&mut self, now: u64) {
-        if self.measured.is_none() || now < self.drain_until {
+        if self.mode != Congestion::Rate || self.measured.is_none() || now < self.drain_until {
             return;
         }
         self.drain_until = now + 2 * PHASE_US;
@@ -235,9 +292,9 @@ impl Pacer {
 
     /// Feeds the worst loss (per mille) a pass suffered: multiplicative decrease by the
     /// loss fraction (at most halving) above the threshold, additive increase otherwise.
-    /// Ignored once delivery-rate feedback governs the rate.
+    /// Ignored once delivery-rate feedback governs the rate, and with [`Congestion::Off`].
     pub fn on_loss_report(&mut self, now: u64, loss_permille: u64) {
-        if self.measured.is_some() {
+        if self.measured.is_some() || self.mode == Congestion::Off {
             return;
         }
         let rate = self.bucket.rate();
@@ -258,6 +315,55 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pacer(mode: Congestion) -> Pacer {
+        let cfg = DataBucket {
+            rate: 64_000,
+            bucket_size: 2000,
+        };
+        Pacer::with_mode(0, cfg, 1000, mode)
+    }
+
+    #[test]
+    fn each_congestion_mode_listens_to_its_own_signals() {
+        // rate: a RATE report sets the pace (its gain cycle opens with a 1.25x probe).
+        let mut p = pacer(Congestion::Rate);
+        p.on_path_rate(0, 10_000);
+        assert_eq!(p.rate(), 12_500);
+        // loss: RATE reports and congestion marks change nothing; loss reports do.
+        let mut p = pacer(Congestion::Loss);
+        p.on_path_rate(0, 10_000);
+        p.on_path_rate_at_least(0, 10_000);
+        p.on_congestion(0);
+        p.tick(1_000_000);
+        assert!(!p.is_measured());
+        assert_eq!(p.rate(), 64_000);
+        p.on_loss_report(0, 300);
+        assert_eq!(p.rate(), 44_800);
+        // off: nothing moves it.
+        let mut p = pacer(Congestion::Off);
+        p.on_path_rate(0, 10_000);
+        p.on_congestion(0);
+        p.on_loss_report(0, 900);
+        assert_eq!(p.rate(), 64_000);
+        assert_eq!(p.burst(), 2000);
+        for code in 0..=2 {
+            assert_eq!(Congestion::from_code(code).unwrap().code(), code);
+        }
+        assert_eq!(Congestion::from_code(3), None);
+    }
+
+    #[test]
+    fn unpaced_bucket_hands_out_one_burst_per_wake_up() {
+        let mut p = Pacer::with_mode(0, UNPACED_BUCKET, 1400, Congestion::Off);
+        let mut sent = 0;
+        while p.try_take(0, 1400) {
+            sent += 1400;
+        }
+        assert!(sent <= 256 * 1024 && sent > 250 * 1024, "{sent}");
+        assert_eq!(p.ready_at(1400), 1);
+        assert!(p.try_take(1, 1400));
+    }
 
     #[test]
     fn bucket_paces_to_rate() {

@@ -292,6 +292,10 @@ impl Sender {
         self.pacer.rate()
     }
 
+    pub fn congestion(&self) -> super::Congestion {
+        self.pacer.mode()
+    }
+
     fn emit(&self, io: &mut Io<'_>, frame: Vec<u8>) {
         io.out.push_back(Transmit {
             dest: self.dest,

@@ -55,6 +55,18 @@ impl Scenario {
         net: NetConfig,
         late: &[u32],
     ) -> Scenario {
+        Scenario::with_congestion(seed, n, size, cfg, net, late, Congestion::Rate)
+    }
+
+    fn with_congestion(
+        seed: u64,
+        n: u32,
+        size: usize,
+        cfg: LosslessConfig,
+        net: NetConfig,
+        late: &[u32],
+        congestion: Congestion,
+    ) -> Scenario {
         let mut sim = Sim::new(seed, MTU, net);
         let data = Arc::new(Rng::new(seed ^ 0xabcdef).bytes(size));
         sim.add_node(SENDER, cfg.clone());
@@ -83,6 +95,7 @@ impl Scenario {
                     data: data.clone(),
                     chunk_size: None,
                     ports: PORTS,
+                    congestion,
                 },
             )
             .unwrap();
@@ -354,6 +367,7 @@ fn unicast_transfer_completes() {
         data: data.clone(),
         chunk_size: Some(1000),
         ports: PORTS,
+        congestion: Congestion::Rate,
     };
     let sid = sim.ep(SENDER).open_sender(0, cfg).unwrap();
     sim.pump(SENDER);
@@ -394,6 +408,7 @@ fn small_mtu_clamps_chunks_and_every_frame_fits() {
         data: data.clone(),
         chunk_size: None,
         ports: PORTS,
+        congestion: Congestion::Rate,
     };
     let sid = sim.ep(SENDER).open_sender(0, cfg).unwrap();
     sim.pump(SENDER);
@@ -437,6 +452,17 @@ fn pacing_backs_off_on_a_narrow_receiver_link() {
 /// 1.4 MB queue (1000 datagrams, as a router port would have), 16 MiB. Without feedback
 /// during a pass the first pass overran the queue and lost about two thirds of itself.
 fn slow_link_run(seed: u64, loss_ppm: u32, timer_late_us: u64) -> (f64, u64, Progress) {
+    let (x, overflowed, p, _) = slow_link_run_in(seed, loss_ppm, timer_late_us, Congestion::Rate);
+    (x, overflowed, p)
+}
+
+/// [`slow_link_run`] in congestion mode `mode`; also returns the sender's final pacing rate.
+fn slow_link_run_in(
+    seed: u64,
+    loss_ppm: u32,
+    timer_late_us: u64,
+    mode: Congestion,
+) -> (f64, u64, Progress, u64) {
     const RATE: u64 = 40_000_000;
     const SIZE: usize = 16 << 20;
     let mut cfg = config(true);
@@ -451,7 +477,7 @@ fn slow_link_run(seed: u64, loss_ppm: u32, timer_late_us: u64) -> (f64, u64, Pro
         timer_late_us,
         ..NetConfig::default()
     };
-    let mut sc = Scenario::new(seed, 3, SIZE, cfg, net, &[]);
+    let mut sc = Scenario::with_congestion(seed, 3, SIZE, cfg, net, &[], mode);
     assert!(sc.sender_done());
     assert_eq!(sc.sender_outcome(), Some(Outcome::Completed));
     sc.assert_receivers_got_data();
@@ -460,12 +486,60 @@ fn slow_link_run(seed: u64, loss_ppm: u32, timer_late_us: u64) -> (f64, u64, Pro
     let took = sc.sim.now as f64 / 1e6;
     let sender = sc.sender;
     let progress = sc.sim.ep(SENDER).progress(sender).unwrap();
+    let (_, rate) = sc.sim.ep(SENDER).sender_pacing(sender).unwrap();
     println!(
-        "slow link, {loss_ppm} ppm loss: {took:.3} s = {:.2}x ideal, overflowed {}, {progress:?}",
+        "slow link, {mode:?}, {loss_ppm} ppm loss: {took:.3} s = {:.2}x ideal, overflowed {}, rate {rate}, {progress:?}",
         took / ideal,
         sc.sim.stats.overflowed
     );
-    (took / ideal, sc.sim.stats.overflowed, progress)
+    (took / ideal, sc.sim.stats.overflowed, progress, rate)
+}
+
+#[test]
+fn congestion_rate_follows_rate_reports() {
+    // The default mode, named: the pacer follows the 40 MB/s the receivers report.
+    let (_, overflowed, _, rate) = slow_link_run_in(1, 0, 0, Congestion::Rate);
+    assert_eq!(overflowed, 0);
+    assert!(
+        rate < 60_000_000,
+        "rate {rate} follows the ~40 MB/s reported"
+    );
+}
+
+#[test]
+fn congestion_loss_ignores_rate_reports() {
+    // Same path, RATE reports ignored: the first pass goes out at the configured 125 MB/s and
+    // overruns the 40 MB/s links; only the end-of-pass AIMD slows the repairs down.
+    let (_, overflowed, p, rate) = slow_link_run_in(1, 0, 0, Congestion::Loss);
+    assert!(overflowed > 0, "the queue overflowed");
+    assert!(p.retransmitted + p.repair_symbols > 0);
+    assert!(rate < 125_000_000, "AIMD backed off: {rate}");
+}
+
+#[test]
+fn congestion_off_is_not_slowed_by_loss() {
+    // 5% random loss is above the AIMD threshold: 'loss' backs off, 'off' keeps the
+    // configured 125 MB/s to the end (and 'rate' follows the reports, not the loss).
+    let (_, _, _, loss_rate) = slow_link_run_in(3, 50_000, 0, Congestion::Loss);
+    assert!(loss_rate < 125_000_000, "loss mode backed off: {loss_rate}");
+    let (_, overflowed, _, off_rate) = slow_link_run_in(3, 50_000, 0, Congestion::Off);
+    assert_eq!(off_rate, 125_000_000);
+    assert!(overflowed > 0, "unadapted, it overruns the 40 MB/s links");
+}
+
+#[test]
+fn congestion_off_without_a_bucket_is_unpaced() {
+    let net = NetConfig::default();
+    let mut sc =
+        Scenario::with_congestion(7, 2, 2_000_000, config(true), net, &[], Congestion::Off);
+    assert!(sc.sender_done());
+    assert_eq!(sc.sender_outcome(), Some(Outcome::Completed));
+    sc.assert_receivers_got_data();
+    let sender = sc.sender;
+    assert_eq!(
+        sc.sim.ep(SENDER).sender_pacing(sender),
+        Some((Congestion::Off, u64::MAX))
+    );
 }
 
 #[test]
@@ -541,6 +615,64 @@ fn size_mismatch_ends_the_receiver() {
     assert!(sc.sim.now < LosslessConfig::default().unreachable_timeout_ms * 1000);
 }
 
+/// Issue 16: a config that sets upstream's defaults gets exactly them, and upstream's bounds
+/// on symbols per block and symbol size clamp the manifest.
+#[test]
+fn manifest_follows_the_configured_geometry() {
+    let data = Arc::new(vec![7u8; 100_000]);
+    let open = |cfg: LosslessConfig, chunk: Option<u32>| {
+        let mut ep = Endpoint::new(SENDER, MTU, cfg, 1).unwrap();
+        let cfg = SenderConfig {
+            local_node: SENDER,
+            session_id: 9,
+            group_or_dest: Dest::Group(GROUP),
+            receivers: vec![10],
+            data: data.clone(),
+            chunk_size: chunk,
+            ports: PORTS,
+            congestion: Congestion::Rate,
+        };
+        let id = ep.open_sender(0, cfg).unwrap();
+        let m = ep.sender_manifest(id).unwrap();
+        (m.fec, m.symbols_per_block, m.chunk_size)
+    };
+    let d = LosslessConfig::default;
+    // One datagram's worth of chunk at this MTU (the clamp every session gets).
+    let (_, _, full) = open(d(), None);
+    assert!(full < 1400 && full > 1300, "{full}");
+    assert_eq!(open(d(), None), (true, 128, full));
+    let upstream = LosslessConfig {
+        fec_enabled: false,
+        fec_default_symbols_per_block: 32,
+        ready_grace_ms: 1500,
+        ..d()
+    };
+    assert!(!open(upstream.clone(), None).0);
+    let fec32 = LosslessConfig {
+        fec_enabled: true,
+        ..upstream
+    };
+    assert_eq!(open(fec32, None), (true, 32, full));
+    let bounded = |k, lo, hi| LosslessConfig {
+        fec_default_symbols_per_block: k,
+        fec_symbols_per_block_bounds: (lo, hi),
+        ..d()
+    };
+    assert_eq!(open(bounded(128, 1, 64), None).1, 64);
+    assert_eq!(open(bounded(128, 200, 1024), None).1, 200);
+    assert_eq!(open(bounded(128, 1, 1024), None).1, 128);
+    let sized = |fec, lo, hi| LosslessConfig {
+        fec_enabled: fec,
+        fec_symbol_size_bounds: (lo, hi),
+        ..d()
+    };
+    assert_eq!(open(sized(true, 1, 500), None).2, 500);
+    assert_eq!(open(sized(true, 600, 1000), Some(100)).2, 600);
+    // Above one datagram the datagram wins; without FEC there are no symbols to bound.
+    assert_eq!(open(sized(true, 5000, 9000), None).2, full);
+    assert_eq!(open(sized(false, 1, 500), None).2, full);
+}
+
 #[test]
 fn invalid_arguments_are_rejected() {
     let mut ep = Endpoint::new(SENDER, MTU, LosslessConfig::default(), 1).unwrap();
@@ -552,6 +684,7 @@ fn invalid_arguments_are_rejected() {
         data: Arc::new(vec![1; 100]),
         chunk_size: None,
         ports: PORTS,
+        congestion: Congestion::Rate,
     };
     let bad: Vec<SenderConfig> = vec![
         SenderConfig {
@@ -1096,5 +1229,39 @@ mod hostile {
                 while ep.poll_transmit().is_some() {}
             }
         }
+    }
+}
+
+/// The measurement behind our lossless defaults (README, "Why our lossless defaults"):
+/// FEC on/off and 32/128 symbols per block, 3 receivers at 5% loss, 4 MiB, seeds 11-14.
+/// `cargo test --release defaults_measured -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn defaults_measured() {
+    for (fec, k) in [(false, 128), (true, 32), (true, 128)] {
+        let (mut frames, mut extra, mut time, mut encoders) = (0, 0, 0, 0);
+        for seed in [11, 12, 13, 14] {
+            let cfg = LosslessConfig {
+                fec_enabled: fec,
+                fec_default_symbols_per_block: k,
+                ..LosslessConfig::default()
+            };
+            let net = NetConfig {
+                loss_ppm: 50_000,
+                ..NetConfig::default()
+            };
+            let mut sc = Scenario::new(seed, 3, 4 << 20, cfg, net, &[]);
+            assert!(sc.sender_done());
+            assert_eq!(sc.sender_outcome(), Some(Outcome::Completed));
+            let p = sc.progress();
+            frames += p.data_frames;
+            extra += p.retransmitted + p.repair_symbols;
+            time += sc.sim.now;
+            encoders += sc.sim.ep(SENDER).sender_stats(sc.sender).unwrap().0;
+        }
+        println!(
+            "fec={fec} k={k}: data frames {frames}, repair/resent {extra}, virtual time {:.0} ms, encoders {encoders} (4 runs)",
+            time as f64 / 1000.0
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{DropReason, Event, Node};
 use crate::lossless::{
-    Dest, Endpoint, LosslessError, Ports, ReceiverConfig, SenderConfig, SessionId,
+    Congestion, Dest, Endpoint, LosslessError, Ports, ReceiverConfig, SenderConfig, SessionId,
 };
 use crate::topology::FlowKey;
 use crate::wire::{Header, PacketKind, HEADER_LEN};
@@ -27,7 +27,16 @@ impl Node {
         ports: Ports,
     ) -> Result<SessionId, LosslessError> {
         let id = self.lossless.unused_session_id();
-        self.open_sender_with_id(now_us, id, dest, receivers, data, chunk_size, ports)
+        self.open_sender_with_id(
+            now_us,
+            id,
+            dest,
+            receivers,
+            data,
+            chunk_size,
+            ports,
+            Congestion::Rate,
+        )
     }
 
     /// Starts sending `data` to `dest` (a group or one node) for `receivers`. `session_id` is
@@ -42,6 +51,7 @@ impl Node {
         data: Arc<Vec<u8>>,
         chunk_size: Option<u32>,
         ports: Ports,
+        congestion: Congestion,
     ) -> Result<SessionId, LosslessError> {
         let cfg = SenderConfig {
             local_node: self.cfg.node_id,
@@ -51,6 +61,7 @@ impl Node {
             data,
             chunk_size,
             ports,
+            congestion,
         };
         let id = self.lossless.open_sender(now_us, cfg)?;
         self.pump_lossless(now_us);

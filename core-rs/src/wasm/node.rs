@@ -6,8 +6,8 @@ use super::{js_error, micros};
 use crate::auth::KEY_LEN;
 use crate::link::scheduler::MAX_FLOW_WEIGHT;
 use crate::lossless::{
-    DataBucket, Dest, Event as LosslessEvent, LosslessConfig, Outcome, Ports, ReceiverState,
-    SessionId,
+    Congestion, DataBucket, Dest, Event as LosslessEvent, LosslessConfig, Outcome, Ports,
+    ReceiverState, SessionId,
 };
 use crate::node::{DropReason, Event, GroupSendArgs, Node, NodeConfig, OperatingMode, SendArgs};
 use crate::topology::{MulticastTable, RouteTable};
@@ -21,7 +21,8 @@ const EVENT_SESSION: u8 = 2;
 
 /// `[lossless_runtime_config]` as a Float64Array: default_chunk_size, ready_grace_ms,
 /// fec_enabled (0/1), fec_default_symbols_per_block, data_bucket rate (< 0: none),
-/// data_bucket bucket_size, unreachable_timeout_ms, idle_timeout_ms. Negative = default.
+/// data_bucket bucket_size, unreachable_timeout_ms, idle_timeout_ms,
+/// fec_symbols_per_block_min, _max, fec_symbol_size_min, _max. Negative = default.
 fn lossless_config(v: &[f64]) -> LosslessConfig {
     let d = LosslessConfig::default();
     let at = |i: usize| v.get(i).copied().unwrap_or(-1.0);
@@ -41,6 +42,14 @@ fn lossless_config(v: &[f64]) -> LosslessConfig {
         }),
         unreachable_timeout_ms: or(6, d.unreachable_timeout_ms as f64) as u64,
         idle_timeout_ms: or(7, d.idle_timeout_ms as f64) as u64,
+        fec_symbols_per_block_bounds: (
+            or(8, f64::from(d.fec_symbols_per_block_bounds.0)) as u16,
+            or(9, f64::from(d.fec_symbols_per_block_bounds.1)) as u16,
+        ),
+        fec_symbol_size_bounds: (
+            or(10, f64::from(d.fec_symbol_size_bounds.0)) as u32,
+            or(11, f64::from(d.fec_symbol_size_bounds.1)) as u32,
+        ),
         ..d
     }
 }
@@ -172,6 +181,7 @@ impl WasmNode {
     /// Starts a lossless send to a group (`group`) or one node; returns the session id.
     /// `chunk_size` 0 = the configured default. `session_id` is the wire session id, drawn by
     /// the host from its CSPRNG (non-zero; INVALID_ARGUMENT if a sender here already uses it).
+    /// `congestion`: 0 rate, 1 loss, 2 off (see `lossless::Congestion`).
     #[wasm_bindgen(js_name = openSender)]
     #[allow(clippy::too_many_arguments)]
     pub fn open_sender(
@@ -185,8 +195,14 @@ impl WasmNode {
         chunk_size: u32,
         src_port: u16,
         dst_port: u16,
+        congestion: u8,
     ) -> Result<u32, JsError> {
         let chunk = (chunk_size > 0).then_some(chunk_size);
+        let Some(congestion) = Congestion::from_code(congestion) else {
+            return Err(JsError::new(&format!(
+                "INVALID_ARGUMENT|congestion code {congestion} is not 0 (rate), 1 (loss) or 2 (off)"
+            )));
+        };
         self.inner
             .open_sender_with_id(
                 micros(now_ms),
@@ -199,9 +215,33 @@ impl WasmNode {
                     src: src_port,
                     dst: dst_port,
                 },
+                congestion,
             )
             .map(|id| id.0)
             .map_err(js_error)
+    }
+
+    /// A sender session's `[congestion code, pacing rate in bytes/s (-1 = unpaced), chunk
+    /// size, symbols per block, fec (0/1)]` (the last three from its manifest); empty for a
+    /// receiver session. UNKNOWN_SESSION for an id this node never issued.
+    #[wasm_bindgen(js_name = senderSetup)]
+    pub fn sender_setup(&self, id: u32) -> Result<Vec<f64>, JsError> {
+        let ep = self.inner.lossless();
+        ep.progress(SessionId(id)).map_err(js_error)?;
+        let (Some((mode, rate)), Some(m)) = (
+            ep.sender_pacing(SessionId(id)),
+            ep.sender_manifest(SessionId(id)),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let rate = if rate == u64::MAX { -1.0 } else { rate as f64 };
+        Ok(vec![
+            f64::from(mode.code()),
+            rate,
+            f64::from(m.chunk_size),
+            f64::from(m.symbols_per_block),
+            f64::from(u8::from(m.fec)),
+        ])
     }
 
     /// Starts a lossless receive of exactly `expected_bytes` from `source`.
