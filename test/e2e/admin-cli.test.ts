@@ -127,11 +127,17 @@ describe('nextmini admin against an admin server (fake controller)', () => {
       }),
       metrics: async (q) => (
         calls.push(['metrics', q]),
-        [
-          { atMs: Date.UTC(2030, 0, 1), nodeId: 1, name: 'packets_forwarded', value: 12 },
-          { atMs: Date.UTC(2030, 0, 1, 0, 0, 1), nodeId: 2, name: 'link_tx_bytes', value: 123456, neighbor: 3 },
-        ]
+        Object.assign(
+          [
+            { atMs: Date.UTC(2030, 0, 1), nodeId: 1, name: 'packets_forwarded', value: 12 },
+            { atMs: Date.UTC(2030, 0, 1, 0, 0, 1), nodeId: 2, name: 'link_tx_bytes', value: 123456, neighbor: 3 },
+          ],
+          { flows: [] },
+        )
       ),
+      flows: () => [],
+      startFlow: async () => 1,
+      stopFlow: async () => {},
     };
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: ADMIN_MAX_FRAME });
     await once(wss, 'listening');

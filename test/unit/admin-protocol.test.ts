@@ -40,7 +40,10 @@ function fakeApi(impl: Partial<ControllerApi> = {}): ControllerApi & { calls: Ca
     setRoutes: async (a) => void calls.push(['setRoutes', a]),
     clearRoutes: async (a) => void calls.push(['clearRoutes', a]),
     status: () => (calls.push(['status']), STATUS),
-    metrics: async (q) => (calls.push(['metrics', q]), [{ atMs: 1_700_000_000_000, nodeId: 2, name: 'link_tx_bytes', value: 42, neighbor: 3 }]),
+    metrics: async (q) => (calls.push(['metrics', q]), Object.assign([{ atMs: 1_700_000_000_000, nodeId: 2, name: 'link_tx_bytes', value: 42, neighbor: 3 }], { flows: [] })),
+    flows: () => (calls.push(['flows']), []),
+    startFlow: async (a) => (calls.push(['startFlow', a]), 1),
+    stopFlow: async (id) => void calls.push(['stopFlow', id]),
     ...impl,
   };
 }

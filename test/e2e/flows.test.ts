@@ -1,0 +1,157 @@
+// Traffic flows from the controller (upstream's [[flows]]) on real UDP nodes on 127.0.0.1:
+// config flows over a lossy emulated link, a Duration flow, startFlow/stopFlow at run time
+// (in process and through the admin client), weights reaching the nodes, /metrics series,
+// and results kept in a PGlite store across a restart.
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectController, Dataplane, startController, type Controller, type ControllerConfig, type FlowResult } from 'nextmini';
+import { openStore } from '../../ts/controller/store/open.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f().catch(() => {});
+});
+
+async function network(cfg: Partial<ControllerConfig>, n = 2): Promise<{ c: Controller; nodes: Dataplane[] }> {
+  const c = await startController({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: n } }, ...cfg });
+  cleanup.push(() => c.close());
+  const nodes = await Promise.all(Array.from({ length: n }, (_, i) => Dataplane.open({ node_id: i + 1, controller_addr: c.url, protocol: 'udp' })));
+  cleanup.push(() => Promise.all(nodes.map((x) => x.close())));
+  return { c, nodes };
+}
+
+const ended = (f: FlowResult) => f.state === 'done' || f.state === 'stopped' || f.state === 'failed';
+
+/** Polls the controller's flows until `ok` holds for all of them (or the deadline passes). */
+async function flowsWhen(c: { flows(): FlowResult[] | Promise<FlowResult[]> }, ok: (f: FlowResult) => boolean, timeoutMs = 10_000): Promise<FlowResult[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const fs = await c.flows();
+    if ((fs.length && fs.every(ok)) || Date.now() > deadline) return fs;
+    await sleep(50);
+  }
+}
+
+describe('traffic flows', () => {
+  it('[[flows]]: a datagram and a lossless flow over a 5% lossy link both finish; metrics show bytes, loss and completion', async () => {
+    const { c } = await network({
+      links: [{ src_node_id: 1, dst_node_id: 2, loss: 0.05, seed: 7 }],
+      flows: [
+        { src_node_id: 1, dst_node_id: 2, flow_spec: { flow_len: { Bytes: 1_000_000 }, flow_rate: 4_000_000, transport: 'datagram' } },
+        { src_node_id: 1, dst_node_id: 2, flow_spec: { flow_len: { Bytes: 2_000_000 }, flow_weight: 3, transport: 'lossless_unicast' } },
+      ],
+    });
+    const fs = await flowsWhen(c, ended, 12_000);
+    expect(fs.map((f) => f.state)).toEqual(['done', 'done']);
+    const [dg, ll] = fs as [FlowResult, FlowResult];
+    expect(dg.spec).toEqual({ src: 1, dst: 2, bytes: 1_000_000, rate: 4_000_000, weight: 1, transport: 'datagram' });
+    expect(dg.bytesSent).toBe(1_000_000);
+    expect(dg.packetsSent).toBe(Math.ceil(1_000_000 / 1024));
+    expect(dg.packetsReceived).toBeLessThan(dg.packetsSent);
+    expect(dg.loss!).toBeGreaterThan(0.01);
+    expect(dg.loss!).toBeLessThan(0.12);
+    expect(dg.loss!).toBeCloseTo(1 - dg.packetsReceived / dg.packetsSent, 10);
+    expect(dg.bytesReceived).toBeGreaterThan(800_000);
+    // 1 MB at 4 MB/s: about a quarter of a second of sending.
+    expect(dg.durationMs!).toBeGreaterThan(150);
+    expect(dg.durationMs!).toBeLessThan(3000);
+    expect(dg.completionMs!).toBeGreaterThan(0);
+
+    expect(ll.spec.transport).toBe('lossless');
+    expect(ll.spec.weight).toBe(3);
+    expect(ll.bytesReceived).toBe(2_000_000);
+    expect(ll.bytesSent).toBe(2_000_000);
+    expect(ll.loss).toBe(0);
+    expect(ll.framesResent).toBeGreaterThan(0);
+    expect(ll.completionMs!).toBeGreaterThan(0);
+
+    // The same through metrics() and GET /metrics.
+    const m = await c.metrics({ limit: 1 });
+    expect(m.flows.map((f) => f.flowId)).toEqual([dg.flowId, ll.flowId]);
+    const text = await (await fetch(c.url.replace('ws://', 'http://') + '/metrics')).text();
+    expect(text).toContain(`nextmini_flow_bytes_sent_total{flow="${dg.flowId}",src="1",dst="2",transport="datagram"} 1000000`);
+    expect(text).toContain(`nextmini_flow_bytes_received_total{flow="${ll.flowId}",src="1",dst="2",transport="lossless"} 2000000`);
+    expect(text).toMatch(new RegExp(`nextmini_flow_loss_ratio\\{flow="${dg.flowId}",[^}]*\\} 0\\.\\d+`));
+    expect(text).toContain(`nextmini_flow_state{flow="${ll.flowId}",src="1",dst="2",transport="lossless",state="done"} 1`);
+  }, 20_000);
+
+  it('a [[flows]] entry naming a node outside the topology is CONFIG_INVALID', async () => {
+    const flows = [{ src_node_id: 1, dst_node_id: 9, flow_spec: { flow_len: { Bytes: 5 } } }];
+    await expect(startController({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 2 } }, flows })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/controller config\.flows\[0\]\.dst_node_id is node 9, which is not in the topology \(nodes are 1, 2\)/),
+    });
+  });
+
+  it('a Duration flow stops after about its duration', async () => {
+    const { c } = await network({ flows: [{ src_node_id: 2, dst_node_id: 1, flow_spec: { flow_len: { Duration: 1000 }, flow_rate: 300_000, transport: 'datagram' } }] });
+    const [f] = (await flowsWhen(c, ended, 8000)) as [FlowResult];
+    expect(f.state).toBe('done');
+    expect(f.durationMs!).toBeGreaterThan(900);
+    expect(f.durationMs!).toBeLessThan(2000);
+    // 300 kB/s for 1 s, give or take the timers of a loaded machine.
+    expect(f.bytesSent).toBeGreaterThan(200_000);
+    expect(f.bytesSent).toBeLessThan(340_000);
+    expect(f.loss).toBe(0);
+  }, 15_000);
+
+  it('startFlow and stopFlow at run time, in process and through the admin client; weights reach every node', async () => {
+    const { c, nodes } = await network({}, 3);
+    expect(await nodes[0]!.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
+    const id = await c.startFlow({ src: 1, dst: 3, durationMs: 30_000, rate: 200_000, transport: 'datagram', weight: 5 });
+    await flowsWhen(c, (f) => f.state === 'running');
+    // Every node holds the running flow's weight (the one place WRR queues will take it from).
+    for (const n of nodes) await expect.poll(() => n.flowWeights, { timeout: 3000 }).toEqual([{ src: 1, dst: 3, weight: 5 }]);
+    await sleep(600);
+    await c.stopFlow(id);
+    const [f] = (await flowsWhen(c, (x) => x.state === 'stopped' && x.endedAtMs !== null && x.bytesReceived === x.bytesSent, 5000)) as [FlowResult];
+    expect(f.state).toBe('stopped');
+    expect(f.reason).toMatch(/stopFlow/);
+    expect(f.bytesSent).toBeGreaterThan(50_000);
+    expect(f.bytesSent).toBeLessThan(400_000);
+    expect(f.bytesReceived).toBe(f.bytesSent);
+    // Ended flows carry no weight.
+    for (const n of nodes) await expect.poll(() => n.flowWeights, { timeout: 3000 }).toEqual([]);
+    await c.stopFlow(id); // already ended: nothing changes
+
+    await expect(c.stopFlow(99)).rejects.toMatchObject({ code: 'UNKNOWN_FLOW', message: expect.stringMatching(/no flow 99 \(flows are 1\)/) });
+    await expect(c.startFlow({ src: 1, dst: 9, bytes: 10 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/dst is node 9, which is not in the topology \(nodes are 1, 2, 3\)/) });
+    await expect(c.startFlow({ src: 1, dst: 1, bytes: 10 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/dst/) });
+    await expect(c.startFlow({ src: 1, dst: 2 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/bytes or durationMs needs exactly one length/) });
+    await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, transport: 'datagram' })).rejects.toMatchObject({ message: expect.stringMatching(/startFlow: rate is required/) });
+    await expect(c.startFlow({ src: 1, dst: 2, durationMs: 10 })).rejects.toMatchObject({ message: expect.stringMatching(/startFlow: rate is required/) });
+    await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, transport: 'quic' as never })).rejects.toMatchObject({ message: expect.stringMatching(/transport must be one of "datagram", "lossless", "lossless_unicast", "tcp", got "quic"/) });
+    await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, weight: 0 })).rejects.toMatchObject({ message: expect.stringMatching(/weight must be a whole number from 1/) });
+    await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, size: 3 } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/size/) });
+
+    // The admin client mirrors startFlow / stopFlow / metrics().flows.
+    const admin = await connectController(c.url);
+    cleanup.push(() => admin.close());
+    const id2 = await admin.startFlow({ src: 2, dst: 3, bytes: 300_000 });
+    expect(id2).toBe(id + 1);
+    const done = await flowsWhen(admin, (x) => ended(x), 8000);
+    expect(done[1]).toMatchObject({ flowId: id2, state: 'done', bytesReceived: 300_000, spec: { transport: 'lossless' } });
+    expect((await admin.metrics({ limit: 0 })).flows).toHaveLength(2);
+    await expect(admin.stopFlow(42)).rejects.toMatchObject({ code: 'UNKNOWN_FLOW' });
+  }, 25_000);
+
+  it('flow results are stored, and a restarted controller still lists them (PGlite)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nextmini-flows-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const cfg = { db: { path: join(dir, 'db') }, flows: [{ src_node_id: 1, dst_node_id: 2, flow_spec: { flow_len: { Bytes: 200_000 }, flow_rate: 2_000_000, transport: 'datagram' as const } }] };
+    const { c, nodes } = await network(cfg);
+    const [f] = (await flowsWhen(c, ended)) as [FlowResult];
+    expect(f.state).toBe('done');
+    await Promise.all(nodes.map((n) => n.close()));
+    await c.close();
+    const store = await openStore({ path: join(dir, 'db') });
+    try {
+      expect(await store.loadFlows()).toEqual([f]);
+    } finally {
+      await store.close();
+    }
+  }, 20_000);
+});
