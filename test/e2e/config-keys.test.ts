@@ -125,7 +125,7 @@ describe('controller config files', () => {
     ['[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[[link]]\nsrc_node_id = 1\ndst_node_id = 2\n', /controller config: unknown key "link" \(did you mean `links`\?\)/],
     ['[topology]\nn_nodes = 1\nedges = []\n[[flow]]\nsrc_node_id = 1\ndst_node_id = 1\n', /controller config: unknown key "flow" \(did you mean `flows`\?\)/],
     // Upstream keys are candidates too, said to have no effect here.
-    ['[topology]\nn_nodes = 1\nedges = []\nprotocl = "tcp"\n', /controller config: unknown key "protocl" \(did you mean `protocol`, an upstream key with no effect here\?\)/],
+    ['protocl = "tcp"\n[topology]\nn_nodes = 1\nedges = []\n', /controller config: unknown key "protocl" \(did you mean `protocol`, an upstream key with no effect here\?\)/],
   ])('%j is CONFIG_INVALID naming the key meant', async (text, message) => {
     const r = await codeOf(startController(tempToml('c.toml', `port = 0\n${text}`)));
     expect(r).toMatch(/^CONFIG_INVALID: /);
