@@ -223,7 +223,11 @@ export class FlowBook {
   /** A node left: its running flows failed; pending ones wait for it. */
   nodeLeft(node: number): void {
     for (const f of this.#flows.values()) {
-      if (f.r.state === 'running' && (f.r.spec.src === node || f.r.spec.dst === node)) this.#finish(f, 'failed', `node ${node} disconnected from the controller`);
+      if (f.r.state !== 'running' || (f.r.spec.src !== node && f.r.spec.dst !== node)) continue;
+      // The other end stops too (a datagram source also stops at its first PEER_DOWN, once it
+      // hears the sink is down; a lossless one would otherwise wait for its session to time out).
+      this.#hooks.send(f.r.spec.src === node ? f.r.spec.dst : f.r.spec.src, { t: 'flow-stop', flowId: f.r.flowId });
+      this.#finish(f, 'failed', `node ${node} disconnected from the controller`);
     }
   }
 

@@ -26,7 +26,7 @@ const HEADER = 12;
 /** How often the generator wakes to send what its rate allows. */
 const TICK_MS = 5;
 /** The most a generator that fell behind (a full queue) sends in one go: this many ms at its rate. */
-const BURST_MS = 20;
+const BURST_MS = 50;
 /** Progress reports while a side runs, at most this often. */
 const REPORT_MS = 250;
 
@@ -297,7 +297,8 @@ export class NodeFlows {
     if (this.#closed) return;
     for (const side of this.#sides.values()) {
       if ('sessionId' in side) this.#refresh(side as SessionSide);
-      if (side.dirty && side.state === 'running') this.#report(side);
+      // Ended sides too: a sink still counts datagrams that were in flight when its flow stopped.
+      if (side.dirty) this.#report(side);
     }
   }
 
