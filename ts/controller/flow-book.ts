@@ -260,7 +260,7 @@ export class FlowBook {
     }
     r.durationMs = r.startedAtMs !== null && r.endedAtMs !== null ? Math.max(0, r.endedAtMs - r.startedAtMs) : null;
     if (r.spec.transport === 'datagram') {
-      r.loss = r.packetsSent > 0 ? Math.max(0, 1 - r.packetsReceived / r.packetsSent) : null;
+      r.loss = r.packetsSent > 0 ? Math.max(0, (r.packetsSent - r.packetsReceived) / r.packetsSent) : null;
       const last = sink?.endAtMs ?? null;
       r.completionMs = r.startedAtMs !== null && last !== null ? Math.max(0, last - r.startedAtMs) : null;
     } else {
