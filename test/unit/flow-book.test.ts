@@ -115,6 +115,11 @@ describe('FlowBook', () => {
     expect(sent).toEqual([[1, { t: 'flow-stop', flowId: run }]]);
     expect(b.list().map((f) => f.state)).toEqual(['failed', 'pending']);
     expect(b.list()[0]!.reason).toBe('node 2 disconnected from the controller');
+    // Its own side may have run on; it is told to stop when it comes back (once).
+    sent.length = 0;
+    b.nodeJoined(2);
+    b.nodeJoined(2);
+    expect(sent).toEqual([[2, { t: 'flow-stop', flowId: run }]]);
   });
 
   it('restore: ids continue after the stored ones, and a flow left running failed', () => {

@@ -850,8 +850,9 @@ export class Controller implements ControllerApi {
     if (udp) this.#udpAt.set(`${udp.host}:${udp.port}`, id);
     ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof, maxFrameBytes: this.#cfg.security.limits.maxFrameBytes, maxLabelBytes: this.#cfg.security.limits.maxLabelBytes }));
     if (member.kek) this.#rotateKeys(member);
-    const weights = this.#flows.weights();
-    if (weights.length) ws.send(encode({ t: 'flow-weights', list: weights }));
+    // Always, even empty: a node that comes back may hold weights of flows that ended meanwhile.
+    ws.send(encode({ t: 'flow-weights', list: this.#flows.weights() }));
+    this.#flows.nodeJoined(id);
     this.#lastKnown.set(id, hello.endpoints);
     log.info(`node ${id} joined, speaking ${describeEndpoints(hello.endpoints)}`);
     this.#noteNode(hello, true);

@@ -118,6 +118,8 @@ export function checkStartFlow(args: StartFlowArgs, isNode: (id: number) => bool
 export class FlowBook {
   readonly #hooks: FlowBookHooks;
   readonly #flows = new Map<number, Flow>();
+  /** Flows that failed when a node left while it was running its side: it is told to stop them when it joins again. */
+  readonly #owedStop = new Map<number, Set<number>>();
   #nextId = 1;
 
   constructor(hooks: FlowBookHooks) {
@@ -227,8 +229,21 @@ export class FlowBook {
       // The other end stops too (a datagram source also stops at its first PEER_DOWN, once it
       // hears the sink is down; a lossless one would otherwise wait for its session to time out).
       this.#hooks.send(f.r.spec.src === node ? f.r.spec.dst : f.r.spec.src, { t: 'flow-stop', flowId: f.r.flowId });
+      // The node's own side may run on without the controller (its dataplane outlives the
+      // connection); it is stopped when the node comes back.
+      let owed = this.#owedStop.get(node);
+      if (!owed) this.#owedStop.set(node, (owed = new Set()));
+      owed.add(f.r.flowId);
       this.#finish(f, 'failed', `node ${node} disconnected from the controller`);
     }
+  }
+
+  /** A node joined (again): it stops the sides of flows that failed while it was away. */
+  nodeJoined(node: number): void {
+    const owed = this.#owedStop.get(node);
+    if (!owed) return;
+    this.#owedStop.delete(node);
+    for (const flowId of owed) this.#hooks.send(node, { t: 'flow-stop', flowId });
   }
 
   /** Pending and running flows' weights. */
