@@ -29,6 +29,12 @@ const TICK_MS = 5;
 const BURST_MS = 50;
 /** Progress reports while a side runs, at most this often. */
 const REPORT_MS = 250;
+/** An ended side is forgotten this long after it ended (its late counts reported by then). */
+const FORGET_MS = 10_000;
+/** Sinks opened by a datagram before the controller announced the flow: at most this many (the rest are dropped as no_receiver). */
+const MAX_UNANNOUNCED_SINKS = 64;
+/** Until the controller announced it, a sink takes sequence numbers below this (a 128 KiB bitmap). */
+const UNANNOUNCED_MAX_SEQ = 1 << 20;
 
 export interface FlowHost {
   nodeId: number;
@@ -52,6 +58,8 @@ interface Side {
   endAt: number;
   /** Something changed since the last report. */
   dirty: boolean;
+  /** When this side ended here (-1: running), to forget it FORGET_MS later. */
+  endedAt: number;
 }
 
 interface DatagramSource extends Side {
@@ -68,6 +76,10 @@ interface DatagramSource extends Side {
 interface DatagramSink extends Side {
   /** Packets the source will send (0: not known, a Duration flow). */
   expectPackets: number;
+  /** Sequence numbers at or above this are not the flow's (a bound on the bitmap): ignored. */
+  maxSeq: number;
+  /** The controller announced this flow (flow-start), rather than a datagram opening it. */
+  announced: boolean;
   seen: Uint8Array;
 }
 
@@ -82,6 +94,8 @@ export class NodeFlows {
   readonly #sides = new Map<string, Side>();
   /** Lossless sides by session id, for progress events. */
   readonly #bySession = new Map<number, SessionSide>();
+  /** Flows whose sides were forgotten (bounded): their late datagrams must not open a new sink. */
+  readonly #forgotten = new Set<number>();
   readonly #reportTimer: ReturnType<typeof setInterval>;
   readonly #unlisten: () => void;
   #closed = false;
@@ -97,15 +111,22 @@ export class NodeFlows {
   start(m: FlowStart): void {
     if (this.#closed) return;
     const key = `${m.role}:${m.flowId}`;
-    const existing = this.#sides.get(key);
-    // A sink may exist already (its first datagram came before the controller's word); a repeated start is ignored.
-    if (existing && !(m.role === 'sink' && m.transport === 'datagram')) return;
-    const base = { flowId: m.flowId, role: m.role, state: 'running' as FlowSideState, reason: '', bytes: 0, packets: 0, extra: 0, startAt: -1, endAt: -1, dirty: true };
+    this.#forgotten.delete(m.flowId);
+    // A datagram sink may be running already: its first datagram came before the controller's
+    // word. Any other running side means a repeated start, ignored. An ended side is replaced: a
+    // controller started afresh (memory store) numbers its flows from 1 again.
+    const running = this.#sides.get(key);
+    const existing = running?.state === 'running' ? running : undefined;
+    if (existing && !(m.role === 'sink' && m.transport === 'datagram' && 'seen' in existing)) return;
+    const base = { flowId: m.flowId, role: m.role, state: 'running' as FlowSideState, reason: '', bytes: 0, packets: 0, extra: 0, startAt: -1, endAt: -1, dirty: true, endedAt: -1 };
     try {
       if (m.transport === 'datagram') {
         if (m.role === 'sink') {
           const s = (existing as DatagramSink | undefined) ?? this.#newSink(m.flowId);
           s.expectPackets = m.bytes > 0 ? Math.ceil(m.bytes / FLOW_PACKET_BYTES) : 0;
+          // A Duration flow sends at most rate × duration (twice that leaves room for late timers).
+          s.maxSeq = s.expectPackets || Math.ceil((2 * m.rate * m.durationMs) / 1000 / FLOW_PACKET_BYTES) + 16;
+          s.announced = true;
           this.#checkSinkDone(s);
           return;
         }
@@ -159,8 +180,13 @@ export class NodeFlows {
     if (v.getUint32(0) !== MAGIC) return false;
     const flowId = v.getUint32(4);
     const seq = v.getUint32(8);
-    const s = (this.#sides.get(`sink:${flowId}`) as DatagramSink | undefined) ?? this.#newSink(flowId);
-    if (!('seen' in s) || s.state === 'failed') return true;
+    let s = this.#sides.get(`sink:${flowId}`) as DatagramSink | undefined;
+    if (!s) {
+      if (this.#forgotten.has(flowId)) return true;
+      if (this.#unannounced() >= MAX_UNANNOUNCED_SINKS) return false;
+      s = this.#newSink(flowId);
+    }
+    if (!('seen' in s) || s.state === 'failed' || seq >= s.maxSeq) return true;
     const t = now();
     if (seq >= s.seen.length * 8) {
       const grown = new Uint8Array(Math.max(s.seen.length * 2, (seq >>> 3) + 1));
@@ -183,9 +209,15 @@ export class NodeFlows {
   }
 
   #newSink(flowId: number): DatagramSink {
-    const s: DatagramSink = { flowId, role: 'sink', state: 'running', reason: '', bytes: 0, packets: 0, extra: 0, startAt: -1, endAt: -1, dirty: true, expectPackets: 0, seen: new Uint8Array(128) };
+    const s: DatagramSink = { flowId, role: 'sink', state: 'running', reason: '', bytes: 0, packets: 0, extra: 0, startAt: -1, endAt: -1, dirty: true, endedAt: -1, expectPackets: 0, maxSeq: UNANNOUNCED_MAX_SEQ, announced: false, seen: new Uint8Array(128) };
     this.#sides.set(`sink:${flowId}`, s);
     return s;
+  }
+
+  #unannounced(): number {
+    let n = 0;
+    for (const side of this.#sides.values()) if ((side as DatagramSink).announced === false) n++;
+    return n;
   }
 
   #checkSinkDone(s: DatagramSink): void {
@@ -273,6 +305,7 @@ export class NodeFlows {
     if (side.state !== 'running') return;
     side.state = state;
     side.reason = reason;
+    side.endedAt = now();
     // A source ends now; a sink's end is its last byte (a datagram sink's was passed in as `at`,
     // a lossless sink's is its completion, now).
     if (side.role === 'source' || state === 'done') side.endAt = at;
@@ -299,6 +332,13 @@ export class NodeFlows {
       if ('sessionId' in side) this.#refresh(side as SessionSide);
       // Ended sides too: a sink still counts datagrams that were in flight when its flow stopped.
       if (side.dirty) this.#report(side);
+      const t = now();
+      const stale = side.state !== 'running' ? t - side.endedAt > FORGET_MS : (side as DatagramSink).announced === false && t - side.startAt > FORGET_MS;
+      if (stale) {
+        this.#sides.delete(`${side.role}:${side.flowId}`);
+        if (this.#forgotten.size >= 4096) this.#forgotten.clear();
+        this.#forgotten.add(side.flowId);
+      }
     }
   }
 
