@@ -62,6 +62,11 @@ flow_spec = { flow_len = { Duration = 2000 }, flow_rate = 1_000_000, flow_weight
     expect(warned.match(/transport "tcp" \(upstream's reliable byte stream\) runs as "lossless"/g)).toHaveLength(1);
   });
 
+  it('a rate on a lossless Bytes flow is not enforced, and a warning says so', () => {
+    const warned = warningsOf(() => load('[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { Bytes = 5000 }, flow_rate = 100 }\n'));
+    expect(warned).toMatch(/flows\[0\]\.flow_spec\.flow_rate: a lossless flow of a given size goes at its session's own pace; its rate \(100 bytes\/s\) is not enforced/);
+  });
+
   it('a Duration of 60 or less warns that it is read as milliseconds', () => {
     const warned = warningsOf(() => load('[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { Duration = 10 }, flow_rate = 100 }\n'));
     expect(warned).toMatch(/flows\[0\]\.flow_spec\.flow_len\.Duration = 10 is read as milliseconds \(upstream's docs give seconds\); write 10000 for 10 s/);

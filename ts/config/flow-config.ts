@@ -53,6 +53,11 @@ export function checkFlow(f: FlowSpec, fail: (field: string, message: string) =>
     throw fail(field('rate'), `is required (bytes per second): ${why}`);
   }
   if (f.src === f.dst) throw fail(field('dst'), `is node ${f.dst}, the flow's source too; a flow goes from one node to another`);
+  if (f.transport === 'lossless' && f.bytes !== undefined && f.rate !== undefined) {
+    // Said, not silently dropped: a lossless session paces itself (its congestion control and
+    // the node's [lossless_runtime_config.data_bucket]); per-session pacing does not exist yet.
+    log.warn(`${field('rate')}: a lossless flow of a given size goes at its session's own pace; its rate (${f.rate} bytes/s) is not enforced (it sizes Duration flows only)`);
+  }
   return f;
 }
 
