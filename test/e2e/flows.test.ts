@@ -135,6 +135,9 @@ flow_spec = { flow_len = { Bytes = 10_000_000 }, flow_weight = 1 }
   it('startFlow and stopFlow at run time, in process and through the admin client; weights reach every node', async () => {
     const { c, nodes } = await network({}, 3);
     expect(await nodes[0]!.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
+    // The flow port is the flows' own: an application cannot take it, and flow datagrams never reach one.
+    expect(() => nodes[2]!.registerReceiverFromNode({ srcNodeId: 1, srcPort: 65535, dstPort: 65535 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/port 65535 is reserved for the controller's traffic flows/) }));
+    const app = nodes[2]!.registerReceiverFromNode({ srcNodeId: 1 });
     const id = await c.startFlow({ src: 1, dst: 3, durationMs: 30_000, rate: 200_000, transport: 'datagram', weight: 5 });
     await flowsWhen(c, (f) => f.state === 'running');
     // Every node holds the running flow's weight (the one place WRR queues will take it from).
@@ -147,6 +150,8 @@ flow_spec = { flow_len = { Bytes = 10_000_000 }, flow_weight = 1 }
     expect(f.bytesSent).toBeGreaterThan(50_000);
     expect(f.bytesSent).toBeLessThan(400_000);
     expect(f.bytesReceived).toBe(f.bytesSent);
+    expect(await app.recv({ timeoutMs: 10 })).toBeNull();
+    expect(nodes[2]!.stats().drops.no_receiver).toBe(0);
     // Ended flows carry no weight.
     for (const n of nodes) await expect.poll(() => n.flowWeights, { timeout: 3000 }).toEqual([]);
     await c.stopFlow(id); // already ended: nothing changes
