@@ -14,7 +14,7 @@ function book(readyNodes: Set<number> = new Set([1, 2, 3])) {
     ready: (s, d) => readyNodes.has(s) && readyNodes.has(d),
     send: (node, m) => sent.push([node, m]),
     weights: (l) => weights.push(l),
-    store: (r) => stored.push(r),
+    store: async (r) => void stored.push(r),
   });
   return { b, sent, stored, weights, readyNodes };
 }
@@ -24,7 +24,7 @@ const report = (flowId: number, role: 'source' | 'sink', state: FlowReport['stat
 describe('FlowBook', () => {
   it('a flow waits for both ends, then the sink and the source are told, in that order', () => {
     const { b, sent, stored, weights, readyNodes } = book(new Set([1]));
-    const id = b.add({ src: 1, dst: 2, bytes: 5000, rate: 1000, weight: 2, transport: 'datagram' });
+    const id = b.add({ src: 1, dst: 2, bytes: 5000, rate: 1000, weight: 2, transport: 'datagram' }).flowId;
     expect(b.list()[0]!.state).toBe('pending');
     expect(sent).toEqual([]);
     expect(weights.at(-1)).toEqual([{ src: 1, dst: 2, weight: 2 }]);
@@ -48,8 +48,8 @@ describe('FlowBook', () => {
   it('datagram: done once the sink has every datagram; otherwise the rest counts as lost after FLOW_SETTLE_MS', () => {
     vi.useFakeTimers();
     const { b, weights } = book();
-    const a = b.add({ src: 1, dst: 2, bytes: 10_240, rate: 1e6, weight: 1, transport: 'datagram' });
-    const c = b.add({ src: 1, dst: 3, bytes: 10_240, rate: 1e6, weight: 1, transport: 'datagram' });
+    const a = b.add({ src: 1, dst: 2, bytes: 10_240, rate: 1e6, weight: 1, transport: 'datagram' }).flowId;
+    const c = b.add({ src: 1, dst: 3, bytes: 10_240, rate: 1e6, weight: 1, transport: 'datagram' }).flowId;
     b.onReport(1, report(a, 'source', 'done', 10_240, 10, 0, 500, 100));
     b.onReport(2, report(a, 'sink', 'done', 10_240, 10, 1, 400, 50));
     expect(b.list()[0]).toMatchObject({ state: 'done', loss: 0, duplicates: 1, packetsReceived: 10, durationMs: 400 });
@@ -65,7 +65,7 @@ describe('FlowBook', () => {
 
   it('lossless: done when the source says its session completed; loss 0, frames resent kept', () => {
     const { b } = book();
-    const id = b.add({ src: 1, dst: 2, bytes: 1000, weight: 1, transport: 'lossless' });
+    const id = b.add({ src: 1, dst: 2, bytes: 1000, weight: 1, transport: 'lossless' }).flowId;
     b.onReport(2, report(id, 'sink', 'done', 1000, 0, 0, 300, 10));
     expect(b.list()[0]!.state).toBe('running');
     b.onReport(1, report(id, 'source', 'done', 1000, 0, 7, 320, 0));
@@ -74,7 +74,7 @@ describe('FlowBook', () => {
 
   it("a report from a node that is not that side's is ignored; a side that failed fails the flow, naming it", () => {
     const { b } = book();
-    const id = b.add({ src: 1, dst: 2, bytes: 1000, weight: 1, transport: 'lossless' });
+    const id = b.add({ src: 1, dst: 2, bytes: 1000, weight: 1, transport: 'lossless' }).flowId;
     b.onReport(3, report(id, 'source', 'done', 1000, 0));
     b.onReport(1, report(id, 'sink', 'done', 1000, 0));
     b.onReport(9, report(77, 'sink', 'done', 1000, 0));
@@ -85,8 +85,8 @@ describe('FlowBook', () => {
 
   it('stop: a running flow tells both ends and ends stopped; a pending one just ends; unknown ids are UNKNOWN_FLOW', () => {
     const { b, sent, readyNodes } = book(new Set([1, 2]));
-    const run = b.add({ src: 1, dst: 2, bytes: 1000, weight: 1, transport: 'lossless' });
-    const wait = b.add({ src: 1, dst: 3, bytes: 1000, weight: 1, transport: 'lossless' });
+    const run = b.add({ src: 1, dst: 2, bytes: 1000, weight: 1, transport: 'lossless' }).flowId;
+    const wait = b.add({ src: 1, dst: 3, bytes: 1000, weight: 1, transport: 'lossless' }).flowId;
     sent.length = 0;
     b.stop(run);
     b.stop(wait);
@@ -107,7 +107,7 @@ describe('FlowBook', () => {
 
   it('a node leaving fails its running flows and tells the other end to stop; pending ones wait', () => {
     const { b, sent, readyNodes } = book(new Set([1, 2]));
-    const run = b.add({ src: 1, dst: 2, bytes: 1000, weight: 1, transport: 'lossless' });
+    const run = b.add({ src: 1, dst: 2, bytes: 1000, weight: 1, transport: 'lossless' }).flowId;
     b.add({ src: 3, dst: 2, bytes: 1000, weight: 1, transport: 'lossless' });
     sent.length = 0;
     readyNodes.delete(2);
@@ -127,6 +127,6 @@ describe('FlowBook', () => {
     const row = (flowId: number, state: FlowResult['state']): FlowResult => ({ flowId, spec: { src: 1, dst: 2, bytes: 5, weight: 1, transport: 'lossless' }, state, reason: '', bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0, duplicates: 0, framesResent: 0, loss: null, startedAtMs: null, endedAtMs: null, durationMs: null, completionMs: null });
     b.restore([row(4, 'done'), row(7, 'running')]);
     expect(stored).toEqual([{ ...row(7, 'failed'), reason: 'the controller stopped while the flow was pending or running' }]);
-    expect(b.add({ src: 1, dst: 2, bytes: 5, weight: 1, transport: 'lossless' })).toBe(8);
+    expect(b.add({ src: 1, dst: 2, bytes: 5, weight: 1, transport: 'lossless' }).flowId).toBe(8);
   });
 });

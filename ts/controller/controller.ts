@@ -210,8 +210,10 @@ export class Controller implements ControllerApi {
         for (const m of this.#members.values()) m.ws.send(msg);
       },
       store: (r) => {
-        if (this.#closed) return;
-        this.#store.putFlow(r).catch((err: unknown) => log.warn(`could not store flow ${r.flowId}: ${(err as Error).message}`));
+        if (this.#closed) return Promise.resolve();
+        return this.#store.putFlow(r).catch((err: unknown) => {
+          throw this.#storeFailed(`flow ${r.flowId} (${r.state})`, err);
+        });
       },
     });
     this.#cfg.flows.forEach((f, i) => {
@@ -521,7 +523,12 @@ export class Controller implements ControllerApi {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#enqueue(async () => this.#flows.add(checked));
+    return this.#enqueue(async () => {
+      const { flowId, stored } = this.#flows.add(checked);
+      // Committed, then answered; a store that failed leaves the flow running here, unrecorded.
+      await stored;
+      return flowId;
+    });
   }
 
   /**
@@ -602,7 +609,7 @@ export class Controller implements ControllerApi {
         if (server.bridge) c.#installBridge(server.bridge);
       }
       await c.#restore();
-      for (const f of cfg.flows) c.#flows.add(f);
+      for (const f of cfg.flows) c.#flows.add(f).stored.catch(() => {});
       c.#unwatchRoutes = await store.watchRoutes(() => c.#routesTableChanged());
     } catch (err) {
       return fail(err);

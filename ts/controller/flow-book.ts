@@ -82,8 +82,11 @@ export interface FlowBookHooks {
   send(node: number, m: FlowStart | { t: 'flow-stop'; flowId: number }): void;
   /** Every pending or running flow's weight changed: tell the nodes. */
   weights(list: FlowWeight[]): void;
-  /** Stores a flow's row; failures are logged, not thrown (the data path never waits for the store). */
-  store(r: FlowResult): void;
+  /**
+   * Stores a flow's row; resolves once committed. Failures are the hook's to log: only startFlow
+   * waits for its first row, the flows' progress never waits for the store.
+   */
+  store(r: FlowResult): Promise<void>;
 }
 
 const TERMINAL: readonly FlowState[] = ['done', 'stopped', 'failed'];
@@ -136,15 +139,15 @@ export class FlowBook {
       if (!TERMINAL.includes(r.state)) {
         r.state = 'failed';
         r.reason = 'the controller stopped while the flow was pending or running';
-        this.#hooks.store(copy(r));
+        this.#save(r);
       }
       this.#flows.set(r.flowId, { r });
       this.#nextId = Math.max(this.#nextId, r.flowId + 1);
     }
   }
 
-  /** Adds a flow (pending) and starts it if both ends are ready; returns its id. */
-  add(spec: FlowSpec): number {
+  /** Adds a flow (pending) and starts it if both ends are ready; returns its id, and its first row's write. */
+  add(spec: FlowSpec): { flowId: number; stored: Promise<void> } {
     const flowId = this.#nextId++;
     const s: FlowResult['spec'] = { src: spec.src, dst: spec.dst, weight: spec.weight, transport: spec.transport };
     if (spec.bytes !== undefined) s.bytes = spec.bytes;
@@ -152,10 +155,10 @@ export class FlowBook {
     if (spec.rate !== undefined) s.rate = spec.rate;
     const r: FlowResult = { flowId, spec: s, state: 'pending', reason: '', bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0, duplicates: 0, framesResent: 0, loss: null, startedAtMs: null, endedAtMs: null, durationMs: null, completionMs: null };
     this.#flows.set(flowId, { r });
-    this.#hooks.store(copy(r));
+    const stored = this.#hooks.store(copy(r));
     this.#weightsChanged();
     this.startReady();
-    return flowId;
+    return { flowId, stored };
   }
 
   has(flowId: number): boolean {
@@ -181,7 +184,7 @@ export class FlowBook {
       f.r.state = 'running';
       f.r.startedAtMs = Date.now();
       log.info(`flow ${f.r.flowId}: ${s.transport} ${s.src} -> ${s.dst} started`);
-      this.#hooks.store(copy(f.r));
+      this.#save(f.r);
     }
   }
 
@@ -218,7 +221,7 @@ export class FlowBook {
       }
     } else if (TERMINAL.includes(f.r.state)) {
       // Late counts of a flow that ended (a stopped flow's last datagrams): kept and stored.
-      this.#hooks.store(copy(f.r));
+      this.#save(f.r);
     }
   }
 
@@ -299,8 +302,13 @@ export class FlowBook {
     const s = f.r.spec;
     const loss = f.r.loss === null ? '' : `, loss ${(f.r.loss * 100).toFixed(2)}%`;
     log.info(`flow ${f.r.flowId}: ${s.transport} ${s.src} -> ${s.dst} ${state}${reason ? ` (${reason})` : ''}: ${f.r.bytesSent} bytes sent, ${f.r.bytesReceived} received${loss}`);
-    this.#hooks.store(copy(f.r));
+    this.#save(f.r);
     this.#weightsChanged();
+  }
+
+  /** Stores a row without waiting; the hook has logged a failure (storeFailed). */
+  #save(r: FlowResult): void {
+    this.#hooks.store(copy(r)).catch(() => {});
   }
 
   #weightsChanged(): void {
