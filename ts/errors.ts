@@ -24,6 +24,7 @@ export type NextminiErrorCode =
   | 'POOL_EXHAUSTED'
   | 'UNKNOWN_GROUP'
   | 'UNKNOWN_SESSION'
+  | 'UNKNOWN_FLOW'
   | 'NOT_COMPLETE'
   | 'INTERNAL';
 

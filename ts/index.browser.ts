@@ -20,6 +20,6 @@ export { setLogLevel, type LogLevel } from './log.js';
 export { Network, type StartNetworkOptions } from './network.js';
 export { startNetwork } from './network-browser.js';
 export type { Controller, ControllerStatus, SetLinkArgs } from './controller/controller.js';
-export type { ControllerApi, SetRoutesArgs, ClearRoutesArgs, MetricRow, MetricsQuery } from './controller/api.js';
+export type { ControllerApi, SetRoutesArgs, ClearRoutesArgs, MetricRow, MetricsQuery, MetricsResult, FlowResult, FlowState, StartFlowArgs } from './controller/api.js';
 export type { LinkParamsConfig, LinkParamsInput } from './config/link-config.js';
 export type { ControllerConfig, TopologyConfig } from './config/controller-config.js';

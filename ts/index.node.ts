@@ -17,7 +17,7 @@ export { Controller, type ControllerStatus, type SetLinkArgs } from './controlle
 export { startController, type StartControllerOptions } from './controller/start.js';
 export type { DbConfig } from './config/db-config.js';
 export { connectController, type ControllerClient, type ConnectControllerOptions } from './controller/admin-client.js';
-export type { ControllerApi, SetRoutesArgs, ClearRoutesArgs, MetricRow, MetricsQuery } from './controller/api.js';
+export type { ControllerApi, SetRoutesArgs, ClearRoutesArgs, MetricRow, MetricsQuery, MetricsResult, FlowResult, FlowState, StartFlowArgs } from './controller/api.js';
 export type { LinkCounters } from './node/engine.js';
 export type { FlowStats } from './node/transport.js';
 export type { LinkParamsConfig, LinkParamsInput } from './config/link-config.js';

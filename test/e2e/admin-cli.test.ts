@@ -56,7 +56,9 @@ describe('nextmini admin: usage', () => {
     [['set-routes', '--src', '1', '--dst', '3', '--path', '1,x,3'], /--path: 'x' is not a node id/],
     [['set-routes', '--src', '1', '--dst', '3', '--dag', '1-2,2+3'], /--dag takes edges A-B/],
     [['metrics', '--node', 'two'], /--node must be a whole number/],
-    [['frobnicate'], /unknown subcommand 'frobnicate' \(valid: status, set-link, get-link, set-routes, clear-routes, metrics\)/],
+    [['stop-flow'], /--flow ID is required/],
+    [['start-flow', '--src', '1', '--dst', '2', '--bytes', '0'], /--bytes must be a whole number >= 1/],
+    [['frobnicate'], /unknown subcommand 'frobnicate' \(valid: status, set-link, get-link, set-routes, clear-routes, metrics, flows, start-flow, stop-flow\)/],
     [[], /a subcommand is required/],
   ])('nextmini admin --controller … %j exits 2', async (args, message) => {
     const r = await admin([...C, ...args]);
@@ -127,11 +129,38 @@ describe('nextmini admin against an admin server (fake controller)', () => {
       }),
       metrics: async (q) => (
         calls.push(['metrics', q]),
+        Object.assign(
+          [
+            { atMs: Date.UTC(2030, 0, 1), nodeId: 1, name: 'packets_forwarded', value: 12 },
+            { atMs: Date.UTC(2030, 0, 1, 0, 0, 1), nodeId: 2, name: 'link_tx_bytes', value: 123456, neighbor: 3 },
+          ],
+          { flows: [] },
+        )
+      ),
+      flows: () => (
+        calls.push(['flows']),
         [
-          { atMs: Date.UTC(2030, 0, 1), nodeId: 1, name: 'packets_forwarded', value: 12 },
-          { atMs: Date.UTC(2030, 0, 1, 0, 0, 1), nodeId: 2, name: 'link_tx_bytes', value: 123456, neighbor: 3 },
+          {
+            flowId: 4,
+            spec: { src: 1, dst: 2, bytes: 1000, rate: 500, weight: 1, transport: 'datagram' as const },
+            state: 'done' as const,
+            reason: '',
+            bytesSent: 1000,
+            bytesReceived: 976,
+            packetsSent: 2,
+            packetsReceived: 1,
+            duplicates: 0,
+            framesResent: 0,
+            loss: 0.5,
+            startedAtMs: 1,
+            endedAtMs: 2001,
+            durationMs: 2000,
+            completionMs: 1990.4,
+          },
         ]
       ),
+      startFlow: async (a) => (calls.push(['startFlow', a]), 4),
+      stopFlow: async (id) => void calls.push(['stopFlow', id]),
     };
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: ADMIN_MAX_FRAME });
     await once(wss, 'listening');
@@ -184,8 +213,27 @@ describe('nextmini admin against an admin server (fake controller)', () => {
     expect(JSON.parse(await run('metrics', '--json'))).toHaveLength(2);
     expect(calls.splice(0)).toEqual([
       ['metrics', { nodeId: 2, name: 'link_tx_bytes', sinceMs: 1000, limit: 5 }],
+      ['flows'],
       ['metrics', {}],
+      ['flows'],
     ]);
+
+    expect(await run('start-flow', '--src', '1', '--dst', '2', '--bytes', '1000', '--rate', '500', '--weight', '3', '--transport', 'datagram')).toBe('flow 4 started: 1→2\n');
+    await run('start-flow', '--src', '2', '--dst', '1', '--duration-ms', '1500', '--rate', '1e6');
+    expect(await run('stop-flow', '--flow', '4')).toBe('flow 4 stopped\n');
+    const flows = await run('flows');
+    expect(flows.split('\n')[0]).toMatch(/^flow +src→dst +transport +state +sent +received +loss +completion$/);
+    expect(flows).toMatch(/^4 +1→2 +datagram +done +1000 +976 +50\.00% +1990 ms$/m);
+    expect(JSON.parse(await run('flows', '--json'))[0]).toMatchObject({ flowId: 4, loss: 0.5 });
+    expect(calls.splice(0)).toEqual([
+      ['startFlow', { src: 1, dst: 2, bytes: 1000, rate: 500, weight: 3, transport: 'datagram' }],
+      ['startFlow', { src: 2, dst: 1, durationMs: 1500, rate: 1e6 }],
+      ['stopFlow', 4],
+      ['flows'],
+      ['flows'],
+    ]);
+    const both = await admin(['--controller', url, 'start-flow', '--src', '1', '--dst', '2', '--bytes', '5', '--duration-ms', '5']);
+    expect([both.code, both.stderr]).toEqual([2, expect.stringMatching(/give exactly one of --bytes N or --duration-ms MS/)]);
   });
 
   it("the controller's errors exit 1 as CODE: message", async () => {

@@ -28,7 +28,7 @@ describe('nextmini <command>: flags are checked', () => {
     [['emulate', '--config', config, '--protocol', 'quic'], "nextmini emulate: --protocol must be one of memory, udp, tcp, got 'quic'"],
     [['emulate', '--config', config, '--protocl', 'udp'], 'nextmini emulate: unknown flag --protocl (did you mean --protocol?) (valid: --config FILE.toml, --protocol memory|udp|tcp, --help)'],
     [['frobnicate'], "nextmini: unknown command 'frobnicate' (valid: demo, controller, node, emulate, admin, help)"],
-    [['help', 'admin', 'bogus'], "nextmini: unknown admin subcommand 'bogus' (valid: status, set-link, get-link, set-routes, clear-routes, metrics)"],
+    [['help', 'admin', 'bogus'], "nextmini: unknown admin subcommand 'bogus' (valid: status, set-link, get-link, set-routes, clear-routes, metrics, flows, start-flow, stop-flow)"],
     [['help', 'node', 'extra'], "nextmini: unexpected argument 'extra' after 'help node'"],
     [['help', 'admin', 'status', 'extra'], "nextmini: unexpected argument 'extra' after 'help admin status'"],
     // An empty value is no value, not a file named ''.

@@ -123,21 +123,22 @@ describe('controller config files', () => {
     ['[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[[nodes]]\nnode_id = 1\ntokne = "x"\n', /controller config\.nodes\[0\]: unknown key "tokne" \(did you mean `token`\?\)/],
     ['[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[db]\npth = "x"\n', /controller config\.db: unknown key "pth" \(did you mean `path`\?\)/],
     ['[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[[link]]\nsrc_node_id = 1\ndst_node_id = 2\n', /controller config: unknown key "link" \(did you mean `links`\?\)/],
+    ['[topology]\nn_nodes = 1\nedges = []\n[[flow]]\nsrc_node_id = 1\ndst_node_id = 1\n', /controller config: unknown key "flow" \(did you mean `flows`\?\)/],
     // Upstream keys are candidates too, said to have no effect here.
-    ['[topology]\nn_nodes = 1\nedges = []\n[[flow]]\nsrc_node_id = 1\ndst_node_id = 1\n', /controller config: unknown key "flow" \(did you mean `flows`, an upstream key with no effect here\?\)/],
+    ['protocl = "tcp"\n[topology]\nn_nodes = 1\nedges = []\n', /controller config: unknown key "protocl" \(did you mean `protocol`, an upstream key with no effect here\?\)/],
   ])('%j is CONFIG_INVALID naming the key meant', async (text, message) => {
     const r = await codeOf(startController(tempToml('c.toml', `port = 0\n${text}`)));
     expect(r).toMatch(/^CONFIG_INVALID: /);
     expect(r).toMatch(message);
   });
 
-  it("upstream's controller keys protocol and [[flows]] load with a warning", async () => {
+  it("upstream's controller key protocol loads with a warning", async () => {
     let c: Controller | undefined;
     const warned = await captureWarnings(async () => {
-      c = await startController(tempToml('c.toml', 'port = 0\nprotocol = "tcp"\n[topology]\nn_nodes = 1\nedges = []\n[[flows]]\nsrc_node_id = 1\ndst_node_id = 1\n'));
+      c = await startController(tempToml('c.toml', 'port = 0\nprotocol = "tcp"\n[topology]\nn_nodes = 1\nedges = []\n'));
     });
     cleanup.push(() => c!.close());
-    expect(warned).toMatch(/controller config: protocol, flows are upstream nextmini keys with no effect here; ignored/);
+    expect(warned).toMatch(/controller config: protocol is an upstream nextmini key with no effect here; ignored/);
   });
 
   it('`nextmini controller --config` with a typo exits non-zero, naming the key', async () => {

@@ -14,7 +14,7 @@ import { SqlStore } from '../../ts/controller/store/sql.js';
 import { migrate, SCHEMA_VERSION } from '../../ts/controller/store/migrations.js';
 import { PGLITE_LOCK_FILE, PGLITE_SETTINGS } from '../../ts/controller/store/pglite.js';
 import { postgresTarget } from '../../ts/controller/store/postgres.js';
-import type { MetricRow, Store, StoredGroup } from '../../ts/controller/store/store.js';
+import type { FlowResult, MetricRow, Store, StoredGroup } from '../../ts/controller/store/store.js';
 import { isNextminiError } from '../../ts/errors.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
@@ -272,6 +272,60 @@ describe.each(backends)('store: %s', (kind, makeTarget) => {
       expect(bulk[24_999]).toEqual(many[24_999]);
     }));
 
+  it('flows: put (upsert) and load, spec and results, nulls kept', (ctx) =>
+    withStore(ctx, async (s, t) => {
+      const pending: FlowResult = {
+        flowId: 2,
+        spec: { src: 1, dst: 3, durationMs: 1500, rate: 250_000.5, weight: 4, transport: 'datagram' },
+        state: 'pending',
+        reason: '',
+        bytesSent: 0,
+        bytesReceived: 0,
+        packetsSent: 0,
+        packetsReceived: 0,
+        duplicates: 0,
+        framesResent: 0,
+        loss: null,
+        startedAtMs: null,
+        endedAtMs: null,
+        durationMs: null,
+        completionMs: null,
+      };
+      const done: FlowResult = {
+        flowId: 1,
+        spec: { src: 2, dst: 1, bytes: 10_000_000, weight: 1, transport: 'lossless' },
+        state: 'done',
+        reason: '',
+        bytesSent: 10_000_000,
+        bytesReceived: 10_000_000,
+        packetsSent: 0,
+        packetsReceived: 0,
+        duplicates: 0,
+        framesResent: 17,
+        loss: 0,
+        startedAtMs: 1_700_000_000_123.5,
+        endedAtMs: 1_700_000_002_000,
+        durationMs: 1876.5,
+        completionMs: 1876.5,
+      };
+      await s.putFlow(pending);
+      await s.putFlow(done);
+      expect(await s.loadFlows()).toEqual([done, pending]);
+      const failed: FlowResult = { ...pending, state: 'failed', reason: 'node 3 disconnected from the controller', bytesSent: 4096, packetsSent: 4, packetsReceived: 3, bytesReceived: 3072, duplicates: 1, loss: 0.25, startedAtMs: 5, endedAtMs: 9, durationMs: 4, completionMs: 3 };
+      await s.putFlow(failed);
+      expect(await s.loadFlows()).toEqual([done, failed]);
+      if (t.sql) {
+        // Results are columns a person can query.
+        expect(await t.sql(s, 'SELECT flow_id::int AS id, state, loss FROM flows WHERE src_node_id = 1 AND dst_node_id = 3')).toEqual([{ id: 2, state: 'failed', loss: 0.25 }]);
+      }
+      // The controller's restored state (load) is unchanged by flows.
+      expect(Object.keys(await s.load()).sort()).toEqual(['groups', 'links', 'nodes', 'routes']);
+      if (t.persistent) {
+        await s.close();
+        expect(await (await t.open()).loadFlows()).toEqual([done, failed]);
+      }
+    }));
+
   it('writes apply in call order without awaiting each; every awaited write is visible', (ctx) =>
     withStore(ctx, async (s) => {
       const pending: Promise<void>[] = [];
@@ -337,7 +391,8 @@ describe.each(backends)('store: %s', (kind, makeTarget) => {
   it('migration 2: a node stored by schema version 1 (one protocol, one address) comes back as its one endpoint', (ctx) =>
     withStore(ctx, async (s, t) => {
       if (!(s instanceof SqlStore) || !t.sql) return ctx.skip('no schema in the memory store');
-      // Back to version 1's shape: no endpoints column, one row as version 1 wrote it.
+      // Back to version 1's shape: no endpoints column (nor later tables), one row as version 1 wrote it.
+      await t.sql(s, 'DROP TABLE flows');
       await t.sql(s, 'ALTER TABLE nodes DROP COLUMN endpoints');
       await t.sql(s, "UPDATE nextmini_meta SET value = '1' WHERE key = 'schema_version'");
       await t.sql(s, "INSERT INTO nodes (node_id, protocol, data_host, data_port, connected, last_seen) VALUES (4, 'udp', '10.0.0.4', 4004, false, now())");
@@ -345,6 +400,19 @@ describe.each(backends)('store: %s', (kind, makeTarget) => {
       const s2 = await t.open();
       expect((await s2.load()).nodes.map((n) => ({ nodeId: n.nodeId, endpoints: n.endpoints }))).toEqual([{ nodeId: 4, endpoints: [{ protocol: 'udp', host: '10.0.0.4', port: 4004 }] }]);
       expect(await t.sql(s2, "SELECT value FROM nextmini_meta WHERE key = 'schema_version'")).toEqual([{ value: String(SCHEMA_VERSION) }]);
+    }));
+
+  it('migration 3: a database of schema version 2 gets the flows table, its other rows intact', (ctx) =>
+    withStore(ctx, async (s, t) => {
+      if (!(s instanceof SqlStore) || !t.sql) return ctx.skip('no schema in the memory store');
+      await s.putRoute({ srcNodeId: 1, dstNodeId: 2, route: [1, 2] });
+      await t.sql(s, 'DROP TABLE flows');
+      await t.sql(s, "UPDATE nextmini_meta SET value = '2' WHERE key = 'schema_version'");
+      await s.close();
+      const s2 = await t.open();
+      expect(await s2.loadFlows()).toEqual([]);
+      expect(await s2.loadRoutes()).toHaveLength(1);
+      expect(await t.sql(s2, "SELECT value FROM nextmini_meta WHERE key = 'schema_version'")).toEqual([{ value: '3' }]);
     }));
 
   it('watchRoutes: fires within 1 s when another client changes the routes table', (ctx) =>

@@ -40,7 +40,10 @@ function fakeApi(impl: Partial<ControllerApi> = {}): ControllerApi & { calls: Ca
     setRoutes: async (a) => void calls.push(['setRoutes', a]),
     clearRoutes: async (a) => void calls.push(['clearRoutes', a]),
     status: () => (calls.push(['status']), STATUS),
-    metrics: async (q) => (calls.push(['metrics', q]), [{ atMs: 1_700_000_000_000, nodeId: 2, name: 'link_tx_bytes', value: 42, neighbor: 3 }]),
+    metrics: async (q) => (calls.push(['metrics', q]), Object.assign([{ atMs: 1_700_000_000_000, nodeId: 2, name: 'link_tx_bytes', value: 42, neighbor: 3 }], { flows: [] })),
+    flows: () => (calls.push(['flows']), []),
+    startFlow: async (a) => (calls.push(['startFlow', a]), 1),
+    stopFlow: async (id) => void calls.push(['stopFlow', id]),
     ...impl,
   };
 }
@@ -122,8 +125,12 @@ describe('admin protocol round trips', () => {
     await c.setRoutes({ srcNodeId: 1, dstNodeId: 3, route: [[1, 2], [2, 3], [1, 3]] });
     expect(await c.clearRoutes({ srcNodeId: 1, dstNodeId: 3 })).toBeUndefined();
     expect(await c.status()).toEqual(STATUS);
-    expect(await c.metrics({ nodeId: 2, name: 'link_tx_bytes', sinceMs: 5, limit: 10 })).toEqual([{ atMs: 1_700_000_000_000, nodeId: 2, name: 'link_tx_bytes', value: 42, neighbor: 3 }]);
+    // The samples, with the flows beside them as on Controller.metrics().
+    expect(await c.metrics({ nodeId: 2, name: 'link_tx_bytes', sinceMs: 5, limit: 10 })).toEqual(Object.assign([{ atMs: 1_700_000_000_000, nodeId: 2, name: 'link_tx_bytes', value: 42, neighbor: 3 }], { flows: [] }));
     await c.metrics();
+    expect(await c.startFlow({ src: 1, dst: 2, bytes: 1000, transport: 'datagram', rate: 5e5 })).toBe(1);
+    expect(await c.stopFlow(1)).toBeUndefined();
+    expect(await c.flows()).toEqual([]);
 
     expect(api.calls).toEqual([
       ['setLink', link],
@@ -133,7 +140,12 @@ describe('admin protocol round trips', () => {
       ['clearRoutes', { srcNodeId: 1, dstNodeId: 3 }],
       ['status'],
       ['metrics', { nodeId: 2, name: 'link_tx_bytes', sinceMs: 5, limit: 10 }],
+      ['flows'],
       ['metrics', undefined],
+      ['flows'],
+      ['startFlow', { src: 1, dst: 2, bytes: 1000, transport: 'datagram', rate: 5e5 }],
+      ['stopFlow', 1],
+      ['flows'],
     ]);
   });
 

@@ -68,6 +68,13 @@ function samples(): ControlMessage[] {
     { t: 'presence', down: [], up: [5], reporter: 0 },
     { t: 'undeliverable', pairs: [[1, 3], [4, 3]] },
     { t: 'undeliverable', pairs: [] },
+    { t: 'flow-start', flowId: 1, role: 'source', peer: 2, transport: 'datagram', bytes: 1_000_000, durationMs: 0, rate: 2e6 },
+    { t: 'flow-start', flowId: 0xffffffff, role: 'sink', peer: 1, transport: 'lossless', bytes: 0, durationMs: 1500, rate: 0.5 },
+    { t: 'flow-stop', flowId: 7 },
+    { t: 'flow-report', flowId: 3, role: 'sink', state: 'failed', bytes: 10, packets: 1, extra: 0, startAgoMs: -1, endAgoMs: 12.5, reason: 'session timeout' },
+    { t: 'flow-report', flowId: 3, role: 'source', state: 'running', bytes: 0, packets: 0, extra: 0, startAgoMs: 0, endAgoMs: -1, reason: '' },
+    { t: 'flow-weights', list: [{ src: 1, dst: 2, weight: 3 }] },
+    { t: 'flow-weights', list: [] },
   ];
 }
 
@@ -81,8 +88,8 @@ function outcome(input: Uint8Array): string {
   }
 }
 
-/** A frame of the given type whose body is `body` (version 4, magic "NM"). */
-const framed = (type: number, ...body: number[]) => bytes(0x4e, 0x4d, 4, type, ...body);
+/** A frame of the given type whose body is `body` (version 5, magic "NM"). */
+const framed = (type: number, ...body: number[]) => bytes(0x4e, 0x4d, 5, type, ...body);
 const u32 = (v: number) => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 
 describe('control codec: malformed input is MALFORMED_PACKET', () => {
@@ -268,7 +275,7 @@ describe('control codec fuzz', () => {
       if (rng.below(16) === 0) {
         // Random bytes, usually behind a valid head so the body decoders see them.
         input = Uint8Array.from({ length: rng.below(64) }, () => rng.below(256));
-        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 4, 1 + rng.below(18), ...input]);
+        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 5, 1 + rng.below(22), ...input]);
       } else {
         input = mutate(rng, pool[rng.below(pool.length)]!, pool[rng.below(pool.length)]!);
       }

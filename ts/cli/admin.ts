@@ -3,7 +3,7 @@
 // Exit status: 0 done, 1 the controller (or the connection) failed, 2 a usage error.
 import { readFileSync } from 'node:fs';
 import { connectController, isNextminiError, type ControllerClient, type LinkParamsConfig, type MetricRow, type MetricsQuery } from '../index.node.js';
-import type { ControllerStatus, SetLinkArgs } from '../controller/api.js';
+import type { ControllerStatus, FlowResult, SetLinkArgs, StartFlowArgs } from '../controller/api.js';
 import { adminUrl } from '../controller/admin-protocol.js';
 import { UsageError, flagHelp, parseFlags, repeatedFlag, wantsHelp, type Flags, type Values } from './args.js';
 
@@ -185,6 +185,54 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
       };
     },
   },
+  flows: {
+    synopsis: 'flows [--json]',
+    summary: 'traffic flows ([[flows]], startFlow) with their state and results',
+    flags: JSON_FLAG,
+    prepare: (v) => async (c) => {
+      const flows = await c.flows();
+      console.log(v.json ? JSON.stringify(flows, null, 2) : formatFlows(flows));
+    },
+  },
+  'start-flow': {
+    synopsis: 'start-flow --src N --dst N (--bytes N | --duration-ms MS) [--rate BYTES_PER_S] [--weight N] [--transport T]',
+    summary: 'start a traffic flow from src to dst; prints its id',
+    flags: {
+      ...PAIR,
+      bytes: { type: 'string', value: 'N', help: 'send N bytes' },
+      'duration-ms': { type: 'string', value: 'MS', help: 'send for MS milliseconds (needs --rate)' },
+      rate: { type: 'string', value: 'BYTES_PER_S', help: 'bytes per second (required for datagram flows and --duration-ms)' },
+      weight: { type: 'string', value: 'N', help: 'weight for weighted round robin between flows (default 1)' },
+      transport: { type: 'string', value: 'T', help: 'datagram, lossless (default), lossless_unicast or tcp (both run as lossless)' },
+    },
+    prepare: (v) => {
+      const where = 'start-flow';
+      const spec: StartFlowArgs = { src: nodeFlag(where, v, 'src'), dst: nodeFlag(where, v, 'dst') };
+      if ((v.bytes === undefined) === (v['duration-ms'] === undefined)) throw new UsageError(where, 'give exactly one of --bytes N or --duration-ms MS');
+      if (v.bytes !== undefined) spec.bytes = intFlag(where, 'bytes', v.bytes, 1);
+      if (v['duration-ms'] !== undefined) spec.durationMs = intFlag(where, 'duration-ms', v['duration-ms'], 1);
+      if (v.rate !== undefined) spec.rate = numFlag(where, 'rate', v.rate, 1, 1e12);
+      if (v.weight !== undefined) spec.weight = intFlag(where, 'weight', v.weight, 1);
+      if (v.transport !== undefined) spec.transport = String(v.transport) as StartFlowArgs['transport'];
+      return async (c) => {
+        const id = await c.startFlow(spec);
+        console.log(`flow ${id} started: ${spec.src}→${spec.dst}`);
+      };
+    },
+  },
+  'stop-flow': {
+    synopsis: 'stop-flow --flow ID',
+    summary: 'stop a traffic flow (it ends stopped, with what was delivered)',
+    flags: { flow: { type: 'string', value: 'ID', help: 'the flow id (start-flow printed it; see flows)' } },
+    prepare: (v) => {
+      if (v.flow === undefined) throw new UsageError('stop-flow', '--flow ID is required');
+      const id = intFlag('stop-flow', 'flow', v.flow, 1);
+      return async (c) => {
+        await c.stopFlow(id);
+        console.log(`flow ${id} stopped`);
+      };
+    },
+  },
 };
 
 export const ADMIN_USAGE = `usage: nextmini admin --controller ws[s]://HOST:PORT <subcommand> [flags]
@@ -295,6 +343,23 @@ function formatLink(p: LinkParamsConfig): string {
   if (p.scheduler === 'wrr') parts.push('weighted round robin');
   if (p.drop === 'red') parts.push(`RED${p.min_th !== undefined ? ` min_th ${p.min_th}` : ''}${p.max_th !== undefined ? ` max_th ${p.max_th}` : ''}${p.max_p !== undefined ? ` max_p ${p.max_p}` : ''}`);
   return parts.length ? parts.join(', ') : 'no emulation';
+}
+
+function formatFlows(flows: FlowResult[]): string {
+  if (!flows.length) return 'no flows';
+  const head = ['flow', 'src→dst', 'transport', 'state', 'sent', 'received', 'loss', 'completion'];
+  const body = flows.map((f) => [
+    String(f.flowId),
+    `${f.spec.src}→${f.spec.dst}`,
+    f.spec.transport,
+    f.state + (f.reason ? ` (${f.reason})` : ''),
+    String(f.bytesSent),
+    String(f.bytesReceived),
+    f.loss === null ? '' : `${(f.loss * 100).toFixed(2)}%`,
+    f.completionMs === null ? '' : `${Math.round(f.completionMs)} ms`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  return [head, ...body].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
 function formatMetrics(rows: MetricRow[]): string {

@@ -86,7 +86,7 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name} ${synopsis(c.flags)}\n      ${c.summary}`)
   .join('\n')}
   admin --controller ws://HOST:PORT <subcommand>
-      a running controller: status, set-link, get-link, set-routes, clear-routes, metrics
+      a running controller: status, set-link, get-link, set-routes, clear-routes, metrics, flows, start-flow, stop-flow
   help [COMMAND [SUBCOMMAND]]
       this text, or a command's flags (also: nextmini COMMAND --help; nextmini help admin set-link)
   --version

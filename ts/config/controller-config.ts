@@ -3,6 +3,7 @@ import { TableReader, ipv4ToInt, type Table } from './reader.js';
 import { LINK_KEYS, readLinkParams, type LinkParamsConfig } from './link-config.js';
 import { readDbConfig, type DbConfig } from './db-config.js';
 import { readSecurityConfig, type SecurityConfig, type SecurityConfigInput } from './security-config.js';
+import { readFlows, type FlowSpec, type FlowTransportName } from './flow-config.js';
 
 /** Controller configuration, as in a controller TOML file (snake_case keys). */
 export interface ControllerConfig extends SecurityConfigInput {
@@ -45,6 +46,25 @@ export interface ControllerConfig extends SecurityConfigInput {
   scheduler_type?: 'fifo' | 'wrr';
   /** Upstream nextmini's name for `[link_defaults] drop`: "taildrop" is "tail". */
   scheduler_drop_strategy?: 'taildrop' | 'red';
+  /** Traffic the controller has the nodes generate once both ends are connected (see README "Traffic flows"). */
+  flows?: FlowConfig[];
+  /** The transport of flows that name none. Default "lossless". */
+  flow_transport?: FlowTransportName;
+}
+
+/** One `[[flows]]` entry, as upstream nextmini writes it. */
+export interface FlowConfig {
+  src_node_id: number;
+  dst_node_id: number;
+  flow_spec: {
+    /** `{ Bytes = n }` or `{ Duration = ms }` (milliseconds). */
+    flow_len: { Bytes?: number; Duration?: number };
+    /** Bytes per second: required for datagram flows and Duration flows. */
+    flow_rate?: number;
+    /** Weight for weighted round robin, >= 1. Default 1. */
+    flow_weight?: number;
+    transport?: FlowTransportName;
+  };
 }
 
 /** One directed link's emulation as configured, before it is checked against the topology. */
@@ -85,6 +105,8 @@ export interface ResolvedControllerConfig {
   /** `metrics_retention_s`. */
   metricsRetentionS: number;
   security: SecurityConfig;
+  /** `[[flows]]`, in file order (their ids are 1, 2, ... at each start). */
+  flows: FlowSpec[];
 }
 
 // Every top-level key; a Record so that a key added to ControllerConfig must be added here.
@@ -105,6 +127,8 @@ const CONTROLLER_KEY_SET: Record<keyof ControllerConfig, true> = {
   metrics_retention_s: true,
   scheduler_type: true,
   scheduler_drop_strategy: true,
+  flows: true,
+  flow_transport: true,
   auth_token: true,
   auth_token_file: true,
   admin_token: true,
@@ -122,9 +146,9 @@ export const CONTROLLER_KEYS: readonly string[] = Object.keys(CONTROLLER_KEY_SET
 
 /**
  * Keys of upstream nextmini's controller configs with no effect here: `protocol` (here each
- * node's config says what it speaks) and `[[flows]]` (smoltcp test flows). Warned, not refused.
+ * node's config says what it speaks). Warned, not refused.
  */
-export const UPSTREAM_CONTROLLER_KEYS: readonly string[] = ['protocol', 'flows'];
+export const UPSTREAM_CONTROLLER_KEYS: readonly string[] = ['protocol'];
 
 const TOPOLOGY_KEYS: readonly (keyof TopologyConfig)[] = ['type', 'topology', 'full_mesh_config', 'ring_config', 'torus_config', 'fat_tree_config', 'n_nodes', 'edges'];
 const NODES_KEYS = ['node_id', 'operating_mode', 'token', 'token_file', 'public_network_addr'] as const;
@@ -264,6 +288,7 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     db: undefined,
     metricsRetentionS: r.int('metrics_retention_s', { min: 1, max: 10 * 365 * 86_400, default: 3600 }),
     security: undefined as unknown as SecurityConfig,
+    flows: [],
   };
   const nodes = r.tables('nodes');
   // A misspelt token here would quietly fall back to auth_token (or to none).
@@ -292,6 +317,7 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     cfg.linkRules.push({ where, src, dst, params });
     if (both) cfg.linkRules.push({ where: `${where} reverse`, src: dst, dst: src, params });
   });
+  cfg.flows = readFlows(r, source);
   const routing = r.table('routing');
   routing?.checkKeys(['protocol']);
   if (routing) routing.oneOf('protocol', ['shortest_path'] as const, { default: 'shortest_path' });

@@ -6,7 +6,7 @@
 // first four bytes alone, so even an old peer can answer it clearly.
 import { NextminiError } from '../errors.js';
 
-export const CONTROL_VERSION = 4;
+export const CONTROL_VERSION = 5;
 const MAGIC0 = 0x4e; // 'N'
 const MAGIC1 = 0x4d; // 'M'
 /** Upper bound on any length field, so a corrupt frame cannot make us allocate gigabytes. */

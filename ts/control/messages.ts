@@ -241,9 +241,74 @@ export interface TopologyReady {
   t: 'topology-ready';
 }
 
-export type ControlMessage = Presence | Undeliverable | PeersUpdate | Challenge | Welcome | Keys | Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory | RoutesUpdate | MetricsReport;
+/** How a flow's traffic travels (config/flow-config.ts). */
+export type FlowTransportKind = 'datagram' | 'lossless';
+const FLOW_TRANSPORTS: readonly FlowTransportKind[] = ['datagram', 'lossless'];
+/** A node's part in a flow. */
+export type FlowRole = 'source' | 'sink';
+const FLOW_ROLES: readonly FlowRole[] = ['source', 'sink'];
+/** Where a node's side of a flow stands. */
+export type FlowSideState = 'running' | 'done' | 'stopped' | 'failed';
+const FLOW_SIDE_STATES: readonly FlowSideState[] = ['running', 'done', 'stopped', 'failed'];
 
-const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12, challenge: 13, welcome: 14, keys: 15, peers: 16, presence: 17, undeliverable: 18 } as const;
+/**
+ * Controller -> node: take part in flow `flowId` with node `peer`: the source generates its
+ * traffic, the sink counts it (datagram) or accepts its lossless session. 0 = not given for
+ * bytes, durationMs and rate.
+ */
+export interface FlowStart {
+  t: 'flow-start';
+  flowId: number;
+  role: FlowRole;
+  peer: number;
+  transport: FlowTransportKind;
+  bytes: number;
+  durationMs: number;
+  rate: number;
+}
+
+/** Controller -> node: stop flow `flowId` (the source stops generating; a lossless sink cancels). */
+export interface FlowStop {
+  t: 'flow-stop';
+  flowId: number;
+}
+
+/**
+ * Node -> controller: one side of a flow so far. Times are ages at the moment of sending
+ * (ms before now; -1 = not yet), so that the controller places them on its own clock.
+ * Source: `bytes`/`packets` sent, `extra` = frames resent or FEC repair symbols (lossless), start = first send,
+ * end = generator finished. Sink: received, `extra` = duplicates (datagram), start = first
+ * byte, end = last byte (lossless: session complete).
+ */
+export interface FlowReport {
+  t: 'flow-report';
+  flowId: number;
+  role: FlowRole;
+  state: FlowSideState;
+  bytes: number;
+  packets: number;
+  extra: number;
+  startAgoMs: number;
+  endAgoMs: number;
+  reason: string;
+}
+
+/** One flow's weight for weighted round robin between flows. */
+export interface FlowWeight {
+  src: number;
+  dst: number;
+  weight: number;
+}
+
+/** Controller -> every node: the weights of all flows that are pending or running, replacing the last list. */
+export interface FlowWeights {
+  t: 'flow-weights';
+  list: FlowWeight[];
+}
+
+export type ControlMessage = FlowStart | FlowStop | FlowReport | FlowWeights | Presence | Undeliverable | PeersUpdate | Challenge | Welcome | Keys | Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory | RoutesUpdate | MetricsReport;
+
+const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12, challenge: 13, welcome: 14, keys: 15, peers: 16, presence: 17, undeliverable: 18, 'flow-start': 19, 'flow-stop': 20, 'flow-report': 21, 'flow-weights': 22 } as const;
 const GROUP_OPS = ['create', 'routes', 'join', 'leave', 'delete'] as const;
 const OPERATING_MODES: readonly OperatingMode[] = ['normal', 'max'];
 const ERROR_CODE_SHAPE = /^[A-Z][A-Z_]{0,63}$/;
@@ -325,6 +390,18 @@ export function encode(m: ControlMessage): Uint8Array {
       w.array(m.samples, (w2, x) => w2.str(x.name).u32(x.neighbor).f64(x.value));
       break;
     case 'topology-ready':
+      break;
+    case 'flow-start':
+      w.u32(m.flowId).u8(FLOW_ROLES.indexOf(m.role)).u32(m.peer).u8(FLOW_TRANSPORTS.indexOf(m.transport)).f64(m.bytes).f64(m.durationMs).f64(m.rate);
+      break;
+    case 'flow-stop':
+      w.u32(m.flowId);
+      break;
+    case 'flow-report':
+      w.u32(m.flowId).u8(FLOW_ROLES.indexOf(m.role)).u8(FLOW_SIDE_STATES.indexOf(m.state)).f64(m.bytes).f64(m.packets).f64(m.extra).f64(m.startAgoMs).f64(m.endAgoMs).str(m.reason);
+      break;
+    case 'flow-weights':
+      w.array(m.list, (w2, f) => w2.u32(f.src).u32(f.dst).u32(f.weight));
       break;
   }
   return w.finish();
@@ -420,6 +497,29 @@ export function decode(bytes: Uint8Array): ControlMessage {
       break;
     case TYPE.metrics:
       m = { t: 'metrics', samples: r.array((x) => ({ name: x.str(), neighbor: x.u32(), value: x.f64() }), MAX_METRIC_SAMPLES) };
+      break;
+    case TYPE['flow-start']:
+      m = { t: 'flow-start', flowId: r.u32(), role: r.enumU8(FLOW_ROLES, 'flow role'), peer: r.u32(), transport: r.enumU8(FLOW_TRANSPORTS, 'flow transport'), bytes: r.f64(), durationMs: r.f64(), rate: r.f64() };
+      break;
+    case TYPE['flow-stop']:
+      m = { t: 'flow-stop', flowId: r.u32() };
+      break;
+    case TYPE['flow-report']:
+      m = {
+        t: 'flow-report',
+        flowId: r.u32(),
+        role: r.enumU8(FLOW_ROLES, 'flow role'),
+        state: r.enumU8(FLOW_SIDE_STATES, 'flow state'),
+        bytes: r.f64(),
+        packets: r.f64(),
+        extra: r.f64(),
+        startAgoMs: r.f64(),
+        endAgoMs: r.f64(),
+        reason: r.str(),
+      };
+      break;
+    case TYPE['flow-weights']:
+      m = { t: 'flow-weights', list: r.array((x) => ({ src: x.u32(), dst: x.u32(), weight: x.u32() })) };
       break;
     default:
       throw new NextminiError('MALFORMED_PACKET', `unknown control message type ${type}`);

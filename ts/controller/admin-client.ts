@@ -7,7 +7,7 @@ import { logger } from '../log.js';
 import { checkOptions } from '../options.js';
 import { openSocket, type MessageSocket, type SocketOptions } from '../control/socket.js';
 import { adminProof } from '../control/auth.js';
-import type { ClearRoutesArgs, ControllerApi, ControllerStatus, MetricRow, MetricsQuery, SetLinkArgs, SetRoutesArgs } from './api.js';
+import type { ClearRoutesArgs, ControllerApi, ControllerStatus, FlowResult, MetricsQuery, MetricsResult, SetLinkArgs, SetRoutesArgs, StartFlowArgs } from './api.js';
 import { ADMIN_MAX_FRAME, ADMIN_MAX_IN_FLIGHT, adminUrl, fromHex, toHex, type AdminArgs, type AdminGreeting, type AdminMethod, type AdminResults } from './admin-protocol.js';
 
 const log = logger('admin');
@@ -45,7 +45,10 @@ export interface ControllerClient extends ControllerApi {
   setRoutes(args: SetRoutesArgs): Promise<void>;
   clearRoutes(args: ClearRoutesArgs): Promise<void>;
   status(): Promise<ControllerStatus>;
-  metrics(query?: MetricsQuery): Promise<MetricRow[]>;
+  metrics(query?: MetricsQuery): Promise<MetricsResult>;
+  flows(): Promise<FlowResult[]>;
+  startFlow(spec: StartFlowArgs): Promise<number>;
+  stopFlow(flowId: number): Promise<void>;
   /** Closes the connection; calls still waiting reject with CLOSED. Idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -216,8 +219,21 @@ class AdminClient implements ControllerClient {
     return this.#call('status', undefined);
   }
 
-  metrics(query?: MetricsQuery): Promise<MetricRow[]> {
-    return this.#call('metrics', query);
+  async metrics(query?: MetricsQuery): Promise<MetricsResult> {
+    const [rows, flows] = await Promise.all([this.#call('metrics', query), this.#call('flows', undefined)]);
+    return Object.assign(rows, { flows });
+  }
+
+  flows(): Promise<FlowResult[]> {
+    return this.#call('flows', undefined);
+  }
+
+  startFlow(spec: StartFlowArgs): Promise<number> {
+    return this.#call('startFlow', spec);
+  }
+
+  stopFlow(flowId: number): Promise<void> {
+    return this.#call('stopFlow', { flowId }).then(() => undefined);
   }
 
   #call<M extends AdminMethod>(method: M, args: AdminArgs[M]): Promise<AdminResults[M]> {

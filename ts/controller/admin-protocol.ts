@@ -7,7 +7,7 @@
 // module: the client side runs in browsers too.
 import type { LinkParamsConfig } from '../config/link-config.js';
 import type { NextminiErrorCode } from '../errors.js';
-import type { ClearRoutesArgs, ControllerStatus, MetricRow, MetricsQuery, SetLinkArgs, SetRoutesArgs } from './api.js';
+import type { ClearRoutesArgs, ControllerStatus, FlowResult, MetricRow, MetricsQuery, SetLinkArgs, SetRoutesArgs, StartFlowArgs } from './api.js';
 
 /** The path the controller serves the admin endpoint on. */
 export const ADMIN_PATH = '/admin';
@@ -18,7 +18,7 @@ export const ADMIN_MAX_FRAME = 1024 * 1024;
 /** Requests one connection may have unanswered; the server refuses more with QUEUE_FULL. */
 export const ADMIN_MAX_IN_FLIGHT = 64;
 
-export const ADMIN_METHODS = ['setLink', 'getLink', 'setRoutes', 'clearRoutes', 'status', 'metrics'] as const;
+export const ADMIN_METHODS = ['setLink', 'getLink', 'setRoutes', 'clearRoutes', 'status', 'metrics', 'flows', 'startFlow', 'stopFlow'] as const;
 export type AdminMethod = (typeof ADMIN_METHODS)[number];
 
 /** `args` of each method. `status` takes none; `metrics` takes an optional query. */
@@ -29,6 +29,9 @@ export interface AdminArgs {
   clearRoutes: ClearRoutesArgs;
   status: undefined;
   metrics: MetricsQuery | undefined;
+  flows: undefined;
+  startFlow: StartFlowArgs;
+  stopFlow: { flowId: number };
 }
 
 /** `result` of each method (`null` for the ones that resolve with nothing). */
@@ -38,7 +41,11 @@ export interface AdminResults {
   setRoutes: null;
   clearRoutes: null;
   status: ControllerStatus;
+  /** The samples only: the client adds `flows` with a `flows` call. */
   metrics: MetricRow[];
+  flows: FlowResult[];
+  startFlow: number;
+  stopFlow: null;
 }
 
 export interface AdminRequest<M extends AdminMethod = AdminMethod> {

@@ -160,7 +160,17 @@ async function dispatch(api: ControllerApi, method: AdminMethod, args: unknown):
     case 'status':
       return api.status();
     case 'metrics':
-      return args === undefined || args === null ? api.metrics() : api.metrics(object(method, args));
+      // JSON carries an array's elements only: the flows travel by their own call ('flows').
+      return [...(args === undefined || args === null ? await api.metrics() : await api.metrics(object(method, args)))];
+    case 'flows':
+      return api.flows();
+    case 'startFlow':
+      return api.startFlow(object(method, args));
+    case 'stopFlow': {
+      const a = object(method, args) as { flowId?: unknown };
+      await api.stopFlow(a.flowId as number);
+      return null;
+    }
     case 'getLink': {
       const a = object(method, args) as { srcNodeId?: unknown; dstNodeId?: unknown };
       return api.getLink(nodeId(method, 'srcNodeId', a.srcNodeId), nodeId(method, 'dstNodeId', a.dstNodeId));

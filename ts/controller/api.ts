@@ -2,8 +2,12 @@
 // processes by ControllerClient (admin-client.ts) through the admin endpoint (admin.ts).
 import type { LinkParamsConfig, LinkParamsInput } from '../config/link-config.js';
 import type { MetricRow, MetricsQuery, RouteSpec, StoreKind } from './store/store.js';
+import type { FlowResult, FlowState, StartFlowArgs } from './flow-book.js';
 
-export type { MetricRow, MetricsQuery, RouteSpec, StoreKind };
+export type { MetricRow, MetricsQuery, RouteSpec, StoreKind, FlowResult, FlowState, StartFlowArgs };
+
+/** metrics(): the stored samples, oldest first, and every traffic flow with its results as `flows`. */
+export type MetricsResult = MetricRow[] & { flows: FlowResult[] };
 
 export interface SetLinkArgs extends LinkParamsInput {
   srcNodeId: number;
@@ -81,6 +85,12 @@ export interface ControllerApi {
   /** Drops the run-time route for (src, dst): back to `[[routes]]` or shortest paths. */
   clearRoutes(args: ClearRoutesArgs): Promise<void>;
   status(): ControllerStatus | Promise<ControllerStatus>;
-  /** Stored metric samples, oldest first. */
-  metrics(query?: MetricsQuery): Promise<MetricRow[]>;
+  /** Stored metric samples, oldest first, with every traffic flow as `flows`. */
+  metrics(query?: MetricsQuery): Promise<MetricsResult>;
+  /** Every traffic flow with its state and results. */
+  flows(): FlowResult[] | Promise<FlowResult[]>;
+  /** Starts a traffic flow; resolves with its id. */
+  startFlow(spec: StartFlowArgs): Promise<number>;
+  /** Stops a traffic flow (UNKNOWN_FLOW for an id that was never issued). */
+  stopFlow(flowId: number): Promise<void>;
 }

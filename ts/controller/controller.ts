@@ -15,7 +15,7 @@ import type { SecurityConfig } from '../config/security-config.js';
 import { decode, encode, frameVersion, type Endpoint, type GroupOp, type Hello, type LinkEntry, type PeerAddress, type MetricSample, type Reject } from '../control/messages.js';
 import { checkLinkParams, fromInput, isNeutral, LINK_INPUT_KEYS, toCoreParams, type LinkParamsConfig } from '../config/link-config.js';
 import { CONTROL_VERSION } from '../control/codec.js';
-import type { ClearRoutesArgs, ControllerApi, ControllerStatus, MetricRow, MetricsQuery, SetLinkArgs, SetRoutesArgs } from './api.js';
+import type { ClearRoutesArgs, ControllerApi, ControllerStatus, MetricsQuery, MetricsResult, SetLinkArgs, SetRoutesArgs } from './api.js';
 import { GroupBook } from './group-book.js';
 import { culprit, RouteBook, relabel, usableRows, type Plan } from './route-book.js';
 import type { StoredRoute } from './store/store.js';
@@ -32,6 +32,8 @@ import type { ControlConnection, RelaySocket } from './connection.js';
 import { nextTurn } from '../next-turn.js';
 import { chooseLink, describeEndpoints } from './link-choice.js';
 import type { UdpBridge, UdpBridgeHooks } from './udp-bridge.js';
+import { checkStartFlow, FlowBook, type FlowResult, type StartFlowArgs } from './flow-book.js';
+import { flowsPrometheus } from './flow-metrics.js';
 
 export type { ControllerStatus, RelayStatus, SetLinkArgs, SetRoutesArgs, ClearRoutesArgs } from './api.js';
 
@@ -149,6 +151,8 @@ export class Controller implements ControllerApi {
   readonly #groups: GroupBook;
   readonly #routes: RouteBook;
   readonly #metrics = new MetricsBook();
+  /** Traffic flows: [[flows]] and startFlow (flow-book.ts). */
+  readonly #flows: FlowBook;
   /** Connections refused before they authenticated: wrong proof, too many bytes, too many pending. */
   #refused = 0;
   /** Metric batches being written to the store. */
@@ -198,6 +202,25 @@ export class Controller implements ControllerApi {
       HELLO_TIMEOUT_MS,
     );
     this.#initLinks();
+    this.#flows = new FlowBook({
+      ready: (src, dst) => this.#linksUp(src) && this.#linksUp(dst),
+      send: (node, m) => this.#members.get(node)?.ws.send(encode(m)),
+      weights: (list) => {
+        const msg = encode({ t: 'flow-weights', list });
+        for (const m of this.#members.values()) m.ws.send(msg);
+      },
+      store: (r) => {
+        if (this.#closed) return Promise.resolve();
+        return this.#store.putFlow(r).catch((err: unknown) => {
+          throw this.#storeFailed(`flow ${r.flowId} (${r.state})`, err);
+        });
+      },
+    });
+    this.#cfg.flows.forEach((f, i) => {
+      for (const [key, id] of [['src_node_id', f.src], ['dst_node_id', f.dst]] as const) {
+        if (!this.#expected.has(id)) throw new NextminiError('CONFIG_INVALID', `controller config.flows[${i}].${key} is node ${id}, which is not in the topology (nodes are ${describeIds([...this.#expected])})`);
+      }
+    });
     // Last: a config error above leaves nothing registered in the realm.
     const realm = registerRealmController((end) => this.acceptPipe(end));
     this.realmUrl = realm.url;
@@ -219,6 +242,12 @@ export class Controller implements ControllerApi {
       return 'the admin endpoint is off: nodes authenticate (auth_token) but no admin_token is set in the controller config';
     }
     return undefined;
+  }
+
+  /** Node `id` is connected and reported its links up for its latest snapshot. */
+  #linksUp(id: number): boolean {
+    const m = this.#members.get(id);
+    return m !== undefined && m.linksUpGeneration === m.generation;
   }
 
   #isLink(src: number, dst: number): boolean {
@@ -262,6 +291,7 @@ export class Controller implements ControllerApi {
       // A controller killed without closing left its nodes marked connected; they say hello again.
       if (n.connected) await this.#store.putNode({ ...n, connected: false });
     }
+    this.#flows.restore(await this.#store.loadFlows());
     if (state.groups.length || state.routes.length || state.links.length) {
       log.info(`restored from the ${where}: ${state.groups.length} groups, ${state.routes.length} run-time routes, ${state.links.length} link settings`);
     }
@@ -464,14 +494,51 @@ export class Controller implements ControllerApi {
     });
   }
 
-  /** Stored metric samples, oldest first; filter by node, counter name and time. */
-  metrics(query: MetricsQuery = {}): Promise<MetricRow[]> {
+  /**
+   * Stored metric samples, oldest first; filter by node, counter name and time. The array also
+   * carries `flows`: every traffic flow with its state and results (the filters do not apply).
+   */
+  metrics(query: MetricsQuery = {}): Promise<MetricsResult> {
     try {
       checkOptions('metrics', query, ['nodeId', 'name', 'sinceMs', 'limit']);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#store.queryMetrics(query);
+    return this.#store.queryMetrics(query).then((rows) => Object.assign(rows, { flows: this.#flows.list() }));
+  }
+
+  /** Every traffic flow with its state and results, oldest first (also `metrics().flows`). */
+  flows(): FlowResult[] {
+    return this.#flows.list();
+  }
+
+  /**
+   * Starts a traffic flow at run time, as a [[flows]] entry would: resolves with its id once it
+   * is recorded; it runs as soon as both ends are connected with their links up.
+   */
+  startFlow(spec: StartFlowArgs): Promise<number> {
+    let checked;
+    try {
+      checked = checkStartFlow(spec, (id) => this.#expected.has(id), describeIds([...this.#expected]));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#enqueue(async () => {
+      const { flowId, stored } = this.#flows.add(checked);
+      // Committed, then answered; a store that failed leaves the flow running here, unrecorded.
+      await stored;
+      return flowId;
+    });
+  }
+
+  /**
+   * Stops a flow: its source stops generating and it ends 'stopped', its results what was
+   * delivered so far (late datagrams still count for a moment). A flow that already ended is
+   * left as it is; an unknown id is UNKNOWN_FLOW.
+   */
+  stopFlow(flowId: number): Promise<void> {
+    if (!Number.isInteger(flowId) || flowId < 1) return Promise.reject(new NextminiError('INVALID_ARGUMENT', `stopFlow: flowId must be a flow id (a whole number >= 1, as startFlow returned), got ${typeof flowId === 'string' ? JSON.stringify(flowId) : String(flowId)}`));
+    return this.#enqueue(async () => this.#flows.stop(flowId));
   }
 
   #onMetrics(member: Member, samples: MetricSample[]): void {
@@ -542,6 +609,7 @@ export class Controller implements ControllerApi {
         if (server.bridge) c.#installBridge(server.bridge);
       }
       await c.#restore();
+      for (const f of cfg.flows) c.#flows.add(f).stored.catch(() => {});
       c.#unwatchRoutes = await store.watchRoutes(() => c.#routesTableChanged());
     } catch (err) {
       return fail(err);
@@ -582,7 +650,7 @@ export class Controller implements ControllerApi {
       acceptRelay: (conn, nodeParam, proven) => this.#relay.accept(conn, nodeParam, proven),
       adminDisabled: () => this.#adminDisabled(),
       refused: () => void this.#refused++,
-      prometheus: () => this.#metrics.prometheus({ connected: this.#members.size, expected: this.#expected.size, topologyReady: this.#ready, groups: this.#groups.size }),
+      prometheus: () => this.#metrics.prometheus({ connected: this.#members.size, expected: this.#expected.size, topologyReady: this.#ready, groups: this.#groups.size }) + flowsPrometheus(this.#flows.list()),
     };
   }
 
@@ -676,12 +744,15 @@ export class Controller implements ControllerApi {
       if (m.t === 'links-up') {
         member.linksUpGeneration = m.generation;
         this.#checkReady();
+        this.#flows.startReady();
       } else if (m.t === 'group-op') {
         this.#groupOp(member, m);
       } else if (m.t === 'metrics') {
         this.#onMetrics(member, m.samples);
       } else if (m.t === 'undeliverable') {
         this.#onUndeliverable(member, m.pairs);
+      } else if (m.t === 'flow-report') {
+        this.#flows.onReport(member.hello.nodeId, m);
       }
     });
     ws.on('close', () => {
@@ -697,6 +768,7 @@ export class Controller implements ControllerApi {
         this.#left.add(member.hello.nodeId);
         this.#announcePresence(member.hello.nodeId, false);
         this.#noteNode(member.hello, false);
+        this.#flows.nodeLeft(member.hello.nodeId);
         // /metrics shows connected nodes only; their history stays in the store.
         this.#metrics.forgetNode(member.hello.nodeId);
       }
@@ -785,6 +857,9 @@ export class Controller implements ControllerApi {
     if (udp) this.#udpAt.set(`${udp.host}:${udp.port}`, id);
     ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof, maxFrameBytes: this.#cfg.security.limits.maxFrameBytes, maxLabelBytes: this.#cfg.security.limits.maxLabelBytes }));
     if (member.kek) this.#rotateKeys(member);
+    // Always, even empty: a node that comes back may hold weights of flows that ended meanwhile.
+    ws.send(encode({ t: 'flow-weights', list: this.#flows.weights() }));
+    this.#flows.nodeJoined(id);
     this.#lastKnown.set(id, hello.endpoints);
     log.info(`node ${id} joined, speaking ${describeEndpoints(hello.endpoints)}`);
     this.#noteNode(hello, true);
@@ -1106,6 +1181,7 @@ export class Controller implements ControllerApi {
     this.#closed = true;
     this.#unregisterRealm();
     if (this.#pruneTimer) clearInterval(this.#pruneTimer);
+    this.#flows.close();
     for (const m of this.#members.values()) m.ws.terminate();
     this.#members.clear();
     for (const end of this.#pipes) end.terminate();

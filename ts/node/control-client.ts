@@ -2,7 +2,7 @@
 // reconnecting with backoff when the controller goes away.
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
-import { decode, encode, type ControlMessage, type GroupDirEntry, type GroupOp, type GroupReply, type Hello, type LinkEntry, type PeerAddress, type Presence, type Snapshot } from '../control/messages.js';
+import { decode, encode, type ControlMessage, type FlowStart, type FlowWeight, type GroupDirEntry, type GroupOp, type GroupReply, type Hello, type LinkEntry, type PeerAddress, type Presence, type Snapshot } from '../control/messages.js';
 import { openSocket, type MessageSocket, type SocketOptions } from '../control/socket.js';
 import { controllerProof, equalBytes, keyWrappingKey, nodeProof, LINK_KEY_BYTES, NONCE_BYTES, randomBytes, wrapKey, type HelloBinding } from '../control/auth.js';
 
@@ -35,6 +35,12 @@ export interface ControlClientOptions {
   onPeers(generation: number, peers: PeerAddress[]): void;
   /** Nodes of the topology that are not connected (down) or are again (up). */
   onPresence(m: Presence): void;
+  /** Take part in a traffic flow (source or sink). */
+  onFlowStart(m: FlowStart): void;
+  /** Stop a traffic flow. */
+  onFlowStop(flowId: number): void;
+  /** Every pending or running flow's weight. */
+  onFlowWeights(list: FlowWeight[]): void;
 }
 
 /** How long a group operation may wait for the controller's answer. */
@@ -254,6 +260,15 @@ export class ControlClient {
         return;
       case 'presence':
         this.o.onPresence(m);
+        return;
+      case 'flow-start':
+        this.o.onFlowStart(m);
+        return;
+      case 'flow-stop':
+        this.o.onFlowStop(m.flowId);
+        return;
+      case 'flow-weights':
+        this.o.onFlowWeights(m.list);
         return;
       case 'group-reply': {
         const p = this.#requests.get(m.reqId);

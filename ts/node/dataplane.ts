@@ -4,7 +4,8 @@ import { PacketView, shareView, asUint8, type BytesLike } from '../packet.js';
 import { controllerUrl, losslessCoreParams, resolveNodeConfig, type NodeConfig, type ResolvedNodeConfig } from '../config/node-config.js';
 import { formatIpv4, withConfigFile } from '../config/reader.js';
 import { checkOptions, checkPort, WAIT_KEYS } from '../options.js';
-import { encode, type Endpoint, type PeerAddress, type Presence, type Protocol, type Snapshot } from '../control/messages.js';
+import { encode, type Endpoint, type FlowStart, type FlowWeight, type PeerAddress, type Presence, type Protocol, type Snapshot } from '../control/messages.js';
+import { FLOW_PORT, NodeFlows, refuseFlowPort } from './flows.js';
 import { ControlClient } from './control-client.js';
 import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
 import { PacketReceiver, type PayloadDelivery } from './receiver.js';
@@ -273,6 +274,9 @@ export class Dataplane {
   #down = new Set<number>();
   #maxMode = false;
   #metrics: MetricsReporter | undefined;
+  readonly #flows: NodeFlows;
+  /** Every pending or running flow's weight, as the controller last sent them (applyFlowWeights). */
+  #flowWeights: FlowWeight[] = [];
 
   private constructor(cfg: ResolvedNodeConfig, engine: Engine, transports: TransportSet, control: ControlClient) {
     this.#cfg = cfg;
@@ -285,6 +289,25 @@ export class Dataplane {
       userSpaceBase: () => this.#userSpaceBase,
       clientPort: cfg.user_space_client_port,
       serverPort: cfg.user_space_server_port,
+    });
+    this.#flows = new NodeFlows({
+      nodeId: cfg.node_id,
+      sessions: this.#sessions,
+      addressOf: (id) => formatIpv4((this.#userSpaceBase + id) >>> 0),
+      report: (m) => control.send(encode(m)),
+      send: (dst, payload) => {
+        if (this.#closed) return false;
+        if (this.#down.has(dst)) throw new NextminiError('PEER_DOWN', `node ${dst} is not connected to the controller`);
+        // The sockets' backpressure and a full queue both mean: later (the generator's next tick).
+        if (this.#transports.whenWritable()) return false;
+        try {
+          this.#engine.send(dst, FLOW_PORT, FLOW_PORT, payload);
+          return true;
+        } catch (err) {
+          if (err instanceof NextminiError && err.code === 'QUEUE_FULL') return false;
+          throw err;
+        }
+      },
     });
   }
 
@@ -374,6 +397,9 @@ export class Dataplane {
       onRoutes: (table) => dp?.applyRoutes(table),
       onPeers: (generation, peers) => dp?.applyPeers(generation, peers),
       onPresence: (m) => dp?.applyPresence(m),
+      onFlowStart: (m) => dp?.startFlowSide(m),
+      onFlowStop: (flowId) => dp?.stopFlowSide(flowId),
+      onFlowWeights: (list) => dp?.applyFlowWeights(list),
     });
     dp = new Dataplane(cfg, engine, transports, control);
     try {
@@ -539,6 +565,46 @@ export class Dataplane {
     this.#sessions.onCoreEvent(what, id);
   }
 
+  /**
+   * @internal The single place where flow weights reach the node: the controller sends every
+   * pending or running flow's (src, dst, weight) on join and whenever the list changes, and
+   * they go to the core's WRR queues (links with scheduler = "wrr"). The list is the whole
+   * truth, so a pair that left it goes back to weight 1; two flows of one (src, dst) pair share
+   * one WRR class, which takes the larger weight. A bad list is logged, not thrown: it comes
+   * from the controller, and the node keeps its previous weights.
+   */
+  applyFlowWeights(list: FlowWeight[]): void {
+    if (this.#closed) return;
+    const next = new Map<string, FlowWeight>();
+    for (const f of list) {
+      const key = `${f.src},${f.dst}`;
+      const had = next.get(key);
+      if (!had || f.weight > had.weight) next.set(key, { src: f.src, dst: f.dst, weight: f.weight });
+    }
+    const reset = this.#flowWeights.filter((f) => !next.has(`${f.src},${f.dst}`)).map((f) => ({ src: f.src, dst: f.dst, weight: 1 }));
+    try {
+      this.#engine.setFlowWeights([...reset, ...next.values()]);
+      this.#flowWeights = [...next.values()];
+    } catch (err) {
+      log.error(`could not apply flow weights from the controller: ${String(err)}`);
+    }
+  }
+
+  /** @internal the controller's flow-start: this node's side of a traffic flow */
+  startFlowSide(m: FlowStart): void {
+    if (!this.#closed) this.#flows.start(m);
+  }
+
+  /** @internal the controller's flow-stop */
+  stopFlowSide(flowId: number): void {
+    if (!this.#closed) this.#flows.stop(flowId);
+  }
+
+  /** @internal the flow weights last applied (applyFlowWeights). */
+  get flowWeights(): readonly FlowWeight[] {
+    return this.#flowWeights;
+  }
+
   /** @internal */
   markReady(): void {
     if (this.#ready) return;
@@ -548,6 +614,8 @@ export class Dataplane {
 
   /** @internal */
   deliverFromCore(d: CoreDelivery): void {
+    // Flow traffic (the controller's [[flows]]) is counted by the flows, never delivered to the application.
+    if (d.kind === 0 && d.dstPort === FLOW_PORT && d.srcPort === FLOW_PORT && this.#flows.onDatagram(d.payload)) return;
     const groupIp = d.kind === 1 ? this.#groups.ipOf(d.dst) : undefined;
     const key = d.kind === 1 ? (groupIp ? groupFlowKey(groupIp, d.srcNode, d.srcPort, d.dstPort) : '') : flowKey(d.srcNode, d.srcPort, d.dstPort);
     const r = this.#receivers.get(key);
@@ -572,6 +640,7 @@ export class Dataplane {
     checkOptions('registerReceiverFromNode', args, ['srcNodeId', 'srcPort', 'dstPort']);
     const src = checkNode('srcNodeId', args.srcNodeId);
     const [sp, dp] = this.#ports(args);
+    refuseFlowPort('registerReceiverFromNode', dp);
     return this.#addReceiver(flowKey(src, sp, dp), `node ${src}:${sp} -> :${dp}`, `flow from node ${src} port ${sp} to port ${dp}`);
   }
 
@@ -899,6 +968,7 @@ export class Dataplane {
     if (this.#closed) return;
     this.#closed = true;
     this.#metrics?.stop();
+    this.#flows.close();
     this.#control.close();
     for (const r of [...this.#receivers.values()]) r.close();
     this.#readyWaiters.wakeAll(false);

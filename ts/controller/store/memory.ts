@@ -4,7 +4,7 @@
 // so watchRoutes never calls back.
 import { NextminiError } from '../../errors.js';
 import type { TreeSpec } from '../../control/messages.js';
-import type { MetricRow, MetricsQuery, Store, StoredGroup, StoredLink, StoredNode, StoredRoute, StoredState } from './store.js';
+import type { FlowResult, MetricRow, MetricsQuery, Store, StoredGroup, StoredLink, StoredNode, StoredRoute, StoredState } from './store.js';
 
 /** Default bound on the memory store's metric samples. */
 export const MEMORY_METRICS_MAX_ROWS = 1_000_000;
@@ -55,6 +55,7 @@ export class MemoryStore implements Store {
   readonly #links = new Map<string, StoredLink>();
   readonly #routes = new Map<string, StoredRoute>();
   readonly #nodes = new Map<number, StoredNode>();
+  readonly #flows = new Map<number, FlowResult>();
   /** Samples in insertion order; the live ones are #metrics[#head..]. */
   #metrics: MetricRow[] = [];
   #head = 0;
@@ -202,6 +203,16 @@ export class MemoryStore implements Store {
     }
     this.#metrics = kept;
     this.#head = 0;
+  }
+
+  async putFlow(f: FlowResult): Promise<void> {
+    this.#open();
+    this.#flows.set(f.flowId, copyJson(f));
+  }
+
+  async loadFlows(): Promise<FlowResult[]> {
+    this.#open();
+    return [...this.#flows.values()].sort((a, b) => a.flowId - b.flowId).map(copyJson);
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { NextminiError } from '../../errors.js';
 import type { SqlConnection } from './sql.js';
 import { sql as init } from './migrations/001_init.js';
 import { sql as nodeEndpoints } from './migrations/002_node_endpoints.js';
+import { sql as flows } from './migrations/003_flows.js';
 
 export interface Migration {
   /** 1, 2, 3, ...: applied in this order, each exactly once per database. */
@@ -19,6 +20,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'node_endpoints', sql: nodeEndpoints },
+  { version: 3, name: 'flows', sql: flows },
 ];
 
 /** The schema version this code writes and understands. */

@@ -11,7 +11,7 @@ import type { Endpoint, TreeSpec } from '../../control/messages.js';
 import type { LinkParamsConfig } from '../../config/link-config.js';
 import { migrate } from './migrations.js';
 import { checkMetricsQuery } from './memory.js';
-import type { MetricRow, MetricsQuery, RouteSpec, Store, StoredGroup, StoredLink, StoredNode, StoredRoute, StoredState, StoreKind } from './store.js';
+import type { FlowResult, MetricRow, MetricsQuery, RouteSpec, Store, StoredGroup, StoredLink, StoredNode, StoredRoute, StoredState, StoreKind } from './store.js';
 
 export type SqlRow = Record<string, unknown>;
 
@@ -330,6 +330,51 @@ export class SqlStore implements Store {
     return this.#write('prune metrics', async (db) => {
       await db.query(`DELETE FROM metrics WHERE at < ${MS('$1')}`, [beforeMs]);
     });
+  }
+
+  putFlow(f: FlowResult): Promise<void> {
+    return this.#write(`store flow ${f.flowId}`, async (db) => {
+      await db.query(
+        `INSERT INTO flows (flow_id, src_node_id, dst_node_id, spec, state, reason, bytes_sent, bytes_received, packets_sent, packets_received,
+           duplicates, frames_resent, loss, started_at_ms, ended_at_ms, duration_ms, completion_ms)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         ON CONFLICT (flow_id) DO UPDATE SET src_node_id = EXCLUDED.src_node_id, dst_node_id = EXCLUDED.dst_node_id, spec = EXCLUDED.spec,
+           state = EXCLUDED.state, reason = EXCLUDED.reason, bytes_sent = EXCLUDED.bytes_sent, bytes_received = EXCLUDED.bytes_received,
+           packets_sent = EXCLUDED.packets_sent, packets_received = EXCLUDED.packets_received, duplicates = EXCLUDED.duplicates,
+           frames_resent = EXCLUDED.frames_resent, loss = EXCLUDED.loss, started_at_ms = EXCLUDED.started_at_ms, ended_at_ms = EXCLUDED.ended_at_ms,
+           duration_ms = EXCLUDED.duration_ms, completion_ms = EXCLUDED.completion_ms, updated_at = now()`,
+        [f.flowId, f.spec.src, f.spec.dst, JSON.stringify(f.spec), f.state, f.reason, f.bytesSent, f.bytesReceived, f.packetsSent, f.packetsReceived,
+          f.duplicates, f.framesResent, f.loss, f.startedAtMs, f.endedAtMs, f.durationMs, f.completionMs],
+      );
+    });
+  }
+
+  loadFlows(): Promise<FlowResult[]> {
+    const opt = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+    return this.#read('load the flows', async (db) =>
+      (
+        await db.query(
+          `SELECT flow_id, spec::text AS spec, state, reason, bytes_sent, bytes_received, packets_sent, packets_received, duplicates, frames_resent,
+             loss, started_at_ms, ended_at_ms, duration_ms, completion_ms FROM flows ORDER BY flow_id`,
+        )
+      ).rows.map((r) => ({
+        flowId: num(r.flow_id),
+        spec: json<FlowResult['spec']>(r.spec),
+        state: String(r.state) as FlowResult['state'],
+        reason: String(r.reason),
+        bytesSent: num(r.bytes_sent),
+        bytesReceived: num(r.bytes_received),
+        packetsSent: num(r.packets_sent),
+        packetsReceived: num(r.packets_received),
+        duplicates: num(r.duplicates),
+        framesResent: num(r.frames_resent),
+        loss: opt(r.loss),
+        startedAtMs: opt(r.started_at_ms),
+        endedAtMs: opt(r.ended_at_ms),
+        durationMs: opt(r.duration_ms),
+        completionMs: opt(r.completion_ms),
+      })),
+    );
   }
 
   /** Waits for the queued writes, then closes the connection. Idempotent. */

@@ -5,6 +5,9 @@
 // through `pg`); the two SQL stores run the same migrations (migrations.ts).
 import type { LinkParamsConfig } from '../../config/link-config.js';
 import type { Endpoint, TreeSpec } from '../../control/messages.js';
+import type { FlowResult } from '../flow-book.js';
+
+export type { FlowResult };
 
 export type StoreKind = 'memory' | 'pglite' | 'postgres';
 
@@ -103,6 +106,11 @@ export interface Store {
   queryMetrics(q: MetricsQuery): Promise<MetricRow[]>;
   /** Deletes samples older than `beforeMs`. */
   pruneMetrics(beforeMs: number): Promise<void>;
+
+  /** Upserts a traffic flow's row: its spec, state and results. */
+  putFlow(f: FlowResult): Promise<void>;
+  /** Every stored flow, by id. */
+  loadFlows(): Promise<FlowResult[]>;
 
   close(): Promise<void>;
 }
