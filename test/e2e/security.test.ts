@@ -251,7 +251,7 @@ describe('limits', () => {
   });
 
   it('oversize frames before hello are cut off after max_hello_bytes; the controller stays small (RSS measured)', async () => {
-    const toml = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 3\nedges = [[1, 2], [2, 3]]\n`);
+    const toml = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 3\nedges = [[1, 2], [2, 3]]\n[routing]\nprotocol = "shortest_path"\n`);
     const { child, output } = await runCli(['controller', '--config', toml, '--in-memory'], /listening on ws:\/\/[^\s]+/);
     cleanup.push(() => stopChild(child));
     const url = /listening on (ws:\/\/[^\s;]+)/.exec(output())![1]!;

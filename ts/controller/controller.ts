@@ -375,7 +375,7 @@ export class Controller implements ControllerApi {
     );
   }
 
-  /** Drops the run-time route from `srcNodeId` to `dstNodeId`: back to `[[routes]]` or shortest paths. */
+  /** Drops the run-time route from `srcNodeId` to `dstNodeId`: back to `[[routes]]`, shortest paths (if on), or none. */
   clearRoutes(args: ClearRoutesArgs): Promise<void> {
     try {
       checkOptions('clearRoutes', args, ['srcNodeId', 'dstNodeId']);
@@ -507,6 +507,7 @@ export class Controller implements ControllerApi {
     const t = cfg.topology;
     checkTopologySize(t);
     const topo = callCore(() => WasmTopology.build(t.kind, t.a, t.b, Uint32Array.from(t.edges)));
+    topo.setShortestPaths(cfg.shortestPaths);
     const cleanup: (() => Promise<void> | void)[] = [() => topo.free()];
     const fail = async (err: unknown): Promise<never> => {
       for (const f of cleanup.reverse()) await f();
