@@ -82,7 +82,7 @@ describe('control-plane authentication', () => {
     const { encode } = await import('../../ts/control/messages.js');
     wss.on('connection', (ws) => {
       ws.send(encode({ t: 'challenge', nonce: new Uint8Array(32).fill(7), authRequired: true }));
-      ws.on('message', () => ws.send(encode({ t: 'welcome', proof: new Uint8Array(32).fill(9), maxFrameBytes: 1 << 20, maxLabelBytes: 256 })));
+      ws.on('message', () => ws.send(encode({ t: 'welcome', proof: new Uint8Array(32).fill(9), maxFrameBytes: 1 << 20, maxLabelBytes: 256, endpoints: [] })));
     });
     const port = (wss.address() as { port: number }).port;
     expect(await codeOf(open({ node_id: 1, controller_addr: `127.0.0.1:${port}`, auth_token: SECRET }))).toMatch(/could not prove it knows.*\(UNAUTHORIZED\)/);
@@ -327,7 +327,7 @@ function createFrame(reqId: number, label: string): Uint8Array {
   const l = new TextEncoder().encode(label);
   const b = new Uint8Array(4 + 4 + 1 + 4 + l.length);
   const v = new DataView(b.buffer);
-  b.set([0x4e, 0x4d, 4, 7]); // "NM", control protocol version 4, group-op
+  b.set([0x4e, 0x4d, 5, 7]); // "NM", control protocol version 5, group-op
   v.setUint32(4, reqId);
   v.setUint8(8, 0);
   v.setUint32(9, l.length);
@@ -421,7 +421,7 @@ describe('a controller connection lost mid-request', () => {
       ws.send(encode({ t: 'challenge', nonce: new Uint8Array(32), authRequired: false }));
       ws.on('message', (d: Buffer) => {
         if (d[3] === 1) {
-          ws.send(encode({ t: 'welcome', proof: new Uint8Array(0), maxFrameBytes: 1 << 20, maxLabelBytes: 256 }));
+          ws.send(encode({ t: 'welcome', proof: new Uint8Array(0), maxFrameBytes: 1 << 20, maxLabelBytes: 256, endpoints: [] }));
           ws.send(
             encode({ t: 'snapshot', generation: 1, userSpaceBase: 0xc0a80000, operatingMode: 'normal', peers: [], neighbors: [], routeTable: Uint8Array.from([1, 1, 0, 0, 0, 0]), topologyReady: true, links: [], mcastTable: Uint8Array.from([1, 2, 0, 0, 0, 0]), groups: [] }),
           );

@@ -34,7 +34,10 @@ function samples(): ControlMessage[] {
     { t: 'hello', nodeId: 3, endpoints: [{ protocol: 'memory', host: 'r/t', port: 0 }, { protocol: 'udp', host: '0.0.0.0', port: 1 }, { protocol: 'tcp', host: '::', port: 2 }, { protocol: 'relay', host: '', port: 0 }], relayToken: 'x', clientNonce: bytes(), proof: bytes() },
     { t: 'challenge', nonce: new Uint8Array(16).fill(5), authRequired: true },
     { t: 'challenge', nonce: bytes(), authRequired: false },
-    { t: 'welcome', proof: bytes(1, 2, 3), maxFrameBytes: 1 << 20, maxLabelBytes: 256 },
+    { t: 'welcome', proof: bytes(1, 2, 3), maxFrameBytes: 1 << 20, maxLabelBytes: 256, endpoints: [{ protocol: 'udp', host: '10.0.0.1', port: 9000 }, { protocol: 'relay', host: '', port: 0 }] },
+    { t: 'welcome', proof: bytes(), maxFrameBytes: 0, maxLabelBytes: 0, endpoints: [] },
+    { t: 'hello', nodeId: 0, endpoints: [{ protocol: 'udp', host: '127.0.0.1', port: 4000 }], clientNonce: bytes(), proof: bytes(), idOffset: 10 },
+    { t: 'assigned', nodeId: 7 },
     { t: 'keys', seq: 3, entries: [{ neighbor: 2, key: new Uint8Array(32).fill(1) }, { neighbor: 9, key: bytes() }] },
     { t: 'keys', seq: 0, entries: [] },
     { t: 'reject', code: 'VERSION_MISMATCH', message: 'speak 2' },
@@ -81,8 +84,8 @@ function outcome(input: Uint8Array): string {
   }
 }
 
-/** A frame of the given type whose body is `body` (version 4, magic "NM"). */
-const framed = (type: number, ...body: number[]) => bytes(0x4e, 0x4d, 4, type, ...body);
+/** A frame of the given type whose body is `body` (version 5, magic "NM"). */
+const framed = (type: number, ...body: number[]) => bytes(0x4e, 0x4d, 5, type, ...body);
 const u32 = (v: number) => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 
 describe('control codec: malformed input is MALFORMED_PACKET', () => {
@@ -268,7 +271,7 @@ describe('control codec fuzz', () => {
       if (rng.below(16) === 0) {
         // Random bytes, usually behind a valid head so the body decoders see them.
         input = Uint8Array.from({ length: rng.below(64) }, () => rng.below(256));
-        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 4, 1 + rng.below(18), ...input]);
+        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 5, 1 + rng.below(19), ...input]);
       } else {
         input = mutate(rng, pool[rng.below(pool.length)]!, pool[rng.below(pool.length)]!);
       }

@@ -6,7 +6,9 @@
 // first four bytes alone, so even an old peer can answer it clearly.
 import { NextminiError } from '../errors.js';
 
-export const CONTROL_VERSION = 4;
+// 5: hello's node id 0 asks for one (and carries node_id_offset), answered by `assigned`;
+// welcome carries the node's endpoints as handed to peers.
+export const CONTROL_VERSION = 5;
 const MAGIC0 = 0x4e; // 'N'
 const MAGIC1 = 0x4d; // 'M'
 /** Upper bound on any length field, so a corrupt frame cannot make us allocate gigabytes. */

@@ -784,7 +784,7 @@ export class Controller implements ControllerApi {
     this.#members.set(id, member);
     const udp = hello.endpoints.find((e) => e.protocol === 'udp');
     if (udp) this.#udpAt.set(`${udp.host}:${udp.port}`, id);
-    ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof, maxFrameBytes: this.#cfg.security.limits.maxFrameBytes, maxLabelBytes: this.#cfg.security.limits.maxLabelBytes }));
+    ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof, maxFrameBytes: this.#cfg.security.limits.maxFrameBytes, maxLabelBytes: this.#cfg.security.limits.maxLabelBytes, endpoints: hello.endpoints }));
     if (member.kek) this.#rotateKeys(member);
     this.#lastKnown.set(id, hello.endpoints);
     log.info(`node ${id} joined, speaking ${describeEndpoints(hello.endpoints)}`);

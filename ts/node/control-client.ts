@@ -2,7 +2,7 @@
 // reconnecting with backoff when the controller goes away.
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
-import { decode, encode, type ControlMessage, type GroupDirEntry, type GroupOp, type GroupReply, type Hello, type LinkEntry, type PeerAddress, type Presence, type Snapshot } from '../control/messages.js';
+import { decode, encode, type ControlMessage, type Endpoint, type GroupDirEntry, type GroupOp, type GroupReply, type Hello, type LinkEntry, type PeerAddress, type Presence, type Snapshot } from '../control/messages.js';
 import { openSocket, type MessageSocket, type SocketOptions } from '../control/socket.js';
 import { controllerProof, equalBytes, keyWrappingKey, nodeProof, LINK_KEY_BYTES, NONCE_BYTES, randomBytes, wrapKey, type HelloBinding } from '../control/auth.js';
 
@@ -22,6 +22,8 @@ export interface ControlClientOptions {
   socket?: SocketOptions;
   /** Authentication is on for this connection (welcome verified): datagrams carry MACs. */
   onAuth(on: boolean): void;
+  /** The node's endpoints as the controller hands them to peers (from welcome). */
+  onEndpoints?(endpoints: Endpoint[]): void;
   /** Link keys for some neighbours, unwrapped. */
   onKeys(keys: { neighbor: number; key: Uint8Array }[]): void;
   onSnapshot(s: Snapshot): void;
@@ -207,6 +209,7 @@ export class ControlClient {
         }
         this.#limits = { maxFrameBytes: m.maxFrameBytes, maxLabelBytes: m.maxLabelBytes };
         this.#welcomed = true;
+        this.o.onEndpoints?.(m.endpoints);
         this.o.onAuth(token !== undefined);
         return;
       }

@@ -108,11 +108,13 @@ export interface NetworkInfo {
   /** Upstream's name for `userSpaceAddr`: this node's user-space IP (user_space_base_addr + node id). */
   userSpaceAddress: string;
   /**
-   * The address peers are told to send to over UDP/TCP: public_network_addr if set, else the
-   * bound private_network_addr. null for a node with neither UDP nor TCP (memory, relay).
+   * The address peers are told to send to over UDP/TCP, as the controller hands it out:
+   * public_network_addr if set, else the bound private_network_addr, a wildcard bind (0.0.0.0,
+   * ::) replaced by the address the node connected to the controller from. null for a node
+   * with neither UDP nor TCP (memory, relay).
    */
   publicNetworkAddr: string | null;
-  /** The port announced with publicNetworkAddr (the bound data port); null likewise. */
+  /** The port announced with publicNetworkAddr: public_network_port, else the bound data port; null likewise. */
   publicNetworkPort: number | null;
   /** The config's private_network_interface (upstream's key), or null. Informational: nothing binds to it. */
   privateNetworkInterface: string | null;
@@ -271,6 +273,8 @@ export class Dataplane {
   #down = new Set<number>();
   #maxMode = false;
   #metrics: MetricsReporter | undefined;
+  /** This node's endpoints as the controller hands them to peers (welcome): what getNetworkInfo reports as public. */
+  #announced: Endpoint[] = [];
 
   private constructor(cfg: ResolvedNodeConfig, engine: Engine, transports: TransportSet, control: ControlClient) {
     this.#cfg = cfg;
@@ -337,7 +341,7 @@ export class Dataplane {
     const endpoints: Endpoint[] = opened.map((t) => ({
       protocol: t.protocol,
       host: (t.protocol === 'udp' || t.protocol === 'tcp') && cfg.public_network_addr !== undefined ? cfg.public_network_addr : t.local.host,
-      port: t.local.port,
+      port: (t.protocol === 'udp' || t.protocol === 'tcp') && cfg.public_network_port !== undefined ? cfg.public_network_port : t.local.port,
     }));
     const relayToken = transports.get('relay')?.relayToken;
     let ca: string | undefined;
@@ -359,6 +363,7 @@ export class Dataplane {
         engine.setAuth(on);
         transports.setAuth(on);
       },
+      onEndpoints: (eps) => dp?.setAnnounced(eps),
       onKeys: (keys) => {
         engine.setLinkKeys(keys);
         transports.setLinkKeys(keys);
@@ -396,6 +401,11 @@ export class Dataplane {
   /** The resolved configuration (defaults filled in). */
   get config(): Readonly<ResolvedNodeConfig> {
     return this.#cfg;
+  }
+
+  /** @internal */
+  setAnnounced(endpoints: Endpoint[]): void {
+    this.#announced = endpoints;
   }
 
   /** @internal */
@@ -812,6 +822,7 @@ export class Dataplane {
   getNetworkInfo(): NetworkInfo {
     const list = this.#transports.list;
     const socket = list.find((t) => t.protocol === 'udp' || t.protocol === 'tcp');
+    const announced = socket && this.#announced.find((e) => e.protocol === socket.protocol);
     return {
       nodeId: this.nodeId,
       controllerAddr: controllerUrl(this.#cfg.controller_addr),
@@ -824,9 +835,10 @@ export class Dataplane {
       mtu: this.#cfg.mtu,
       operatingMode: this.#cfg.operating_mode,
       userSpaceAddress: formatIpv4((this.#userSpaceBase + this.nodeId) >>> 0),
-      // The same choice as the endpoints announced in hello (open()).
-      publicNetworkAddr: socket ? (this.#cfg.public_network_addr ?? socket.local.host) : null,
-      publicNetworkPort: socket ? socket.local.port : null,
+      // What peers are told (the controller's welcome): public_network_addr / _port when set,
+      // and a wildcard bind replaced by the address the node connected from.
+      publicNetworkAddr: socket ? (announced?.host ?? this.#cfg.public_network_addr ?? socket.local.host) : null,
+      publicNetworkPort: socket ? (announced?.port ?? this.#cfg.public_network_port ?? socket.local.port) : null,
       privateNetworkInterface: this.#cfg.private_network_interface ?? null,
     };
   }
