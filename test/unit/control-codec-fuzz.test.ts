@@ -130,12 +130,13 @@ describe('control codec: malformed input is MALFORMED_PACKET', () => {
     const twice = { t: 'hello', nodeId: 1, endpoints: [{ protocol: 'udp', host: 'a', port: 1 }, { protocol: 'udp', host: 'b', port: 2 }], clientNonce: bytes(), proof: bytes() } as const;
     expect(outcome(encode({ ...twice, endpoints: [...twice.endpoints] }))).toBe('MALFORMED_PACKET'); // a protocol listed twice
     expect(outcome(framed(1, ...u32(1), ...u32(5)))).toBe('MALFORMED_PACKET'); // more endpoints than protocols
-    expect(outcome(framed(2, 7, ...u32(0)))).toBe('MALFORMED_PACKET'); // reject code 7
+    expect(outcome(framed(2, 8, ...u32(0)))).toBe('MALFORMED_PACKET'); // reject code 8
     expect(outcome(framed(7, ...u32(1), 5, ...u32(1)))).toBe('MALFORMED_PACKET'); // group op 5
     expect(outcome(framed(0))).toBe('MALFORMED_PACKET');
     expect(outcome(framed(16))).toBe('MALFORMED_PACKET');
     expect(outcome(framed(18, ...u32(4097)))).toBe('MALFORMED_PACKET'); // more undeliverable pairs than one report may carry
-    expect(outcome(framed(19))).toBe('MALFORMED_PACKET');
+    expect(outcome(framed(19))).toBe('MALFORMED_PACKET'); // assigned without its id
+    expect(outcome(framed(20))).toBe('MALFORMED_PACKET');
   });
 
   it('group-reply error codes have the shape of a code (any string became a NextminiError code)', () => {

@@ -100,7 +100,7 @@ export interface Keys {
 /** Controller -> node: refusal, then the controller closes the connection. */
 export interface Reject {
   t: 'reject';
-  code: 'UNKNOWN_NODE' | 'DUPLICATE_NODE' | 'VERSION_MISMATCH' | 'PROTOCOL_MISMATCH' | 'MALFORMED' | 'UNAUTHORIZED' | 'LIMIT';
+  code: 'UNKNOWN_NODE' | 'DUPLICATE_NODE' | 'VERSION_MISMATCH' | 'PROTOCOL_MISMATCH' | 'MALFORMED' | 'UNAUTHORIZED' | 'LIMIT' | 'NO_FREE_ID';
   message: string;
 }
 
@@ -267,7 +267,7 @@ const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready'
 const GROUP_OPS = ['create', 'routes', 'join', 'leave', 'delete'] as const;
 const OPERATING_MODES: readonly OperatingMode[] = ['normal', 'max'];
 const ERROR_CODE_SHAPE = /^[A-Z][A-Z_]{0,63}$/;
-const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED', 'UNAUTHORIZED', 'LIMIT'];
+const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED', 'UNAUTHORIZED', 'LIMIT', 'NO_FREE_ID'];
 
 const writePeer = (w: Writer, p: PeerAddress) => w.u32(p.nodeId).u8(PROTOCOLS.indexOf(p.protocol)).str(p.host).u16(p.port);
 const readPeer = (r: Reader): PeerAddress => ({ nodeId: r.u32(), protocol: r.enumU8(PROTOCOLS, 'link protocol'), host: r.str(), port: r.u16() });

@@ -6,6 +6,7 @@ import { formatIpv4, withConfigFile } from '../config/reader.js';
 import { checkOptions, checkPort, WAIT_KEYS } from '../options.js';
 import { encode, type Endpoint, type PeerAddress, type Presence, type Protocol, type Snapshot } from '../control/messages.js';
 import { ControlClient } from './control-client.js';
+import { requestNodeId } from './id-request.js';
 import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
 import { PacketReceiver, type PayloadDelivery } from './receiver.js';
 import { Waiters, type WaitOptions } from './waiters.js';
@@ -300,9 +301,21 @@ export class Dataplane {
     const table = await loadNodeTable(config);
     const host = currentHost();
     const withDefault = table && typeof table === 'object' && !Array.isArray(table) && table.protocol === undefined ? { ...table, protocol: host.defaultProtocols } : table;
-    const cfg = withConfigFile(config, () => resolveNodeConfig(withDefault, 'node config'));
+    let cfg = withConfigFile(config, () => resolveNodeConfig(withDefault, 'node config'));
     const url = controllerUrl(cfg.controller_addr);
     const protocols = speakable(cfg.protocols, url);
+    // Secrets and the CA first: asking the controller for an id (node_id = 0) needs them too.
+    let ca: string | undefined;
+    let authToken = cfg.auth_token;
+    if (cfg.ca !== undefined) ca = await readCaFile(cfg.ca, config);
+    if (cfg.auth_token_file !== undefined) authToken = await readSecretFile('auth_token_file', cfg.auth_token_file, config);
+    const timeoutMs = opts.connectTimeoutMs ?? cfg.controller_connect_timeout_ms ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    if (cfg.node_id === 0) {
+      const id = await requestNodeId({ url, cfg, protocols, authToken, ca, timeoutMs });
+      log.info(`the controller assigned node id ${id}`);
+      cfg = { ...cfg, node_id: id };
+    }
     const binders = protocols.map((p) => [p, transportFor(p)] as const);
     let dp: Dataplane | undefined;
     const engine = new Engine({
@@ -344,16 +357,6 @@ export class Dataplane {
       port: (t.protocol === 'udp' || t.protocol === 'tcp') && cfg.public_network_port !== undefined ? cfg.public_network_port : t.local.port,
     }));
     const relayToken = transports.get('relay')?.relayToken;
-    let ca: string | undefined;
-    let authToken = cfg.auth_token;
-    try {
-      if (cfg.ca !== undefined) ca = await readCaFile(cfg.ca, config);
-      if (cfg.auth_token_file !== undefined) authToken = await readSecretFile('auth_token_file', cfg.auth_token_file, config);
-    } catch (err) {
-      await transports.close();
-      engine.close();
-      throw err;
-    }
     const control = new ControlClient({
       url: controllerUrl(cfg.controller_addr),
       reconnect: cfg.restart_on_disconnect,
@@ -380,7 +383,8 @@ export class Dataplane {
     });
     dp = new Dataplane(cfg, engine, transports, control);
     try {
-      await control.start(opts.connectTimeoutMs ?? cfg.controller_connect_timeout_ms ?? DEFAULT_CONNECT_TIMEOUT_MS);
+      // An id request (node_id = 0) took part of the time already.
+      await control.start(Math.max(1, deadline - Date.now()));
       // A relay-only node binds its relay connection once the controller admitted it, so sends
       // work when open() resolves. With other transports too, the relay binds when a peer is
       // reached over it (#linksUp).
