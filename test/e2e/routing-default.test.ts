@@ -4,7 +4,7 @@
 // Real sockets on 127.0.0.1: the controller and UDP nodes in this process.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Dataplane, startController, type Controller, type ControllerConfig } from 'nextmini';
-import { codeOf, tempToml } from './harness.js';
+import { Agent, codeOf, runCli, stopChild, tempToml } from './harness.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -83,6 +83,27 @@ describe('a controller config file without [routing]', () => {
       spy.mockRestore();
     }
     expect(warned).not.toMatch(/no \[routing\]/);
+  });
+});
+
+describe('`nextmini controller --config` without [routing], nodes in their own processes', () => {
+  it('delivers along the [[routes]] and nowhere else', async () => {
+    const { child, output } = await runCli(['controller', '--config', tempToml('c.toml', `${LINE}[[routes]]\nroute = [3, 2, 1]\n`), '--in-memory'], /listening on ws:\/\/127\.0\.0\.1:\d+/);
+    cleanup.push(() => stopChild(child));
+    const url = /listening on (ws:\/\/127\.0\.0\.1:\d+)/.exec(output())![1]!;
+    const agents = [1, 2, 3].map((id) => {
+      const a = new Agent({ node_id: id, controller_addr: url, protocol: 'udp' });
+      cleanup.push(() => a.stop());
+      return a;
+    });
+    for (const a of agents) await a.call('open');
+    const [a1, a2, a3] = agents as [Agent, Agent, Agent];
+    expect(await a1.call('ready', { timeoutMs: 5000 })).toBe(true);
+    await a1.call('register', { key: 'k', srcNodeId: 3 });
+    const sent = await a3.call<{ sha256: string }>('send', { dstNodeId: 1, size: 2000, seed: 1 });
+    expect((await a1.call<{ sha256: string } | null>('recv', { key: 'k', timeoutMs: 5000 }))?.sha256).toBe(sent.sha256);
+    await expect(a1.call('send', { dstNodeId: 3, size: 10, seed: 2 })).rejects.toMatchObject({ code: 'NO_ROUTE' });
+    await expect(a2.call('send', { dstNodeId: 1, size: 10, seed: 2 })).rejects.toMatchObject({ code: 'NO_ROUTE' });
   });
 });
 
