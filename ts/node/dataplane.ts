@@ -310,9 +310,12 @@ export class Dataplane {
     if (cfg.ca !== undefined) ca = await readCaFile(cfg.ca, config);
     if (cfg.auth_token_file !== undefined) authToken = await readSecretFile('auth_token_file', cfg.auth_token_file, config);
     const timeoutMs = opts.connectTimeoutMs ?? cfg.controller_connect_timeout_ms ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const deadline = Date.now() + timeoutMs;
+    // What is left of the timeout for joining, after an id request (node_id = 0) took its part.
+    let joinTimeoutMs = timeoutMs;
     if (cfg.node_id === 0) {
+      const t0 = Date.now();
       const id = await requestNodeId({ url, cfg, protocols, authToken, ca, timeoutMs });
+      joinTimeoutMs = Math.max(1, timeoutMs - (Date.now() - t0));
       log.info(`the controller assigned node id ${id}`);
       cfg = { ...cfg, node_id: id };
     }
@@ -383,8 +386,7 @@ export class Dataplane {
     });
     dp = new Dataplane(cfg, engine, transports, control);
     try {
-      // An id request (node_id = 0) took part of the time already.
-      await control.start(Math.max(1, deadline - Date.now()));
+      await control.start(joinTimeoutMs);
       // A relay-only node binds its relay connection once the controller admitted it, so sends
       // work when open() resolves. With other transports too, the relay binds when a peer is
       // reached over it (#linksUp).
