@@ -3,6 +3,9 @@
 // the lowest free id above node_id_offset. Nodes in their own processes, real sockets on 127.0.0.1.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Dataplane, startController, type Controller, type ControllerConfig } from 'nextmini';
 import { Agent, codeOf, runCli, stopChild, tempToml } from './harness.js';
 
@@ -82,6 +85,20 @@ describe('node_id = 0', () => {
     expect(newcomer.id).toBe(3);
     const again = await agent({ node_id: 0, controller_addr: c.url, protocol: 'udp', private_network_port: port });
     expect(again.id).toBe(1);
+  });
+
+  it('after a controller restart on its store, the ids of nodes not back yet are not handed to newcomers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nextmini-ids-'));
+    const topology = { type: 'full_mesh', full_mesh_config: { n_nodes: 3 } } as const;
+    const c1 = await startController({ port: 0, topology }, { db: { path: join(dir, 'state') } });
+    const before = await open({ node_id: 0, controller_addr: c1.url, protocol: 'udp', controller_connect_timeout_ms: 5000 });
+    expect(before.nodeId).toBe(1);
+    await c1.close();
+    // Elsewhere, so that node 1 cannot come back before the newcomer asks.
+    const c2 = await startController({ port: 0, topology }, { db: { path: join(dir, 'state') } });
+    cleanup.push(() => c2.close());
+    const newcomer = await open({ node_id: 0, controller_addr: c2.url, protocol: 'udp' });
+    expect(newcomer.nodeId).toBe(2);
   });
 
   it('node_id_offset: only ids above it are assigned', async () => {

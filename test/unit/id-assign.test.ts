@@ -39,6 +39,13 @@ describe('IdAssigner', () => {
     expect(a.assign(c, udp('10.0.0.9', 0), '10.0.0.1', 0)).toMatchObject({ id: 1 });
   });
 
+  it('ids expected back after a controller restart are not handed out, and the refusal says so', () => {
+    const a = new IdAssigner();
+    const c = ctx([1], { awaited: (id) => id === 2 || id === 3 || id === 4 });
+    expect(a.assign(c, [], 'h', 0)).toEqual({ error: expect.stringMatching(/connected: 1; expected back \(connected before the controller restarted\): 2, 3, 4\./) });
+    expect(a.assign(ctx([1], { awaited: (id) => id === 2 }), [], 'h', 0)).toMatchObject({ id: 3 });
+  });
+
   it('no id left names why; an offset past the topology says so', () => {
     const a = new IdAssigner();
     const full = a.assign(ctx([1, 2, 3, 4]), [], 'h', 0);

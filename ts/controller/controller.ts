@@ -734,6 +734,8 @@ export class Controller implements ControllerApi {
     const ctx = {
       ids: (this.#sortedIds ??= [...this.#expected].sort((a, b) => a - b)),
       connected: (id: number) => this.#members.has(id),
+      // Known from the store and not back since a restart: it may be reconnecting under its id.
+      awaited: (id: number) => !this.#members.has(id) && this.#lastKnown.has(id) && !this.#left.has(id),
       publicAddrs: sec.publicAddrs,
       ownTokens: new Set(sec.nodeTokens.keys()),
     };

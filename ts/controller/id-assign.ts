@@ -11,6 +11,8 @@ export interface AssignContext {
   /** Topology ids, ascending. */
   ids: readonly number[];
   connected: (id: number) => boolean;
+  /** Not connected but expected back under this id (connected before a controller restart). */
+  awaited?: (id: number) => boolean;
   /** `[[nodes]] public_network_addr` by id: those ids are for nodes at that address. */
   publicAddrs: ReadonlyMap<number, string>;
   /** Ids with their own `[[nodes]] token`: a node asking for an id proves the shared token, not theirs. */
@@ -59,20 +61,23 @@ export class IdAssigner {
       const owner = this.#addressOf.get(id);
       return owner !== undefined && owner !== key;
     };
-    const free = (id: number) => !ctx.connected(id) && !held(id);
+    const away = (id: number) => ctx.connected(id) || (ctx.awaited?.(id) ?? false);
+    const free = (id: number) => !away(id) && !held(id);
     const mine = key === undefined ? undefined : this.#byAddress.get(key);
-    if (mine !== undefined && mine > offset && !ctx.connected(mine)) return this.#give(mine, key, now, `the id last given to ${key}`);
+    if (mine !== undefined && mine > offset && !away(mine)) return this.#give(mine, key, now, `the id last given to ${key}`);
     const hosts = hostsOf(endpoints, remote);
     const named = candidates.find((id) => hosts.has(ctx.publicAddrs.get(id) ?? '') && free(id));
     if (named !== undefined) return this.#give(named, key, now, `[[nodes]] public_network_addr = "${ctx.publicAddrs.get(named)}"`);
     const next = candidates.find((id) => free(id) && !ctx.publicAddrs.has(id) && !ctx.ownTokens.has(id));
     if (next !== undefined) return this.#give(next, key, now, `the lowest free id above ${offset}`);
     const connected = ctx.ids.filter((id) => ctx.connected(id));
-    const kept = candidates.filter((id) => !ctx.connected(id) && held(id)).map((id) => `${id} (${this.#addressOf.get(id) ?? 'just handed out'})`);
-    const reserved = candidates.filter((id) => !ctx.connected(id) && !held(id)).map((id) => `${id} (${ctx.publicAddrs.has(id) ? `[[nodes]] public_network_addr ${ctx.publicAddrs.get(id)}` : 'its own [[nodes]] token'})`);
+    const awaited = candidates.filter((id) => !ctx.connected(id) && (ctx.awaited?.(id) ?? false));
+    const kept = candidates.filter((id) => !away(id) && held(id)).map((id) => `${id} (${this.#addressOf.get(id) ?? 'just handed out'})`);
+    const reserved = candidates.filter((id) => !away(id) && !held(id)).map((id) => `${id} (${ctx.publicAddrs.has(id) ? `[[nodes]] public_network_addr ${ctx.publicAddrs.get(id)}` : 'its own [[nodes]] token'})`);
     return {
       error:
         `no free node id above node_id_offset ${offset}: the topology has ${describe(ctx.ids)}; connected: ${connected.length ? describe(connected) : 'none'}` +
+        `${awaited.length ? `; expected back (connected before the controller restarted): ${describe(awaited)}` : ''}` +
         `${kept.length ? `; kept for the addresses that had them: ${kept.join(', ')}` : ''}${reserved.length ? `; kept for other nodes by the controller config: ${reserved.join(', ')}` : ''}. ` +
         `Set node_id in the node config, or give the topology more nodes`,
     };
