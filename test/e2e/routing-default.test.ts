@@ -45,7 +45,7 @@ describe('a controller config file without [routing]', () => {
     const { nodes } = await network(tempToml('c.toml', `${LINE}[[routes]]\nroute = [1, 2, 3]\n`));
     const [n1, n2, n3] = nodes as [Dataplane, Dataplane, Dataplane];
     expect(await deliver(n1, n3)).toBe('delivered');
-    expect(await deliver(n1, n2)).toMatch(/^NO_ROUTE: no route to node 2/);
+    expect(await deliver(n1, n2)).toMatch(/^NO_ROUTE: no route to node 2: node 2 is not in the topology, or the controller's routes do not take node 1 there\. A controller config file without \[routing\] installs only its \[\[routes\]\]; add \[routing\] protocol = "shortest_path", a \[\[routes\]\] entry from 1 to 2/);
     expect(await deliver(n3, n1)).toMatch(/^NO_ROUTE/);
   });
 

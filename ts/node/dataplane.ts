@@ -633,6 +633,15 @@ export class Dataplane {
       try {
         return this.#engine.send(dst, sp, dp, bytes);
       } catch (err) {
+        if (err instanceof NextminiError && err.code === 'NO_ROUTE') {
+          // The usual cause since routing follows upstream: a config file without [routing].
+          throw new NextminiError(
+            'NO_ROUTE',
+            `${err.message}: node ${dst} is not in the topology, or the controller's routes do not take node ${this.nodeId} there. A controller config file without [routing] installs only its [[routes]]; ` +
+              `add [routing] protocol = "shortest_path", a [[routes]] entry from ${this.nodeId} to ${dst}, or a run-time route (controller.setRoutes)`,
+            { cause: err },
+          );
+        }
         if (!(err instanceof NextminiError && err.code === 'QUEUE_FULL' && this.#cfg.channel_backpressure)) throw err;
         // Wait for the links to drain some of the queue, then try again.
         await new Promise((r) => setTimeout(r, Math.min(1 + attempt, 20)));
