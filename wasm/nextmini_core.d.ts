@@ -192,6 +192,10 @@ export class WasmTopology {
      * The encoded route table of `node` (empty when it has no routes).
      */
     routeTable(node: number): Uint8Array;
+    /**
+     * Whether route tables include shortest paths (the default) or only explicit routes.
+     */
+    setShortestPaths(on: boolean): void;
 }
 
 /**
@@ -355,6 +359,7 @@ export interface InitOutput {
     readonly wasmtopology_neighbors: (a: number, b: number) => [number, number];
     readonly wasmtopology_nodeIds: (a: number) => [number, number];
     readonly wasmtopology_routeTable: (a: number, b: number) => [number, number];
+    readonly wasmtopology_setShortestPaths: (a: number, b: number) => void;
     readonly wireHeaderLen: () => number;
     readonly wireVersion: () => number;
     readonly wireheader_new: () => number;

@@ -697,6 +697,13 @@ export class WasmTopology {
         wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
         return v1;
     }
+    /**
+     * Whether route tables include shortest paths (the default) or only explicit routes.
+     * @param {boolean} on
+     */
+    setShortestPaths(on) {
+        wasm.wasmtopology_setShortestPaths(this.__wbg_ptr, on);
+    }
 }
 if (Symbol.dispose) WasmTopology.prototype[Symbol.dispose] = WasmTopology.prototype.free;
 

@@ -84,6 +84,7 @@ export const wasmtopology_edges: (a: number) => [number, number];
 export const wasmtopology_neighbors: (a: number, b: number) => [number, number];
 export const wasmtopology_nodeIds: (a: number) => [number, number];
 export const wasmtopology_routeTable: (a: number, b: number) => [number, number];
+export const wasmtopology_setShortestPaths: (a: number, b: number) => void;
 export const wireHeaderLen: () => number;
 export const wireVersion: () => number;
 export const wireheader_new: () => number;

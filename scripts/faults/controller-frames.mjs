@@ -39,7 +39,7 @@ export default {
   issue: 4,
   title: 'controller: 57-64 MiB frames before hello',
   async run() {
-    const cfg = tempFile('controller.toml', 'port = 0\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n');
+    const cfg = tempFile('controller.toml', 'port = 0\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[routing]\nprotocol = "shortest_path"\n');
     const c = await startCli(['controller', '--config', cfg, '--in-memory'], /listening on ws:\/\/127\.0\.0\.1:(\d+)/);
     try {
       const port = Number(c.match[1]);

@@ -247,7 +247,7 @@ describe('nextmini admin against an admin server (fake controller)', () => {
 describe('nextmini admin against `nextmini controller` in another process', () => {
   async function controller(): Promise<{ url: string; child: ChildProcess }> {
     const port = await freePort();
-    const config = tempToml('controller.toml', `host = "127.0.0.1"\nport = ${port}\n\n[topology]\nn_nodes = 3\nedges = [[1, 2], [2, 3]]\n`);
+    const config = tempToml('controller.toml', `host = "127.0.0.1"\nport = ${port}\n\n[topology]\nn_nodes = 3\nedges = [[1, 2], [2, 3]]\n[routing]\nprotocol = "shortest_path"\n`);
     const { child } = await runCli(['controller', '--config', config, '--in-memory'], /controller listening on/);
     cleanup.push(() => stopChild(child));
     return { url: `ws://127.0.0.1:${port}`, child };

@@ -8,7 +8,7 @@ import { runCliToEnd, tempToml } from './harness.js';
 // A usage error exits at once; a command that runs instead (the bug) is cut short by the timeout.
 const cli = (args: string[], env: Record<string, string> = {}) => runCliToEnd(args, { NEXTMINI_LOG: '', ...env }, 20_000);
 
-const config = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n`);
+const config = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[routing]\nprotocol = "shortest_path"\n`);
 
 describe('nextmini <command>: flags are checked', () => {
   it.each([

@@ -15,7 +15,7 @@ const count = (text: string, needle: string) => text.split(needle).length - 1;
 
 // info: the CLI's default for controller and node, where the logger's start-up lines show.
 async function controller(): Promise<{ url: string; output: () => string }> {
-  const config = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n`);
+  const config = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[routing]\nprotocol = "shortest_path"\n`);
   const c = await runCli(['controller', '--config', config, '--in-memory'], /controller listening on ws:\/\/\S+/, { NEXTMINI_LOG: 'info' });
   cleanup.push(c.child);
   return { url: /controller listening on (ws:\/\/\S+)/.exec(c.output())![1]!, output: c.output };

@@ -57,7 +57,7 @@ describe('Dataplane.open checks its options and config keys before connecting', 
     const t0 = Date.now();
     const r = await codeOf(Dataplane.open({ node_id: 9, controller_addr: '127.0.0.1:1', connect_timeout_ms: 5, mtuu: 1200 } as never));
     expect(Date.now() - t0).toBeLessThan(1000);
-    expect(r).toMatch(/^CONFIG_INVALID: node config: unknown keys "connect_timeout_ms", "mtuu" \(did you mean `mtu`\?\); known keys: node_id, controller_addr, protocol, /);
+    expect(r).toMatch(/^CONFIG_INVALID: node config: unknown keys "connect_timeout_ms", "mtuu" \(did you mean `mtu`\?\); known keys: node_id, node_id_offset, controller_addr, protocol, /);
   });
 });
 

@@ -34,7 +34,7 @@ describe('config validation', () => {
     [{ ...base, protocol: [] }, /node config\.protocol must name at least one/],
     [{ ...base, protocol: ['udp', 'udp'] }, /node config\.protocol lists a protocol twice/],
     [{ controller_addr: '127.0.0.1:1' }, /node config\.node_id is required/],
-    [{ ...base, node_id: 0 }, /node_id must be a whole number from 1/],
+    [{ ...base, node_id: -1 }, /node_id must be a whole number from 0/],
     [{ ...base, controller_addr: 'no port' }, /controller_addr must be host:port or a ws:\/\/ URL/],
     [{ ...base, channel_backpressure: 'yes' }, /channel_backpressure must be true or false/],
     [{ ...base, operating_mode: 'fast' }, /operating_mode must be one of "normal", "max"/],

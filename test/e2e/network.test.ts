@@ -243,7 +243,7 @@ describe('startNetwork', () => {
 
 describe('nextmini emulate', () => {
   it('runs a config\'s whole topology, prints every node when ready, and stops on a signal', async () => {
-    const cfg = tempToml('controller.toml', '[topology]\ntype = "ring"\nring_config = { n_nodes = 5 }\n');
+    const cfg = tempToml('controller.toml', '[topology]\ntype = "ring"\nring_config = { n_nodes = 5 }\n[routing]\nprotocol = "shortest_path"\n');
     for (const protocol of ['memory', 'udp']) {
       const { child, output } = await runCli(['emulate', '--config', cfg, '--protocol', protocol], /topology ready in \d+ ms/);
       try {

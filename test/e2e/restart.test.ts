@@ -27,6 +27,8 @@ host = "127.0.0.1"
 [topology]
 n_nodes = 4
 edges = [[1, 2], [2, 3], [1, 4], [4, 3]]
+[routing]
+protocol = "shortest_path"
 ${db}
 `;
 }

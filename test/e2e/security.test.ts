@@ -82,7 +82,7 @@ describe('control-plane authentication', () => {
     const { encode } = await import('../../ts/control/messages.js');
     wss.on('connection', (ws) => {
       ws.send(encode({ t: 'challenge', nonce: new Uint8Array(32).fill(7), authRequired: true }));
-      ws.on('message', () => ws.send(encode({ t: 'welcome', proof: new Uint8Array(32).fill(9), maxFrameBytes: 1 << 20, maxLabelBytes: 256 })));
+      ws.on('message', () => ws.send(encode({ t: 'welcome', proof: new Uint8Array(32).fill(9), maxFrameBytes: 1 << 20, maxLabelBytes: 256, endpoints: [] })));
     });
     const port = (wss.address() as { port: number }).port;
     expect(await codeOf(open({ node_id: 1, controller_addr: `127.0.0.1:${port}`, auth_token: SECRET }))).toMatch(/could not prove it knows.*\(UNAUTHORIZED\)/);
@@ -251,7 +251,7 @@ describe('limits', () => {
   });
 
   it('oversize frames before hello are cut off after max_hello_bytes; the controller stays small (RSS measured)', async () => {
-    const toml = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 3\nedges = [[1, 2], [2, 3]]\n`);
+    const toml = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 3\nedges = [[1, 2], [2, 3]]\n[routing]\nprotocol = "shortest_path"\n`);
     const { child, output } = await runCli(['controller', '--config', toml, '--in-memory'], /listening on ws:\/\/[^\s]+/);
     cleanup.push(() => stopChild(child));
     const url = /listening on (ws:\/\/[^\s;]+)/.exec(output())![1]!;
@@ -421,7 +421,7 @@ describe('a controller connection lost mid-request', () => {
       ws.send(encode({ t: 'challenge', nonce: new Uint8Array(32), authRequired: false }));
       ws.on('message', (d: Buffer) => {
         if (d[3] === 1) {
-          ws.send(encode({ t: 'welcome', proof: new Uint8Array(0), maxFrameBytes: 1 << 20, maxLabelBytes: 256 }));
+          ws.send(encode({ t: 'welcome', proof: new Uint8Array(0), maxFrameBytes: 1 << 20, maxLabelBytes: 256, endpoints: [] }));
           ws.send(
             encode({ t: 'snapshot', generation: 1, userSpaceBase: 0xc0a80000, operatingMode: 'normal', peers: [], neighbors: [], routeTable: Uint8Array.from([1, 1, 0, 0, 0, 0]), topologyReady: true, links: [], mcastTable: Uint8Array.from([1, 2, 0, 0, 0, 0]), groups: [] }),
           );

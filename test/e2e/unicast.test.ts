@@ -85,7 +85,7 @@ for (const protocol of ['udp', 'tcp'] as const) {
     const agents: Agent[] = [];
 
     beforeAll(async () => {
-      const ctl = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 3\nedges = [[1, 2], [2, 3]]\n`);
+      const ctl = tempToml('controller.toml', `port = 0\n[topology]\nn_nodes = 3\nedges = [[1, 2], [2, 3]]\n[routing]\nprotocol = "shortest_path"\n`);
       controller = await runCli(['controller', '--config', ctl], /controller listening on (ws:\/\/\S+)/);
       const url = /controller listening on (ws:\/\/\S+)/.exec(controller.output())![1]!;
       const node2 = tempToml('node2.toml', `node_id = 2\ncontroller_addr = "${url}"\nprotocol = "${protocol}"\n`);

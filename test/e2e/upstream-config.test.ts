@@ -37,7 +37,7 @@ function freePort(): Promise<number> {
 
 describe('ports written as strings', () => {
   it('node: private_network_port and user_space_*_port = "<digits>" are those numbers', async () => {
-    const c = await controller('port = "0"\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n');
+    const c = await controller('port = "0"\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[routing]\nprotocol = "shortest_path"\n');
     const port = await freePort();
     const dp = await node(`node_id = 1\ncontroller_addr = "${c.url}"\nprotocol = "udp"\nprivate_network_port = "${port}"\nuser_space_client_port = "40000"\nuser_space_server_port = "9000"\n`);
     expect(dp.getNetworkInfo().privateNetworkPort).toBe(port);
@@ -152,7 +152,7 @@ describe('node keys controller_connect_timeout_ms and restart_on_disconnect', ()
 
   it('restart_on_disconnect = false: a node that lost its controller does not come back; by default it does', async () => {
     const port = await freePort();
-    const text = `port = ${port}\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n`;
+    const text = `port = ${port}\n[topology]\nn_nodes = 2\nedges = [[1, 2]]\n[routing]\nprotocol = "shortest_path"\n`;
     const c1 = await startController(tempToml('c.toml', text));
     const once = await node(`node_id = 1\ncontroller_addr = "127.0.0.1:${port}"\nrestart_on_disconnect = false\n`);
     const again = await node(`node_id = 2\ncontroller_addr = "127.0.0.1:${port}"\n`);
@@ -190,7 +190,7 @@ function thrown(fn: () => unknown): string {
 
 describe("lossless calls take upstream's blockSize for chunkSize", () => {
   async function pair(): Promise<[Dataplane, Dataplane]> {
-    const c = await controller('port = 0\n[topology]\ntype = "full_mesh"\nn_nodes = 2\n');
+    const c = await controller('port = 0\n[topology]\ntype = "full_mesh"\nn_nodes = 2\n[routing]\nprotocol = "shortest_path"\n');
     const a = await node(`node_id = 1\ncontroller_addr = "${c.url}"\nprotocol = "udp"\n`);
     const b = await node(`node_id = 2\ncontroller_addr = "${c.url}"\nprotocol = "udp"\n`);
     expect(await a.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
@@ -226,7 +226,7 @@ describe("lossless calls take upstream's blockSize for chunkSize", () => {
 
 describe("getNetworkInfo() has upstream's keys", () => {
   it('userSpaceAddress, publicNetworkAddr, publicNetworkPort, privateNetworkInterface', async () => {
-    const c = await controller('port = 0\n[topology]\ntype = "full_mesh"\nn_nodes = 3\n');
+    const c = await controller('port = 0\n[topology]\ntype = "full_mesh"\nn_nodes = 3\n[routing]\nprotocol = "shortest_path"\n');
     const plain = await node(`node_id = 1\ncontroller_addr = "${c.url}"\nprotocol = "udp"\n`);
     const i = plain.getNetworkInfo();
     expect(i).toMatchObject({ userSpaceAddress: '192.168.0.1', userSpaceAddr: '192.168.0.1', publicNetworkAddr: '127.0.0.1', publicNetworkPort: i.privateNetworkPort, privateNetworkInterface: null });

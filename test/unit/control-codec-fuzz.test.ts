@@ -34,7 +34,10 @@ function samples(): ControlMessage[] {
     { t: 'hello', nodeId: 3, endpoints: [{ protocol: 'memory', host: 'r/t', port: 0 }, { protocol: 'udp', host: '0.0.0.0', port: 1 }, { protocol: 'tcp', host: '::', port: 2 }, { protocol: 'relay', host: '', port: 0 }], relayToken: 'x', clientNonce: bytes(), proof: bytes() },
     { t: 'challenge', nonce: new Uint8Array(16).fill(5), authRequired: true },
     { t: 'challenge', nonce: bytes(), authRequired: false },
-    { t: 'welcome', proof: bytes(1, 2, 3), maxFrameBytes: 1 << 20, maxLabelBytes: 256 },
+    { t: 'welcome', proof: bytes(1, 2, 3), maxFrameBytes: 1 << 20, maxLabelBytes: 256, endpoints: [{ protocol: 'udp', host: '10.0.0.1', port: 9000 }, { protocol: 'relay', host: '', port: 0 }] },
+    { t: 'welcome', proof: bytes(), maxFrameBytes: 0, maxLabelBytes: 0, endpoints: [] },
+    { t: 'hello', nodeId: 0, endpoints: [{ protocol: 'udp', host: '127.0.0.1', port: 4000 }], clientNonce: bytes(), proof: bytes(), idOffset: 10 },
+    { t: 'assigned', nodeId: 7 },
     { t: 'keys', seq: 3, entries: [{ neighbor: 2, key: new Uint8Array(32).fill(1) }, { neighbor: 9, key: bytes() }] },
     { t: 'keys', seq: 0, entries: [] },
     { t: 'reject', code: 'VERSION_MISMATCH', message: 'speak 2' },
@@ -134,12 +137,13 @@ describe('control codec: malformed input is MALFORMED_PACKET', () => {
     const twice = { t: 'hello', nodeId: 1, endpoints: [{ protocol: 'udp', host: 'a', port: 1 }, { protocol: 'udp', host: 'b', port: 2 }], clientNonce: bytes(), proof: bytes() } as const;
     expect(outcome(encode({ ...twice, endpoints: [...twice.endpoints] }))).toBe('MALFORMED_PACKET'); // a protocol listed twice
     expect(outcome(framed(1, ...u32(1), ...u32(5)))).toBe('MALFORMED_PACKET'); // more endpoints than protocols
-    expect(outcome(framed(2, 7, ...u32(0)))).toBe('MALFORMED_PACKET'); // reject code 7
+    expect(outcome(framed(2, 8, ...u32(0)))).toBe('MALFORMED_PACKET'); // reject code 8
     expect(outcome(framed(7, ...u32(1), 5, ...u32(1)))).toBe('MALFORMED_PACKET'); // group op 5
     expect(outcome(framed(0))).toBe('MALFORMED_PACKET');
     expect(outcome(framed(16))).toBe('MALFORMED_PACKET');
     expect(outcome(framed(18, ...u32(4097)))).toBe('MALFORMED_PACKET'); // more undeliverable pairs than one report may carry
-    expect(outcome(framed(19))).toBe('MALFORMED_PACKET');
+    expect(outcome(framed(19))).toBe('MALFORMED_PACKET'); // assigned without its id
+    expect(outcome(framed(20))).toBe('MALFORMED_PACKET');
   });
 
   it('group-reply error codes have the shape of a code (any string became a NextminiError code)', () => {
@@ -275,7 +279,7 @@ describe('control codec fuzz', () => {
       if (rng.below(16) === 0) {
         // Random bytes, usually behind a valid head so the body decoders see them.
         input = Uint8Array.from({ length: rng.below(64) }, () => rng.below(256));
-        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 5, 1 + rng.below(22), ...input]);
+        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 5, 1 + rng.below(23), ...input]);
       } else {
         input = mutate(rng, pool[rng.below(pool.length)]!, pool[rng.below(pool.length)]!);
       }

@@ -2,6 +2,7 @@ import { NextminiError } from '../errors.js';
 import { TableReader, ipv4ToInt, type Table } from './reader.js';
 import { LINK_KEYS, readLinkParams, type LinkParamsConfig } from './link-config.js';
 import { readDbConfig, type DbConfig } from './db-config.js';
+import { logger } from '../log.js';
 import { readSecurityConfig, type SecurityConfig, type SecurityConfigInput } from './security-config.js';
 import { readFlows, type FlowSpec, type FlowTransportName } from './flow-config.js';
 
@@ -16,7 +17,13 @@ export interface ControllerConfig extends SecurityConfigInput {
   topology: TopologyConfig;
   /** Where the controller keeps its state: `url` (PostgreSQL) or `path` (PGlite); neither = memory. */
   db?: DbConfig;
-  routing?: { protocol?: 'shortest_path' };
+  /**
+   * `shortest_path`: ECMP shortest paths between every pair, `[[routes]]` winning for their
+   * pairs. `explicit`: only `[[routes]]` (and run-time routes). Default: `explicit` in a TOML
+   * file (upstream's rule: no `[routing]`, no topology-derived routes), `shortest_path` in a
+   * config object.
+   */
+  routing?: { protocol?: 'shortest_path' | 'explicit' };
   /** Explicit routes: a path `[1,2,3]` or a DAG `[[1,2],[2,4],[1,3],[3,4]]`. */
   routes?: { route: number[] | [number, number][] }[];
   /** Per-node overrides. */
@@ -95,6 +102,8 @@ export interface ResolvedControllerConfig {
   topology: { kind: 'full_mesh' | 'ring' | 'torus' | 'fat_tree' | 'custom'; a: number; b: number; edges: number[] };
   /** Flat encoding for the core: {1, count, nodes…} paths, {2, count, pairs…} DAGs. */
   explicitRoutes: number[];
+  /** Shortest paths under the explicit routes ([routing] protocol = "shortest_path"), or explicit routes only. */
+  shortestPaths: boolean;
   operatingModes: Map<number, 'normal' | 'max'>;
   multicastPoolBase: number;
   multicastPoolMask: number;
@@ -149,6 +158,8 @@ export const CONTROLLER_KEYS: readonly string[] = Object.keys(CONTROLLER_KEY_SET
  * node's config says what it speaks). Warned, not refused.
  */
 export const UPSTREAM_CONTROLLER_KEYS: readonly string[] = ['protocol'];
+
+const log = logger('config');
 
 const TOPOLOGY_KEYS: readonly (keyof TopologyConfig)[] = ['type', 'topology', 'full_mesh_config', 'ring_config', 'torus_config', 'fat_tree_config', 'n_nodes', 'edges'];
 const NODES_KEYS = ['node_id', 'operating_mode', 'token', 'token_file', 'public_network_addr'] as const;
@@ -269,7 +280,21 @@ const NO_FILES: ConfigFiles = {
   readText: (path) => NO_FILES.resolve(path),
 };
 
-export function resolveControllerConfig(table: Table, source = 'controller config', files: ConfigFiles = NO_FILES): ResolvedControllerConfig {
+/** What the routing is when the config has no `[routing]`: a file follows upstream (explicit routes only). */
+export type RoutingDefault = 'shortest_path' | 'explicit';
+
+const ROUTING_PROTOCOLS = ['shortest_path', 'explicit'] as const;
+
+/** Are there links between the topology's nodes (so that shortest paths would mean something)? */
+function hasLinks(t: ResolvedControllerConfig['topology']): boolean {
+  return t.kind === 'custom' ? t.edges.length > 0 : t.kind !== 'full_mesh' || t.a > 1;
+}
+
+/**
+ * `routingDefault`: the routing of a config without `[routing]`: `explicit` for a TOML file
+ * (upstream's rule), `shortest_path` for a config object.
+ */
+export function resolveControllerConfig(table: Table, source = 'controller config', files: ConfigFiles = NO_FILES, routingDefault: RoutingDefault = 'shortest_path'): ResolvedControllerConfig {
   const r = new TableReader(source, table);
   r.checkKeys(CONTROLLER_KEYS, UPSTREAM_CONTROLLER_KEYS);
   const topoReader = r.table('topology');
@@ -280,6 +305,7 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     userSpaceBase: ipv4ToInt(r.ipv4('user_space_base_addr', { default: '192.168.0.0' })),
     topology: readTopology(topoReader),
     explicitRoutes: r.tables('routes').flatMap(readRoute),
+    shortestPaths: true,
     operatingModes: new Map(),
     multicastPoolBase: ipv4ToInt(r.ipv4('multicast_pool_base', { default: '239.255.0.0' })),
     multicastPoolMask: ipv4ToInt(r.ipv4('multicast_pool_mask', { default: '255.255.0.0' })),
@@ -320,7 +346,15 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
   cfg.flows = readFlows(r, source);
   const routing = r.table('routing');
   routing?.checkKeys(['protocol']);
-  if (routing) routing.oneOf('protocol', ['shortest_path'] as const, { default: 'shortest_path' });
+  // A [routing] table without protocol asks for routing: shortest paths, the only computed kind.
+  const protocol = routing ? routing.oneOf('protocol', ROUTING_PROTOCOLS, { default: 'shortest_path' }) : routingDefault;
+  cfg.shortestPaths = protocol === 'shortest_path';
+  if (!routing && !cfg.shortestPaths && cfg.explicitRoutes.length === 0 && hasLinks(cfg.topology)) {
+    log.warn(
+      `${source} has no [routing] and no [[routes]]: no routes will be installed, so nodes can reach no one (upstream nextmini's rule for a config without [routing]). ` +
+        `Add [routing] protocol = "shortest_path" for shortest paths between every pair, or [[routes]] entries`,
+    );
+  }
   for (const n of nodes) {
     cfg.operatingModes.set(n.int('node_id', { min: 1 }), n.oneOf('operating_mode', ['normal', 'max'] as const, { default: 'normal' }));
   }

@@ -5,8 +5,13 @@ import { isIpLiteral } from './security-config.js';
 
 /** Node configuration, as in a node TOML file (snake_case keys). */
 export interface NodeConfig {
-  /** This node's id in the controller's topology (>= 1). */
+  /**
+   * This node's id in the controller's topology (>= 1), or 0: the controller assigns one (by
+   * the node's address, else the lowest free id above node_id_offset; see README "Node ids").
+   */
   node_id: number;
+  /** With node_id = 0: the controller assigns only ids above this. Default 0. */
+  node_id_offset?: number;
   /** The controller, as `host:port`, a `ws://` / `wss://` URL, or `realm://<id>` (a controller in this realm, `Controller.realmUrl`). */
   controller_addr: string;
   /**
@@ -66,6 +71,11 @@ export interface NodeConfig {
    * NAT). The controller accepts it only if its `[[nodes]] public_network_addr` says so.
    */
   public_network_addr?: string;
+  /**
+   * The data port announced to the controller instead of the bound one (a port forward, NAT),
+   * for UDP and TCP alike. Default: the bound port.
+   */
+  public_network_port?: number | string;
   /**
    * Upstream nextmini's name for how long a node tries to reach the controller: here, how long
    * Dataplane.open keeps trying (its `connectTimeoutMs` option, when given, wins). Default: 30000.
@@ -129,8 +139,10 @@ export const UPSTREAM_LOSSLESS_KEYS: readonly string[] = [
 export type LinkProtocol = 'udp' | 'tcp' | 'relay' | 'memory';
 export const LINK_PROTOCOLS: readonly LinkProtocol[] = ['memory', 'udp', 'tcp', 'relay'];
 
-export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'private_network_interface'>> &
+export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'public_network_port' | 'controller_connect_timeout_ms' | 'private_network_interface'>> &
   Pick<NodeConfig, 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'private_network_interface'> & {
+    /** public_network_port as a number. */
+    public_network_port?: number;
     lossless_runtime_config: LosslessRuntimeConfig;
     /** `protocol` as a list (one entry when it was a string), without repeats. */
     protocols: LinkProtocol[];
@@ -155,7 +167,8 @@ export const NODE_DEFAULTS = {
   tcp_idle_timeout_ms: 300_000,
   tcp_frame_timeout_ms: 10_000,
   restart_on_disconnect: true,
-} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'private_network_interface' | 'protocols'>;
+  node_id_offset: 0,
+} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'public_network_port' | 'controller_connect_timeout_ms' | 'private_network_interface' | 'protocols'>;
 
 /**
  * The MTU a TCP-only node uses by default. A TCP link carries frames of any size, and each
@@ -187,9 +200,13 @@ function readProtocols(r: TableReader): LinkProtocol[] {
 
 const log = logger('config');
 
+/** Bind-anywhere addresses: never an address a peer can send to. */
+const WILDCARD_ADDRS = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
+
 // Every key a node config may have; a Record so that a key added to NodeConfig must be added here.
 const NODE_KEY_SET: Record<keyof NodeConfig, true> = {
   node_id: true,
+  node_id_offset: true,
   controller_addr: true,
   protocol: true,
   private_network_addr: true,
@@ -213,6 +230,7 @@ const NODE_KEY_SET: Record<keyof NodeConfig, true> = {
   auth_token_file: true,
   ca: true,
   public_network_addr: true,
+  public_network_port: true,
   controller_connect_timeout_ms: true,
   restart_on_disconnect: true,
   private_network_interface: true,
@@ -266,7 +284,9 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
   const qdisc = UPSTREAM_QDISC_NODE_KEYS.filter((k) => r.has(k));
   if (qdisc.length) log.warn(`${source}: ${qdisc.join(', ')} ${qdisc.length > 1 ? 'are upstream node keys' : 'is an upstream node key'} with no effect here: the queue discipline is set per link in the controller config, [link_defaults] or [[links]] scheduler = "fifo" | "wrr" and drop = "tail" | "red"; ignored`);
   const cfg: ResolvedNodeConfig = {
-    node_id: r.int('node_id', { min: 1, max: 0xffff_fffe }),
+    // 0: the controller assigns one (upstream: "auto-assigned if 0").
+    node_id: r.int('node_id', { min: 0, max: 0xffff_fffe }),
+    node_id_offset: r.int('node_id_offset', { min: 0, max: 0xffff_fffd, default: NODE_DEFAULTS.node_id_offset }),
     controller_addr: r.str('controller_addr'),
     protocol: (r.raw('protocol') as LinkProtocol | LinkProtocol[] | undefined) ?? [...NODE_DEFAULTS.protocol],
     protocols: readProtocols(r),
@@ -305,8 +325,11 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
   if (r.has('public_network_addr')) {
     const a = r.str('public_network_addr');
     if (!isIpLiteral(a)) throw r.fail('public_network_addr', `must be an IP address without a port (peers match datagrams to it by source IP), got ${JSON.stringify(a)}`);
+    if (WILDCARD_ADDRS.has(a)) throw r.fail('public_network_addr', `must be an address peers can send to, not the wildcard ${JSON.stringify(a)} (leave it out: a node bound to a wildcard is announced at the address it connects to the controller from)`);
     cfg.public_network_addr = a;
   }
+  if (r.has('public_network_port')) cfg.public_network_port = r.port('public_network_port', { min: 1 });
+  if (r.has('node_id_offset') && cfg.node_id !== 0) log.warn(`${source}: node_id_offset applies only with node_id = 0 (an id the controller assigns); node_id is ${cfg.node_id}, so it is not used`);
   const url = controllerUrl(cfg.controller_addr); // validates
   if (cfg.ca !== undefined && url.startsWith('ws://')) log.warn(`${source}: ca is set but controller_addr ${JSON.stringify(cfg.controller_addr)} is not wss://; the CA is not used`);
   return cfg;

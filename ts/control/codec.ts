@@ -6,6 +6,9 @@
 // first four bytes alone, so even an old peer can answer it clearly.
 import { NextminiError } from '../errors.js';
 
+// 5: hello's node id 0 asks for one (and carries node_id_offset), answered by `assigned`;
+// welcome carries the node's endpoints as handed to peers; flow-start, flow-stop,
+// flow-report and flow-weights carry the controller's traffic flows.
 export const CONTROL_VERSION = 5;
 const MAGIC0 = 0x4e; // 'N'
 const MAGIC1 = 0x4d; // 'M'

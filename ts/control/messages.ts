@@ -43,6 +43,21 @@ export interface Hello {
   clientNonce: Uint8Array;
   /** HMAC proof of the node's token over the controller's challenge (empty: the node has no token). */
   proof: Uint8Array;
+  /**
+   * With nodeId 0 (the controller assigns one): assign only ids above this (node_id_offset).
+   * Absent = 0.
+   */
+  idOffset?: number;
+}
+
+/**
+ * Controller -> node, answering a hello with node id 0: the id this node is to use. The
+ * controller then closes the connection; the node says hello again with that id (it is kept
+ * for the node's data address while the controller runs).
+ */
+export interface Assigned {
+  t: 'assigned';
+  nodeId: number;
 }
 
 /** Controller -> node: the first message on a connection, before the node's hello. */
@@ -63,6 +78,11 @@ export interface Welcome {
   /** The controller's max_frame_bytes and max_label_bytes, so a node refuses oversize requests itself. */
   maxFrameBytes: number;
   maxLabelBytes: number;
+  /**
+   * The node's endpoints as the controller hands them to peers: a wildcard bind address
+   * (0.0.0.0, ::) replaced by the address the node connected from (getNetworkInfo's publicNetworkAddr).
+   */
+  endpoints: Endpoint[];
 }
 
 /**
@@ -80,7 +100,7 @@ export interface Keys {
 /** Controller -> node: refusal, then the controller closes the connection. */
 export interface Reject {
   t: 'reject';
-  code: 'UNKNOWN_NODE' | 'DUPLICATE_NODE' | 'VERSION_MISMATCH' | 'PROTOCOL_MISMATCH' | 'MALFORMED' | 'UNAUTHORIZED' | 'LIMIT';
+  code: 'UNKNOWN_NODE' | 'DUPLICATE_NODE' | 'VERSION_MISMATCH' | 'PROTOCOL_MISMATCH' | 'MALFORMED' | 'UNAUTHORIZED' | 'LIMIT' | 'NO_FREE_ID';
   message: string;
 }
 
@@ -306,13 +326,13 @@ export interface FlowWeights {
   list: FlowWeight[];
 }
 
-export type ControlMessage = FlowStart | FlowStop | FlowReport | FlowWeights | Presence | Undeliverable | PeersUpdate | Challenge | Welcome | Keys | Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory | RoutesUpdate | MetricsReport;
+export type ControlMessage = Assigned | FlowStart | FlowStop | FlowReport | FlowWeights | Presence | Undeliverable | PeersUpdate | Challenge | Welcome | Keys | Hello | Reject | Snapshot | LinksUp | TopologyReady | Links | GroupOp | GroupReply | McastTable | GroupDirectory | RoutesUpdate | MetricsReport;
 
-const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12, challenge: 13, welcome: 14, keys: 15, peers: 16, presence: 17, undeliverable: 18, 'flow-start': 19, 'flow-stop': 20, 'flow-report': 21, 'flow-weights': 22 } as const;
+const TYPE = { hello: 1, reject: 2, snapshot: 3, 'links-up': 4, 'topology-ready': 5, links: 6, 'group-op': 7, 'group-reply': 8, mcast: 9, groups: 10, routes: 11, metrics: 12, challenge: 13, welcome: 14, keys: 15, peers: 16, presence: 17, undeliverable: 18, 'flow-start': 19, 'flow-stop': 20, 'flow-report': 21, 'flow-weights': 22, assigned: 23 } as const;
 const GROUP_OPS = ['create', 'routes', 'join', 'leave', 'delete'] as const;
 const OPERATING_MODES: readonly OperatingMode[] = ['normal', 'max'];
 const ERROR_CODE_SHAPE = /^[A-Z][A-Z_]{0,63}$/;
-const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED', 'UNAUTHORIZED', 'LIMIT'];
+const REJECT_CODES: Reject['code'][] = ['UNKNOWN_NODE', 'DUPLICATE_NODE', 'VERSION_MISMATCH', 'PROTOCOL_MISMATCH', 'MALFORMED', 'UNAUTHORIZED', 'LIMIT', 'NO_FREE_ID'];
 
 const writePeer = (w: Writer, p: PeerAddress) => w.u32(p.nodeId).u8(PROTOCOLS.indexOf(p.protocol)).str(p.host).u16(p.port);
 const readPeer = (r: Reader): PeerAddress => ({ nodeId: r.u32(), protocol: r.enumU8(PROTOCOLS, 'link protocol'), host: r.str(), port: r.u16() });
@@ -332,13 +352,16 @@ export function encode(m: ControlMessage): Uint8Array {
   switch (m.t) {
     case 'hello':
       w.u32(m.nodeId).array(m.endpoints, writeEndpoint).str(m.relayToken ?? '');
-      w.bytes(m.clientNonce).bytes(m.proof);
+      w.bytes(m.clientNonce).bytes(m.proof).u32(m.idOffset ?? 0);
+      break;
+    case 'assigned':
+      w.u32(m.nodeId);
       break;
     case 'challenge':
       w.bytes(m.nonce).bool(m.authRequired);
       break;
     case 'welcome':
-      w.bytes(m.proof).u32(m.maxFrameBytes).u32(m.maxLabelBytes);
+      w.bytes(m.proof).u32(m.maxFrameBytes).u32(m.maxLabelBytes).array(m.endpoints, writeEndpoint);
       break;
     case 'keys':
       w.u32(m.seq).array(m.entries, (w2, e) => w2.u32(e.neighbor).bytes(e.key));
@@ -420,14 +443,20 @@ export function decode(bytes: Uint8Array): ControlMessage {
       const endpoints = r.array(readEndpoint, MAX_ENDPOINTS);
       if (new Set(endpoints.map((e) => e.protocol)).size !== endpoints.length) throw new NextminiError('MALFORMED_PACKET', 'hello lists a protocol twice');
       const relayToken = r.str();
-      m = { t: 'hello', nodeId, endpoints, ...(relayToken ? { relayToken } : {}), clientNonce: r.bytes(), proof: r.bytes() };
+      const clientNonce = r.bytes();
+      const proof = r.bytes();
+      const idOffset = r.u32();
+      m = { t: 'hello', nodeId, endpoints, ...(relayToken ? { relayToken } : {}), clientNonce, proof, ...(idOffset ? { idOffset } : {}) };
       break;
     }
+    case TYPE.assigned:
+      m = { t: 'assigned', nodeId: r.u32() };
+      break;
     case TYPE.challenge:
       m = { t: 'challenge', nonce: r.bytes(), authRequired: r.bool() };
       break;
     case TYPE.welcome:
-      m = { t: 'welcome', proof: r.bytes(), maxFrameBytes: r.u32(), maxLabelBytes: r.u32() };
+      m = { t: 'welcome', proof: r.bytes(), maxFrameBytes: r.u32(), maxLabelBytes: r.u32(), endpoints: r.array(readEndpoint, MAX_ENDPOINTS) };
       break;
     case TYPE.peers:
       m = { t: 'peers', generation: r.u32(), peers: r.array(readPeer) };

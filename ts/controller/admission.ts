@@ -17,6 +17,14 @@ export type HelloVerdict =
 export async function verifyHello(sec: SecurityConfig, hello: Hello, serverNonce: Uint8Array): Promise<HelloVerdict> {
   if (!authRequired(sec)) return { ok: true, token: undefined, welcomeProof: new Uint8Array(0), kek: undefined };
   const token = tokenFor(sec, hello.nodeId);
+  if (token === undefined && hello.nodeId === 0) {
+    return {
+      ok: false,
+      message:
+        'a node with node_id = 0 asks the controller for an id and proves the shared auth_token, but this controller has none: it gives each node its own [[nodes]] token, ' +
+        'which is for one id; set node_id in the node config to the id its token is for',
+    };
+  }
   if (token === undefined) {
     return { ok: false, message: `node ${hello.nodeId} has no token: the controller's config sets per-node tokens ([[nodes]] token) but none for this node, and no auth_token` };
   }

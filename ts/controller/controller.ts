@@ -31,6 +31,7 @@ import { registerRealmController, type PipeEnd } from '../control/realm.js';
 import type { ControlConnection, RelaySocket } from './connection.js';
 import { nextTurn } from '../next-turn.js';
 import { chooseLink, describeEndpoints } from './link-choice.js';
+import { IdAssigner } from './id-assign.js';
 import type { UdpBridge, UdpBridgeHooks } from './udp-bridge.js';
 import { checkStartFlow, FlowBook, type FlowResult, type StartFlowArgs } from './flow-book.js';
 import { flowsPrometheus } from './flow-metrics.js';
@@ -153,6 +154,10 @@ export class Controller implements ControllerApi {
   readonly #metrics = new MetricsBook();
   /** Traffic flows: [[flows]] and startFlow (flow-book.ts). */
   readonly #flows: FlowBook;
+  /** Ids handed to nodes that asked for one (node_id = 0). */
+  readonly #ids = new IdAssigner();
+  /** The topology's ids, ascending (for the id assigner), computed on first use. */
+  #sortedIds: number[] | undefined;
   /** Connections refused before they authenticated: wrong proof, too many bytes, too many pending. */
   #refused = 0;
   /** Metric batches being written to the store. */
@@ -405,7 +410,7 @@ export class Controller implements ControllerApi {
     );
   }
 
-  /** Drops the run-time route from `srcNodeId` to `dstNodeId`: back to `[[routes]]` or shortest paths. */
+  /** Drops the run-time route from `srcNodeId` to `dstNodeId`: back to `[[routes]]`, shortest paths (if on), or none. */
   clearRoutes(args: ClearRoutesArgs): Promise<void> {
     try {
       checkOptions('clearRoutes', args, ['srcNodeId', 'dstNodeId']);
@@ -574,6 +579,7 @@ export class Controller implements ControllerApi {
     const t = cfg.topology;
     checkTopologySize(t);
     const topo = callCore(() => WasmTopology.build(t.kind, t.a, t.b, Uint32Array.from(t.edges)));
+    topo.setShortestPaths(cfg.shortestPaths);
     const cleanup: (() => Promise<void> | void)[] = [() => topo.free()];
     const fail = async (err: unknown): Promise<never> => {
       for (const f of cleanup.reverse()) await f();
@@ -734,6 +740,7 @@ export class Controller implements ControllerApi {
               return this.#reject(ws, 'UNAUTHORIZED', verdict.message);
             }
             clearTimeout(helloTimer);
+            if (hello.nodeId === 0) return this.#assignId(ws, hello, verdict, remote);
             member = this.#admit(ws, hello, verdict, remote, local);
             if (member) proven();
           },
@@ -787,6 +794,29 @@ export class Controller implements ControllerApi {
   #reject(ws: WebSocket, code: Reject['code'], message: string): void {
     log.warn(`rejecting a node: ${message}`);
     ws.send(encode({ t: 'reject', code, message }), () => ws.close(4001, code));
+    terminateSoon(ws);
+  }
+
+  /**
+   * A node asked for an id (node_id = 0): the controller proves itself (welcome), tells it the
+   * id, and closes; the node says hello again with that id (id-assign.ts says which).
+   */
+  #assignId(ws: WebSocket, hello: Hello, verdict: HelloVerdict & { ok: true }, remote: string): void {
+    const sec = this.#cfg.security;
+    const ctx = {
+      ids: (this.#sortedIds ??= [...this.#expected].sort((a, b) => a - b)),
+      connected: (id: number) => this.#members.has(id),
+      // Known from the store and not back since a restart: it may be reconnecting under its id.
+      awaited: (id: number) => !this.#members.has(id) && this.#lastKnown.has(id) && !this.#left.has(id),
+      publicAddrs: sec.publicAddrs,
+      ownTokens: new Set(sec.nodeTokens.keys()),
+    };
+    const a = this.#ids.assign(ctx, hello.endpoints, plainAddress(remote), hello.idOffset ?? 0);
+    if ('error' in a) return this.#reject(ws, 'NO_FREE_ID', a.error);
+    log.info(`node id ${a.id} for a node connecting from ${remote} (${a.why})`);
+    const limits = sec.limits;
+    ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof, maxFrameBytes: limits.maxFrameBytes, maxLabelBytes: limits.maxLabelBytes, endpoints: [] }));
+    ws.send(encode({ t: 'assigned', nodeId: a.id }), () => ws.close(4002, 'id assigned'));
     terminateSoon(ws);
   }
 
@@ -853,9 +883,10 @@ export class Controller implements ControllerApi {
     if (!hello.endpoints.some((e) => e.protocol === 'relay')) delete hello.relayToken;
     const member: Member = { ws, hello, local, generation: 0, linksUpGeneration: -1, keySeq: 0, ...(verdict.kek ? { kek: verdict.kek } : {}) };
     this.#members.set(id, member);
+    this.#ids.joined(id);
     const udp = hello.endpoints.find((e) => e.protocol === 'udp');
     if (udp) this.#udpAt.set(`${udp.host}:${udp.port}`, id);
-    ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof, maxFrameBytes: this.#cfg.security.limits.maxFrameBytes, maxLabelBytes: this.#cfg.security.limits.maxLabelBytes }));
+    ws.send(encode({ t: 'welcome', proof: verdict.welcomeProof, maxFrameBytes: this.#cfg.security.limits.maxFrameBytes, maxLabelBytes: this.#cfg.security.limits.maxLabelBytes, endpoints: hello.endpoints }));
     if (member.kek) this.#rotateKeys(member);
     // Always, even empty: a node that comes back may hold weights of flows that ended meanwhile.
     ws.send(encode({ t: 'flow-weights', list: this.#flows.weights() }));

@@ -27,7 +27,10 @@ export async function startController(config: string | ControllerConfig, options
   checkOptions('startController', options, ['db', 'defaultDb', 'listen']);
   const table = await loadTomlOrObject('controller config', config);
   const baseDir = typeof config === 'string' ? dirname(config) : process.cwd();
-  const resolved = withConfigFile(config, () => resolveControllerConfig(table, 'controller config', nodeConfigFiles(baseDir)));
+  // A file follows upstream nextmini: without [routing], only [[routes]]. An object keeps
+  // shortest paths unless it says otherwise (README, "[routing]").
+  const routingDefault = typeof config === 'string' ? 'explicit' : 'shortest_path';
+  const resolved = withConfigFile(config, () => resolveControllerConfig(table, 'controller config', nodeConfigFiles(baseDir), routingDefault));
   const cfg = options.listen ? { ...resolved, host: options.listen.host, port: options.listen.port } : resolved;
   const db = options.db === false ? undefined : (options.db ?? cfg.db ?? options.defaultDb);
   return Controller.open(cfg, () => openStore(db, { baseDir }), (hooks) => listenController(cfg, hooks));

@@ -2,7 +2,7 @@
 // reconnecting with backoff when the controller goes away.
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
-import { decode, encode, type ControlMessage, type FlowStart, type FlowWeight, type GroupDirEntry, type GroupOp, type GroupReply, type Hello, type LinkEntry, type PeerAddress, type Presence, type Snapshot } from '../control/messages.js';
+import { decode, encode, type ControlMessage, type FlowStart, type Endpoint, type FlowWeight, type GroupDirEntry, type GroupOp, type GroupReply, type Hello, type LinkEntry, type PeerAddress, type Presence, type Snapshot } from '../control/messages.js';
 import { openSocket, type MessageSocket, type SocketOptions } from '../control/socket.js';
 import { controllerProof, equalBytes, keyWrappingKey, nodeProof, LINK_KEY_BYTES, NONCE_BYTES, randomBytes, wrapKey, type HelloBinding } from '../control/auth.js';
 
@@ -22,6 +22,10 @@ export interface ControlClientOptions {
   socket?: SocketOptions;
   /** Authentication is on for this connection (welcome verified): datagrams carry MACs. */
   onAuth(on: boolean): void;
+  /** The node's endpoints as the controller hands them to peers (from welcome). */
+  onEndpoints?(endpoints: Endpoint[]): void;
+  /** A hello with node id 0 was answered with this id: start() resolves and the client closes. */
+  onAssigned?(nodeId: number): void;
   /** Link keys for some neighbours, unwrapped. */
   onKeys(keys: { neighbor: number; key: Uint8Array }[]): void;
   onSnapshot(s: Snapshot): void;
@@ -164,7 +168,12 @@ export class ControlClient {
   }
 
   #refused(reason: string, message: string): NextminiError {
-    return new NextminiError('CONTROLLER_REJECTED', `node ${this.o.hello.nodeId}: ${message} (${reason})`);
+    return new NextminiError('CONTROLLER_REJECTED', `${this.#who()}: ${message} (${reason})`);
+  }
+
+  /** How messages name this node: by id, or as one asking for an id. */
+  #who(): string {
+    return this.o.hello.nodeId === 0 ? 'a node with node_id = 0 (asking for an id)' : `node ${this.o.hello.nodeId}`;
   }
 
   async #onMessage(socket: MessageSocket, data: Uint8Array): Promise<void> {
@@ -213,6 +222,7 @@ export class ControlClient {
         }
         this.#limits = { maxFrameBytes: m.maxFrameBytes, maxLabelBytes: m.maxLabelBytes };
         this.#welcomed = true;
+        this.o.onEndpoints?.(m.endpoints);
         this.o.onAuth(token !== undefined);
         return;
       }
@@ -232,7 +242,18 @@ export class ControlClient {
         return;
       }
       case 'reject':
-        return this.#fail(new NextminiError('CONTROLLER_REJECTED', `the controller refused node ${this.o.hello.nodeId}: ${m.message} (${m.code})`), socket);
+        return this.#fail(new NextminiError('CONTROLLER_REJECTED', `the controller refused ${this.#who()}: ${m.message} (${m.code})`), socket);
+      case 'assigned': {
+        if (this.o.hello.nodeId !== 0 || !this.o.onAssigned) {
+          log.warn(`ignoring a node id the controller assigned: node ${this.o.hello.nodeId} did not ask for one`);
+          return;
+        }
+        this.close();
+        this.o.onAssigned(m.nodeId);
+        this.#first?.resolve();
+        this.#first = undefined;
+        return;
+      }
       case 'snapshot':
         this.o.onSnapshot(m);
         if (this.#first) {

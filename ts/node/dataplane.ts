@@ -7,6 +7,7 @@ import { checkOptions, checkPort, WAIT_KEYS } from '../options.js';
 import { encode, type Endpoint, type FlowStart, type FlowWeight, type PeerAddress, type Presence, type Protocol, type Snapshot } from '../control/messages.js';
 import { FLOW_PORT, NodeFlows, refuseFlowPort } from './flows.js';
 import { ControlClient } from './control-client.js';
+import { requestNodeId } from './id-request.js';
 import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
 import { PacketReceiver, type PayloadDelivery } from './receiver.js';
 import { Waiters, type WaitOptions } from './waiters.js';
@@ -109,11 +110,13 @@ export interface NetworkInfo {
   /** Upstream's name for `userSpaceAddr`: this node's user-space IP (user_space_base_addr + node id). */
   userSpaceAddress: string;
   /**
-   * The address peers are told to send to over UDP/TCP: public_network_addr if set, else the
-   * bound private_network_addr. null for a node with neither UDP nor TCP (memory, relay).
+   * The address peers are told to send to over UDP/TCP, as the controller hands it out:
+   * public_network_addr if set, else the bound private_network_addr, a wildcard bind (0.0.0.0,
+   * ::) replaced by the address the node connected to the controller from. null for a node
+   * with neither UDP nor TCP (memory, relay).
    */
   publicNetworkAddr: string | null;
-  /** The port announced with publicNetworkAddr (the bound data port); null likewise. */
+  /** The port announced with publicNetworkAddr: public_network_port, else the bound data port; null likewise. */
   publicNetworkPort: number | null;
   /** The config's private_network_interface (upstream's key), or null. Informational: nothing binds to it. */
   privateNetworkInterface: string | null;
@@ -277,6 +280,8 @@ export class Dataplane {
   readonly #flows: NodeFlows;
   /** Every pending or running flow's weight, as the controller last sent them (applyFlowWeights). */
   #flowWeights: FlowWeight[] = [];
+  /** This node's endpoints as the controller hands them to peers (welcome): what getNetworkInfo reports as public. */
+  #announced: Endpoint[] = [];
 
   private constructor(cfg: ResolvedNodeConfig, engine: Engine, transports: TransportSet, control: ControlClient) {
     this.#cfg = cfg;
@@ -321,9 +326,24 @@ export class Dataplane {
     const table = await loadNodeTable(config);
     const host = currentHost();
     const withDefault = table && typeof table === 'object' && !Array.isArray(table) && table.protocol === undefined ? { ...table, protocol: host.defaultProtocols } : table;
-    const cfg = withConfigFile(config, () => resolveNodeConfig(withDefault, 'node config'));
+    let cfg = withConfigFile(config, () => resolveNodeConfig(withDefault, 'node config'));
     const url = controllerUrl(cfg.controller_addr);
     const protocols = speakable(cfg.protocols, url);
+    // Secrets and the CA first: asking the controller for an id (node_id = 0) needs them too.
+    let ca: string | undefined;
+    let authToken = cfg.auth_token;
+    if (cfg.ca !== undefined) ca = await readCaFile(cfg.ca, config);
+    if (cfg.auth_token_file !== undefined) authToken = await readSecretFile('auth_token_file', cfg.auth_token_file, config);
+    const timeoutMs = opts.connectTimeoutMs ?? cfg.controller_connect_timeout_ms ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    // What is left of the timeout for joining, after an id request (node_id = 0) took its part.
+    let joinTimeoutMs = timeoutMs;
+    if (cfg.node_id === 0) {
+      const t0 = Date.now();
+      const id = await requestNodeId({ url, cfg, protocols, authToken, ca, timeoutMs });
+      joinTimeoutMs = Math.max(1, timeoutMs - (Date.now() - t0));
+      log.info(`the controller assigned node id ${id}`);
+      cfg = { ...cfg, node_id: id };
+    }
     const binders = protocols.map((p) => [p, transportFor(p)] as const);
     let dp: Dataplane | undefined;
     const engine = new Engine({
@@ -362,19 +382,9 @@ export class Dataplane {
     const endpoints: Endpoint[] = opened.map((t) => ({
       protocol: t.protocol,
       host: (t.protocol === 'udp' || t.protocol === 'tcp') && cfg.public_network_addr !== undefined ? cfg.public_network_addr : t.local.host,
-      port: t.local.port,
+      port: (t.protocol === 'udp' || t.protocol === 'tcp') && cfg.public_network_port !== undefined ? cfg.public_network_port : t.local.port,
     }));
     const relayToken = transports.get('relay')?.relayToken;
-    let ca: string | undefined;
-    let authToken = cfg.auth_token;
-    try {
-      if (cfg.ca !== undefined) ca = await readCaFile(cfg.ca, config);
-      if (cfg.auth_token_file !== undefined) authToken = await readSecretFile('auth_token_file', cfg.auth_token_file, config);
-    } catch (err) {
-      await transports.close();
-      engine.close();
-      throw err;
-    }
     const control = new ControlClient({
       url: controllerUrl(cfg.controller_addr),
       reconnect: cfg.restart_on_disconnect,
@@ -384,6 +394,7 @@ export class Dataplane {
         engine.setAuth(on);
         transports.setAuth(on);
       },
+      onEndpoints: (eps) => dp?.setAnnounced(eps),
       onKeys: (keys) => {
         engine.setLinkKeys(keys);
         transports.setLinkKeys(keys);
@@ -403,7 +414,7 @@ export class Dataplane {
     });
     dp = new Dataplane(cfg, engine, transports, control);
     try {
-      await control.start(opts.connectTimeoutMs ?? cfg.controller_connect_timeout_ms ?? DEFAULT_CONNECT_TIMEOUT_MS);
+      await control.start(joinTimeoutMs);
       // A relay-only node binds its relay connection once the controller admitted it, so sends
       // work when open() resolves. With other transports too, the relay binds when a peer is
       // reached over it (#linksUp).
@@ -424,6 +435,11 @@ export class Dataplane {
   /** The resolved configuration (defaults filled in). */
   get config(): Readonly<ResolvedNodeConfig> {
     return this.#cfg;
+  }
+
+  /** @internal */
+  setAnnounced(endpoints: Endpoint[]): void {
+    this.#announced = endpoints;
   }
 
   /** @internal */
@@ -699,6 +715,15 @@ export class Dataplane {
       try {
         return this.#engine.send(dst, sp, dp, bytes);
       } catch (err) {
+        if (err instanceof NextminiError && err.code === 'NO_ROUTE') {
+          // The usual cause since routing follows upstream: a config file without [routing].
+          throw new NextminiError(
+            'NO_ROUTE',
+            `${err.message}: node ${dst} is not in the topology, or the controller's routes do not take node ${this.nodeId} there. A controller config file without [routing] installs only its [[routes]]; ` +
+              `add [routing] protocol = "shortest_path", a [[routes]] entry from ${this.nodeId} to ${dst}, or a run-time route (controller.setRoutes)`,
+            { cause: err },
+          );
+        }
         if (!(err instanceof NextminiError && err.code === 'QUEUE_FULL' && this.#cfg.channel_backpressure)) throw err;
         // Wait for the links to drain some of the queue, then try again.
         await new Promise((r) => setTimeout(r, Math.min(1 + attempt, 20)));
@@ -898,6 +923,7 @@ export class Dataplane {
   getNetworkInfo(): NetworkInfo {
     const list = this.#transports.list;
     const socket = list.find((t) => t.protocol === 'udp' || t.protocol === 'tcp');
+    const announced = socket && this.#announced.find((e) => e.protocol === socket.protocol);
     return {
       nodeId: this.nodeId,
       controllerAddr: controllerUrl(this.#cfg.controller_addr),
@@ -910,9 +936,10 @@ export class Dataplane {
       mtu: this.#cfg.mtu,
       operatingMode: this.#cfg.operating_mode,
       userSpaceAddress: formatIpv4((this.#userSpaceBase + this.nodeId) >>> 0),
-      // The same choice as the endpoints announced in hello (open()).
-      publicNetworkAddr: socket ? (this.#cfg.public_network_addr ?? socket.local.host) : null,
-      publicNetworkPort: socket ? socket.local.port : null,
+      // What peers are told (the controller's welcome): public_network_addr / _port when set,
+      // and a wildcard bind replaced by the address the node connected from.
+      publicNetworkAddr: socket ? (announced?.host ?? this.#cfg.public_network_addr ?? socket.local.host) : null,
+      publicNetworkPort: socket ? (announced?.port ?? this.#cfg.public_network_port ?? socket.local.port) : null,
       privateNetworkInterface: this.#cfg.private_network_interface ?? null,
     };
   }

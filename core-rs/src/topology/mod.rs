@@ -42,8 +42,8 @@ pub use multicast::{
 pub use pool::{format_ip, user_space_addr, GroupAllocation, GroupPool, PoolError};
 pub use route_table::{NoRouteError, RouteTable};
 pub use unicast::{
-    compute_route_tables, ecmp_next_hops, resolve_routes, route_table_for, ExplicitRoute,
-    ResolvedRoute, RouteError,
+    compute_route_tables, ecmp_next_hops, explicit_route_table_for, resolve_routes,
+    route_table_for, ExplicitRoute, ResolvedRoute, RouteError,
 };
 
 /// Largest topology we build. Routing is all-pairs BFS (O(n·(n+m))) and every node gets a

@@ -343,6 +343,36 @@ pub fn route_table_for(topo: &Topology, resolved: &[ResolvedRoute], node: u32) -
     table
 }
 
+/// One node's route table holding only the explicit routes that pass through it: what a
+/// controller configured without `[routing]` hands out (upstream's rule: no topology-derived
+/// routes, so a pair without an explicit route has none).
+///
+/// The destination of a route holds it too, under its `(src, dst)` key with the nodes it
+/// arrives from as hops. A node delivers what is addressed to it, so the entry never forwards;
+/// it names the route's source as a node this one knows of, else the source's datagrams would
+/// be dropped as `unknown_source` (with shortest paths the destination knows every node from
+/// its own routes back).
+pub fn explicit_route_table_for(resolved: &[ResolvedRoute], node: u32) -> RouteTable {
+    let mut table = RouteTable::new();
+    for r in resolved {
+        let hops = if node == r.dst {
+            r.next_hops
+                .iter()
+                .filter(|(_, h)| h.contains(&node))
+                .map(|(&v, _)| v)
+                .collect()
+        } else {
+            match r.next_hops.get(&node) {
+                Some(h) => h.clone(),
+                None => continue,
+            }
+        };
+        let ok = table.set(Some(r.src), r.dst, hops);
+        debug_assert!(ok.is_ok());
+    }
+    table
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +389,27 @@ mod tests {
             assert!(path.len() < 64, "loop: {path:?}");
         }
         path
+    }
+
+    #[test]
+    fn explicit_only_tables_route_only_the_given_pairs() {
+        let t = ring(5).unwrap();
+        let resolved = resolve_routes(&t, &[ExplicitRoute::Path(vec![1, 2, 3])]).unwrap();
+        let one = explicit_route_table_for(&resolved, 1);
+        assert_eq!(one.next_hops(1, 3), Some(&[2][..]));
+        assert_eq!(one.next_hops(1, 2), None, "no shortest path to a neighbour");
+        assert_eq!(one.next_hops(5, 3), None, "another source has no route");
+        assert_eq!(
+            explicit_route_table_for(&resolved, 2).next_hops(1, 3),
+            Some(&[3][..])
+        );
+        // The destination names the source (and where the route arrives from), nothing more.
+        let three = explicit_route_table_for(&resolved, 3);
+        assert_eq!(three.next_hops(1, 3), Some(&[2][..]));
+        assert_eq!(three.next_hops(3, 1), None, "no way back");
+        assert!(three.named_nodes().any(|n| n == 1));
+        assert_eq!(explicit_route_table_for(&resolved, 4), RouteTable::new());
+        assert_eq!(explicit_route_table_for(&[], 1), RouteTable::new());
     }
 
     #[test]

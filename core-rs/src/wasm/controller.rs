@@ -3,7 +3,8 @@
 use super::js_error;
 use crate::error::{CoreError, ErrorCode};
 use crate::topology::{
-    resolve_routes, route_table_for, ExplicitRoute, ResolvedRoute, Topology, TopologySpec,
+    explicit_route_table_for, resolve_routes, route_table_for, ExplicitRoute, ResolvedRoute,
+    Topology, TopologySpec,
 };
 use std::fmt;
 use wasm_bindgen::prelude::*;
@@ -33,6 +34,9 @@ pub struct WasmTopology {
     /// Explicit routes, validated; route tables are computed per node when asked for (all of
     /// them at once would hold N² entries).
     routes: Vec<ResolvedRoute>,
+    /// Topology-derived (ECMP shortest path) routes under the explicit ones; off = explicit
+    /// routes only (a controller config without `[routing]`).
+    shortest_paths: bool,
 }
 
 impl WasmTopology {
@@ -73,6 +77,7 @@ impl WasmTopology {
         Ok(WasmTopology {
             topo,
             routes: Vec::new(),
+            shortest_paths: true,
         })
     }
 
@@ -108,10 +113,20 @@ impl WasmTopology {
         Ok(())
     }
 
+    /// Whether route tables include shortest paths (the default) or only explicit routes.
+    #[wasm_bindgen(js_name = setShortestPaths)]
+    pub fn set_shortest_paths(&mut self, on: bool) {
+        self.shortest_paths = on;
+    }
+
     /// The encoded route table of `node` (empty when it has no routes).
     #[wasm_bindgen(js_name = routeTable)]
     pub fn route_table(&self, node: u32) -> Vec<u8> {
-        route_table_for(&self.topo, &self.routes, node).encode()
+        if self.shortest_paths {
+            route_table_for(&self.topo, &self.routes, node).encode()
+        } else {
+            explicit_route_table_for(&self.routes, node).encode()
+        }
     }
 }
 
