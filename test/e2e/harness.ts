@@ -135,3 +135,26 @@ export async function codeOf(p: Promise<unknown>): Promise<string> {
     return isNextminiError(err) ? `${err.code}: ${err.message}` : `foreign: ${String(err)}`;
   }
 }
+
+/**
+ * Runs one of the seed's example scripts (test/e2e/seed/*.mjs) in its own process with `args`;
+ * `done` resolves with its JSON result line (the first line starting `{"role"`), or with its
+ * output when it exits cleanly or is stopped, and rejects with the output when it fails. The
+ * process is killed by `kill()`, which `stopAll` in an afterEach should also cover.
+ */
+export function runSeedScript(file: string, args: string[], stopAll: (() => void)[]): { done: Promise<string>; kill: () => void } {
+  const script = fileURLToPath(new URL(`./seed/${file}`, import.meta.url));
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const done = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{"role"'));
+      if (line) resolve(line);
+    });
+    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('exit', (code, signal) => (code === 0 || signal === 'SIGTERM' ? resolve(out) : reject(new Error(`${file} exited ${code}:\n${out}`))));
+  });
+  stopAll.push(() => child.kill('SIGTERM'));
+  return { done, kill: () => child.kill('SIGTERM') };
+}

@@ -68,7 +68,7 @@ async function rawRelayNode(c: Controller, nodeId: number, token: string): Promi
   // The challenge may arrive in the same chunk as the upgrade: listen before 'open'.
   const control = new WebSocket(c.url);
   cleanup.push(async () => control.close());
-  // Message types: 13 challenge, 14 welcome, 3 snapshot.
+  // Message types: 13 challenge, 14 welcome, 22 flow weights, 3 snapshot.
   const types: number[] = [];
   const snapshot = new Promise<void>((resolve) =>
     control.on('message', (m: Buffer) => {
@@ -78,7 +78,7 @@ async function rawRelayNode(c: Controller, nodeId: number, token: string): Promi
     }),
   );
   await snapshot;
-  expect(types).toEqual([13, 14, 3]); // challenged, welcomed, admitted
+  expect(types).toEqual([13, 14, 22, 3]); // challenged, welcomed, told the flow weights (none), admitted
   const relay = await openWs(`${c.url}/relay?node=${nodeId}`);
   cleanup.push(async () => relay.close());
   const ack = firstEvent(relay);

@@ -1,34 +1,17 @@
 // The seed's multicast example, transcribed to TypeScript, with the source and each receiver
 // in its own process, configured from TOML files as the seed does.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startController, type Controller } from 'nextmini';
-import { tempToml } from './harness.js';
+import { runSeedScript, tempToml } from './harness.js';
 import { createHash } from 'node:crypto';
 import { payloadFor } from './payload.mjs';
 import { selfSignedCert } from '../helpers/tls.js';
 
-const script = (name: string) => fileURLToPath(new URL(`./seed/${name}`, import.meta.url));
 let controller: Controller | undefined;
 afterAll(async () => controller?.close());
 
-/** Runs a seed script; `done` resolves with its JSON result line (or its output when it exits). */
-function run(file: string, config: string): { done: Promise<string>; kill: () => void } {
-  const child = spawn(process.execPath, [script(file), config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const done = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{"role"'));
-      if (line) resolve(line);
-    });
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('exit', (code, signal) => (code === 0 || signal === 'SIGTERM' ? resolve(out) : reject(new Error(`${file} exited ${code}:\n${out}`))));
-  });
-  stop.push(() => child.kill('SIGTERM'));
-  return { done, kill: () => child.kill('SIGTERM') };
-}
+/** Runs a seed script with its config; see runSeedScript. */
+const run = (file: string, config: string) => runSeedScript(file, [config], stop);
 
 const stop: (() => void)[] = [];
 afterEach(() => {

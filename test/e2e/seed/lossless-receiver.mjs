@@ -1,10 +1,12 @@
-// The seed's lossless receiver, transcribed. Usage: node lossless-receiver.mjs /abs/path/to/receiver-node.toml
+// The seed's lossless receiver, transcribed. Usage: node lossless-receiver.mjs /abs/path/to/receiver-node.toml [blockSize]
 //
 // Two deliberate differences from the seed snippet, both explained in the README:
 // - it does not call set_group_routes: only a group's source may (NOT_GROUP_SOURCE);
 // - it takes the group's address from the directory instead of hard-coding 239.255.0.10.
 import { createHash } from 'node:crypto';
 import { Dataplane, isNextminiError } from '../../../dist/node.js';
+
+const sizeKey = process.argv[3] === 'blockSize' ? 'blockSize' : 'chunkSize';
 
 const dpDst = await Dataplane.open(process.argv[2]);
 await dpDst.waitForTopologyReady({ timeoutMs: 30_000 });
@@ -22,7 +24,8 @@ const recvSid = dpDst.receiveData({
   destIp: dpDst.getGroup(1).groupIp,
   sourceNodeId: 1,
   expectedBytes: 1_024_000,
-  chunkSize: 8192,
+  // chunk_size=8192; with a second argument `blockSize`, under upstream's code's name for it.
+  [sizeKey]: 8192,
 });
 
 async function waitForSession() {

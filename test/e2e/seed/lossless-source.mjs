@@ -1,7 +1,9 @@
 // The seed's "Lossless sessions" example, source side, transcribed from nextmini_py to
-// nextmini's TypeScript idiom. Usage: node lossless-source.mjs /abs/path/to/source-node.toml
+// nextmini's TypeScript idiom. Usage: node lossless-source.mjs /abs/path/to/source-node.toml [blockSize]
 import { Dataplane, PacketBuilder } from '../../../dist/node.js';
 import { payloadFor } from '../payload.mjs';
+
+const sizeKey = process.argv[3] === 'blockSize' ? 'blockSize' : 'chunkSize';
 
 const dpSrc = await Dataplane.open(process.argv[2]);
 await dpSrc.waitForTopologyReady({ timeoutMs: 30_000 });
@@ -18,7 +20,8 @@ const sendSid = dpSrc.sendData({
   destIp: groupIp,
   receiverIds: [2, 3],
   buffer: frozen,
-  chunkSize: 8192,
+  // chunk_size=8192; with a second argument `blockSize`, under upstream's code's name for it.
+  [sizeKey]: 8192,
 });
 console.log(JSON.stringify({ role: 'source', groupId, groupIp, completed: await dpSrc.losslessWait(sendSid, { timeoutMs: 60_000 }) }));
 await dpSrc.close();
