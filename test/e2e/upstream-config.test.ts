@@ -283,3 +283,48 @@ describe("upstream's documented test configs (docs/testing/configs) load as writ
     expect(warned).toMatch(/controller config: protocol is an upstream nextmini key with no effect here/);
   });
 });
+
+describe("every key of upstream's config reference loads (docs/content/docs/config)", () => {
+  // Upstream's dataplane page: TCP reordering, namespace-mode and auto-configuration keys, and
+  // QUIC; its controller page: max_server_port and the address plan. None has a meaning here,
+  // and none may make an upstream file fail.
+  const NODE_EXTRA = [
+    'quic_congestion_control = "bbr"',
+    'enforce_tcp_order = true',
+    'delay_tolerance = 500',
+    'backlog_tolerance = 0',
+    'auto_enable_ip_forward = false',
+    'auto_add_forward_rules = false',
+    'auto_add_nat = false',
+    'bridge_name = "isobr0"',
+    'bridge_ip = "172.16.8.1"',
+    'subnet = 16',
+    'interval_between_spawn = 50',
+    'carrier_max_wait_ms = 20000',
+    'carrier_poll_interval_ms = 100',
+    'child_start_delay_ms = 150',
+    'handshake_timeout_ms = 25000',
+  ];
+  it('node and controller keys without effect here warn once each file, naming them; protocol = "quic" runs over TCP and says so', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    let warned = '';
+    try {
+      const c = await controller('port = 0\nmax_server_port = 8081\nbase_addr = "10.0.0.0"\nnet_mask = "255.255.0.0"\nexternal_base_addr = "172.16.8.3"\n[topology]\ntype = "full_mesh"\nfull_mesh_config = { n_nodes = 2 }\n[routing]\nprotocol = "shortest_path"\n');
+      const toml = (id: number) => `node_id = ${id}\ncontroller_addr = "${c.url}"\nprotocol = "quic"\n${NODE_EXTRA.join('\n')}\n`;
+      const a = await node(toml(1));
+      const b = await node(toml(2));
+      expect(a.getNetworkInfo().protocols).toEqual(['tcp']);
+      expect(await a.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
+      const rx = b.registerReceiverFromNode({ srcNodeId: 1 });
+      await a.sendToNode({ dstNodeId: 2, frozen: new TextEncoder().encode('over tcp') });
+      expect(new TextDecoder().decode((await rx.recv({ timeoutMs: 5000 }))!.payload)).toBe('over tcp');
+      warned = spy.mock.calls.flat().join('\n');
+    } finally {
+      spy.mockRestore();
+    }
+    const keys = NODE_EXTRA.map((l) => l.split(' = ')[0]!);
+    expect(warned).toContain(`node config: ${keys.join(', ')} are upstream nextmini keys with no effect here; ignored`);
+    expect(warned).toMatch(/controller config: max_server_port, base_addr, net_mask, external_base_addr are upstream nextmini keys with no effect here; ignored/);
+    expect(warned).toMatch(/node config\.protocol = "quic": there is no QUIC here; this node speaks "tcp" instead/);
+  });
+});

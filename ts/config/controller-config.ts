@@ -157,7 +157,16 @@ export const CONTROLLER_KEYS: readonly string[] = Object.keys(CONTROLLER_KEY_SET
  * Keys of upstream nextmini's controller configs with no effect here: `protocol` (here each
  * node's config says what it speaks). Warned, not refused.
  */
-export const UPSTREAM_CONTROLLER_KEYS: readonly string[] = ['protocol'];
+export const UPSTREAM_CONTROLLER_KEYS: readonly string[] = [
+  'protocol',
+  // Upstream's connection-on-demand TCP server, and its TUN address plan (the TUN network,
+  // its mask, the external network): there is no TUN here, and user-space addresses come
+  // from user_space_base_addr.
+  'max_server_port',
+  'base_addr',
+  'net_mask',
+  'external_base_addr',
+];
 
 const log = logger('config');
 

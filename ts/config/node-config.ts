@@ -187,8 +187,14 @@ function readProtocols(r: TableReader): LinkProtocol[] {
   const v = r.raw('protocol');
   if (v === undefined) return [...NODE_DEFAULTS.protocol];
   const choices = LINK_PROTOCOLS.map((c) => JSON.stringify(c)).join(', ');
-  const list = Array.isArray(v) ? v : [v];
+  let list = Array.isArray(v) ? v : [v];
   if (list.length === 0) throw r.fail('protocol', `must name at least one of ${choices}`);
+  // Upstream's "quic" links are reliable and congestion-controlled per hop; TCP is the
+  // transport here that is too. Running over it keeps an upstream file working, and says so.
+  if (list.includes('quic')) {
+    log.warn(`${r.what}.protocol = "quic": there is no QUIC here; this node speaks "tcp" instead (reliable and congestion-controlled per hop, as upstream's QUIC links are)`);
+    list = list.map((p) => (p === 'quic' ? 'tcp' : p));
+  }
   for (const p of list) {
     if (typeof p !== 'string' || !(LINK_PROTOCOLS as readonly string[]).includes(p)) {
       throw r.fail('protocol', `must be one of ${choices} or a list of them, got ${JSON.stringify(p)}${Array.isArray(v) ? ' in the list' : ''}`);
@@ -253,6 +259,26 @@ export const UPSTREAM_NODE_KEYS: readonly string[] = [
   'n_nodes',
   // Upstream documents it as not used by its metrics collector; metrics_interval_ms is ours.
   'metrics_collection_interval',
+  // QUIC links (protocol = "quic" runs over TCP here, see readProtocols).
+  'quic_congestion_control',
+  // Upstream reorders TCP segments of TUN traffic; no TUN here, and lossless sessions and
+  // messages are reassembled in order by the core.
+  'enforce_tcp_order',
+  'delay_tolerance',
+  'backlog_tolerance',
+  // Upstream's namespace mode and its host auto-configuration (bridges, veths, iptables):
+  // nodes here are processes or objects on real sockets, and emulation is in the core.
+  'auto_enable_ip_forward',
+  'auto_add_forward_rules',
+  'auto_add_nat',
+  'bridge_name',
+  'bridge_ip',
+  'subnet',
+  'interval_between_spawn',
+  'carrier_max_wait_ms',
+  'carrier_poll_interval_ms',
+  'child_start_delay_ms',
+  'handshake_timeout_ms',
 ];
 
 /**
@@ -283,13 +309,14 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
   r.checkKeys([...NODE_KEYS, ...UPSTREAM_QDISC_NODE_KEYS], UPSTREAM_NODE_KEYS);
   const qdisc = UPSTREAM_QDISC_NODE_KEYS.filter((k) => r.has(k));
   if (qdisc.length) log.warn(`${source}: ${qdisc.join(', ')} ${qdisc.length > 1 ? 'are upstream node keys' : 'is an upstream node key'} with no effect here: the queue discipline is set per link in the controller config, [link_defaults] or [[links]] scheduler = "fifo" | "wrr" and drop = "tail" | "red"; ignored`);
+  const protocols = readProtocols(r);
   const cfg: ResolvedNodeConfig = {
     // 0: the controller assigns one (upstream: "auto-assigned if 0").
     node_id: r.int('node_id', { min: 0, max: 0xffff_fffe }),
     node_id_offset: r.int('node_id_offset', { min: 0, max: 0xffff_fffd, default: NODE_DEFAULTS.node_id_offset }),
     controller_addr: r.str('controller_addr'),
-    protocol: (r.raw('protocol') as LinkProtocol | LinkProtocol[] | undefined) ?? [...NODE_DEFAULTS.protocol],
-    protocols: readProtocols(r),
+    protocols,
+    protocol: r.raw('protocol') === undefined ? [...NODE_DEFAULTS.protocol] : Array.isArray(r.raw('protocol')) ? protocols : protocols[0]!,
     private_network_addr: r.str('private_network_addr', { default: NODE_DEFAULTS.private_network_addr }),
     private_network_port: r.port('private_network_port', { default: NODE_DEFAULTS.private_network_port }),
     mtu: r.int('mtu', { min: 128, max: 65_535, default: defaultMtu(readProtocols(r)) }),
