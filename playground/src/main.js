@@ -190,6 +190,7 @@ $('mc-form').addEventListener('submit', async (e) => {
       source,
       members,
       mib,
+      congestion: $('mc-cc').value,
       graph,
       log,
       onTick(m, t, rate) {

@@ -23,10 +23,11 @@ function randomPayload(size) {
 let runs = 0;
 
 /**
- * Runs one multicast. `ui` gives: net, links (topology links), drawn (links drawn, or null for
- * shortest paths), graph, onReceiverRate(id, t, bytes/s), log(msg, cls).
+ * Runs one multicast: net, links (the topology's), drawn (links drawn, or null for shortest
+ * paths), source, members, mib, congestion ('rate' | 'loss' | 'off'), graph, onTick(receiver,
+ * t, bytes/s), log(msg, cls).
  */
-export async function runMulticast({ net, links, drawn, source, members, mib, graph, onTick, log }) {
+export async function runMulticast({ net, links, drawn, source, members, mib, congestion, graph, onTick, log }) {
   if (members.includes(source)) throw new Error(`members: ${source} is the source; pick members other than it`);
   if (members.length === 0) throw new Error('members: pick at least one member other than the source');
   if (!(mib > 0 && mib <= 64)) throw new Error(`size must be from 0.1 to 64 MiB, got ${mib}`);
@@ -46,7 +47,7 @@ export async function runMulticast({ net, links, drawn, source, members, mib, gr
   await Promise.all(members.map((m) => net.node(m).joinGroup(g.groupId)));
   const joined = await Promise.all(members.map((m) => net.node(m).waitForLocalMembership(g.groupId, { timeoutMs: 5000 })));
   if (!joined.every(Boolean)) throw new Error(`members ${members.filter((_, i) => !joined[i]).join(', ')} did not see their membership within 5 s`);
-  log(`group ${g.groupId} (${g.groupIp}): tree ${edges.map(([a, b]) => `${a}→${b}`).join(' ')}; sending ${mib} MiB, SHA-256 ${want.slice(0, 16)}…`);
+  log(`group ${g.groupId} (${g.groupIp}): tree ${edges.map(([a, b]) => `${a}→${b}`).join(' ')}; sending ${mib} MiB (congestion ${congestion}), SHA-256 ${want.slice(0, 16)}…`);
 
   // One row per receiver: a progress bar, bytes, repair symbols received, the final check.
   $('mc-rows').replaceChildren(
@@ -60,7 +61,7 @@ export async function runMulticast({ net, links, drawn, source, members, mib, gr
   const rowOf = (m) => $('mc-rows').querySelector(`[data-testid="rx-${m}"]`);
   const rxs = members.map((m) => net.node(m).receiveData({ groupId: g.groupId, destIp: g.groupIp, sourceNodeId: source, expectedBytes: size }));
   const t0 = performance.now();
-  const s = sender.sendData({ groupId: g.groupId, destIp: g.groupIp, receiverIds: members, buffer: new PacketView(data) });
+  const s = sender.sendData({ groupId: g.groupId, destIp: g.groupIp, receiverIds: members, buffer: new PacketView(data), congestion });
   const prev = new Map(members.map((m) => [m, { bytes: 0, t: t0 }]));
 
   const tick = () => {
