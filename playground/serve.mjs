@@ -104,7 +104,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       s = await serve(opts.port ?? 8080);
     } catch (err) {
       // 8080 is only a default: take any free port rather than fail; a port asked for must be had.
-      if (opts.port !== undefined || err.code !== 'EADDRINUSE') throw err;
+      if (err.code !== 'EADDRINUSE') throw err;
+      if (opts.port !== undefined) throw new Error(`playground: port ${opts.port} on 127.0.0.1 is in use; pass another --port, or --port 0 for any free one`);
       s = await serve(0);
     }
     console.log(`playground at ${s.url}  (Ctrl-C to stop)`);

@@ -75,15 +75,17 @@ export class Graph {
     }
   }
 
-  /** Torus wrap-around links would run along the grid over other links: arc them half a step aside. */
+  /** Torus wrap-around links would run along the grid over other links: arc them aside. */
   #path(t, p, q) {
     const dx = q.x - p.x;
     const dy = q.y - p.y;
     const step = t.kind === 'torus' ? Math.min((W - 120) / (t.side - 1 || 1), (H - 120) / (t.side - 1 || 1)) : 0;
     const wrap = t.kind === 'torus' && t.side > 2 && Math.hypot(dx, dy) > 1.5 * step;
     if (!wrap) return `M${p.x.toFixed(1)},${p.y.toFixed(1)} L${q.x.toFixed(1)},${q.y.toFixed(1)}`;
-    const cx = (p.x + q.x) / 2 + (Math.abs(dx) < 1 ? -step * 0.6 : 0);
-    const cy = (p.y + q.y) / 2 + (Math.abs(dy) < 1 ? -step * 0.6 : 0);
+    // Outwards from the grid's centre (the middle row or column arcs up or left).
+    const out = (v, mid) => (Math.abs(v - mid) < 1 ? -1 : Math.sign(v - mid)) * step * 0.6;
+    const cx = (p.x + q.x) / 2 + (Math.abs(dx) < 1 ? out(p.x, W / 2) : 0);
+    const cy = (p.y + q.y) / 2 + (Math.abs(dy) < 1 ? out(p.y, H / 2) : 0);
     return `M${p.x.toFixed(1)},${p.y.toFixed(1)} Q${cx.toFixed(1)},${cy.toFixed(1)} ${q.x.toFixed(1)},${q.y.toFixed(1)}`;
   }
 
