@@ -68,7 +68,7 @@ $('open').onclick = async () => {
     const nodeId = Number($('node').value);
     dp = await Dataplane.open({ node_id: nodeId, controller_addr: $('url').value.trim() }, { connectTimeoutMs: 5000 });
     const info = dp.getNetworkInfo();
-    status(`node ${info.nodeId} (${info.userSpaceAddr}) open over ${info.protocol}`, 'ok');
+    status(`node ${info.nodeId} (${info.userSpaceAddr}) open over ${info.protocols.join(' and ')} (peers in other processes: relay)`, 'ok');
     setOpen(true);
     // Listen to every node of the topology (ids up to 16 are plenty for a demo).
     await listen(dp, Array.from({ length: 16 }, (_, i) => i + 1).filter((n) => n !== nodeId));

@@ -1,12 +1,16 @@
 // The playground (playground/index.html) as a visitor uses it, in headless Chromium against
 // the page served by playground/serve.mjs (dist/ is built by `npm test`): it loads clean, a
 // fat tree k = 4 draws 36 nodes, and a 4 MiB lossless multicast survives 10% loss set on one
-// tree link through that link's real slider, with every receiver's SHA-256 checked.
+// tree link through that link's real slider, with every receiver's SHA-256 checked; and the
+// "Join a real network" panel talks to playground/echo-node.mjs through a controller over the relay.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
+import { parse } from 'smol-toml';
+import { startController, type ControllerConfig } from 'nextmini';
 import { serve } from '../../playground/serve.mjs';
 import { chromiumPath, CHROMIUM_ARGS, root } from './project.js';
 
@@ -113,6 +117,34 @@ describe('playground', () => {
       expect(errors).toEqual([]);
     } finally {
       await page.close();
+    }
+  }, 60_000);
+
+  it('"Join a real network": one node in the tab reaches playground/echo-node.mjs through a controller on playground/controller.toml, over the relay', async () => {
+    // playground/controller.toml as the README runs it, on a free port instead of 3000.
+    const cfg = parse(readFileSync(join(root, 'playground', 'controller.toml'), 'utf8')) as unknown as ControllerConfig;
+    const controller = await startController({ ...cfg, port: 0 });
+    const echo = spawn(process.execPath, [join(root, 'playground', 'echo-node.mjs'), controller.url, '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let echoOut = '';
+    echo.stdout.on('data', (b: Buffer) => (echoOut += b.toString()));
+    echo.stderr.on('data', (b: Buffer) => (echoOut += b.toString()));
+    const { page, errors } = await open();
+    try {
+      await expect.poll(() => echoOut, { timeout: 15_000 }).toMatch(/echo node 1 up/);
+      await ready(page, /ready in/);
+      await page.click('#panel-relay summary');
+      await page.fill('#relay-url', controller.url);
+      await page.click('#relay-open');
+      await expect.poll(() => page.textContent('#relay-status'), { timeout: 15_000 }).toMatch(/^node 2 \(192\.168\.0\.2\) open over memory and relay/);
+      await page.click('#relay-send');
+      await expect.poll(() => page.textContent('#relay-received'), { timeout: 10_000 }).toMatch(/from node 1 .*"echo: hello from the browser"/);
+      await page.click('#relay-close');
+      await expect.poll(() => page.textContent('#relay-status')).toBe('closed');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      echo.kill();
+      await controller.close();
     }
   }, 60_000);
 });
