@@ -98,6 +98,9 @@ describe('playground', () => {
       expect(await slider.inputValue()).toBe('10');
       await expect.poll(() => page.textContent('[data-testid="panel-status"]')).toBe('setLink 1 ⇄ 2: loss = 0.1');
 
+      const dropsOf = () => page.$$eval('[data-testid="graph"] path[data-testid^="link-"]', (ls) => Object.fromEntries(ls.map((l) => [l.getAttribute('data-testid'), Number(l.getAttribute('data-drops'))])));
+      expect(Object.values(await dropsOf()).every((v) => v === 0)).toBe(true); // nothing lost before the transfer
+
       await page.fill('[data-testid="mc-size"]', '4');
       await page.click('[data-testid="mc-send"]');
       await expect.poll(() => page.textContent('[data-testid="log"]'), { timeout: 50_000, interval: 500 }).toMatch(/receivers verified/);
@@ -106,7 +109,7 @@ describe('playground', () => {
       expect(Number(await page.textContent('[data-testid="mc-repair"]')) + Number(await page.textContent('[data-testid="mc-retx"]'))).toBeGreaterThan(0);
 
       await page.waitForTimeout(700); // one more sample of the counters
-      const drops = await page.$$eval('[data-testid="graph"] path[data-testid^="link-"]', (ls) => Object.fromEntries(ls.map((l) => [l.getAttribute('data-testid'), Number(l.getAttribute('data-drops'))])));
+      const drops = await dropsOf();
       expect(Object.keys(drops)).toHaveLength(6);
       expect(drops['link-1-2']).toBeGreaterThan(0);
       for (const [k, v] of Object.entries(drops)) if (k !== 'link-1-2') expect([k, v]).toEqual([k, 0]);
