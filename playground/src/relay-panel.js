@@ -1,9 +1,9 @@
-// The playground page: one Dataplane node in the browser (the browser's default transports:
-// memory and the relay, the one that reaches other processes), receivers for every other
-// node, and live stats.
-import { init, Dataplane, NextminiError } from '../dist/browser.js';
+// "Join a real network": one Dataplane node in this tab against a remote controller, over the
+// relay (browsers have no UDP or TCP sockets: its datagrams travel over a WebSocket to the
+// controller), receivers for every other node, and live stats. Ids here carry a relay- prefix.
+import { init, Dataplane, NextminiError } from '../../dist/browser.js';
 
-const $ = (id) => document.getElementById(id);
+const $ = (id) => document.getElementById(`relay-${id}`);
 const text = new TextDecoder();
 let dp;
 let statsTimer;
@@ -68,7 +68,7 @@ $('open').onclick = async () => {
     const nodeId = Number($('node').value);
     dp = await Dataplane.open({ node_id: nodeId, controller_addr: $('url').value.trim() }, { connectTimeoutMs: 5000 });
     const info = dp.getNetworkInfo();
-    status(`node ${info.nodeId} (${info.userSpaceAddr}) open over ${info.protocol}`, 'ok');
+    status(`node ${info.nodeId} (${info.userSpaceAddr}) open over ${info.protocols.join(' and ')} (peers in other processes: relay)`, 'ok');
     setOpen(true);
     // Listen to every node of the topology (ids up to 16 are plenty for a demo).
     await listen(dp, Array.from({ length: 16 }, (_, i) => i + 1).filter((n) => n !== nodeId));

@@ -1,0 +1,153 @@
+// The playground (playground/index.html) as a visitor uses it, in headless Chromium against
+// the page served by playground/serve.mjs (dist/ is built by `npm test`): it loads clean, a
+// fat tree k = 4 draws 36 nodes, and a 4 MiB lossless multicast survives 10% loss set on one
+// tree link through that link's real slider, with every receiver's SHA-256 checked; and the
+// "Join a real network" panel talks to playground/echo-node.mjs through a controller over the relay.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { Browser, Page } from 'playwright-core';
+import { parse } from 'smol-toml';
+import { startController, type ControllerConfig } from 'nextmini';
+import { serve } from '../../playground/serve.mjs';
+import { chromiumPath, CHROMIUM_ARGS, root } from './project.js';
+
+/** Where the test leaves its screenshot (build/ is the tests' output directory, not committed). */
+const OUT = join(root, 'build', 'test-output');
+
+let server: Server;
+let url = '';
+let browser: Browser;
+
+beforeAll(async () => {
+  ({ server, url } = await serve(0));
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+});
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** A 1280×800 page on the playground, with every console error and uncaught exception collected. */
+async function open(): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${String(e)}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') errors.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+  await page.goto(url);
+  return { page, errors };
+}
+
+const ready = (page: Page, label: RegExp) =>
+  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-testid="topo-status"]')?.textContent ?? ''), label.source, { timeout: 30_000 });
+
+describe('playground', () => {
+  it('loads with no console errors: the default ring of 6 starts, a node shows its stats, a ping is answered', async () => {
+    const { page, errors } = await open();
+    try {
+      await ready(page, /ring of 6: 6 nodes, 6 links, ready in/);
+      await page.click('[data-testid="node-3"]');
+      await expect.poll(() => page.textContent('#node-stats')).toMatch(/packets sent/);
+      await page.click('[data-testid="ping-go"]');
+      await expect.poll(() => page.textContent('[data-testid="log"]'), { timeout: 15_000 }).toMatch(/ping 1 → 4: 5\/5 answered/);
+      await page.click('[data-testid="uni-send"]');
+      await expect.poll(() => page.textContent('[data-testid="log"]')).toMatch(/node 4 received from 1: "hello, network"/);
+      // A bad custom topology is refused with what to fix, and the running network stays.
+      await page.selectOption('[data-testid="topo-kind"]', 'custom');
+      await page.fill('[data-testid="topo-edges"]', '1-2, 2-x');
+      await page.click('[data-testid="topo-start"]');
+      await expect.poll(() => page.textContent('[data-testid="topo-status"]')).toMatch(/link 2 "2-x" is not a pair of node ids/);
+      await page.waitForTimeout(1200); // a few samples: the periodic code runs too
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('a fat tree k = 4 draws 36 nodes and 48 links', async () => {
+    const { page, errors } = await open();
+    try {
+      await ready(page, /ready in/);
+      await page.selectOption('[data-testid="topo-kind"]', 'fat_tree');
+      await page.click('[data-testid="topo-start"]');
+      await ready(page, /fat tree k = 4: 36 nodes, 48 links, ready in/);
+      expect(await page.locator('[data-testid="graph"] [data-testid^="node-"]').count()).toBe(36);
+      expect(await page.locator('[data-testid="graph"] [data-testid^="link-"]').count()).toBe(48);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('a 4 MiB lossless multicast with 10% loss on one tree link (set by its slider) completes, every receiver verified; only that link loses', async () => {
+    const { page, errors } = await open();
+    try {
+      await ready(page, /ring of 6: 6 nodes, 6 links, ready in/);
+      // Link 1 — 2 is on the shortest-path tree from 1 to 3, 4 and 5 (1→2→3→4, 1→6→5).
+      await page.click('[data-testid="link-1-2"] + .link-hit');
+      await expect.poll(() => page.textContent('#link-title')).toBe('Link 1 — 2');
+      const slider = page.locator('[data-testid="slider-loss"]');
+      await slider.focus();
+      for (let i = 0; i < 10; i++) await slider.press('ArrowRight');
+      expect(await slider.inputValue()).toBe('10');
+      await expect.poll(() => page.textContent('[data-testid="panel-status"]')).toBe('setLink 1 ⇄ 2: loss = 0.1');
+
+      const dropsOf = () => page.$$eval('[data-testid="graph"] path[data-testid^="link-"]', (ls) => Object.fromEntries(ls.map((l) => [l.getAttribute('data-testid'), Number(l.getAttribute('data-drops'))])));
+      expect(Object.values(await dropsOf()).every((v) => v === 0)).toBe(true); // nothing lost before the transfer
+
+      await page.fill('[data-testid="mc-size"]', '4');
+      await page.click('[data-testid="mc-send"]');
+      await expect.poll(() => page.textContent('[data-testid="log"]'), { timeout: 50_000, interval: 500 }).toMatch(/receivers verified/);
+      for (const m of [3, 4, 5]) expect(await page.textContent(`[data-testid="verify-${m}"]`)).toBe('SHA-256 OK');
+      expect(await page.textContent('[data-testid="log"]')).toMatch(/completed in [\d.]+ s: 3\/3 receivers verified/);
+      expect(Number(await page.textContent('[data-testid="mc-repair"]')) + Number(await page.textContent('[data-testid="mc-retx"]'))).toBeGreaterThan(0);
+
+      await page.waitForTimeout(700); // one more sample of the counters
+      const drops = await dropsOf();
+      expect(Object.keys(drops)).toHaveLength(6);
+      expect(drops['link-1-2']).toBeGreaterThan(0);
+      for (const [k, v] of Object.entries(drops)) if (k !== 'link-1-2') expect([k, v]).toEqual([k, 0]);
+      expect(Number(await page.textContent('[data-testid="loss-1-2"]'))).toBeGreaterThan(0);
+
+      mkdirSync(OUT, { recursive: true });
+      await page.screenshot({ path: join(OUT, 'playground-multicast.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('"Join a real network": one node in the tab reaches playground/echo-node.mjs through a controller on playground/controller.toml, over the relay', async () => {
+    // playground/controller.toml as the README runs it, on a free port instead of 3000.
+    const cfg = parse(readFileSync(join(root, 'playground', 'controller.toml'), 'utf8')) as unknown as ControllerConfig;
+    const controller = await startController({ ...cfg, port: 0 });
+    const echo = spawn(process.execPath, [join(root, 'playground', 'echo-node.mjs'), controller.url, '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let echoOut = '';
+    echo.stdout.on('data', (b: Buffer) => (echoOut += b.toString()));
+    echo.stderr.on('data', (b: Buffer) => (echoOut += b.toString()));
+    const { page, errors } = await open();
+    try {
+      await expect.poll(() => echoOut, { timeout: 15_000 }).toMatch(/echo node 1 up/);
+      await ready(page, /ready in/);
+      await page.click('#panel-relay summary');
+      await page.fill('#relay-url', controller.url);
+      await page.click('#relay-open');
+      await expect.poll(() => page.textContent('#relay-status'), { timeout: 15_000 }).toMatch(/^node 2 \(192\.168\.0\.2\) open over memory and relay/);
+      await page.click('#relay-send');
+      await expect.poll(() => page.textContent('#relay-received'), { timeout: 10_000 }).toMatch(/from node 1 .*"echo: hello from the browser"/);
+      await page.click('#relay-close');
+      await expect.poll(() => page.textContent('#relay-status')).toBe('closed');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      echo.kill();
+      await controller.close();
+    }
+  }, 60_000);
+});
