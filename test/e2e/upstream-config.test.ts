@@ -328,3 +328,38 @@ describe("every key of upstream's config reference loads (docs/content/docs/conf
     expect(warned).toMatch(/node config\.protocol = "quic": there is no QUIC here; this node speaks "tcp" instead/);
   });
 });
+
+describe("upstream's python-api calls beyond the seed (python-api/src/lib.rs)", () => {
+  it('sendBatchToNode, flowIdFromNodes, waitForGroupCreated and registerGroupReceiver work as their upstream counterparts', async () => {
+    const c = await controller('port = 0\n[topology]\ntype = "full_mesh"\nfull_mesh_config = { n_nodes = 3 }\n[routing]\nprotocol = "shortest_path"\n');
+    const [a, b, m] = await Promise.all([1, 2, 3].map((id) => node(`node_id = ${id}\ncontroller_addr = "${c.url}"\n`)));
+    expect(await a!.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
+    // send_batch_to_node: every buffer, in order, one message each.
+    const rx = b!.registerReceiverFromNode({ srcNodeId: 1, srcPort: 40000, dstPort: 50000 });
+    const ids = await a!.sendBatchToNode({ dstNodeId: 2, frozenBuffers: ['one', 'two', 'three'].map((t) => new PacketView(new TextEncoder().encode(t))), srcPort: 40000, dstPort: 50000 });
+    expect(ids).toHaveLength(3);
+    const got: string[] = [];
+    for (let i = 0; i < 3; i++) got.push(new TextDecoder().decode((await rx.recv({ timeoutMs: 5000 }))!.payload));
+    expect(got.sort()).toEqual(['one', 'three', 'two']);
+    await expect(a!.sendBatchToNode({ dstNodeId: 2, frozenBuffers: 'x' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/sendBatchToNode: frozenBuffers must be an array/) });
+    // flow_id_from_nodes: the flow id a delivery of that flow carries.
+    const d = await (async () => {
+      await a!.sendToNode({ dstNodeId: 2, frozen: new PacketView(new Uint8Array([1])), srcPort: 40000, dstPort: 50000 });
+      return rx.recv({ timeoutMs: 5000 });
+    })();
+    expect(a!.flowIdFromNodes({ srcNodeId: 1, dstNodeId: 2, srcPort: 40000, dstPort: 50000 })).toBe(d!.flowId);
+    expect(typeof b!.flowIdFromNodes({ srcNodeId: 1, dstNodeId: 2 })).toBe('bigint');
+    // wait_for_group_created and register_group_receiver(group_id, src_node_id).
+    expect(await m!.waitForGroupCreated(1, { timeoutMs: 50 })).toBe(false);
+    const waiting = m!.waitForGroupCreated(1, { timeoutMs: 5000 });
+    const g = await a!.createGroup('batch');
+    expect(await waiting).toBe(true);
+    await m!.joinGroup(g.groupId);
+    const grx = m!.registerGroupReceiver({ groupId: g.groupId, srcNodeId: 1 });
+    await a!.setGroupRoutes(g.groupId, [[1, 3]]);
+    expect(await m!.waitForLocalMembership(g.groupId, { timeoutMs: 5000 })).toBe(true);
+    await a!.sendToGroup({ groupId: g.groupId, frozen: new PacketView(new TextEncoder().encode('to the group')) });
+    expect(new TextDecoder().decode((await grx.recv({ timeoutMs: 5000 }))!.payload)).toBe('to the group');
+    expect(() => m!.registerGroupReceiver({ groupId: 99, srcNodeId: 1 })).toThrow(expect.objectContaining({ code: 'UNKNOWN_GROUP' }));
+  });
+});

@@ -732,6 +732,35 @@ export class Dataplane {
     }
   }
 
+  /**
+   * Upstream's `send_batch_to_node`: sends each buffer as its own message, in order, with the
+   * same ports; resolves with their message ids. Stops at the first refusal (rejecting with it;
+   * the buffers before it were sent).
+   */
+  async sendBatchToNode(args: { dstNodeId: number; frozenBuffers: SendToNodeArgs['frozen'][]; srcPort?: number; dstPort?: number }): Promise<number[]> {
+    this.#assertOpen();
+    checkOptions('sendBatchToNode', args, ['dstNodeId', 'frozenBuffers', 'srcPort', 'dstPort']);
+    if (!Array.isArray(args.frozenBuffers)) throw new NextminiError('INVALID_ARGUMENT', `sendBatchToNode: frozenBuffers must be an array of payloads, got ${typeof args.frozenBuffers}`);
+    const ids: number[] = [];
+    for (const frozen of args.frozenBuffers) {
+      ids.push(await this.sendToNode({ dstNodeId: args.dstNodeId, frozen, ...(args.srcPort !== undefined ? { srcPort: args.srcPort } : {}), ...(args.dstPort !== undefined ? { dstPort: args.dstPort } : {}) }));
+    }
+    return ids;
+  }
+
+  /**
+   * Upstream's `flow_id_from_nodes`: the `flowId` that deliveries of the flow from `srcNodeId`
+   * (ports defaulting to the config's user-space client and server ports) carry at
+   * `dstNodeId`. Here a flow id is (source node, source port, destination port), as a bigint.
+   */
+  flowIdFromNodes(args: { srcNodeId: number; dstNodeId: number; srcPort?: number; dstPort?: number }): bigint {
+    checkOptions('flowIdFromNodes', args, ['srcNodeId', 'dstNodeId', 'srcPort', 'dstPort']);
+    const src = checkNode('srcNodeId', args.srcNodeId);
+    checkNode('dstNodeId', args.dstNodeId);
+    const [sp, dp] = this.#ports(args);
+    return flowId(src, sp, dp);
+  }
+
   /** Creates a multicast group with this node as its source; resolves once the controller assigned it. */
   async createGroup(label: string): Promise<GroupInfo> {
     this.#assertOpen();
@@ -798,6 +827,32 @@ export class Dataplane {
     this.#assertOpen();
     checkOptions('waitForLocalMembership', options, WAIT_KEYS);
     return this.#groups.waitForMembership(groupId, options);
+  }
+
+  /**
+   * Upstream's `wait_for_group_created`: true once this node's group directory has the group
+   * (created by any node), false on timeout.
+   */
+  async waitForGroupCreated(groupId: number, options: WaitOptions = {}): Promise<boolean> {
+    this.#assertOpen();
+    checkOptions('waitForGroupCreated', options, WAIT_KEYS);
+    return this.#groups.waitForCreated(groupId, options);
+  }
+
+  /**
+   * Upstream's `register_group_receiver(group_id, src_node_id, ...)`: registerReceiverForGroup
+   * with the group named by id (UNKNOWN_GROUP when this node does not know it yet: see
+   * waitForGroupCreated).
+   */
+  registerGroupReceiver(args: { groupId: number; srcNodeId: number; srcPort?: number; dstPort?: number }): PacketReceiver {
+    this.#assertOpen();
+    checkOptions('registerGroupReceiver', args, ['groupId', 'srcNodeId', 'srcPort', 'dstPort']);
+    const groupIp = this.#groups.ipOf(args.groupId);
+    if (groupIp === undefined) {
+      throw new NextminiError('UNKNOWN_GROUP', `registerGroupReceiver: group ${String(args.groupId)} is not known to node ${this.nodeId} (groups known: ${this.#groups.list().map((g) => g.groupId).join(', ') || 'none'}); waitForGroupCreated first`);
+    }
+    const { groupId: _g, ...rest } = args;
+    return this.registerReceiverForGroup({ ...rest, groupIp });
   }
 
   /** A group by id, as far as this node knows. */

@@ -169,6 +169,11 @@ export class NodeGroups {
     return this.#conditions.wait(() => this.engine.core.isLocalMember(groupId), options);
   }
 
+  waitForCreated(groupId: number, options: WaitOptions): Promise<boolean> {
+    checkGroupId(groupId);
+    return this.#conditions.wait(() => this.#byId.has(groupId), options);
+  }
+
   /** Resolves a `{ groupId } | { groupIp }` target to a group id. */
   resolve(target: { groupId?: number; groupIp?: string }): number {
     if (target.groupId !== undefined) return checkGroupId(target.groupId);
