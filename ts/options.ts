@@ -6,7 +6,9 @@ import { NextminiError } from './errors.js';
  * otherwise be ignored silently.
  */
 export function checkOptions(call: string, options: object | undefined, allowed: readonly string[]): void {
-  if (options === undefined || options === null) return;
+  if (options === undefined) return;
+  // null is not "no options": the call would go on to read fields of it.
+  if (options === null) throw new NextminiError('INVALID_ARGUMENT', `${call}: options must be an object or left out, got null`);
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new NextminiError('INVALID_ARGUMENT', `${call}: options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
   }

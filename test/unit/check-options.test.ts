@@ -13,10 +13,12 @@ const codeOf = (f: () => void): string => {
 };
 
 describe('checkOptions', () => {
-  it('accepts undefined, null and plain objects with known keys', () => {
+  it('accepts undefined and plain objects with known keys', () => {
     expect(codeOf(() => checkOptions('recv', undefined, ['timeoutMs']))).toBe('ok');
-    expect(codeOf(() => checkOptions('recv', null as never, ['timeoutMs']))).toBe('ok');
     expect(codeOf(() => checkOptions('recv', { timeoutMs: 5 }, ['timeoutMs']))).toBe('ok');
+  });
+  it('refuses null, which used to pass here and then fail as a TypeError in the call', () => {
+    expect(codeOf(() => checkOptions('recv', null as never, ['timeoutMs']))).toBe('INVALID_ARGUMENT: recv: options must be an object or left out, got null');
   });
   it('refuses arrays and non-objects, naming the call', () => {
     expect(codeOf(() => checkOptions('recv', [] as never, ['timeoutMs']))).toBe('INVALID_ARGUMENT: recv: options must be an object, got an array');
