@@ -117,6 +117,8 @@ for (const protocol of ['udp', 'tcp'] as const) {
       await stopChild(forwarder.child);
       const forwarded = Number(/forwarded (\d+) packets/.exec(forwarder.output())?.[1]);
       expect(forwarded).toBe(packets);
+      // The exit summary says what was dropped too (nothing, on these clean links).
+      expect(forwarder.output()).toMatch(/node 2: forwarded \d+ packets, delivered \d+ messages, no drops/);
     });
   });
 }

@@ -61,7 +61,7 @@ const COMMANDS: Record<string, Command> = {
       void dp.waitForTopologyReady().then((ok) => ok && console.log(`node ${info.nodeId}: topology ready`));
       await untilSignal();
       const s = dp.stats();
-      console.log(`node ${info.nodeId}: forwarded ${s.packetsForwarded} packets, delivered ${s.messagesDelivered} messages`);
+      console.log(`node ${info.nodeId}: forwarded ${s.packetsForwarded} packets, delivered ${s.messagesDelivered} messages, ${describeDrops(s.drops)}`);
       await dp.close();
       return 0;
     },
@@ -171,4 +171,12 @@ export async function main(args: string[]): Promise<number> {
     console.error(isNextminiError(err) ? `${prefix}: ${err.code}: ${err.message}` : `${prefix}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
+}
+
+/** "no drops", or "dropped N (reason n, …)" with the non-zero reasons, largest first. */
+function describeDrops(drops: object): string {
+  const counts = Object.entries(drops).filter((e): e is [string, number] => typeof e[1] === 'number' && e[1] > 0);
+  if (counts.length === 0) return 'no drops';
+  counts.sort((a, b) => b[1] - a[1]);
+  return `dropped ${counts.reduce((n, [, c]) => n + c, 0)} (${counts.map(([k, c]) => `${k} ${c}`).join(', ')})`;
 }
