@@ -13,7 +13,9 @@ const SLIDERS = [
   { id: 'rate', key: 'rate', to: (v) => Math.round(10 ** (v / 100) * 125_000), from: (c) => (c.rate === undefined ? 300 : Math.round(100 * Math.log10(c.rate / 125_000))), show: (v) => mbit(10 ** (v / 100)) },
   { id: 'delay', key: 'delayMs', to: (v) => v, from: (c) => c.delay_ms ?? 0, show: (v) => `${v} ms` },
   { id: 'jitter', key: 'jitterMs', to: (v) => v, from: (c) => c.jitter_ms ?? 0, show: (v) => `${v} ms` },
-  { id: 'loss', key: 'loss', to: (v) => v / 100, from: (c) => Math.round((c.loss ?? 0) * 100), show: (v) => `${v} %` },
+  // The slider moves in whole percent, but a link may hold less (wan's 0.1%): `exact` shows
+  // what the link has rather than the slider's rounding of it.
+  { id: 'loss', key: 'loss', to: (v) => v / 100, from: (c) => Math.round((c.loss ?? 0) * 100), show: (v) => `${v} %`, exact: (c) => `${Number(((c.loss ?? 0) * 100).toFixed(3))} %` },
 ];
 
 export class LinkPanel {
@@ -65,7 +67,7 @@ export class LinkPanel {
     for (const s of SLIDERS) {
       const v = s.from(cfg);
       $(`slider-${s.id}`).value = String(v);
-      $(`value-${s.id}`).textContent = s.show(v);
+      $(`value-${s.id}`).textContent = s.exact ? s.exact(cfg) : s.show(v);
     }
     $('link-extra').textContent = cfg.loss_burst ? `also: bursty loss ${JSON.stringify(cfg.loss_burst)}` : '';
   }
