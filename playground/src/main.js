@@ -229,14 +229,29 @@ $('ping-form').addEventListener('submit', async (e) => {
   try {
     const [src, dst] = pair();
     $('ping-samples').replaceChildren();
-    const rtts = await state.pinger.ping(src, dst, 5, (seq, rtt) => {
-      const s = document.createElement('span');
-      s.textContent = rtt === null ? `#${seq} no answer` : `#${seq} ${rtt.toFixed(2)} ms`;
-      s.className = rtt === null ? 'err' : '';
-      $('ping-samples').append(s);
-    });
+    const spans = [];
+    const { rtts, late } = await state.pinger.ping(
+      src,
+      dst,
+      5,
+      (seq, rtt) => {
+        const s = document.createElement('span');
+        s.textContent = rtt === null ? `#${seq} no answer` : `#${seq} ${rtt.toFixed(2)} ms`;
+        s.className = rtt === null ? 'err' : '';
+        spans[seq] = s;
+        $('ping-samples').append(s);
+      },
+      (seq, rtt) => {
+        spans[seq].textContent = `#${seq} late: ${rtt.toFixed(2)} ms`;
+        spans[seq].className = 'late';
+      },
+    );
     const ok = rtts.filter((r) => r !== null);
-    log(ok.length ? `ping ${src} → ${dst}: ${ok.length}/${rtts.length} answered, min ${Math.min(...ok).toFixed(2)} / avg ${(ok.reduce((a, b) => a + b, 0) / ok.length).toFixed(2)} / max ${Math.max(...ok).toFixed(2)} ms` : `ping ${src} → ${dst}: no answer`, ok.length ? 'ok' : 'err');
+    const ms = (xs) => `${Math.min(...xs).toFixed(2)} / avg ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2)} / max ${Math.max(...xs).toFixed(2)} ms`;
+    const lateMs = late.map(([, r]) => r);
+    const lateText = late.length ? `, ${late.length} late (${Math.min(...lateMs).toFixed(2)}–${Math.max(...lateMs).toFixed(2)} ms), queued or delayed, not lost` : '';
+    const lost = rtts.length - ok.length - late.length;
+    log(`ping ${src} → ${dst}: ${ok.length}/${rtts.length} answered within 2 s${ok.length ? `, min ${ms(ok)}` : ''}${lateText}${lost ? `, ${lost} no answer` : ''}`, lost === 0 ? 'ok' : 'err');
   } catch (err) {
     log(`ping: ${errText(err)}`, 'err');
   }

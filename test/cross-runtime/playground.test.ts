@@ -169,6 +169,23 @@ describe('playground', () => {
     }
   }, 60_000);
 
+  it('ping shows an answer that comes after its 2 s wait as late, with its RTT, not as lost', async () => {
+    const { page, errors } = await open();
+    try {
+      await ready(page, /ring of 6: 6 nodes, 6 links, ready in/);
+      // 1.1 s each way on 1 — 2 (past the delay slider's range, as a queue behind a transfer
+      // makes it): every answer comes about 2.2 s after its probe.
+      await page.evaluate(() => (window as unknown as { playground: { net: { controller: { setLink(p: object): Promise<void> } } } }).playground.net.controller.setLink({ srcNodeId: 1, dstNodeId: 2, bidirectional: true, delayMs: 1100 }));
+      await page.fill('[data-testid="ping-dst"]', '2');
+      await page.click('[data-testid="ping-go"]');
+      await expect.poll(() => page.textContent('[data-testid="ping-samples"]'), { timeout: 10_000 }).toMatch(/#0 late: 2[23]\d\d\.\d\d ms/);
+      await expect.poll(() => page.textContent('[data-testid="log"]'), { timeout: 20_000 }).toMatch(/ping 1 → 2: 0\/5 answered within 2 s, [45] late \(2[23]\d\d\.\d\d–2[23]\d\d\.\d\d ms\)/);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
   it('"Join a real network": one node in the tab reaches playground/echo-node.mjs through a controller on playground/controller.toml, over the relay', async () => {
     // playground/controller.toml as the README runs it, on a free port instead of 3000.
     const cfg = parse(readFileSync(join(root, 'playground', 'controller.toml'), 'utf8')) as unknown as ControllerConfig;
