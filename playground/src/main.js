@@ -262,7 +262,9 @@ $('uni-send').addEventListener('click', async () => {
   try {
     const [src, dst] = pair();
     const text = $('uni-text').value;
-    await state.pinger.send(src, dst, new TextEncoder().encode(text), JSON.stringify(text));
+    const bytes = new TextEncoder().encode(text);
+    // Spelled out when short, by size when long, as the receiving side logs it.
+    await state.pinger.send(src, dst, bytes, bytes.length <= 120 ? JSON.stringify(text) : `${bytes.length} bytes`);
   } catch (err) {
     log(`send: ${errText(err)}`, 'err');
   }

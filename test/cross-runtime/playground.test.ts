@@ -58,6 +58,12 @@ describe('playground', () => {
       await expect.poll(() => page.textContent('[data-testid="log"]'), { timeout: 15_000 }).toMatch(/ping 1 → 4: 5\/5 answered/);
       await page.click('[data-testid="uni-send"]');
       await expect.poll(() => page.textContent('[data-testid="log"]')).toMatch(/node 4 received from 1: "hello, network"/);
+      // A long text is logged by its size on both sides, not spelled out in full.
+      await page.fill('[data-testid="uni-text"]', 'x'.repeat(5000));
+      await page.click('[data-testid="uni-send"]');
+      await expect.poll(() => page.textContent('[data-testid="log"]')).toMatch(/node 4 received from 1: 5000 bytes/);
+      await expect.poll(() => page.textContent('[data-testid="log"]')).toMatch(/node 1 sent #\d+ to 4: 5000 bytes/);
+      expect(await page.textContent('[data-testid="log"]')).not.toMatch(/x{121}/);
       // A preset's sub-percent loss shows as it is, not as the whole-percent slider rounds it.
       await page.click('[data-testid="link-1-2"] + .link-hit');
       await page.click('[data-testid="preset-wan"]');
