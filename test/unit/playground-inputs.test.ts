@@ -28,6 +28,10 @@ describe('playground inputs', () => {
     expect(() => topology.parseEdges('1-2, 2-1')).toThrow('link 2 "2-1" is given twice');
     expect(() => topology.parseEdges('1-2, 4-5')).toThrow('node ids run 1..5, and 3 has no link');
     expect(() => topology.parseEdges('1-65')).toThrow('node ids go up to 64 in the playground, got 65');
+    // A graph in pieces used to start, and every ping or send across it failed with a NO_ROUTE
+    // that talked about config files and [[routes]].
+    expect(() => topology.parseEdges('1-2, 3-4')).toThrow('custom edges: the graph is in 2 pieces (1, 2 | 3, 4) and no node of one reaches the other; add a link between them, e.g. "2-3"');
+    expect(() => topology.parseEdges('1-2, 3-4, 5-6')).toThrow('the graph is in 3 pieces (1, 2 | 3, 4 | 5, 6)');
   });
 
   it('builds shortest-path trees, and says which members a drawn tree misses', () => {
