@@ -29,7 +29,11 @@ export class LinkPanel {
       input.addEventListener('input', () => {
         $(`value-${s.id}`).textContent = s.show(Number(input.value));
         clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.apply({ [s.key]: s.to(Number(input.value)) }), 150);
+        // What to set and where are fixed now: by the time the debounce fires another link may
+        // be selected, its settings loaded into these sliders.
+        const params = { [s.key]: s.to(Number(input.value)) };
+        const at = { link: this.link, dir: $('link-dir').value };
+        this.timer = setTimeout(() => this.apply(params, false, undefined, at), 150);
       });
     }
     $('link-dir').addEventListener('change', () => this.load());
@@ -73,17 +77,17 @@ export class LinkPanel {
   }
 
   /** Calls setLink on the chosen direction(s); `replace` starts from no shaping (presets). */
-  async apply(params, replace = false, label) {
-    if (!this.net || !this.link) return;
-    const [a, b] = this.link;
-    const dir = $('link-dir').value;
+  async apply(params, replace = false, label, at = { link: this.link, dir: $('link-dir').value }) {
+    if (!this.net || !at.link) return;
+    const [a, b] = at.link;
+    const { dir } = at;
     const [src, dst] = dir === 'ba' ? [b, a] : [a, b];
     const where = dir === 'both' ? `${a} ⇄ ${b}` : `${src} → ${dst}`;
     try {
       await this.net.controller.setLink({ srcNodeId: src, dstNodeId: dst, bidirectional: dir === 'both', replace, ...params });
       const what = label ? `preset ${label}` : Object.entries(params).map(([k, v]) => `${k} = ${v}`).join(', ');
       this.onStatus(`setLink ${where}: ${what}`, 'ok');
-      if (label) this.load();
+      if (label && at.link === this.link) this.load();
     } catch (err) {
       this.onStatus(`setLink ${where} failed: ${err.code ?? ''} ${err.message}`, 'err');
     }

@@ -64,6 +64,22 @@ describe('playground', () => {
       await expect.poll(() => page.textContent('[data-testid="log"]')).toMatch(/node 4 received from 1: 5000 bytes/);
       await expect.poll(() => page.textContent('[data-testid="log"]')).toMatch(/node 1 sent #\d+ to 4: 5000 bytes/);
       expect(await page.textContent('[data-testid="log"]')).not.toMatch(/x{121}/);
+      // A slider moved just before another link is clicked sets the link it was moved on (it is
+      // applied 150 ms later, and used to land on whichever link was selected by then).
+      await page.evaluate(() => {
+        const hit = (k: string) => document.querySelector(`[data-testid="link-${k}"] + .link-hit`)!.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+        hit('1-2');
+        const s = document.querySelector<HTMLInputElement>('[data-testid="slider-loss"]')!;
+        s.value = '7';
+        s.dispatchEvent(new Event('input'));
+        hit('2-3');
+      });
+      await expect.poll(() => page.textContent('[data-testid="panel-status"]')).toBe('setLink 1 ⇄ 2: loss = 0.07');
+      const losses = await page.evaluate(() => {
+        const c = (window as unknown as { playground: { net: { controller: { getLink(a: number, b: number): { loss?: number } } } } }).playground.net.controller;
+        return [c.getLink(1, 2).loss, c.getLink(2, 3).loss];
+      });
+      expect(losses).toEqual([0.07, undefined]);
       // A preset's sub-percent loss shows as it is, not as the whole-percent slider rounds it.
       await page.click('[data-testid="link-1-2"] + .link-hit');
       await page.click('[data-testid="preset-wan"]');
