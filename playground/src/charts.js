@@ -25,8 +25,11 @@ function niceMax(v) {
   return [1, 2, 5, 10].map((m) => m * p).find((x) => x >= v);
 }
 
+/** The charts show the last WINDOW_S seconds. */
+export const WINDOW_S = 30;
+
 export class LineChart {
-  constructor(svg, { width = 360, height = 150, windowS = 30 } = {}) {
+  constructor(svg, { width = 360, height = 150, windowS = WINDOW_S } = {}) {
     this.svg = svg;
     this.w = width;
     this.h = height;
@@ -39,7 +42,9 @@ export class LineChart {
     const pad = { l: 58, r: 8, t: 8, b: 18 };
     const iw = this.w - pad.l - pad.r;
     const ih = this.h - pad.t - pad.b;
-    const t0 = Math.max(0, now - this.windowS);
+    // The right edge is always now, so a point sits where the axis says it happened (in the
+    // first seconds the left of the window is simply empty).
+    const t0 = now - this.windowS;
     const top = niceMax(Math.max(0, ...series.flatMap((s) => s.points.filter(([t]) => t >= t0).map(([, v]) => v))));
     const x = (t) => pad.l + ((t - t0) / this.windowS) * iw;
     const y = (v) => pad.t + ih - (v / top) * ih;

@@ -13,7 +13,9 @@ const SLIDERS = [
   { id: 'rate', key: 'rate', to: (v) => Math.round(10 ** (v / 100) * 125_000), from: (c) => (c.rate === undefined ? 300 : Math.round(100 * Math.log10(c.rate / 125_000))), show: (v) => mbit(10 ** (v / 100)) },
   { id: 'delay', key: 'delayMs', to: (v) => v, from: (c) => c.delay_ms ?? 0, show: (v) => `${v} ms` },
   { id: 'jitter', key: 'jitterMs', to: (v) => v, from: (c) => c.jitter_ms ?? 0, show: (v) => `${v} ms` },
-  { id: 'loss', key: 'loss', to: (v) => v / 100, from: (c) => Math.round((c.loss ?? 0) * 100), show: (v) => `${v} %` },
+  // The slider moves in whole percent, but a link may hold less (wan's 0.1%): `exact` shows
+  // what the link has rather than the slider's rounding of it.
+  { id: 'loss', key: 'loss', to: (v) => v / 100, from: (c) => Math.round((c.loss ?? 0) * 100), show: (v) => `${v} %`, exact: (c) => `${Number(((c.loss ?? 0) * 100).toFixed(3))} %` },
 ];
 
 export class LinkPanel {
@@ -27,7 +29,11 @@ export class LinkPanel {
       input.addEventListener('input', () => {
         $(`value-${s.id}`).textContent = s.show(Number(input.value));
         clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.apply({ [s.key]: s.to(Number(input.value)) }), 150);
+        // What to set and where are fixed now: by the time the debounce fires another link may
+        // be selected, its settings loaded into these sliders.
+        const params = { [s.key]: s.to(Number(input.value)) };
+        const at = { link: this.link, dir: $('link-dir').value };
+        this.timer = setTimeout(() => this.apply(params, false, undefined, at), 150);
       });
     }
     $('link-dir').addEventListener('change', () => this.load());
@@ -65,23 +71,23 @@ export class LinkPanel {
     for (const s of SLIDERS) {
       const v = s.from(cfg);
       $(`slider-${s.id}`).value = String(v);
-      $(`value-${s.id}`).textContent = s.show(v);
+      $(`value-${s.id}`).textContent = s.exact ? s.exact(cfg) : s.show(v);
     }
     $('link-extra').textContent = cfg.loss_burst ? `also: bursty loss ${JSON.stringify(cfg.loss_burst)}` : '';
   }
 
   /** Calls setLink on the chosen direction(s); `replace` starts from no shaping (presets). */
-  async apply(params, replace = false, label) {
-    if (!this.net || !this.link) return;
-    const [a, b] = this.link;
-    const dir = $('link-dir').value;
+  async apply(params, replace = false, label, at = { link: this.link, dir: $('link-dir').value }) {
+    if (!this.net || !at.link) return;
+    const [a, b] = at.link;
+    const { dir } = at;
     const [src, dst] = dir === 'ba' ? [b, a] : [a, b];
     const where = dir === 'both' ? `${a} ⇄ ${b}` : `${src} → ${dst}`;
     try {
       await this.net.controller.setLink({ srcNodeId: src, dstNodeId: dst, bidirectional: dir === 'both', replace, ...params });
       const what = label ? `preset ${label}` : Object.entries(params).map(([k, v]) => `${k} = ${v}`).join(', ');
       this.onStatus(`setLink ${where}: ${what}`, 'ok');
-      if (label) this.load();
+      if (label && at.link === this.link) this.load();
     } catch (err) {
       this.onStatus(`setLink ${where} failed: ${err.code ?? ''} ${err.message}`, 'err');
     }

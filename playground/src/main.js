@@ -7,9 +7,10 @@ import { Graph, linkKey } from './graph.js';
 import { Sampler } from './sampler.js';
 import { LinkPanel } from './link-panel.js';
 import { NodePanel } from './node-panel.js';
-import { LineChart, legend, formatRate } from './charts.js';
+import { LineChart, legend, formatRate, WINDOW_S } from './charts.js';
 import { runMulticast } from './multicast.js';
 import { parseIds } from './tree.js';
+import { parseMiB, MiB } from './size.js';
 import { Pinger } from './ping.js';
 
 const $ = (id) => document.getElementById(id);
@@ -74,18 +75,24 @@ function onSample(sampler) {
   graph.update(states);
   if (state.selected?.link) linkPanel.render(sampler);
   if (state.selected?.node) nodePanel.render();
-  // The selected link's two directions, then the busiest others, five lines at most.
+  // The selected link's two directions, then the others busiest within the chart's window (by
+  // peak, not the rate of this instant: a transfer that just ended stays on the chart).
   const dirs = [...sampler.history.keys()];
   const sel = state.selected?.link ? [`${state.selected.a}>${state.selected.b}`, `${state.selected.b}>${state.selected.a}`] : [];
-  const busiest = dirs.filter((d) => !sel.includes(d)).map((d) => [d, sampler.dir.get(d)?.rate ?? 0]).filter(([, r]) => r > 0).sort((x, y) => y[1] - x[1]).slice(0, 5 - sel.length).map(([d]) => d);
+  const peak = (d) => Math.max(0, ...(sampler.history.get(d) ?? []).filter(([t]) => t >= sampler.now - WINDOW_S).map(([, r]) => r));
+  const busiest = dirs.filter((d) => !sel.includes(d)).map((d) => [d, peak(d)]).filter(([, r]) => r > 0).sort((x, y) => y[1] - x[1]).slice(0, 5 - sel.length).map(([d]) => d);
   const shown = [...sel, ...busiest];
   linkChart.render(shown.map((d) => ({ name: d, points: sampler.history.get(d) ?? [] })), sampler.now);
   legend($('legend-links'), shown.map((d) => `${d.replace('>', '→')} ${formatRate(sampler.dir.get(d)?.rate ?? 0)}`));
+  renderRx(); // keeps the receivers' chart moving with time after a transfer
 }
 
-function renderRx(now) {
+/** Seconds on the sampler's clock, which both charts share. */
+const clock = () => (state.sampler ? (performance.now() - state.sampler.t0) / 1000 : 0);
+
+function renderRx() {
   const ids = [...state.rxHistory.keys()];
-  rxChart.render(ids.map((m) => ({ name: String(m), points: state.rxHistory.get(m) })), now);
+  rxChart.render(ids.map((m) => ({ name: String(m), points: state.rxHistory.get(m) })), clock());
   legend($('legend-rx'), ids.map((m) => `node ${m}`));
 }
 
@@ -144,7 +151,7 @@ async function startTopology() {
     [$('mc-source').value, $('mc-members').value] = MC_DEFAULTS[topo.kind];
     showDrawn();
     state.sampler = new Sampler(net, onSample);
-    renderRx(0);
+    renderRx();
     const ms = Math.round(performance.now() - t0);
     status('topo-status', `${topo.label}: ${net.nodes.length} nodes, ${state.links.length} links, ${ready ? `ready in ${ms} ms` : 'not ready after 20 s'}`, ready ? 'ok' : 'err');
     log(`started ${topo.label} in this tab (${net.nodes.length} nodes, ${state.links.length} links, memory transport)`);
@@ -172,19 +179,18 @@ $('mc-form').addEventListener('submit', async (e) => {
     [source] = parseIds($('mc-source').value, n, 'source');
     if (parseIds($('mc-source').value, n, 'source').length !== 1) throw new Error('source: give one node id');
     members = parseIds($('mc-members').value, n, 'members').filter((m) => m !== source);
-    mib = Number($('mc-size').value);
-    if (!Number.isFinite(mib)) throw new Error(`MiB must be a number from 0.1 to 64, got ${JSON.stringify($('mc-size').value)}`);
+    mib = parseMiB($('mc-size').value) / MiB;
   } catch (err) {
     log(`multicast: ${errText(err)}`, 'err');
     return;
   }
+  const net = state.net;
   state.busy = true;
   $('mc-send').disabled = true;
   state.rxHistory = new Map(members.map((m) => [m, []]));
-  const t0 = state.sampler?.now ?? 0;
   try {
     await runMulticast({
-      net: state.net,
+      net,
       links: state.links,
       drawn: $('mc-tree').value === 'drawn' ? state.drawn : null,
       source,
@@ -193,13 +199,17 @@ $('mc-form').addEventListener('submit', async (e) => {
       congestion: $('mc-cc').value,
       graph,
       log,
-      onTick(m, t, rate) {
-        state.rxHistory.get(m)?.push([t0 + t, rate]);
-        renderRx(t0 + t);
+      onTick(m, _t, rate) {
+        if (state.net !== net) return;
+        state.rxHistory.get(m)?.push([clock(), rate]);
+        renderRx();
       },
     });
   } catch (err) {
-    log(`multicast: ${errText(err)}`, 'err');
+    // Start network closes the nodes under a running transfer: say so, not what the closed
+    // nodes' calls threw on the way out.
+    if (state.net !== net) log('multicast stopped: the network it ran on was closed by Start network; send again on this one', 'err');
+    else log(`multicast: ${errText(err)}`, 'err');
   } finally {
     state.busy = false;
     $('mc-send').disabled = false;
@@ -219,14 +229,29 @@ $('ping-form').addEventListener('submit', async (e) => {
   try {
     const [src, dst] = pair();
     $('ping-samples').replaceChildren();
-    const rtts = await state.pinger.ping(src, dst, 5, (seq, rtt) => {
-      const s = document.createElement('span');
-      s.textContent = rtt === null ? `#${seq} no answer` : `#${seq} ${rtt.toFixed(2)} ms`;
-      s.className = rtt === null ? 'err' : '';
-      $('ping-samples').append(s);
-    });
+    const spans = [];
+    const { rtts, late } = await state.pinger.ping(
+      src,
+      dst,
+      5,
+      (seq, rtt) => {
+        const s = document.createElement('span');
+        s.textContent = rtt === null ? `#${seq} no answer` : `#${seq} ${rtt.toFixed(2)} ms`;
+        s.className = rtt === null ? 'err' : '';
+        spans[seq] = s;
+        $('ping-samples').append(s);
+      },
+      (seq, rtt) => {
+        spans[seq].textContent = `#${seq} late: ${rtt.toFixed(2)} ms`;
+        spans[seq].className = 'late';
+      },
+    );
     const ok = rtts.filter((r) => r !== null);
-    log(ok.length ? `ping ${src} → ${dst}: ${ok.length}/${rtts.length} answered, min ${Math.min(...ok).toFixed(2)} / avg ${(ok.reduce((a, b) => a + b, 0) / ok.length).toFixed(2)} / max ${Math.max(...ok).toFixed(2)} ms` : `ping ${src} → ${dst}: no answer`, ok.length ? 'ok' : 'err');
+    const ms = (xs) => `${Math.min(...xs).toFixed(2)} / avg ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2)} / max ${Math.max(...xs).toFixed(2)} ms`;
+    const lateMs = late.map(([, r]) => r);
+    const lateText = late.length ? `, ${late.length} late (${Math.min(...lateMs).toFixed(2)}–${Math.max(...lateMs).toFixed(2)} ms), queued or delayed, not lost` : '';
+    const lost = rtts.length - ok.length - late.length;
+    log(`ping ${src} → ${dst}: ${ok.length}/${rtts.length} answered within 2 s${ok.length ? `, min ${ms(ok)}` : ''}${lateText}${lost ? `, ${lost} no answer` : ''}`, lost === 0 ? 'ok' : 'err');
   } catch (err) {
     log(`ping: ${errText(err)}`, 'err');
   }
@@ -237,7 +262,9 @@ $('uni-send').addEventListener('click', async () => {
   try {
     const [src, dst] = pair();
     const text = $('uni-text').value;
-    await state.pinger.send(src, dst, new TextEncoder().encode(text), JSON.stringify(text));
+    const bytes = new TextEncoder().encode(text);
+    // Spelled out when short, by size when long, as the receiving side logs it.
+    await state.pinger.send(src, dst, bytes, bytes.length <= 120 ? JSON.stringify(text) : `${bytes.length} bytes`);
   } catch (err) {
     log(`send: ${errText(err)}`, 'err');
   }

@@ -4,9 +4,9 @@
 // repair symbols, then check every receiver's bytes against the source's SHA-256 (WebCrypto).
 import { PacketView } from '../../dist/browser.js';
 import { treeOver } from './tree.js';
+import { parseMiB, MiB } from './size.js';
 
 const $ = (id) => document.getElementById(id);
-const MiB = 1024 * 1024;
 
 export async function sha256(bytes) {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
@@ -30,7 +30,7 @@ let runs = 0;
 export async function runMulticast({ net, links, drawn, source, members, mib, congestion, graph, onTick, log }) {
   if (members.includes(source)) throw new Error(`members: ${source} is the source; pick members other than it`);
   if (members.length === 0) throw new Error('members: pick at least one member other than the source');
-  if (!(mib > 0 && mib <= 64)) throw new Error(`size must be from 0.1 to 64 MiB, got ${mib}`);
+  const size = parseMiB(mib);
   const { edges, unreachable } = treeOver(drawn ?? links, source, members);
   if (unreachable.length) {
     throw new Error(drawn ? `the drawn tree does not reach ${unreachable.join(', ')} from ${source}: click links on the graph to add them (drawn so far: ${drawn.map(([a, b]) => `${a}-${b}`).join(', ') || 'none'})` : `${unreachable.join(', ')} cannot be reached from ${source} in this topology`);
@@ -38,7 +38,6 @@ export async function runMulticast({ net, links, drawn, source, members, mib, co
   graph.highlightTree(edges.map(([a, b]) => (a < b ? `${a}-${b}` : `${b}-${a}`)));
   graph.mark(source, members);
 
-  const size = Math.round(mib * MiB);
   const data = randomPayload(size);
   const want = await sha256(data);
   const sender = net.node(source);

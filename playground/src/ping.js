@@ -6,6 +6,8 @@ const ECHO_PORT = 7007;
 const REPLY_PORT = 7008;
 const TEXT_PORT = 7001;
 const MAX_PAYLOAD = 16 * 1024 * 1024;
+/** How long a probe's answer is waited for before the next probe goes (a later answer still counts, as late). */
+export const WAIT_MS = 2000;
 
 /** Per network: echo and text receivers already registered ("src>dst"), and pending probes. */
 export class Pinger {
@@ -29,32 +31,49 @@ export class Pinger {
     this.replies.set(key, this.net.node(src).registerReceiverFromNode({ srcNodeId: dst, dstPort: REPLY_PORT }));
   }
 
-  /** `count` probes, one at a time; resolves with RTTs in ms (null: no answer within 2 s). */
-  async ping(src, dst, count, onSample) {
+  /**
+   * `count` probes, one at a time, each waited for WAIT_MS. Resolves with { rtts } (ms, null:
+   * no answer in time) and { late: [[i, ms]] }: answers that came after their wait (a probe
+   * queued behind a transfer is slow, not lost), reported as they arrive through onLate(i, ms)
+   * and, for the last probes, for one more WAIT_MS after the fifth.
+   */
+  async ping(src, dst, count, onSample, onLate = () => {}) {
     if (src === dst) throw new Error(`ping: choose two different nodes (both are ${src})`);
     this.#echo(src, dst);
     const replies = this.replies.get(`${src}>${dst}`);
-    const out = [];
-    for (let seq = 0; seq < count; seq++) {
-      const probe = new Uint8Array(16);
-      new DataView(probe.buffer).setUint32(0, seq);
-      const t = performance.now();
-      await this.net.node(src).sendToNode({ dstNodeId: dst, frozen: probe, dstPort: ECHO_PORT });
-      // Skip stale answers to earlier probes that timed out.
-      let rtt = null;
+    // Sequence numbers run on across pings, so an answer to an earlier ping is never taken for one of this one.
+    const base = this.nextSeq ?? 0;
+    this.nextSeq = base + count;
+    const sentAt = new Map();
+    const rtts = [];
+    const late = [];
+    /** Waits until `deadline` for the answer to probe `want` (or none), noting late answers to earlier probes. */
+    const await_ = async (want, deadline) => {
       for (;;) {
-        const d = await replies.recv({ timeoutMs: 2000 });
-        if (!d) break;
-        if (new DataView(d.payload.buffer, d.payload.byteOffset).getUint32(0) === seq) {
-          rtt = performance.now() - t;
-          break;
+        const d = await replies.recv({ timeoutMs: Math.max(1, deadline - performance.now()) });
+        if (!d) return null;
+        const i = new DataView(d.payload.buffer, d.payload.byteOffset).getUint32(0) - base;
+        const rtt = performance.now() - (sentAt.get(i) ?? NaN);
+        if (i === want) return rtt;
+        if (rtts[i] === null && !late.some(([j]) => j === i)) {
+          late.push([i, rtt]);
+          onLate(i, rtt);
         }
       }
-      out.push(rtt);
-      onSample(seq, rtt);
+    };
+    for (let i = 0; i < count; i++) {
+      const probe = new Uint8Array(16);
+      new DataView(probe.buffer).setUint32(0, base + i);
+      const t = performance.now();
+      sentAt.set(i, t);
+      await this.net.node(src).sendToNode({ dstNodeId: dst, frozen: probe, dstPort: ECHO_PORT });
+      const rtt = await await_(i, t + WAIT_MS);
+      rtts.push(rtt);
+      onSample(i, rtt);
       await new Promise((r) => setTimeout(r, 100));
     }
-    return out;
+    if (rtts.some((r) => r === null)) await await_(-1, performance.now() + WAIT_MS);
+    return { rtts, late };
   }
 
   /** Sends `bytes` from src to dst; the receiving side logs what arrives. */

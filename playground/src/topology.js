@@ -44,7 +44,37 @@ export function parseEdges(text) {
   const missing = [];
   for (let id = 1; id <= n; id++) if (!linked.has(id)) missing.push(id);
   if (missing.length) throw new Error(`custom edges: node ids run 1..${n}, and ${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no link; link ${missing.length === 1 ? 'it' : 'them'} or renumber`);
+  const apart = pieces(n, edges);
+  if (apart.length > 1) {
+    throw new Error(`custom edges: the graph is in ${apart.length} pieces (${apart.map((p) => p.join(', ')).join(' | ')}) and no node of one reaches the other; add a link between them, e.g. "${apart[0].at(-1)}-${apart[1][0]}"`);
+  }
   return { n, edges };
+}
+
+/** The connected pieces of nodes 1..n over `edges`, each sorted, ordered by their least id. */
+function pieces(n, edges) {
+  const adj = new Map();
+  for (const [a, b] of edges) {
+    adj.set(a, [...(adj.get(a) ?? []), b]);
+    adj.set(b, [...(adj.get(b) ?? []), a]);
+  }
+  const seen = new Set();
+  const out = [];
+  for (let id = 1; id <= n; id++) {
+    if (seen.has(id)) continue;
+    const part = [id];
+    seen.add(id);
+    for (let i = 0; i < part.length; i++) {
+      for (const m of adj.get(part[i]) ?? []) {
+        if (!seen.has(m)) {
+          seen.add(m);
+          part.push(m);
+        }
+      }
+    }
+    out.push(part.sort((x, y) => x - y));
+  }
+  return out;
 }
 
 /**

@@ -8,6 +8,8 @@ type Topo = { kind: string; n: number; config: { topology: Record<string, unknow
 const topology = (await import(new URL('../../playground/src/topology.js', import.meta.url).href as string)) as { topologyFrom(f: Record<string, string>): Topo; parseEdges(t: string): { n: number; edges: number[][] } };
 const tree = (await import(new URL('../../playground/src/tree.js', import.meta.url).href as string)) as { treeOver(l: number[][], s: number, m: number[]): { edges: number[][]; unreachable: number[] }; parseIds(t: string, n: number, what: string): number[] };
 
+const size = (await import(new URL('../../playground/src/size.js', import.meta.url).href as string)) as { parseMiB(raw: string): number };
+
 describe('playground inputs', () => {
   it('turns each kind into the controller config startNetwork takes, every link emulated', () => {
     expect(topology.topologyFrom({ kind: 'ring', n: ' 6 ' })).toMatchObject({ kind: 'ring', n: 6, config: { topology: { type: 'ring', ring_config: { n_nodes: 6 } }, link_defaults: { rate: 2_000_000 } } });
@@ -26,6 +28,10 @@ describe('playground inputs', () => {
     expect(() => topology.parseEdges('1-2, 2-1')).toThrow('link 2 "2-1" is given twice');
     expect(() => topology.parseEdges('1-2, 4-5')).toThrow('node ids run 1..5, and 3 has no link');
     expect(() => topology.parseEdges('1-65')).toThrow('node ids go up to 64 in the playground, got 65');
+    // A graph in pieces used to start, and every ping or send across it failed with a NO_ROUTE
+    // that talked about config files and [[routes]].
+    expect(() => topology.parseEdges('1-2, 3-4')).toThrow('custom edges: the graph is in 2 pieces (1, 2 | 3, 4) and no node of one reaches the other; add a link between them, e.g. "2-3"');
+    expect(() => topology.parseEdges('1-2, 3-4, 5-6')).toThrow('the graph is in 3 pieces (1, 2 | 3, 4 | 5, 6)');
   });
 
   it('builds shortest-path trees, and says which members a drawn tree misses', () => {
@@ -36,5 +42,16 @@ describe('playground inputs', () => {
     expect(tree.parseIds('all', 3, 'members')).toEqual([1, 2, 3]);
     expect(() => tree.parseIds('0', 6, 'members')).toThrow('members: "0" is outside the nodes 1..6');
     expect(() => tree.parseIds('a', 6, 'source')).toThrow('source: "a" is not a node id or a range a-b (nodes are 1..6)');
+  });
+
+  it('takes the multicast size in MiB down to one byte, and refuses sizes that round to no bytes', () => {
+    expect(size.parseMiB(' 4 ')).toBe(4 * 1024 * 1024);
+    expect(size.parseMiB('0.5')).toBe(512 * 1024);
+    expect(size.parseMiB('0.000001')).toBe(1);
+    expect(size.parseMiB('64')).toBe(64 * 1024 * 1024);
+    // 1e-7 MiB is 0.1 byte: it used to create a group and fail inside sendData, rows stuck on "receiving".
+    for (const bad of ['0.0000001', '0', '-1', '', 'abc', '64.5', 'Infinity']) {
+      expect(() => size.parseMiB(bad)).toThrow(`MiB must be a number from 0.000001 (one byte) to 64, e.g. 4 or 0.5; got ${JSON.stringify(bad)}`);
+    }
   });
 });
