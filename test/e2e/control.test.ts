@@ -256,5 +256,11 @@ describe('operating modes', () => {
     await n1.close();
     expect(await codeOf(waiting)).toMatch(/^CLOSED: /);
     expect(await codeOf(n1.sendToNode({ dstNodeId: 2, frozen: new Uint8Array(1) }))).toMatch(/^CLOSED: /);
+    // Reading a closed node's state is CLOSED too (it reached the freed core: INTERNAL, or an Error with no code).
+    const sync = (f: () => unknown) => codeOf(Promise.resolve().then(f));
+    expect(await sync(() => n1.stats())).toMatch(/^CLOSED: /);
+    expect(await sync(() => n1.sessionProgress(1))).toMatch(/^CLOSED: /);
+    expect(await sync(() => n1.sessionOutcome(1))).toMatch(/^CLOSED: /);
+    expect(await sync(() => n1.getDataBuffer(1))).toMatch(/^CLOSED: /);
   });
 });

@@ -935,11 +935,13 @@ export class Dataplane {
 
   /** How a session ended, or null while it runs. Unknown id: UNKNOWN_SESSION. */
   sessionOutcome(sessionId: number): SessionOutcome | null {
+    this.#assertOpen();
     return this.#sessions.outcome(sessionId);
   }
 
   /** Bytes done, receivers done, retransmissions and repair symbols so far. */
   sessionProgress(sessionId: number): SessionProgress {
+    this.#assertOpen();
     return this.#sessions.progress(sessionId);
   }
 
@@ -959,6 +961,7 @@ export class Dataplane {
    * unknown id: UNKNOWN_SESSION. With `consume: false` later calls return it again.
    */
   getDataBuffer(sessionId: number, options: { consume?: boolean } = {}): PacketView {
+    this.#assertOpen();
     checkOptions('getDataBuffer', options, ['consume']);
     return this.#sessions.data(sessionId, options.consume ?? true);
   }
@@ -1000,6 +1003,7 @@ export class Dataplane {
   }
 
   stats(): DataplaneStats {
+    this.#assertOpen();
     const raw = this.#engine.stats();
     const t = this.#transports.stats();
     const core: Record<string, number> = {};
