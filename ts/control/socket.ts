@@ -71,6 +71,8 @@ export function openSocket(url: string, h: SocketHandlers, options: SocketOption
     else if (ArrayBuffer.isView(d)) h.onMessage(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
   };
   ws.onclose = (ev: { code: number; reason: string }) => h.onClose(ev.code, ev.reason);
-  ws.onerror = (ev: { error?: unknown; message?: string }) => h.onError(ev.error ?? ev.message ?? ev);
+  // A browser's error event carries no reason at all (by design, so pages cannot probe
+  // networks): say what we know rather than "[object Event]".
+  ws.onerror = (ev: { error?: unknown; message?: string }) => h.onError(ev.error ?? ev.message ?? `could not connect to ${url} (the runtime gives no reason; is a controller listening there?)`);
   return ws;
 }
