@@ -44,6 +44,8 @@ pub enum PacketKind {
     Lossless = 2,
     /// A lossless-session frame to a multicast group, forwarded along the group's tree.
     LosslessGroup = 3,
+    /// A reliable-stream frame to one node (see [`crate::stream`]); routed like unicast.
+    Stream = 4,
 }
 
 impl PacketKind {
@@ -53,6 +55,7 @@ impl PacketKind {
             1 => Some(PacketKind::Multicast),
             2 => Some(PacketKind::Lossless),
             3 => Some(PacketKind::LosslessGroup),
+            4 => Some(PacketKind::Stream),
             _ => None,
         }
     }
