@@ -9,7 +9,7 @@
 //! at once: refused while connecting, reset after.
 
 use super::cc::NewReno;
-use super::frame::{Frame, ACK, FIN, PING, RST, SYN};
+use super::frame::{Frame, Geometry, ACK, FIN, PING, RST, SYN};
 use super::recv::Recv;
 use super::rtt::RttEstimator;
 use super::send::Send;
@@ -49,6 +49,7 @@ pub(super) struct Conn {
     pub state: State,
     isn: u64,
     mss: u64,
+    max_sacks: usize,
     pub send: Send,
     pub recv: Option<Recv>,
     recv_window: usize,
@@ -84,7 +85,7 @@ impl Conn {
         remote_port: u16,
         local_port: u16,
         isn: u64,
-        mss: u64,
+        geo: Geometry,
         cfg: &StreamConfig,
         state: State,
     ) -> Conn {
@@ -96,12 +97,13 @@ impl Conn {
             listener: None,
             state,
             isn,
-            mss,
+            mss: geo.mss,
+            max_sacks: geo.max_sacks,
             send: Send::new(cfg.send_buffer, isn + 1),
             recv: None,
             recv_window: cfg.recv_window,
             rtt: RttEstimator::new(cfg.initial_rto_us, cfg.min_rto_us, cfg.max_rto_us),
-            cc: NewReno::new(mss),
+            cc: NewReno::new(geo.mss),
             peer_edge: isn + 1,
             syn_due: true,
             syn_sent_at: None,
@@ -332,13 +334,17 @@ impl Conn {
 
     /// Whether data (or a FIN) could leave now if pacing allowed.
     fn sendable(&self) -> bool {
-        self.established() && self.send.has_pending(self.peer_edge) && {
-            let pipe = self.send.pipe();
-            pipe == 0
-                || pipe + self.mss <= self.cc.cwnd()
-                || self.send.unsent() < self.mss
-                    && pipe + self.send.unsent().max(1) <= self.cc.cwnd()
-        }
+        self.established() && self.send.can_send(self.mss, self.cc.cwnd(), self.peer_edge)
+    }
+
+    #[cfg(test)]
+    pub fn debug_timers(&self) -> String {
+        format!(
+            "{:?} rto {:?} reo {:?} pace {} sendable {} due syn {} ack {} ping {} heard {} pipe {} cwnd {} unsent {} nxt {} edge {} una {} ",
+            self.state, self.rto_at, self.reorder_at, self.pace_at, self.sendable(), self.syn_due, self.ack_due,
+            self.ping_due, self.last_heard, self.send.pipe(), self.cc.cwnd(), self.send.unsent(), self.send.nxt,
+            self.peer_edge, self.send.una
+        )
     }
 
     pub fn poll_timeout(&self) -> Option<u64> {
@@ -366,7 +372,7 @@ impl Conn {
 
     fn frame(&self, flags: u8, seq: u64) -> Frame {
         let (ack, window, sacks) = match &self.recv {
-            Some(r) => (r.ack(), r.window(), r.sack_blocks()),
+            Some(r) => (r.ack(), r.window(), r.sack_blocks(self.max_sacks)),
             None => (
                 0,
                 self.recv_window.min(u32::MAX as usize) as u32,

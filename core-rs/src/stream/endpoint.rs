@@ -3,7 +3,7 @@
 //! that belong to nobody with an RST, and serves the connections' frames round robin.
 
 use super::conn::{Conn, Fate, State};
-use super::frame::{Frame, ACK, MAX_OVERHEAD, RST, SYN};
+use super::frame::{Frame, Geometry, ACK, FIXED_LEN, MIN_MSS, RST, SYN};
 use super::{
     ConnId, ConnInfo, ConnStats, EndpointStats, Event, Read, StreamConfig, StreamError, Transmit,
 };
@@ -18,7 +18,7 @@ type Key = (u32, u16, u16);
 pub struct StreamEndpoint {
     node: u32,
     cfg: StreamConfig,
-    mss: u64,
+    geo: Geometry,
     rng: u64,
     listeners: BTreeSet<u16>,
     conns: BTreeMap<ConnId, Conn>,
@@ -38,11 +38,11 @@ impl StreamEndpoint {
     /// core has no randomness of its own: the host passes one from its CSPRNG).
     pub fn new(node: u32, mtu: usize, cfg: StreamConfig, seed: u64) -> Result<Self, StreamError> {
         cfg.validate()?;
-        let mss = Self::mss_for(mtu)?;
+        let geo = Self::geometry(mtu)?;
         Ok(StreamEndpoint {
             node,
             cfg,
-            mss,
+            geo,
             rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
             listeners: BTreeSet::new(),
             conns: BTreeMap::new(),
@@ -56,23 +56,20 @@ impl StreamEndpoint {
         })
     }
 
-    fn mss_for(mtu: usize) -> Result<u64, StreamError> {
-        let min = HEADER_LEN + MAX_OVERHEAD + 64;
-        if mtu < min {
-            return Err(StreamError::Config {
-                key: "mtu",
-                reason: format!(
-                    "{mtu} leaves no room for stream data: at least {min} bytes are needed"
-                ),
-            });
-        }
-        Ok((mtu - HEADER_LEN - MAX_OVERHEAD) as u64)
+    fn geometry(mtu: usize) -> Result<Geometry, StreamError> {
+        Geometry::for_mtu(mtu).ok_or_else(|| StreamError::Config {
+            key: "mtu",
+            reason: format!(
+                "{mtu} leaves no room for stream data: at least {} bytes are needed",
+                HEADER_LEN + FIXED_LEN + MIN_MSS
+            ),
+        })
     }
 
     /// Changes the datagram size (e.g. when per-hop authentication adds a trailer). Applies to
     /// connections opened from now on.
     pub fn set_mtu(&mut self, mtu: usize) -> Result<(), StreamError> {
-        self.mss = Self::mss_for(mtu)?;
+        self.geo = Self::geometry(mtu)?;
         Ok(())
     }
 
@@ -82,7 +79,7 @@ impl StreamEndpoint {
 
     /// Payload bytes per segment.
     pub fn mss(&self) -> u64 {
-        self.mss
+        self.geo.mss
     }
 
     pub fn config(&self) -> &StreamConfig {
@@ -175,7 +172,7 @@ impl StreamEndpoint {
             dst_port,
             local,
             isn,
-            self.mss,
+            self.geo,
             &self.cfg,
             State::SynSent,
         );
@@ -346,7 +343,7 @@ impl StreamEndpoint {
                     f.src_port,
                     f.dst_port,
                     isn,
-                    self.mss,
+                    self.geo,
                     &self.cfg,
                     State::SynRcvd,
                 );
@@ -419,6 +416,11 @@ impl StreamEndpoint {
             }
         }
         None
+    }
+
+    #[cfg(test)]
+    pub fn debug_state(&self) -> Vec<String> {
+        self.conns.values().map(|c| c.debug_timers()).collect()
     }
 
     pub fn poll_event(&mut self) -> Option<Event> {

@@ -23,6 +23,29 @@ pub const FIXED_LEN: usize = 28;
 pub const MAX_SACKS: usize = 4;
 /// The most a frame adds in front of its payload.
 pub const MAX_OVERHEAD: usize = FIXED_LEN + MAX_SACKS * 16;
+/// The smallest payload per frame an endpoint accepts to work with.
+pub const MIN_MSS: usize = 16;
+
+/// How a datagram size is split: payload per frame, and SACK blocks per frame. Small MTUs
+/// carry fewer SACK blocks (a quarter of the room at most) rather than no data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    pub mss: u64,
+    pub max_sacks: usize,
+}
+
+impl Geometry {
+    /// `None` when `mtu` leaves less than [`MIN_MSS`] bytes of payload.
+    pub fn for_mtu(mtu: usize) -> Option<Geometry> {
+        let room = mtu.checked_sub(crate::wire::HEADER_LEN + FIXED_LEN)?;
+        let max_sacks = (room / 64).min(MAX_SACKS);
+        let mss = room - max_sacks * 16;
+        (mss >= MIN_MSS).then_some(Geometry {
+            mss: mss as u64,
+            max_sacks,
+        })
+    }
+}
 
 pub const SYN: u8 = 0x01;
 pub const ACK: u8 = 0x02;

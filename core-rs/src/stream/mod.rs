@@ -7,7 +7,8 @@
 //! link-emulated like any unicast datagram). Its own header ([`frame`]) carries flags
 //! (SYN, ACK, FIN, RST, PING), both ports, a 64-bit sequence number and cumulative ack,
 //! the receive window and up to four SACK blocks. Frames never exceed one datagram: the
-//! payload per frame (MSS) is `mtu - 40 - 28 - 4 · 16`.
+//! payload per frame (MSS) is `mtu - 40 - 28 - 4 · 16` (small MTUs carry fewer SACK blocks,
+//! see [`frame::Geometry`]).
 //!
 //! **State machine** ([`conn`]). `connect` sends a SYN (`SynSent`); a listener answers
 //! SYN|ACK (`SynRcvd`), the connector's ACK (or first data) opens both sides (`Open`). A SYN

@@ -5,7 +5,6 @@
 //! shrinks, and bytes beyond it are cut off, so in-order bytes waiting for the application
 //! plus out-of-order bytes never exceed `capacity`.
 
-use super::frame::MAX_SACKS;
 use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Debug)]
@@ -119,9 +118,9 @@ impl Recv {
         self.ready.drain(..n).collect()
     }
 
-    /// Up to [`MAX_SACKS`] received ranges above the cumulative ack: the one holding the most
+    /// Up to `max` received ranges above the cumulative ack: the one holding the most
     /// recent arrival first (RFC 2018), then the lowest.
-    pub fn sack_blocks(&self) -> Vec<(u64, u64)> {
+    pub fn sack_blocks(&self, max: usize) -> Vec<(u64, u64)> {
         let mut ranges: Vec<(u64, u64)> = Vec::new();
         for (&k, v) in &self.ooo {
             let end = k + v.len() as u64;
@@ -130,14 +129,17 @@ impl Recv {
                 _ => ranges.push((k, end)),
             }
         }
-        let mut out = Vec::with_capacity(MAX_SACKS);
+        let mut out = Vec::with_capacity(max);
+        if max == 0 {
+            return out;
+        }
         if let Some(pos) = self
             .last_ooo
             .and_then(|l| ranges.iter().position(|&(a, b)| a <= l && l < b))
         {
             out.push(ranges.remove(pos));
         }
-        out.extend(ranges.into_iter().take(MAX_SACKS - out.len()));
+        out.extend(ranges.into_iter().take(max - out.len()));
         out
     }
 }

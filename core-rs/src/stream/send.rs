@@ -57,6 +57,8 @@ pub struct Send {
     segs: BTreeMap<u64, Seg>,
     /// Bytes in flight and not deemed lost (RFC 6675's pipe).
     pipe: u64,
+    /// Segments in `segs` deemed lost and not sent again yet.
+    lost: usize,
     /// The application closed its writing side: a FIN follows the data.
     fin_queued: bool,
     fin_seq: Option<u64>,
@@ -79,6 +81,7 @@ impl Send {
             nxt: first,
             segs: BTreeMap::new(),
             pipe: 0,
+            lost: 0,
             fin_queued: false,
             fin_seq: None,
             rack_sent_at: None,
@@ -134,16 +137,27 @@ impl Send {
         self.data_end() - self.nxt.min(self.data_end())
     }
 
-    /// Something (a retransmission, new data or the FIN) waits to go out.
-    pub fn has_pending(&self, peer_edge: u64) -> bool {
-        self.segs.values().any(|s| s.lost)
-            || (self.unsent() > 0 && self.nxt < peer_edge)
-            || (self.fin_queued && self.fin_seq.is_none() && self.unsent() == 0)
-    }
-
     /// The data is blocked only by the peer's window (a zero-window probe is due).
     pub fn window_blocked(&self, peer_edge: u64) -> bool {
         self.unsent() > 0 && self.nxt >= peer_edge && self.segs.is_empty()
+    }
+
+    /// Whether [`Self::next_segment`] would return a segment with these limits.
+    pub fn can_send(&self, mss: u64, cwnd: u64, peer_edge: u64) -> bool {
+        let room = |len: u64| self.pipe == 0 || self.pipe + len <= cwnd;
+        if self.lost > 0 {
+            return self
+                .segs
+                .values()
+                .find(|s| s.lost)
+                .is_some_and(|s| room(s.len));
+        }
+        let unsent = self.unsent();
+        if unsent > 0 {
+            let len = unsent.min(mss).min(peer_edge.saturating_sub(self.nxt));
+            return len > 0 && room(len);
+        }
+        self.fin_queued && self.fin_seq.is_none()
     }
 
     fn bytes(&self, seq: u64, len: u64) -> Vec<u8> {
@@ -166,6 +180,7 @@ impl Send {
                 return None;
             }
             seg.lost = false;
+            self.lost -= 1;
             seg.retransmitted = true;
             seg.sent_at = now;
             let (len, fin) = (seg.len, seg.fin);
@@ -229,7 +244,9 @@ impl Send {
     }
 
     fn delivered(&mut self, seg: Seg, end: u64, now: u64, min_rtt: u64, out: &mut AckOutcome) {
-        if !seg.lost {
+        if seg.lost {
+            self.lost -= 1;
+        } else {
             self.pipe -= seg.len;
         }
         out.delivered += seg.len;
@@ -303,6 +320,7 @@ impl Send {
                 seg.lost = true;
                 self.pipe -= seg.len;
                 lost += 1;
+                self.lost += 1;
             } else {
                 next = Some(next.map_or(deadline, |n| n.min(deadline)));
             }
@@ -315,6 +333,7 @@ impl Send {
         for seg in self.segs.values_mut() {
             seg.lost = true;
         }
+        self.lost = self.segs.len();
         self.pipe = 0;
     }
 }

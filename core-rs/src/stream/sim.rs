@@ -34,6 +34,8 @@ pub struct Received {
 
 pub struct Sim {
     pub now: u64,
+    /// Datagram size of nodes added from now on (default [`MTU`]).
+    pub mtu: usize,
     pub nodes: BTreeMap<u32, StreamEndpoint>,
     links: BTreeMap<(u32, u32), LinkModel<Vec<u8>>>,
     default_link: LinkParams,
@@ -43,6 +45,8 @@ pub struct Sim {
     pub writers: Vec<Writer>,
     pub received: BTreeMap<(u32, ConnId), Received>,
     pub paused: BTreeMap<u32, bool>,
+    /// Connections each node's application reads from.
+    open: BTreeMap<u32, Vec<ConnId>>,
     pub dropped: u64,
     pub duplicated: u64,
     pub frames: u64,
@@ -54,6 +58,7 @@ impl Sim {
     pub fn new(seed: u64, link: LinkParams, dup_p: f64) -> Sim {
         Sim {
             now: 0,
+            mtu: MTU,
             nodes: BTreeMap::new(),
             links: BTreeMap::new(),
             default_link: LinkParams { seed, ..link },
@@ -63,6 +68,7 @@ impl Sim {
             writers: Vec::new(),
             received: BTreeMap::new(),
             paused: BTreeMap::new(),
+            open: BTreeMap::new(),
             dropped: 0,
             duplicated: 0,
             frames: 0,
@@ -71,7 +77,8 @@ impl Sim {
     }
 
     pub fn add_node(&mut self, id: u32, cfg: StreamConfig) {
-        let ep = StreamEndpoint::new(id, MTU, cfg, 0x5eed ^ u64::from(id)).expect("valid config");
+        let ep =
+            StreamEndpoint::new(id, self.mtu, cfg, 0x5eed ^ u64::from(id)).expect("valid config");
         self.nodes.insert(id, ep);
     }
 
@@ -170,6 +177,9 @@ impl Sim {
             }
             let ep = self.nodes.get_mut(&id).expect("node exists");
             while let Some(e) = ep.poll_event() {
+                if let Event::Connected(c) | Event::Accepted { conn: c, .. } = e {
+                    self.open.entry(id).or_default().push(c);
+                }
                 self.events.entry(id).or_default().push((now, e));
             }
         }
@@ -180,14 +190,11 @@ impl Sim {
         let now = self.now;
         let ep = self.nodes.get_mut(&node).expect("node exists");
         let conns: Vec<ConnId> = self
-            .events
+            .open
             .get(&node)
             .into_iter()
             .flatten()
-            .filter_map(|(_, e)| match e {
-                Event::Connected(c) | Event::Accepted { conn: c, .. } => Some(*c),
-                _ => None,
-            })
+            .copied()
             .collect();
         for c in conns {
             loop {
@@ -256,6 +263,19 @@ impl Sim {
             }
             if self.now == last {
                 same += 1;
+                if same > 99_990 {
+                    let links: Vec<_> = self
+                        .links
+                        .iter()
+                        .map(|(k, l)| (*k, l.poll_timeout()))
+                        .collect();
+                    let eps: Vec<_> = self
+                        .nodes
+                        .iter()
+                        .map(|(k, e)| (*k, e.poll_timeout(), e.debug_state()))
+                        .collect();
+                    eprintln!("stuck: links {links:?} eps {eps:?}");
+                }
                 assert!(same < 100_000, "simulation stuck at t = {} µs", self.now);
             } else {
                 (same, last) = (0, self.now);
