@@ -259,13 +259,30 @@ impl Conn {
             self.cc.on_ack(out.delivered, self.send.una, limited);
         }
         if out.advanced {
-            self.rto_at = self.send.in_flight().then(|| now + self.rtt.rto());
+            // Restarted on progress (RFC 6298 5.3), or stopped (`arm_timer` decides).
+            self.rto_at = None;
         }
+        self.arm_timer(now);
         self.detect_losses(now);
         if self.writable_wanted && self.send.free() > free_before {
             self.writable_wanted = false;
             events.push(Event::Writable(self.id));
         }
+    }
+
+    /// Starts the retransmission timer if something needs it: data in flight, or data held
+    /// back by a closed peer window (the timer then sends window probes, so a lost window
+    /// update cannot stall the connection).
+    fn arm_timer(&mut self, now: u64) {
+        let needed = self.send.in_flight() || self.send.window_blocked(self.peer_edge);
+        if self.rto_at.is_none() && needed && self.established() {
+            self.rto_at = Some(now + self.rtt.rto());
+        }
+    }
+
+    /// The application wrote: data may now wait for a closed window.
+    pub fn after_write(&mut self, now: u64) {
+        self.arm_timer(now);
     }
 
     fn detect_losses(&mut self, now: u64) {
@@ -303,21 +320,28 @@ impl Conn {
             return Fate::Remove { rst: true };
         }
         if self.rto_at.is_some_and(|t| now >= t) {
-            self.rtt.back_off();
-            self.rto_at = Some(now + self.rtt.rto());
-            match self.state {
+            let needed = match self.state {
                 State::SynSent | State::SynRcvd => {
                     self.syn_due = true;
                     self.syn_retransmitted = true;
+                    true
                 }
                 _ if self.send.in_flight() => {
                     self.cc.on_rto(self.send.pipe(), self.send.nxt);
                     self.send.on_rto();
                     self.reorder_at = None;
+                    true
                 }
-                _ if self.send.window_blocked(self.peer_edge) => self.ping_due = true,
-                _ => self.rto_at = None,
+                _ if self.send.window_blocked(self.peer_edge) => {
+                    self.ping_due = true;
+                    true
+                }
+                _ => false,
+            };
+            if needed {
+                self.rtt.back_off();
             }
+            self.rto_at = needed.then(|| now + self.rtt.rto());
         }
         if self.reorder_at.is_some_and(|t| now >= t) {
             self.detect_losses(now);

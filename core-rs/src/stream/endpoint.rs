@@ -231,12 +231,13 @@ impl StreamEndpoint {
 
     /// Queues what fits in the send buffer and returns how many bytes were taken; 0 means
     /// full: wait for `Event::Writable`. Writing after `close` is `Closed`.
-    pub fn write(&mut self, _now: u64, id: ConnId, data: &[u8]) -> Result<usize, StreamError> {
+    pub fn write(&mut self, now: u64, id: ConnId, data: &[u8]) -> Result<usize, StreamError> {
         let c = self.conn(id)?;
         if c.send.fin_queued() {
             return Err(StreamError::Closed { conn: id });
         }
         let n = c.send.write(data);
+        c.after_write(now);
         if n < data.len() {
             c.writable_wanted = true;
         }

@@ -484,3 +484,55 @@ fn small_mtus_carry_fewer_sack_blocks() {
         transfer(&mut sim, 40_000, 600 * SEC);
     }
 }
+
+#[test]
+fn the_receiver_holds_no_more_than_its_window_whatever_the_sender_does() {
+    use super::recv::Recv;
+    let mut r = Recv::new(10_000, 1000);
+    // A sender ignoring the window: 30 kB out of order, then 30 kB in order.
+    for i in (0..30).rev() {
+        r.on_segment(1000 + i * 1000, &[i as u8; 1000], false);
+    }
+    assert_eq!(r.readable(), 10_000);
+    assert_eq!(r.window(), 0);
+    assert_eq!(r.ack(), 11_000, "nothing beyond the edge was taken");
+    assert!(r.sack_blocks(4).is_empty());
+    // Duplicates and old bytes change nothing; reading opens the window again.
+    assert!(!r.on_segment(1000, &[9; 5000], false));
+    assert_eq!(r.read(4000).len(), 4000);
+    assert_eq!(r.window(), 4000);
+    // The edge is now 11 000 + 4 000: a segment across it keeps only what fits.
+    r.on_segment(13_000, &[1; 3000], false);
+    assert_eq!(r.sack_blocks(4), vec![(13_000, 15_000)]);
+}
+
+#[test]
+fn a_lost_window_update_is_recovered_by_probing_the_window() {
+    // Keepalives every 10 s would recover too, but much later: the probe does it in time.
+    let cfg = StreamConfig {
+        send_buffer: 64 * 1024,
+        recv_window: 128 * 1024,
+        ..StreamConfig::default()
+    };
+    let mut sim = pair(6, lossy(0.0, 5), 0.0, cfg);
+    sim.paused.insert(B, true);
+    let c = sim.ep(A).connect(0, B, PORT, None).unwrap();
+    let data = bytes(6, 1_000_000);
+    sim.write_all(A, c, data.clone(), true);
+    sim.run_until(2 * SEC, |_| false);
+    // B reads everything while its frames are lost: its window update never arrives.
+    sim.silent.push(B);
+    sim.read_all(B);
+    sim.run_until(sim.now + 10 * MS, |_| false);
+    sim.silent.clear();
+    sim.paused.insert(B, false);
+    let resumed = sim.now;
+    let done = sim.run_until(resumed + 5 * SEC, |s| {
+        s.received.get(&(B, s_conn(s))).is_some_and(|r| r.eof)
+    });
+    assert!(
+        done,
+        "the transfer did not resume within 5 s of the lost window update"
+    );
+    assert!(sim.received[&(B, s_conn(&sim))].bytes == data);
+}
