@@ -62,6 +62,8 @@ pub(super) struct Conn {
     syn_retransmitted: bool,
     ack_due: bool,
     ping_due: bool,
+    /// An RST to send with this sequence number (see `SynSent`).
+    rst_due: Option<u64>,
     rto_at: Option<u64>,
     reorder_at: Option<u64>,
     pace_at: u64,
@@ -110,6 +112,7 @@ impl Conn {
             syn_retransmitted: false,
             ack_due: false,
             ping_due: false,
+            rst_due: None,
             rto_at: None,
             reorder_at: None,
             pace_at: 0,
@@ -159,6 +162,10 @@ impl Conn {
             if !self.rst_acceptable(f) {
                 return Fate::Keep;
             }
+            if self.state == State::SynRcvd {
+                // Never handed to the application: it goes quietly.
+                return Fate::Remove { rst: false };
+            }
             let error = if self.state == State::SynSent {
                 StreamError::Refused {
                     node: self.remote_node,
@@ -180,6 +187,12 @@ impl Conn {
         match self.state {
             State::SynSent => {
                 if !(f.has(SYN) && f.has(ACK) && f.ack == self.isn + 1) {
+                    if f.has(ACK) {
+                        // The peer still holds an older connection on these ports (it
+                        // answered our SYN with a plain ACK): reset it, as TCP does, so our
+                        // next SYN finds the ports free.
+                        self.rst_due = Some(f.ack);
+                    }
                     return Fate::Keep;
                 }
                 if let (Some(at), false) = (self.syn_sent_at, self.syn_retransmitted) {
@@ -311,6 +324,9 @@ impl Conn {
                 return Fate::Remove { rst: false };
             }
         } else if now >= self.last_heard + self.idle_timeout {
+            if self.state == State::SynRcvd {
+                return Fate::Remove { rst: true };
+            }
             events.push(Event::Error {
                 conn: self.id,
                 error: StreamError::Timeout {
@@ -346,7 +362,7 @@ impl Conn {
         if self.reorder_at.is_some_and(|t| now >= t) {
             self.detect_losses(now);
         }
-        if self.established()
+        if self.state == State::Open
             && now >= self.last_heard + self.keepalive
             && now >= self.last_ping + self.keepalive
         {
@@ -382,10 +398,10 @@ impl Conn {
             }
             _ => at(self.last_heard + self.idle_timeout),
         }
-        if self.established() {
+        if self.state == State::Open {
             at((self.last_heard + self.keepalive).max(self.last_ping + self.keepalive));
         }
-        if self.syn_due || self.ack_due || self.ping_due {
+        if self.syn_due || self.ack_due || self.ping_due || self.rst_due.is_some() {
             at(0);
         }
         if self.sendable() {
@@ -431,6 +447,15 @@ impl Conn {
 
     /// The next frame this connection wants on the wire at `now`.
     pub fn poll_frame(&mut self, now: u64) -> Option<Frame> {
+        if let Some(seq) = self.rst_due.take() {
+            return Some(Frame {
+                flags: RST,
+                src_port: self.local_port,
+                dst_port: self.remote_port,
+                seq,
+                ..Frame::default()
+            });
+        }
         if self.syn_due && matches!(self.state, State::SynSent | State::SynRcvd) {
             self.syn_due = false;
             if self.syn_sent_at.is_none() {

@@ -113,9 +113,18 @@ impl StreamEndpoint {
         Ok(())
     }
 
-    /// Stops accepting on `port`; connections accepted before stay. False if it was not
-    /// listening.
+    /// Stops accepting on `port`: connections accepted before stay, half-open ones (never
+    /// handed to the application) are reset. False if it was not listening.
     pub fn unlisten(&mut self, port: u16) -> bool {
+        let half_open: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.state == State::SynRcvd && c.listener == Some(port))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in half_open {
+            self.apply(id, Fate::Remove { rst: true }, Vec::new());
+        }
         self.listeners.remove(&port)
     }
 

@@ -82,6 +82,17 @@ impl Sim {
         self.nodes.insert(id, ep);
     }
 
+    /// Replaces `node`'s endpoint by a fresh one, as a restarted process would have: its
+    /// connections are forgotten without telling anyone.
+    pub fn restart(&mut self, node: u32, cfg: StreamConfig, seed: u64) {
+        let ep = StreamEndpoint::new(node, self.mtu, cfg, seed).expect("valid config");
+        self.nodes.insert(node, ep);
+        self.open.remove(&node);
+        self.received.retain(|(n, _), _| *n != node);
+        self.writers.retain(|w| w.node != node);
+        self.events.remove(&node);
+    }
+
     /// Sets the link from `a` to `b` (each direction is its own link).
     pub fn set_link(&mut self, a: u32, b: u32, params: LinkParams) {
         let seed = self.default_link.seed ^ (u64::from(a) << 32 | u64::from(b));

@@ -536,3 +536,108 @@ fn a_lost_window_update_is_recovered_by_probing_the_window() {
     );
     assert!(sim.received[&(B, s_conn(&sim))].bytes == data);
 }
+
+#[test]
+fn a_restarted_peer_reusing_its_ports_resets_the_old_connection() {
+    let mut sim = pair(8, lossy(0.0, 5), 0.0, StreamConfig::default());
+    let c = sim.ep(A).connect(0, B, PORT, Some(5000)).unwrap();
+    sim.write_all(A, c, bytes(8, 50_000), false);
+    sim.run_until(SEC, |s| {
+        s.received.values().any(|r| r.bytes.len() == 50_000)
+    });
+    let old = sim.accepted(B)[0];
+    // A restarts (same ISN seed: the worst case) and connects from the same port again.
+    sim.restart(A, StreamConfig::default(), 0x5eed ^ u64::from(A));
+    let t0 = sim.now;
+    let c2 = sim.ep(A).connect(t0, B, PORT, Some(5000)).unwrap();
+    let data = bytes(9, 50_000);
+    sim.write_all(A, c2, data.clone(), true);
+    let ok = sim.run_until(t0 + 5 * SEC, |s| {
+        s.accepted(B).len() == 2
+            && s.received
+                .get(&(B, s.accepted(B)[1]))
+                .is_some_and(|r| r.eof)
+    });
+    assert!(
+        ok,
+        "the new connection did not get through: B saw {:?}",
+        sim.events_of(B)
+    );
+    assert!(sim.events_of(B).contains(&Event::Error {
+        conn: old,
+        error: StreamError::Reset {
+            node: A,
+            port: 5000
+        }
+    }));
+    assert!(sim.received[&(B, sim.accepted(B)[1])].bytes == data);
+}
+
+#[test]
+fn half_open_connections_go_quietly() {
+    use super::frame::{Frame, RST, SYN};
+    let syn = Frame {
+        flags: SYN,
+        src_port: 7,
+        dst_port: PORT,
+        seq: 100,
+        window: 1000,
+        ..Frame::default()
+    }
+    .encode();
+    let rst_of = |ep: &mut StreamEndpoint| {
+        let t = ep.poll_transmit(0).expect("an RST");
+        Frame::decode(&t.frame).unwrap().has(RST)
+    };
+    // Unlistening resets the handshakes in progress on that port.
+    let mut ep = StreamEndpoint::new(B, sim::MTU, StreamConfig::default(), 1).unwrap();
+    ep.listen(PORT).unwrap();
+    ep.handle_frame(0, A, &syn);
+    assert_eq!(ep.connections(), 1);
+    let synack = ep.poll_transmit(0).unwrap();
+    assert!(Frame::decode(&synack.frame).unwrap().has(SYN));
+    assert!(ep.unlisten(PORT));
+    assert!(rst_of(&mut ep));
+    assert_eq!(ep.connections(), 0);
+    // A connector that never completes the handshake: dropped after the idle timeout, with
+    // no event (the application never saw it).
+    ep.listen(PORT).unwrap();
+    ep.handle_frame(0, A, &syn);
+    let idle = StreamConfig::default().idle_timeout_us;
+    while let Some(t) = ep.poll_timeout().filter(|&t| t <= idle) {
+        ep.handle_timeout(t.max(1));
+        while ep.poll_transmit(t).is_some() {}
+    }
+    ep.handle_timeout(idle);
+    assert_eq!(ep.connections(), 0);
+    assert_eq!(ep.poll_event(), None);
+}
+
+#[test]
+fn a_finished_connection_keeps_its_unread_bytes_quietly() {
+    let mut sim = pair(12, lossy(0.0, 5), 0.0, StreamConfig::default());
+    sim.paused.insert(B, true);
+    let c = sim.ep(A).connect(0, B, PORT, None).unwrap();
+    let data = bytes(12, 10_000);
+    sim.write_all(A, c, data.clone(), true);
+    sim.run_until(SEC, |s| !s.accepted(B).is_empty());
+    let s = sim.accepted(B)[0];
+    let now = sim.now;
+    sim.ep(B).close(now, s).unwrap();
+    // Both FINs through; A forgets the connection, B holds it with 10 kB unread, for longer
+    // than a keepalive interval: nothing may disturb it (a keepalive would draw an RST).
+    sim.run_until(25 * SEC, |_| false);
+    assert_eq!(sim.nodes[&A].connections(), 0);
+    assert_eq!(sim.nodes[&B].connections(), 1);
+    sim.paused.insert(B, false);
+    sim.run_until(30 * SEC, |s| s.nodes[&B].connections() == 0);
+    let r = &sim.received[&(B, s)];
+    assert!(r.eof && r.bytes == data);
+    assert!(
+        !sim.events_of(B)
+            .iter()
+            .any(|e| matches!(e, Event::Error { .. })),
+        "{:?}",
+        sim.events_of(B)
+    );
+}
