@@ -311,6 +311,8 @@ mod tests {
         );
         assert_eq!(with(0, 2), Err(WireError::BadVersion { found: 2 }));
         assert_eq!(with(1, 9), Err(WireError::BadKind { found: 9 }));
+        assert_eq!(with(1, 5), Err(WireError::BadKind { found: 5 }));
+        assert_eq!(with(1, 4).map(|h| h.kind), Ok(PacketKind::Stream));
         assert_eq!(with(2, 0x80), Err(WireError::ReservedFlags { flags: 0x80 }));
         assert!(matches!(with(27, 0), Err(WireError::BadFragment { .. }))); // count 0
         assert!(matches!(with(23, 1), Err(WireError::BadFragment { .. }))); // index 1 of 1
@@ -332,7 +334,8 @@ mod tests {
                 Just(PacketKind::Unicast),
                 Just(PacketKind::Multicast),
                 Just(PacketKind::Lossless),
-                Just(PacketKind::LosslessGroup)
+                Just(PacketKind::LosslessGroup),
+                Just(PacketKind::Stream)
             ],
             any::<(u8, u32, u32, u16, u16, u32)>(),
             (1u32..1000, any::<u32>(), any::<u16>()),
