@@ -552,11 +552,21 @@ impl Node {
 
     /// The earliest time `handle_timeout` has work to do.
     pub fn poll_timeout(&self) -> Option<u64> {
+        let egress = self.egress.poll_timeout();
+        // While the transmit queue is full the stream cannot send: its "send now" waits for
+        // the egress to free a slot (the host drains what is ready after every call, so a
+        // full queue means datagrams held in emulated links, which `egress` wakes us for).
+        let stream = match self.stream.poll_timeout() {
+            Some(t) if self.egress.queued() >= self.cfg.queue_capacity => {
+                Some(egress.map_or(t, |e| t.max(e)))
+            }
+            t => t,
+        };
         [
             self.reassembler.poll_timeout(),
-            self.egress.poll_timeout(),
+            egress,
             self.lossless.poll_timeout(),
-            self.stream.poll_timeout(),
+            stream,
         ]
         .into_iter()
         .flatten()

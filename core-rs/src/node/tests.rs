@@ -1276,3 +1276,78 @@ fn stream_crosses_a_forwarding_node_over_lossy_links() {
     assert!(lost > 0, "the links lost nothing");
     assert!(net[&1].stream().stats(c).unwrap().retransmits > 0);
 }
+
+/// A stream into a slow link that holds the node's whole transmit queue: the engine waits for
+/// the link (no busy loop asking to be woken at once) and the stream completes.
+#[test]
+fn a_stream_behind_a_full_transmit_queue_waits_for_the_link() {
+    use crate::stream::{ConnId, Read};
+    let mk = |id: u32, peer: u32| {
+        let mut n = Node::new(NodeConfig {
+            node_id: id,
+            mtu: MTU,
+            queue_capacity: 16,
+            ..NodeConfig::default()
+        })
+        .unwrap();
+        let mut t = RouteTable::new();
+        t.set(None, peer, vec![peer]).unwrap();
+        n.set_routes(t);
+        n.set_neighbors([peer]);
+        n
+    };
+    let mut net = BTreeMap::from([(1, mk(1, 2)), (2, mk(2, 1))]);
+    let slow = LinkParams {
+        rate: Some(100_000),
+        bucket_size: 1_000,
+        delay_us: 5_000,
+        ..LinkParams::default()
+    };
+    net.get_mut(&1).unwrap().set_link(0, 2, Some(slow)).unwrap();
+    net.get_mut(&2).unwrap().stream_mut().listen(9).unwrap();
+    let data = payload(100_000);
+    net.get_mut(&1).unwrap().with_stream(0, |ep, now| {
+        let c = ep.connect(now, 2, 9, None).unwrap();
+        assert_eq!(ep.write(now, c, &data).unwrap(), data.len());
+    });
+    let (mut now, mut wakeups_without_progress) = (0u64, 0u32);
+    let mut got = Vec::new();
+    while got.len() < data.len() {
+        assert!(
+            now < 10_000_000,
+            "unfinished at {now} µs: {} of {} bytes",
+            got.len(),
+            data.len()
+        );
+        let mut moved = false;
+        for id in [1u32, 2] {
+            while let Some(t) = net.get_mut(&id).unwrap().poll_transmit() {
+                moved = true;
+                let to = t.next_hop;
+                net.get_mut(&to)
+                    .unwrap()
+                    .handle_datagram(now, id, &t.datagram);
+            }
+        }
+        let ep2 = net.get_mut(&2).unwrap().stream_mut();
+        while let Ok(Read::Data(d)) = ep2.read(ConnId(1), 1 << 20) {
+            got.extend(d);
+        }
+        if moved {
+            continue;
+        }
+        let next = net.values().filter_map(|n| n.poll_timeout()).min().unwrap();
+        if next <= now {
+            wakeups_without_progress += 1;
+            assert!(
+                wakeups_without_progress < 1_000,
+                "busy loop at {now} µs: the engine keeps asking to be woken now"
+            );
+        }
+        now = now.max(next);
+        for n in net.values_mut() {
+            n.handle_timeout(now);
+        }
+    }
+    assert!(got == data);
+}
