@@ -10,14 +10,17 @@
 //! payload per frame (MSS) is `mtu - 40 - 28 - 4 · 16` (small MTUs carry fewer SACK blocks,
 //! see [`frame::Geometry`]).
 //!
-//! **State machine** ([`conn`]). `connect` sends a SYN (`SynSent`); a listener answers
+//! **State machine** (`conn.rs`). `connect` sends a SYN (`SynSent`); a listener answers
 //! SYN|ACK (`SynRcvd`), the connector's ACK (or first data) opens both sides (`Open`). A SYN
 //! to a port nobody listens on (or beyond a full backlog) is answered with an RST: the
 //! connector gets `CONNECTION_REFUSED`. `close` is a half-close: a FIN follows the buffered
 //! data and reading goes on until the peer's FIN; once both FINs are through the connection
 //! lingers in `TimeWait` for `time_wait_us` (to re-ACK a retransmitted FIN) and leaves.
 //! `abort` sends an RST: the peer gets `CONNECTION_RESET`. A frame for no connection is
-//! answered with an RST.
+//! answered with an RST. A connector whose SYN draws a plain ACK (the peer still holds an
+//! older connection on the same ports, e.g. after a restart) resets that connection and
+//! gets through on its next SYN. Half-open connections the application never saw leave
+//! without an event (idle timeout, RST, `unlisten`).
 //!
 //! **Reliability.** Receivers ACK every frame that carries data, SYN, FIN or PING at once,
 //! with SACK blocks for what they hold above the cumulative ack ([`recv`]). Senders keep a
@@ -37,8 +40,9 @@
 //! module for why NewReno rather than CUBIC.
 //!
 //! **Timers.** Per connection: retransmission (also SYN and zero-window probes), RACK's
-//! reordering deadline, pacing, keepalive (a PING after `keepalive_us` without hearing from
-//! the peer), idle timeout (`TIMEOUT` after `idle_timeout_us` without hearing from the peer,
+//! reordering deadline, pacing, keepalive (while open, a PING after `keepalive_us` without
+//! hearing from the peer; not after both FINs, when the peer may have forgotten us), idle
+//! timeout (`TIMEOUT` after `idle_timeout_us` without hearing from the peer,
 //! which also bounds connection set-up) and `TimeWait`. [`StreamEndpoint::poll_timeout`]
 //! returns the earliest.
 //!
@@ -46,6 +50,11 @@
 //!
 //! Like the rest of the core: `handle_frame(now, from_node, bytes)` and
 //! `handle_timeout(now)` in, `poll_transmit(now)`, `poll_event()` and `poll_timeout()` out.
+//! Application calls: `listen`/`unlisten`, `connect`, `write` (takes what fits; 0 = wait
+//! for `Writable`), `read` (`Data`, `WouldBlock` or `Eof`), `close`, `abort`, `stats`,
+//! `info`. Frames are built when `poll_transmit` asks, so a host with a full queue simply
+//! stops asking. The node engine owns one endpoint and does this itself (`node/stream.rs`):
+//! stream frames go out as `PacketKind::Stream` datagrams along unicast routes.
 //! No clock, no I/O, no randomness of its own (initial sequence numbers come from the seed
 //! given to [`StreamEndpoint::new`]).
 
