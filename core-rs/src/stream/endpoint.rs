@@ -90,6 +90,13 @@ impl StreamEndpoint {
         self.stats
     }
 
+    /// Replaces the seed of initial sequence numbers, e.g. with one from the host's CSPRNG
+    /// (the node engine seeds from its node id, which keeps runs repeatable but lets anyone
+    /// guess them).
+    pub fn reseed(&mut self, seed: u64) {
+        self.rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    }
+
     fn isn(&mut self) -> u64 {
         let mut x = self.rng;
         x ^= x >> 12;

@@ -641,3 +641,18 @@ fn a_finished_connection_keeps_its_unread_bytes_quietly() {
         sim.events_of(B)
     );
 }
+
+#[test]
+fn initial_sequence_numbers_follow_the_seed() {
+    use super::frame::Frame;
+    let syn_seq = |seed: u64| {
+        let mut ep = StreamEndpoint::new(A, sim::MTU, StreamConfig::default(), 1).unwrap();
+        ep.reseed(seed);
+        ep.connect(0, B, PORT, None).unwrap();
+        Frame::decode(&ep.poll_transmit(0).unwrap().frame)
+            .unwrap()
+            .seq
+    };
+    assert_eq!(syn_seq(5), syn_seq(5));
+    assert_ne!(syn_seq(5), syn_seq(6));
+}
