@@ -35,6 +35,14 @@ pub enum ErrorCode {
     UnknownGroup,
     /// Only a group's source may do this.
     NotGroupSource,
+    /// Nothing listens on the stream's destination port.
+    ConnectionRefused,
+    /// The peer aborted the stream.
+    ConnectionReset,
+    /// The peer (or an operation) did not answer in time.
+    Timeout,
+    /// The stream (or object) is closed.
+    Closed,
 }
 
 impl ErrorCode {
@@ -54,6 +62,10 @@ impl ErrorCode {
             ErrorCode::NotComplete => "NOT_COMPLETE",
             ErrorCode::UnknownGroup => "UNKNOWN_GROUP",
             ErrorCode::NotGroupSource => "NOT_GROUP_SOURCE",
+            ErrorCode::ConnectionRefused => "CONNECTION_REFUSED",
+            ErrorCode::ConnectionReset => "CONNECTION_RESET",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::Closed => "CLOSED",
         }
     }
 }

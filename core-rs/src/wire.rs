@@ -44,6 +44,8 @@ pub enum PacketKind {
     Lossless = 2,
     /// A lossless-session frame to a multicast group, forwarded along the group's tree.
     LosslessGroup = 3,
+    /// A reliable-stream frame to one node (see [`crate::stream`]); routed like unicast.
+    Stream = 4,
 }
 
 impl PacketKind {
@@ -53,6 +55,7 @@ impl PacketKind {
             1 => Some(PacketKind::Multicast),
             2 => Some(PacketKind::Lossless),
             3 => Some(PacketKind::LosslessGroup),
+            4 => Some(PacketKind::Stream),
             _ => None,
         }
     }
@@ -308,6 +311,8 @@ mod tests {
         );
         assert_eq!(with(0, 2), Err(WireError::BadVersion { found: 2 }));
         assert_eq!(with(1, 9), Err(WireError::BadKind { found: 9 }));
+        assert_eq!(with(1, 5), Err(WireError::BadKind { found: 5 }));
+        assert_eq!(with(1, 4).map(|h| h.kind), Ok(PacketKind::Stream));
         assert_eq!(with(2, 0x80), Err(WireError::ReservedFlags { flags: 0x80 }));
         assert!(matches!(with(27, 0), Err(WireError::BadFragment { .. }))); // count 0
         assert!(matches!(with(23, 1), Err(WireError::BadFragment { .. }))); // index 1 of 1
@@ -329,7 +334,8 @@ mod tests {
                 Just(PacketKind::Unicast),
                 Just(PacketKind::Multicast),
                 Just(PacketKind::Lossless),
-                Just(PacketKind::LosslessGroup)
+                Just(PacketKind::LosslessGroup),
+                Just(PacketKind::Stream)
             ],
             any::<(u8, u32, u32, u16, u16, u32)>(),
             (1u32..1000, any::<u32>(), any::<u16>()),

@@ -46,6 +46,7 @@ mod event;
 mod lossless;
 mod multicast;
 mod stats;
+mod stream;
 
 pub use config::{NodeConfig, NodeConfigError, OperatingMode};
 pub use event::{Delivery, Event, Transmit};
@@ -57,6 +58,7 @@ use crate::error::{CoreError, ErrorCode};
 use crate::frag::{fragment, FragError, Fragments, Reassembler, ReassemblyDrop};
 use crate::link::{LinkParamError, LinkParams, LinkStats};
 use crate::lossless::Endpoint;
+use crate::stream::{StreamConfig, StreamEndpoint};
 use crate::topology::{FlowKey, MulticastTable, RouteTable};
 use crate::wire::{Header, PacketKind, DEFAULT_HOP_LIMIT, HEADER_LEN};
 pub use egress::FlowWeightError;
@@ -135,6 +137,7 @@ pub struct Node {
     events: VecDeque<Event>,
     reassembler: Reassembler,
     lossless: Endpoint,
+    stream: StreamEndpoint,
     stats: NodeStats,
     /// Last expiry count seen from the reassembler, to count new expiries as drops.
     expired_seen: u64,
@@ -153,6 +156,13 @@ impl Node {
                     key: "lossless_runtime_config",
                     reason: e.to_string(),
                 }
+            })?;
+        // Initial sequence numbers only tell connection incarnations apart: a seed from the
+        // node id keeps runs repeatable.
+        let stream = StreamEndpoint::new(cfg.node_id, cfg.mtu, StreamConfig::default(), seed)
+            .map_err(|e| NodeConfigError {
+                key: "mtu",
+                reason: e.to_string(),
             })?;
         let reassembler = Reassembler::new(cfg.reassembly()).map_err(|e| NodeConfigError {
             key: "max_payload_bytes",
@@ -173,6 +183,7 @@ impl Node {
             events: VecDeque::new(),
             reassembler,
             lossless,
+            stream,
             stats: NodeStats::default(),
             expired_seen: 0,
             evicted_seen: 0,
@@ -236,12 +247,19 @@ impl Node {
         } else {
             self.cfg.mtu
         };
-        self.lossless.set_mtu(mtu).map_err(|e| NodeConfigError {
+        let before = self.datagram_mtu();
+        let room = |e: String| NodeConfigError {
             key: "mtu",
             reason: format!(
                 "leaves no room for the {TRAILER_LEN}-byte authentication trailer: {e}"
             ),
-        })?;
+        };
+        self.stream.set_mtu(mtu).map_err(|e| room(e.to_string()))?;
+        if let Err(e) = self.lossless.set_mtu(mtu) {
+            // Change nothing: the stream endpoint goes back to the size it had.
+            let _ = self.stream.set_mtu(before);
+            return Err(room(e.to_string()));
+        }
         self.auth.set_on(on);
         Ok(())
     }
@@ -422,8 +440,10 @@ impl Node {
         };
         if !neighbor {
             // A peer that is not a neighbour may only send what ends here (max mode).
-            let ends_here = matches!(header.kind, PacketKind::Unicast | PacketKind::Lossless)
-                && header.dst == self.cfg.node_id;
+            let ends_here = matches!(
+                header.kind,
+                PacketKind::Unicast | PacketKind::Lossless | PacketKind::Stream
+            ) && header.dst == self.cfg.node_id;
             if !ends_here {
                 return self.stats.drop(DropReason::NotAPeer);
             }
@@ -431,7 +451,10 @@ impl Node {
         if header.hop_limit == 0 || header.hop_limit > DEFAULT_HOP_LIMIT {
             return self.stats.drop(DropReason::HopLimitRange);
         }
-        if matches!(header.kind, PacketKind::Unicast | PacketKind::Lossless) {
+        if matches!(
+            header.kind,
+            PacketKind::Unicast | PacketKind::Lossless | PacketKind::Stream
+        ) {
             // Group datagrams are checked against the tree's own source instead.
             if !self.is_known(header.src_node) {
                 return self.stats.drop(DropReason::UnknownSource);
@@ -451,6 +474,10 @@ impl Node {
                 self.deliver_lossless(now_us, &header, lossless::frame_of(datagram))
             }
             PacketKind::Lossless => self.forward(now_us, &header, datagram),
+            PacketKind::Stream if header.dst == self.cfg.node_id => {
+                self.deliver_stream(now_us, &header, &datagram[HEADER_LEN..])
+            }
+            PacketKind::Stream => self.forward(now_us, &header, datagram),
             PacketKind::LosslessGroup => {
                 self.handle_group_datagram(now_us, from, &header, datagram)
             }
@@ -504,6 +531,8 @@ impl Node {
     pub fn handle_timeout(&mut self, now_us: u64) {
         self.lossless.handle_timeout(now_us);
         self.pump_lossless(now_us);
+        self.stream.handle_timeout(now_us);
+        self.pump_stream(now_us);
         self.egress.pump(now_us);
         self.reassembler.handle_timeout(now_us);
         let expired = self.reassembler.stats().expired;
@@ -523,10 +552,21 @@ impl Node {
 
     /// The earliest time `handle_timeout` has work to do.
     pub fn poll_timeout(&self) -> Option<u64> {
+        let egress = self.egress.poll_timeout();
+        // While the transmit queue is full the stream cannot send: its "send now" waits for
+        // the egress to free a slot (the host drains what is ready after every call, so a
+        // full queue means datagrams held in emulated links, which `egress` wakes us for).
+        let stream = match self.stream.poll_timeout() {
+            Some(t) if self.egress.queued() >= self.cfg.queue_capacity => {
+                Some(egress.map_or(t, |e| t.max(e)))
+            }
+            t => t,
+        };
         [
             self.reassembler.poll_timeout(),
-            self.egress.poll_timeout(),
+            egress,
             self.lossless.poll_timeout(),
+            stream,
         ]
         .into_iter()
         .flatten()

@@ -1209,3 +1209,145 @@ fn a_flooding_neighbour_cannot_stop_fragmented_traffic_to_a_node() {
     assert!(s.drops(DropReason::ReassemblyEvicted) > 0);
     assert!(s.drops(DropReason::UnknownSource) > 40_000);
 }
+
+/// A stream from node 1 to node 3 through node 2, every link losing 5% and delaying 20 ms:
+/// stream frames are forwarded and link-emulated like unicast, and every byte arrives once,
+/// in order.
+#[test]
+fn stream_crosses_a_forwarding_node_over_lossy_links() {
+    use crate::stream::{ConnId, Event as StreamEvent, Read};
+    let mut net = line();
+    for (id, n) in net.iter_mut() {
+        for peer in [1u32, 2, 3].into_iter().filter(|p| p.abs_diff(*id) == 1) {
+            let p = LinkParams {
+                loss: 0.05,
+                delay_us: 20_000,
+                seed: u64::from(*id * 10 + peer),
+                ..LinkParams::default()
+            };
+            n.set_link(0, peer, Some(p)).unwrap();
+        }
+    }
+    net.get_mut(&3).unwrap().stream_mut().listen(8080).unwrap();
+    let data = payload(300_000);
+    let c = net
+        .get_mut(&1)
+        .unwrap()
+        .with_stream(0, |ep, now| {
+            let c = ep.connect(now, 3, 8080, None)?;
+            assert_eq!(ep.write(now, c, &data)?, data.len());
+            Ok::<_, crate::stream::StreamError>(c)
+        })
+        .unwrap();
+    run_until(&mut net, 120_000_000, |n| {
+        n[&3]
+            .stream()
+            .stats(ConnId(1))
+            .is_ok_and(|s| s.bytes_received == data.len() as u64)
+    });
+    let ep3 = net.get_mut(&3).unwrap().stream_mut();
+    assert_eq!(
+        ep3.poll_event(),
+        Some(StreamEvent::Accepted {
+            listener: 8080,
+            conn: ConnId(1)
+        })
+    );
+    let info = ep3.info(ConnId(1)).unwrap();
+    assert_eq!((info.remote_node, info.local_port), (1, 8080));
+    let mut got = Vec::new();
+    while let Ok(Read::Data(d)) = ep3.read(ConnId(1), 100_000) {
+        got.extend(d);
+    }
+    assert!(
+        got == data,
+        "node 3 read {} bytes, not the {} sent",
+        got.len(),
+        data.len()
+    );
+    assert!(
+        net[&2].stats().packets_forwarded > 0,
+        "node 2 forwards the stream"
+    );
+    let lost: u64 = net
+        .values()
+        .map(|n| n.stats().drops(DropReason::LinkLoss))
+        .sum();
+    assert!(lost > 0, "the links lost nothing");
+    assert!(net[&1].stream().stats(c).unwrap().retransmits > 0);
+}
+
+/// A stream into a slow link that holds the node's whole transmit queue: the engine waits for
+/// the link (no busy loop asking to be woken at once) and the stream completes.
+#[test]
+fn a_stream_behind_a_full_transmit_queue_waits_for_the_link() {
+    use crate::stream::{ConnId, Read};
+    let mk = |id: u32, peer: u32| {
+        let mut n = Node::new(NodeConfig {
+            node_id: id,
+            mtu: MTU,
+            queue_capacity: 16,
+            ..NodeConfig::default()
+        })
+        .unwrap();
+        let mut t = RouteTable::new();
+        t.set(None, peer, vec![peer]).unwrap();
+        n.set_routes(t);
+        n.set_neighbors([peer]);
+        n
+    };
+    let mut net = BTreeMap::from([(1, mk(1, 2)), (2, mk(2, 1))]);
+    let slow = LinkParams {
+        rate: Some(100_000),
+        bucket_size: 1_000,
+        delay_us: 5_000,
+        ..LinkParams::default()
+    };
+    net.get_mut(&1).unwrap().set_link(0, 2, Some(slow)).unwrap();
+    net.get_mut(&2).unwrap().stream_mut().listen(9).unwrap();
+    let data = payload(100_000);
+    net.get_mut(&1).unwrap().with_stream(0, |ep, now| {
+        let c = ep.connect(now, 2, 9, None).unwrap();
+        assert_eq!(ep.write(now, c, &data).unwrap(), data.len());
+    });
+    let (mut now, mut wakeups_without_progress) = (0u64, 0u32);
+    let mut got = Vec::new();
+    while got.len() < data.len() {
+        assert!(
+            now < 10_000_000,
+            "unfinished at {now} µs: {} of {} bytes",
+            got.len(),
+            data.len()
+        );
+        let mut moved = false;
+        for id in [1u32, 2] {
+            while let Some(t) = net.get_mut(&id).unwrap().poll_transmit() {
+                moved = true;
+                let to = t.next_hop;
+                net.get_mut(&to)
+                    .unwrap()
+                    .handle_datagram(now, id, &t.datagram);
+            }
+        }
+        let ep2 = net.get_mut(&2).unwrap().stream_mut();
+        while let Ok(Read::Data(d)) = ep2.read(ConnId(1), 1 << 20) {
+            got.extend(d);
+        }
+        if moved {
+            continue;
+        }
+        let next = net.values().filter_map(|n| n.poll_timeout()).min().unwrap();
+        if next <= now {
+            wakeups_without_progress += 1;
+            assert!(
+                wakeups_without_progress < 1_000,
+                "busy loop at {now} µs: the engine keeps asking to be woken now"
+            );
+        }
+        now = now.max(next);
+        for n in net.values_mut() {
+            n.handle_timeout(now);
+        }
+    }
+    assert!(got == data);
+}

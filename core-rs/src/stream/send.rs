@@ -1,0 +1,339 @@
+//! The sending half: the bounded send buffer, the scoreboard of segments in flight, SACK
+//! processing and loss detection.
+//!
+//! Loss detection is RACK-style (RFC 8985), by time rather than by counting duplicate ACKs:
+//! a segment is lost when one sent after it has been delivered and it is still missing a
+//! reordering window (min RTT / 4) after it should have arrived. That handles reordering
+//! (the window) and lost retransmissions (they are judged against later sends) alike. The
+//! retransmission timer is the backstop for tail losses.
+//!
+//! The buffer holds every byte from the oldest unacknowledged one; segments keep their
+//! boundaries when retransmitted, so SACK blocks always cover whole segments.
+
+use std::collections::{BTreeMap, VecDeque};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Seg {
+    /// Sequence space: payload bytes, or 1 for the FIN.
+    pub len: u64,
+    pub fin: bool,
+    pub sent_at: u64,
+    pub retransmitted: bool,
+    pub lost: bool,
+}
+
+/// What an incoming ACK did.
+#[derive(Debug, Default)]
+pub struct AckOutcome {
+    /// Sequence space newly acknowledged, cumulatively or selectively.
+    pub delivered: u64,
+    /// RTT of the most recently sent segment newly delivered that was sent only once.
+    pub rtt_sample: Option<u64>,
+    /// The cumulative ack moved.
+    pub advanced: bool,
+    sample_sent_at: Option<u64>,
+}
+
+/// A segment to put on the wire.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub seq: u64,
+    pub payload: Vec<u8>,
+    pub fin: bool,
+    pub retransmission: bool,
+}
+
+#[derive(Debug)]
+pub struct Send {
+    capacity: usize,
+    /// Bytes from `base` on: unacknowledged, then unsent.
+    buf: VecDeque<u8>,
+    base: u64,
+    /// Oldest unacknowledged sequence number.
+    pub una: u64,
+    /// Next new sequence number to send.
+    pub nxt: u64,
+    /// In flight: sent, neither acknowledged nor selectively acknowledged.
+    segs: BTreeMap<u64, Seg>,
+    /// Bytes in flight and not deemed lost (RFC 6675's pipe).
+    pipe: u64,
+    /// Segments in `segs` deemed lost and not sent again yet.
+    lost: usize,
+    /// The application closed its writing side: a FIN follows the data.
+    fin_queued: bool,
+    fin_seq: Option<u64>,
+    /// RACK: send time and end of the most recently sent segment known delivered.
+    rack_sent_at: Option<u64>,
+    rack_end: u64,
+    rack_rtt: u64,
+    pub bytes_sent: u64,
+    pub retransmits: u64,
+}
+
+impl Send {
+    /// `first` is the first sequence number after the SYN.
+    pub fn new(capacity: usize, first: u64) -> Send {
+        Send {
+            capacity,
+            buf: VecDeque::new(),
+            base: first,
+            una: first,
+            nxt: first,
+            segs: BTreeMap::new(),
+            pipe: 0,
+            lost: 0,
+            fin_queued: false,
+            fin_seq: None,
+            rack_sent_at: None,
+            rack_end: 0,
+            rack_rtt: 0,
+            bytes_sent: 0,
+            retransmits: 0,
+        }
+    }
+
+    pub fn free(&self) -> usize {
+        if self.fin_queued {
+            0
+        } else {
+            self.capacity - self.buf.len()
+        }
+    }
+
+    /// Queues what fits; returns how many bytes were taken.
+    pub fn write(&mut self, data: &[u8]) -> usize {
+        let n = data.len().min(self.free());
+        self.buf.extend(&data[..n]);
+        n
+    }
+
+    pub fn queue_fin(&mut self) {
+        self.fin_queued = true;
+    }
+
+    pub fn fin_queued(&self) -> bool {
+        self.fin_queued
+    }
+
+    /// Our FIN has been acknowledged: every byte and the FIN reached the peer.
+    pub fn fin_acked(&self) -> bool {
+        self.fin_seq.is_some_and(|f| self.una > f)
+    }
+
+    pub fn pipe(&self) -> u64 {
+        self.pipe
+    }
+
+    pub fn in_flight(&self) -> bool {
+        !self.segs.is_empty()
+    }
+
+    fn data_end(&self) -> u64 {
+        self.base + self.buf.len() as u64
+    }
+
+    /// Bytes written but never sent.
+    pub fn unsent(&self) -> u64 {
+        self.data_end() - self.nxt.min(self.data_end())
+    }
+
+    /// The data is blocked only by the peer's window (a zero-window probe is due).
+    pub fn window_blocked(&self, peer_edge: u64) -> bool {
+        self.unsent() > 0 && self.nxt >= peer_edge && self.segs.is_empty()
+    }
+
+    /// Whether [`Self::next_segment`] would return a segment with these limits.
+    pub fn can_send(&self, mss: u64, cwnd: u64, peer_edge: u64) -> bool {
+        let room = |len: u64| self.pipe == 0 || self.pipe + len <= cwnd;
+        if self.lost > 0 {
+            return self
+                .segs
+                .values()
+                .find(|s| s.lost)
+                .is_some_and(|s| room(s.len));
+        }
+        let unsent = self.unsent();
+        if unsent > 0 {
+            let len = unsent.min(mss).min(peer_edge.saturating_sub(self.nxt));
+            return len > 0 && room(len);
+        }
+        self.fin_queued && self.fin_seq.is_none()
+    }
+
+    fn bytes(&self, seq: u64, len: u64) -> Vec<u8> {
+        let off = (seq - self.base) as usize;
+        self.buf.range(off..off + len as usize).copied().collect()
+    }
+
+    /// The next segment allowed by `cwnd` and the peer's window edge, if any: the lowest lost
+    /// segment first, then new data, then the FIN.
+    pub fn next_segment(
+        &mut self,
+        now: u64,
+        mss: u64,
+        cwnd: u64,
+        peer_edge: u64,
+    ) -> Option<Outgoing> {
+        let room = |pipe: u64, len: u64| pipe == 0 || pipe + len <= cwnd;
+        if let Some((&seq, seg)) = self.segs.iter_mut().find(|(_, s)| s.lost) {
+            if !room(self.pipe, seg.len) {
+                return None;
+            }
+            seg.lost = false;
+            self.lost -= 1;
+            seg.retransmitted = true;
+            seg.sent_at = now;
+            let (len, fin) = (seg.len, seg.fin);
+            self.pipe += len;
+            self.retransmits += 1;
+            let payload = if fin {
+                Vec::new()
+            } else {
+                self.bytes(seq, len)
+            };
+            return Some(Outgoing {
+                seq,
+                payload,
+                fin,
+                retransmission: true,
+            });
+        }
+        let unsent = self.unsent();
+        if unsent > 0 {
+            let len = unsent.min(mss).min(peer_edge.saturating_sub(self.nxt));
+            if len == 0 || !room(self.pipe, len) {
+                return None;
+            }
+            let seq = self.nxt;
+            self.push_seg(seq, len, false, now);
+            self.bytes_sent += len;
+            return Some(Outgoing {
+                seq,
+                payload: self.bytes(seq, len),
+                fin: false,
+                retransmission: false,
+            });
+        }
+        if self.fin_queued && self.fin_seq.is_none() {
+            let seq = self.nxt;
+            self.fin_seq = Some(seq);
+            self.push_seg(seq, 1, true, now);
+            return Some(Outgoing {
+                seq,
+                payload: Vec::new(),
+                fin: true,
+                retransmission: false,
+            });
+        }
+        None
+    }
+
+    fn push_seg(&mut self, seq: u64, len: u64, fin: bool, now: u64) {
+        self.segs.insert(
+            seq,
+            Seg {
+                len,
+                fin,
+                sent_at: now,
+                retransmitted: false,
+                lost: false,
+            },
+        );
+        self.nxt = seq + len;
+        self.pipe += len;
+    }
+
+    fn delivered(&mut self, seg: Seg, end: u64, now: u64, min_rtt: u64, out: &mut AckOutcome) {
+        if seg.lost {
+            self.lost -= 1;
+        } else {
+            self.pipe -= seg.len;
+        }
+        out.delivered += seg.len;
+        let rtt = now - seg.sent_at;
+        if !seg.retransmitted && out.sample_sent_at.is_none_or(|t| seg.sent_at >= t) {
+            out.sample_sent_at = Some(seg.sent_at);
+            out.rtt_sample = Some(rtt);
+        }
+        // RACK: a retransmission acknowledged faster than the min RTT was probably the
+        // original's ack; it says nothing about what was sent after it.
+        if !seg.retransmitted || rtt >= min_rtt {
+            let newer = self
+                .rack_sent_at
+                .is_none_or(|t| (seg.sent_at, end) > (t, self.rack_end));
+            if newer {
+                self.rack_sent_at = Some(seg.sent_at);
+                self.rack_end = end;
+                self.rack_rtt = rtt;
+            }
+        }
+    }
+
+    /// Applies a cumulative ack and SACK blocks.
+    pub fn on_ack(&mut self, now: u64, ack: u64, sacks: &[(u64, u64)], min_rtt: u64) -> AckOutcome {
+        let mut out = AckOutcome::default();
+        if ack > self.una && ack <= self.nxt {
+            let acked: Vec<u64> = self.segs.range(..ack).map(|(&k, _)| k).collect();
+            for k in acked {
+                let seg = self.segs.remove(&k).expect("listed");
+                self.delivered(seg, k + seg.len, now, min_rtt, &mut out);
+            }
+            // Selectively acknowledged segments below the new ack left `segs` already.
+            let drain = (ack.min(self.data_end()) - self.base) as usize;
+            self.buf.drain(..drain);
+            self.base += drain as u64;
+            self.una = ack;
+            out.advanced = true;
+        }
+        for &(s, e) in sacks {
+            if e <= self.una || s >= self.nxt {
+                continue;
+            }
+            let covered: Vec<u64> = self
+                .segs
+                .range(s..e)
+                .filter(|(&k, seg)| k + seg.len <= e)
+                .map(|(&k, _)| k)
+                .collect();
+            for k in covered {
+                let seg = self.segs.remove(&k).expect("listed");
+                self.delivered(seg, k + seg.len, now, min_rtt, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Marks segments lost by the RACK rule; returns how many were newly marked, and the
+    /// time the next undecided one should be looked at again.
+    pub fn detect_losses(&mut self, now: u64, reo_wnd: u64) -> (u64, Option<u64>) {
+        let Some(rack_t) = self.rack_sent_at else {
+            return (0, None);
+        };
+        let (mut lost, mut next) = (0, None::<u64>);
+        let deadline_after = self.rack_rtt + reo_wnd;
+        for (&k, seg) in self.segs.iter_mut() {
+            if seg.lost || (seg.sent_at, k + seg.len) >= (rack_t, self.rack_end) {
+                continue;
+            }
+            let deadline = seg.sent_at + deadline_after;
+            if now >= deadline {
+                seg.lost = true;
+                self.pipe -= seg.len;
+                lost += 1;
+                self.lost += 1;
+            } else {
+                next = Some(next.map_or(deadline, |n| n.min(deadline)));
+            }
+        }
+        (lost, next)
+    }
+
+    /// The retransmission timer fired: everything in flight is deemed lost.
+    pub fn on_rto(&mut self) {
+        for seg in self.segs.values_mut() {
+            seg.lost = true;
+        }
+        self.lost = self.segs.len();
+        self.pipe = 0;
+    }
+}
