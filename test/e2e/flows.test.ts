@@ -188,6 +188,10 @@ flow_spec = { flow_len = { Bytes = 10_000_000 }, flow_weight = 1 }
     await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, transport: 'quic' as never })).rejects.toMatchObject({ message: expect.stringMatching(/transport must be one of "datagram", "lossless", "lossless_unicast", "tcp", got "quic"/) });
     await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, weight: 0 })).rejects.toMatchObject({ message: expect.stringMatching(/weight must be a whole number from 1/) });
     await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, size: 3 } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/size/) });
+    // No argument at all (plain JavaScript) is refused the same way, not a TypeError.
+    for (const none of [undefined, null]) {
+      await expect(c.startFlow(none as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^startFlow: .*\{ src, dst, bytes\? \| durationMs\?, rate\?, weight\?, transport\? \}/) });
+    }
 
     // The admin client mirrors startFlow / stopFlow / metrics().flows.
     const admin = await connectController(c.url);

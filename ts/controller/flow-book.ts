@@ -94,6 +94,8 @@ const copy = (r: FlowResult): FlowResult => ({ ...r, spec: { ...r.spec } });
 
 /** Checks startFlow's argument: INVALID_ARGUMENT naming the field and what it takes. */
 export function checkStartFlow(args: StartFlowArgs, isNode: (id: number) => boolean, nodes: string): FlowSpec {
+  // checkOptions lets a missing options object through (it suits optional options); a flow has none.
+  if (args === undefined || args === null) throw new NextminiError('INVALID_ARGUMENT', `startFlow: takes a flow { src, dst, bytes? | durationMs?, rate?, weight?, transport? }, got ${String(args)}`);
   checkOptions('startFlow', args, ['src', 'dst', 'bytes', 'durationMs', 'rate', 'weight', 'transport']);
   const bad = (field: string, message: string) => new NextminiError('INVALID_ARGUMENT', `startFlow: ${field} ${message}`);
   const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
