@@ -119,6 +119,10 @@ describe('[topology] as upstream writes it', () => {
     ['type = "torus"\nn_nodes = 9\ntorus_config = { dim = 2, n = 3 }\n', /controller config\.topology\.n_nodes has no meaning for type = "torus"/],
     ['type = "full_mesh"\nn_nodes = 3\nedges = [[1, 2]]\n', /controller config\.topology\.edges is for a custom topology/],
     ['topolgy = "ring"\nn_nodes = 3\n', /unknown key "topolgy" \(did you mean `topology`\?\)/],
+    // A size table for another type would be ignored: a custom topology of unlinked nodes, or a ring of the other size.
+    ['n_nodes = 5\nfull_mesh_config = { n_nodes = 5 }\n', /controller config\.topology\.full_mesh_config is for type = "full_mesh", but \[topology\] has no type \(a custom topology of n_nodes and edges\); add type = "full_mesh", or remove full_mesh_config/],
+    ['full_mesh_config = { n_nodes = 5 }\n', /controller config\.topology\.full_mesh_config is for type = "full_mesh", but \[topology\] has no type/],
+    ['type = "ring"\nring_config = { n_nodes = 4 }\ntorus_config = { dim = 2, n = 3 }\n', /controller config\.topology\.torus_config is for type = "torus", but type is "ring"; remove torus_config/],
   ])('%j is CONFIG_INVALID naming the key', async (text, message) => {
     const r = await codeOf(startController(tempToml('c.toml', `port = 0\n[topology]\n${text}`)));
     expect(r).toMatch(/^CONFIG_INVALID: /);

@@ -230,6 +230,14 @@ function readTopology(t: TableReader): ResolvedControllerConfig['topology'] {
     if (t.has('n_nodes') && t.int('n_nodes', { min }) !== n) throw t.fail('n_nodes', `is ${t.int('n_nodes', { min })} but ${key}.n_nodes is ${n}; give one`);
     return n;
   };
+  // A size table of another type would be ignored (upstream's curl example writes a
+  // full_mesh_config with no type: here that was a custom topology of unlinked nodes).
+  for (const other of ['full_mesh', 'ring', 'torus', 'fat_tree'] as const) {
+    const key = `${other}_config`;
+    if (other === kind || !t.has(key)) continue;
+    if (kind === 'custom') throw t.fail(key, `is for type = "${other}", but [topology] has no type (a custom topology of n_nodes and edges); add type = "${other}", or remove ${key}`);
+    throw t.fail(key, `is for type = "${other}", but type is "${kind}"; remove ${key}`);
+  }
   if (kind !== 'custom' && t.has('edges')) throw t.fail('edges', `is for a custom topology (no type); type = "${kind}" makes its own links`);
   if ((kind === 'torus' || kind === 'fat_tree') && t.has('n_nodes')) throw t.fail('n_nodes', `has no meaning for type = "${kind}": its size comes from ${kind}_config`);
   switch (kind) {
