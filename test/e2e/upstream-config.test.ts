@@ -225,6 +225,8 @@ describe("lossless calls take upstream's blockSize for chunkSize", () => {
     await expect(b.receiveDataAsync({ ...recv, chunkSize: 1000, blockSize: 500 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/give chunkSize or blockSize/) });
     expect(thrown(() => a.sendData({ ...send, blockSize: 0 }))).toMatch(/^INVALID_ARGUMENT: sendData: blockSize must be a whole number from 1 to 65535, got 0/);
     expect(thrown(() => b.receiveData({ ...recv, blockSize: 70_000 }))).toMatch(/^INVALID_ARGUMENT: receiveData: blockSize must be a whole number from 1 to 65535, got 70000/);
+    // A string is shown as one: "got 1000" would read as a valid value.
+    expect(thrown(() => a.sendData({ ...send, chunkSize: '1000' as never }))).toMatch(/^INVALID_ARGUMENT: sendData: chunkSize must be a whole number from 1 to 65535, got "1000"/);
   });
 });
 
