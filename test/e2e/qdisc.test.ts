@@ -114,6 +114,25 @@ describe('queue discipline config keys', () => {
     expect(same.getLink(1, 2)).toEqual({ rate: 100_000, scheduler: 'fifo', drop: 'tail' });
   });
 
+  it('wrr or red with no rate on any link warns that they do nothing (they act on the rate limiter\'s queue); with a rate, no warning', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const c = await startController(tempToml('q.toml', `port = 0\nscheduler_type = "wrr"\nscheduler_drop_strategy = "red"\n${TOPO}`));
+      cleanup.push(() => c.close());
+      expect(spy.mock.calls.flat().join('\n')).toMatch(/controller config: scheduler = "wrr" \(scheduler_type\), drop = "red" \(scheduler_drop_strategy\) act on a link's rate limiter queue, and no link has a rate: they do nothing until one does \(\[link_defaults\] rate, \[\[link_rates\]\], \[\[links\]\] rate, or setLink at run time\)/);
+      spy.mockClear();
+      const l = await startController(tempToml('q.toml', `port = 0\n${TOPO}[[links]]\nsrc_node_id = 1\ndst_node_id = 2\ndrop = "red"\n`));
+      cleanup.push(() => l.close());
+      expect(spy.mock.calls.flat().join('\n')).toMatch(/drop = "red" act on a link's rate limiter queue, and no link has a rate/);
+      spy.mockClear();
+      const ok = await startController(tempToml('q.toml', `port = 0\nscheduler_type = "wrr"\n${TOPO}[[link_rates]]\nsrc_node_id = 1\ndst_node_id = 2\nrate = 1000\nbucket_size = 1000\n`));
+      cleanup.push(() => ok.close());
+      expect(spy.mock.calls.flat().join('\n')).not.toMatch(/no link has a rate/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('setLink takes the same keys in camelCase, and refuses bad ones', async () => {
     const c: Controller = await startController({ port: 0, topology: { n_nodes: 2, edges: [[1, 2]] } });
     cleanup.push(() => c.close());
