@@ -85,6 +85,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+describe('an IPv6 wildcard bind', () => {
+  it('private_network_addr = "::" works for TCP; for UDP (IPv4 here) it is CONFIG_INVALID saying so, not a bare EINVAL', async () => {
+    const c = await controller();
+    const t = await Dataplane.open({ node_id: 1, controller_addr: c.url, protocol: 'tcp', private_network_addr: '::' });
+    cleanup.push(() => t.close());
+    expect(t.getNetworkInfo().publicNetworkAddr).toBe('127.0.0.1');
+    expect(await codeOf(Dataplane.open({ node_id: 2, controller_addr: c.url, protocol: 'udp', private_network_addr: '::' }))).toMatch(
+      /^CONFIG_INVALID: cannot bind UDP to "::": UDP links here are IPv4; give an IPv4 private_network_addr \("0\.0\.0\.0" for every interface\), or protocol = "tcp" for IPv6/,
+    );
+  });
+});
+
 describe('public_network_port', () => {
   it('is the port peers are told: behind a port forward, node 2 reaches node 1 through it', async () => {
     const c = await controller();
