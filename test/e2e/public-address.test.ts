@@ -111,6 +111,18 @@ describe('public_network_port', () => {
     await exchange(a, b);
   });
 
+  it('without private_network_port (any free port) it is also the port the node binds, as upstream listens on it (its examples/dataplane_headless/config.toml sets only public_network_port)', async () => {
+    const c = await controller();
+    const port = await freePort();
+    const a = agent({ node_id: 1, controller_addr: c.url, protocol: 'udp', public_network_port: String(port) });
+    const b = agent({ node_id: 2, controller_addr: c.url, protocol: 'udp' });
+    const ia = await a.call<Info>('open');
+    await b.call('open');
+    expect(ia).toMatchObject({ privateNetworkPort: port, publicNetworkPort: port });
+    expect(await a.call('ready', { timeoutMs: 5000 })).toBe(true);
+    await exchange(a, b);
+  });
+
   it.each([
     ['public_network_port = "80a"', /node config\.public_network_port must be a port from 1 to 65535 \(a number, or a string of digits\), got "80a"/],
     ['public_network_port = 0', /node config\.public_network_port must be a port from 1 to 65535/],

@@ -355,7 +355,13 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     if (WILDCARD_ADDRS.has(a)) throw r.fail('public_network_addr', `must be an address peers can send to, not the wildcard ${JSON.stringify(a)} (leave it out: a node bound to a wildcard is announced at the address it connects to the controller from)`);
     cfg.public_network_addr = a;
   }
-  if (r.has('public_network_port')) cfg.public_network_port = r.port('public_network_port', { min: 1 });
+  if (r.has('public_network_port')) {
+    cfg.public_network_port = r.port('public_network_port', { min: 1 });
+    // No port forward can point at a port picked at bind time, so announcing a public port over
+    // a free one would leave peers sending into nothing. Upstream listens on its public port:
+    // do the same (its example node files set only public_network_port).
+    if (cfg.private_network_port === 0) cfg.private_network_port = cfg.public_network_port;
+  }
   if (r.has('node_id_offset') && cfg.node_id !== 0) log.warn(`${source}: node_id_offset applies only with node_id = 0 (an id the controller assigns); node_id is ${cfg.node_id}, so it is not used`);
   const url = controllerUrl(cfg.controller_addr); // validates
   if (cfg.ca !== undefined && url.startsWith('ws://')) log.warn(`${source}: ca is set but controller_addr ${JSON.stringify(cfg.controller_addr)} is not wss://; the CA is not used`);
