@@ -112,6 +112,45 @@ flow_spec = { flow_len = { Bytes = 10_000_000 }, flow_weight = 1 }
     expect(f.completionMs!).toBeGreaterThan(0);
   }, 20_000);
 
+  it('without [routing], a flow between nodes the [[routes]] do not join fails at once saying so (a lossless one needs routes both ways)', async () => {
+    const file = tempToml(
+      'controller-config.toml',
+      `port = 0
+[topology]
+type = "full_mesh"
+full_mesh_config = { n_nodes = 3 }
+
+[[routes]]
+route = [1, 2]
+
+[[routes]]
+route = [3, 1]
+
+[[flows]]
+src_node_id = 3
+dst_node_id = 1
+flow_spec = { flow_len = { Bytes = 100_000 } }
+
+[[flows]]
+src_node_id = 2
+dst_node_id = 3
+flow_spec = { flow_len = { Bytes = 100_000 }, flow_rate = 1_000_000, transport = "datagram" }
+`,
+    );
+    const c = await startController(file);
+    cleanup.push(() => c.close());
+    const nodes = await Promise.all([1, 2, 3].map((id) => Dataplane.open({ node_id: id, controller_addr: c.url, protocol: 'udp' })));
+    cleanup.push(() => Promise.all(nodes.map((x) => x.close())));
+    const t0 = Date.now();
+    const [lossless, datagram] = (await flowsWhen(c, ended, 12_000)) as [FlowResult, FlowResult];
+    // A lossless session without a way back used to run ~10 s and end receiver_unreachable.
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(lossless).toMatchObject({ state: 'failed', bytesSent: 0 });
+    expect(lossless.reason).toMatch(/^no route from node 1 to node 3 \(a lossless flow needs routes both ways: its receiver reports back\): the controller computes no routes \(its config file has no \[routing\], or protocol = "explicit"\), so only \[\[routes\]\] and run-time routes exist; add \[routing\] protocol = "shortest_path", a \[\[routes\]\] entry, or controller\.setRoutes before starting the flow/);
+    expect(datagram).toMatchObject({ state: 'failed', bytesSent: 0 });
+    expect(datagram.reason).toMatch(/^no route from node 2 to node 3: the controller computes no routes/);
+  }, 20_000);
+
   it('a [[flows]] entry naming a node outside the topology is CONFIG_INVALID', async () => {
     const flows = [{ src_node_id: 1, dst_node_id: 9, flow_spec: { flow_len: { Bytes: 5 } } }];
     await expect(startController({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 2 } }, flows })).rejects.toMatchObject({

@@ -209,6 +209,10 @@ export class Controller implements ControllerApi {
     this.#initLinks();
     this.#flows = new FlowBook({
       ready: (src, dst) => this.#linksUp(src) && this.#linksUp(dst),
+      noRoute: (src, dst) =>
+        this.#cfg.shortestPaths || this.#routes.routed(src, dst)
+          ? undefined
+          : `no route from node ${src} to node ${dst}: the controller computes no routes (its config file has no [routing], or protocol = "explicit"), so only [[routes]] and run-time routes exist; add [routing] protocol = "shortest_path", a [[routes]] entry, or controller.setRoutes before starting the flow`,
       send: (node, m) => this.#members.get(node)?.ws.send(encode(m)),
       weights: (list) => {
         const msg = encode({ t: 'flow-weights', list });

@@ -78,6 +78,8 @@ interface Flow {
 export interface FlowBookHooks {
   /** Both ends of a flow are connected with their links up. */
   ready(src: number, dst: number): boolean;
+  /** Why there is no route from src to dst (explicit routing only), or undefined when there is one. */
+  noRoute(src: number, dst: number): string | undefined;
   /** Sends a control message to a node (dropped if it is not connected). */
   send(node: number, m: FlowStart | { t: 'flow-stop'; flowId: number }): void;
   /** Every pending or running flow's weight changed: tell the nodes. */
@@ -177,6 +179,14 @@ export class FlowBook {
     for (const f of this.#flows.values()) {
       if (f.r.state !== 'pending' || !this.#hooks.ready(f.r.spec.src, f.r.spec.dst)) continue;
       const s = f.r.spec;
+      // Without a route the source could only drop what it sends (and a lossless session, with
+      // no way back for its receiver's reports, would run until it timed out): fail it now, saying why.
+      const why = this.#hooks.noRoute(s.src, s.dst) ?? (s.transport === 'lossless' ? this.#hooks.noRoute(s.dst, s.src)?.replace(/^(no route from node \d+ to node \d+)/, '$1 (a lossless flow needs routes both ways: its receiver reports back)') : undefined);
+      if (why) {
+        log.warn(`flow ${f.r.flowId}: ${s.transport} ${s.src} -> ${s.dst} failed: ${why}`);
+        this.#finish(f, 'failed', why);
+        continue;
+      }
       // A lossless Duration flow is a session of what its rate sends in that time.
       const bytes = s.bytes ?? (s.transport === 'lossless' ? Math.max(1, Math.round(((s.rate ?? 0) * (s.durationMs ?? 0)) / 1000)) : 0);
       const base = { t: 'flow-start' as const, flowId: f.r.flowId, transport: s.transport, bytes, durationMs: s.transport === 'datagram' ? (s.durationMs ?? 0) : 0, rate: s.rate ?? 0 };
