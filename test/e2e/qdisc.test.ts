@@ -93,6 +93,8 @@ describe('queue discipline config keys', () => {
     ['[link_defaults]\nrate = 1000\nmin_th = 5\n', /controller config\.link_defaults: min_th is a RED setting and needs drop = "red" \(drop is "tail"\); valid drop values: "tail", "red"/],
     ['[[links]]\nsrc_node_id = 1\ndst_node_id = 2\nrate = 1000\nmax_th = 5\nmax_p = 0.5\n', /links\[0\] \(1 -> 2\): max_th, max_p are RED settings and need drop = "red"/],
     ['[link_defaults]\nrate = 1000\ndrop = "red"\nmin_th = 20\nmax_th = 20\n', /link_defaults: min_th must be below max_th .*got min_th = 20, max_th = 20/],
+    // The average queue never reaches min_th when the queue holds fewer packets: RED would never act.
+    ['[link_defaults]\nrate = 1000\nqueue_limit_packets = 10\ndrop = "red"\nmin_th = 20\nmax_th = 40\n', /link_defaults: min_th \(20\) must be below queue_limit_packets \(10\): the queue never holds min_th packets, so RED would never drop/],
     ['[link_defaults]\nrate = 1000\ndrop = "red"\nmax_p = 0\n', /link_defaults\.max_p must be within \(0, 1\]/],
     ['[link_defaults]\nrate = 1000\ndrop = "red"\nmax_p = 1.5\n', /link_defaults\.max_p must be a number from 0 to 1, got 1\.5/],
     // Upstream's top-level names are aliases; both forms disagreeing is refused.
