@@ -332,5 +332,12 @@ describe("every key of upstream's config reference loads (docs/content/docs/conf
     expect(warned).toContain(`node config: ${keys.join(', ')} are upstream nextmini keys with no effect here; ignored`);
     expect(warned).toMatch(/controller config: max_server_port, base_addr, net_mask, external_base_addr are upstream nextmini keys with no effect here; ignored/);
     expect(warned).toMatch(/node config\.protocol = "quic": there is no QUIC here; this node speaks "tcp" instead/);
+    // Once per node file: two nodes, two warnings (not one per reading of the key).
+    expect(warned.match(/there is no QUIC here/g)).toHaveLength(2);
+  });
+
+  it('protocol = ["quic", "tcp"] is refused saying quic runs as tcp, not as "a protocol listed twice"', async () => {
+    const r = await codeOf(Dataplane.open(tempToml('n.toml', 'node_id = 1\ncontroller_addr = "127.0.0.1:1"\nprotocol = ["quic", "tcp"]\n')));
+    expect(r).toMatch(/^CONFIG_INVALID: node config\.protocol lists "tcp" twice: \["quic","tcp"\] \("quic" runs as "tcp" here\)/);
   });
 });

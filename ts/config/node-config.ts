@@ -200,7 +200,11 @@ function readProtocols(r: TableReader): LinkProtocol[] {
       throw r.fail('protocol', `must be one of ${choices} or a list of them, got ${JSON.stringify(p)}${Array.isArray(v) ? ' in the list' : ''}`);
     }
   }
-  if (new Set(list).size !== list.length) throw r.fail('protocol', `lists a protocol twice: ${JSON.stringify(v)}`);
+  const twice = list.find((p, i) => list.indexOf(p) !== i);
+  if (twice !== undefined) {
+    const quic = twice === 'tcp' && Array.isArray(v) && v.includes('quic') ? ' ("quic" runs as "tcp" here)' : '';
+    throw r.fail('protocol', `lists ${JSON.stringify(twice)} twice: ${JSON.stringify(v)}${quic}`);
+  }
   return list as LinkProtocol[];
 }
 
@@ -319,7 +323,7 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     protocol: r.raw('protocol') === undefined ? [...NODE_DEFAULTS.protocol] : Array.isArray(r.raw('protocol')) ? protocols : protocols[0]!,
     private_network_addr: r.str('private_network_addr', { default: NODE_DEFAULTS.private_network_addr }),
     private_network_port: r.port('private_network_port', { default: NODE_DEFAULTS.private_network_port }),
-    mtu: r.int('mtu', { min: 128, max: 65_535, default: defaultMtu(readProtocols(r)) }),
+    mtu: r.int('mtu', { min: 128, max: 65_535, default: defaultMtu(protocols) }),
     channel_capacity: r.int('channel_capacity', { min: 1, max: 1 << 24, default: NODE_DEFAULTS.channel_capacity }),
     queue_capacity: r.int('queue_capacity', { min: 16, max: 1 << 24, default: NODE_DEFAULTS.queue_capacity }),
     channel_backpressure: r.bool('channel_backpressure', { default: NODE_DEFAULTS.channel_backpressure }),
