@@ -336,6 +336,17 @@ describe("every key of upstream's config reference loads (docs/content/docs/conf
     expect(warned.match(/there is no QUIC here/g)).toHaveLength(2);
   });
 
+  it('addresses written as upstream\'s documented default "" ("auto-detected when empty") are the same as leaving them out', async () => {
+    const c = await controller('port = 0\n[topology]\ntype = "full_mesh"\nfull_mesh_config = { n_nodes = 2 }\n[routing]\nprotocol = "shortest_path"\n');
+    const a = await node(`node_id = 1\ncontroller_addr = "${c.url}"\nprotocol = "udp"\nprivate_network_addr = ""\npublic_network_addr = ""\nprivate_network_interface = ""\n`);
+    expect(a.getNetworkInfo()).toMatchObject({ privateNetworkAddr: '127.0.0.1', publicNetworkAddr: '127.0.0.1', privateNetworkInterface: null });
+    const b = await node(`node_id = 2\ncontroller_addr = "${c.url}"\nprotocol = "udp"\n`);
+    expect(await a.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
+    const rx = b.registerReceiverFromNode({ srcNodeId: 1 });
+    await a.sendToNode({ dstNodeId: 2, frozen: new TextEncoder().encode('hi') });
+    expect((await rx.recv({ timeoutMs: 5000 }))?.payload.length).toBe(2);
+  });
+
   it('protocol = ["quic", "tcp"] is refused saying quic runs as tcp, not as "a protocol listed twice"', async () => {
     const r = await codeOf(Dataplane.open(tempToml('n.toml', 'node_id = 1\ncontroller_addr = "127.0.0.1:1"\nprotocol = ["quic", "tcp"]\n')));
     expect(r).toMatch(/^CONFIG_INVALID: node config\.protocol lists "tcp" twice: \["quic","tcp"\] \("quic" runs as "tcp" here\)/);

@@ -307,9 +307,21 @@ const LOSSLESS_KEY_SET: Record<keyof LosslessRuntimeConfig, true> = {
   fec_default_symbol_size: true,
 };
 
+/** Address keys whose upstream default is "" ("auto-detected when empty"): here, as if left out. */
+const EMPTY_MEANS_ABSENT = ['private_network_addr', 'public_network_addr', 'private_network_interface'] as const;
+
+function withoutEmptyAddresses(table: Table): Table {
+  if (!table || typeof table !== 'object' || Array.isArray(table)) return table;
+  const t = table as Record<string, unknown>;
+  if (!EMPTY_MEANS_ABSENT.some((k) => t[k] === '')) return table;
+  const copy = { ...t };
+  for (const k of EMPTY_MEANS_ABSENT) if (copy[k] === '') delete copy[k];
+  return copy as Table;
+}
+
 /** Validates a node config table; an unknown key is CONFIG_INVALID naming it (see TableReader.checkKeys). */
 export function resolveNodeConfig(table: Table, source = 'node config'): ResolvedNodeConfig {
-  const r = new TableReader(source, table);
+  const r = new TableReader(source, withoutEmptyAddresses(table));
   r.checkKeys([...NODE_KEYS, ...UPSTREAM_QDISC_NODE_KEYS], UPSTREAM_NODE_KEYS);
   const qdisc = UPSTREAM_QDISC_NODE_KEYS.filter((k) => r.has(k));
   if (qdisc.length) log.warn(`${source}: ${qdisc.join(', ')} ${qdisc.length > 1 ? 'are upstream node keys' : 'is an upstream node key'} with no effect here: the queue discipline is set per link in the controller config, [link_defaults] or [[links]] scheduler = "fifo" | "wrr" and drop = "tail" | "red"; ignored`);
