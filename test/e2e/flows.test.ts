@@ -151,6 +151,18 @@ flow_spec = { flow_len = { Bytes = 100_000 }, flow_rate = 1_000_000, transport =
     expect(datagram.reason).toMatch(/^no route from node 2 to node 3: the controller computes no routes/);
   }, 20_000);
 
+  it('a pending flow says what it waits for: an end that has not connected, or a neighbour of its ends', async () => {
+    const c = await startController({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 4 } }, flows: [{ src_node_id: 1, dst_node_id: 2, flow_spec: { flow_len: { Bytes: 100_000 } } }] });
+    cleanup.push(() => c.close());
+    expect(c.flows()[0]).toMatchObject({ state: 'pending', reason: 'waiting for nodes 1, 2 to connect' });
+    const nodes = await Promise.all([1, 2].map((id) => Dataplane.open({ node_id: id, controller_addr: c.url, protocol: 'udp' })));
+    cleanup.push(() => Promise.all(nodes.map((x) => x.close())));
+    await sleep(500);
+    // Nodes 1 and 2 are both here, yet the flow waits: their links to 3 and 4 are not up.
+    expect(c.flows()[0]).toMatchObject({ state: 'pending', reason: 'waiting for nodes 3, 4 to connect: a flow starts once both its nodes have all their links up, and nodes 1 and 2 have links to them' });
+    expect((await c.metrics({ limit: 0 })).flows[0]!.reason).toMatch(/^waiting for nodes 3, 4 to connect/);
+  });
+
   it('a [[flows]] entry naming a node outside the topology is CONFIG_INVALID', async () => {
     const flows = [{ src_node_id: 1, dst_node_id: 9, flow_spec: { flow_len: { Bytes: 5 } } }];
     await expect(startController({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 2 } }, flows })).rejects.toMatchObject({

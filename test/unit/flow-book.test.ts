@@ -13,6 +13,7 @@ function book(readyNodes: Set<number> = new Set([1, 2, 3])) {
   const b = new FlowBook({
     ready: (s, d) => readyNodes.has(s) && readyNodes.has(d),
     noRoute: () => undefined,
+    waiting: () => 'waiting',
     send: (node, m) => sent.push([node, m]),
     weights: (l) => weights.push(l),
     store: async (r) => void stored.push(r),

@@ -80,6 +80,8 @@ export interface FlowBookHooks {
   ready(src: number, dst: number): boolean;
   /** Why there is no route from src to dst (explicit routing only), or undefined when there is one. */
   noRoute(src: number, dst: number): string | undefined;
+  /** What a pending flow between src and dst waits for (its reason while pending). */
+  waiting(src: number, dst: number): string;
   /** Sends a control message to a node (dropped if it is not connected). */
   send(node: number, m: FlowStart | { t: 'flow-stop'; flowId: number }): void;
   /** Every pending or running flow's weight changed: tell the nodes. */
@@ -171,7 +173,8 @@ export class FlowBook {
 
   /** Every flow, oldest first. */
   list(): FlowResult[] {
-    return [...this.#flows.values()].map((f) => copy(f.r));
+    // A pending flow's reason is worked out when asked, so it never goes stale.
+    return [...this.#flows.values()].map((f) => (f.r.state === 'pending' ? { ...copy(f.r), reason: this.#hooks.waiting(f.r.spec.src, f.r.spec.dst) } : copy(f.r)));
   }
 
   /** Starts every pending flow whose two ends are ready. */
