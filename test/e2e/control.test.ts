@@ -32,7 +32,7 @@ describe('config validation', () => {
     [{ ...base, protocol: 'sctp' }, /node config\.protocol must be one of "memory", "udp", "tcp", "relay" or a list of them, got "sctp"/],
     [{ ...base, protocol: ['udp', 'sctp'] }, /node config\.protocol .*got "sctp" in the list/],
     [{ ...base, protocol: [] }, /node config\.protocol must name at least one/],
-    [{ ...base, protocol: ['udp', 'udp'] }, /node config\.protocol lists a protocol twice/],
+    [{ ...base, protocol: ['udp', 'udp'] }, /node config\.protocol lists "udp" twice/],
     [{ controller_addr: '127.0.0.1:1' }, /node config\.node_id is required/],
     [{ ...base, node_id: -1 }, /node_id must be a whole number from 0/],
     [{ ...base, controller_addr: 'no port' }, /controller_addr must be host:port or a ws:\/\/ URL/],

@@ -112,6 +112,57 @@ flow_spec = { flow_len = { Bytes = 10_000_000 }, flow_weight = 1 }
     expect(f.completionMs!).toBeGreaterThan(0);
   }, 20_000);
 
+  it('without [routing], a flow between nodes the [[routes]] do not join fails at once saying so (a lossless one needs routes both ways)', async () => {
+    const file = tempToml(
+      'controller-config.toml',
+      `port = 0
+[topology]
+type = "full_mesh"
+full_mesh_config = { n_nodes = 3 }
+
+[[routes]]
+route = [1, 2]
+
+[[routes]]
+route = [3, 1]
+
+[[flows]]
+src_node_id = 3
+dst_node_id = 1
+flow_spec = { flow_len = { Bytes = 100_000 } }
+
+[[flows]]
+src_node_id = 2
+dst_node_id = 3
+flow_spec = { flow_len = { Bytes = 100_000 }, flow_rate = 1_000_000, transport = "datagram" }
+`,
+    );
+    const c = await startController(file);
+    cleanup.push(() => c.close());
+    const nodes = await Promise.all([1, 2, 3].map((id) => Dataplane.open({ node_id: id, controller_addr: c.url, protocol: 'udp' })));
+    cleanup.push(() => Promise.all(nodes.map((x) => x.close())));
+    const t0 = Date.now();
+    const [lossless, datagram] = (await flowsWhen(c, ended, 12_000)) as [FlowResult, FlowResult];
+    // A lossless session without a way back used to run ~10 s and end receiver_unreachable.
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(lossless).toMatchObject({ state: 'failed', bytesSent: 0 });
+    expect(lossless.reason).toMatch(/^no route from node 1 to node 3 \(a lossless flow needs routes both ways: its receiver reports back\): the controller computes no routes \(its config file has no \[routing\], or protocol = "explicit"\), so only \[\[routes\]\] and run-time routes exist; add \[routing\] protocol = "shortest_path", a \[\[routes\]\] entry, or controller\.setRoutes before starting the flow/);
+    expect(datagram).toMatchObject({ state: 'failed', bytesSent: 0 });
+    expect(datagram.reason).toMatch(/^no route from node 2 to node 3: the controller computes no routes/);
+  }, 20_000);
+
+  it('a pending flow says what it waits for: an end that has not connected, or a neighbour of its ends', async () => {
+    const c = await startController({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 4 } }, flows: [{ src_node_id: 1, dst_node_id: 2, flow_spec: { flow_len: { Bytes: 100_000 } } }] });
+    cleanup.push(() => c.close());
+    expect(c.flows()[0]).toMatchObject({ state: 'pending', reason: 'waiting for nodes 1, 2 to connect' });
+    const nodes = await Promise.all([1, 2].map((id) => Dataplane.open({ node_id: id, controller_addr: c.url, protocol: 'udp' })));
+    cleanup.push(() => Promise.all(nodes.map((x) => x.close())));
+    await sleep(500);
+    // Nodes 1 and 2 are both here, yet the flow waits: their links to 3 and 4 are not up.
+    expect(c.flows()[0]).toMatchObject({ state: 'pending', reason: 'waiting for nodes 3, 4 to connect: a flow starts once both its nodes have all their links up, and nodes 1 and 2 have links to them' });
+    expect((await c.metrics({ limit: 0 })).flows[0]!.reason).toMatch(/^waiting for nodes 3, 4 to connect/);
+  });
+
   it('a [[flows]] entry naming a node outside the topology is CONFIG_INVALID', async () => {
     const flows = [{ src_node_id: 1, dst_node_id: 9, flow_spec: { flow_len: { Bytes: 5 } } }];
     await expect(startController({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: 2 } }, flows })).rejects.toMatchObject({
@@ -188,6 +239,10 @@ flow_spec = { flow_len = { Bytes = 10_000_000 }, flow_weight = 1 }
     await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, transport: 'quic' as never })).rejects.toMatchObject({ message: expect.stringMatching(/transport must be one of "datagram", "lossless", "lossless_unicast", "tcp", got "quic"/) });
     await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, weight: 0 })).rejects.toMatchObject({ message: expect.stringMatching(/weight must be a whole number from 1/) });
     await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, size: 3 } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/size/) });
+    // No argument at all (plain JavaScript) is refused the same way, not a TypeError.
+    for (const none of [undefined, null]) {
+      await expect(c.startFlow(none as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^startFlow: .*\{ src, dst, bytes\? \| durationMs\?, rate\?, weight\?, transport\? \}/) });
+    }
 
     // The admin client mirrors startFlow / stopFlow / metrics().flows.
     const admin = await connectController(c.url);

@@ -72,6 +72,20 @@ describe('node_id = 0', () => {
     }
   });
 
+  it('a node file without node_id (upstream\'s default 0, as its examples/bare-metal/dataplane/node.toml) is given an id; a config object without one is still refused', async () => {
+    const c = await controller();
+    // upstream's example as written, with only controller_addr pointing here.
+    const file = tempToml('node.toml', `# Change to the real ip controller_addr.\ncontroller_addr = "${c.url}"\nnum_tun_queues = 1\nnum_packet_processors = 4\nchannel_capacity = 4000\nqueue_capacity = 3000\nfeature = "concurrent"\n`);
+    const { child, output } = await runCli(['node', '--config', file], /node \d+ \(192\.168\.0\.\d+\) speaks|CONFIG_INVALID/);
+    try {
+      expect(output()).toMatch(/node 1 \(192\.168\.0\.1\) speaks/);
+      expect(c.status().connected).toEqual([1]);
+    } finally {
+      await stopChild(child);
+    }
+    expect(await codeOf(Dataplane.open({ controller_addr: c.url } as never))).toMatch(/^CONFIG_INVALID: node config\.node_id is required/);
+  });
+
   it('a node restarted at the same address and port gets its id back; a node elsewhere does not take it meanwhile', async () => {
     const c = await controller();
     const port = await freePort();

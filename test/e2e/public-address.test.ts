@@ -85,6 +85,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+describe('an IPv6 wildcard bind', () => {
+  it('private_network_addr = "::" works for TCP; for UDP (IPv4 here) it is CONFIG_INVALID saying so, not a bare EINVAL', async () => {
+    const c = await controller();
+    const t = await Dataplane.open({ node_id: 1, controller_addr: c.url, protocol: 'tcp', private_network_addr: '::' });
+    cleanup.push(() => t.close());
+    expect(t.getNetworkInfo().publicNetworkAddr).toBe('127.0.0.1');
+    expect(await codeOf(Dataplane.open({ node_id: 2, controller_addr: c.url, protocol: 'udp', private_network_addr: '::' }))).toMatch(
+      /^CONFIG_INVALID: cannot bind UDP to "::": UDP links here are IPv4; give an IPv4 private_network_addr \("0\.0\.0\.0" for every interface\), or protocol = "tcp" for IPv6/,
+    );
+  });
+});
+
 describe('public_network_port', () => {
   it('is the port peers are told: behind a port forward, node 2 reaches node 1 through it', async () => {
     const c = await controller();
@@ -95,6 +107,18 @@ describe('public_network_port', () => {
     const ia = await a.call<Info>('open');
     await b.call('open');
     expect(ia).toMatchObject({ privateNetworkPort: bound, publicNetworkAddr: '127.0.0.1', publicNetworkPort: forwarded });
+    expect(await a.call('ready', { timeoutMs: 5000 })).toBe(true);
+    await exchange(a, b);
+  });
+
+  it('without private_network_port (any free port) it is also the port the node binds, as upstream listens on it (its examples/dataplane_headless/config.toml sets only public_network_port)', async () => {
+    const c = await controller();
+    const port = await freePort();
+    const a = agent({ node_id: 1, controller_addr: c.url, protocol: 'udp', public_network_port: String(port) });
+    const b = agent({ node_id: 2, controller_addr: c.url, protocol: 'udp' });
+    const ia = await a.call<Info>('open');
+    await b.call('open');
+    expect(ia).toMatchObject({ privateNetworkPort: port, publicNetworkPort: port });
     expect(await a.call('ready', { timeoutMs: 5000 })).toBe(true);
     await exchange(a, b);
   });

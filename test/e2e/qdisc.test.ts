@@ -93,6 +93,8 @@ describe('queue discipline config keys', () => {
     ['[link_defaults]\nrate = 1000\nmin_th = 5\n', /controller config\.link_defaults: min_th is a RED setting and needs drop = "red" \(drop is "tail"\); valid drop values: "tail", "red"/],
     ['[[links]]\nsrc_node_id = 1\ndst_node_id = 2\nrate = 1000\nmax_th = 5\nmax_p = 0.5\n', /links\[0\] \(1 -> 2\): max_th, max_p are RED settings and need drop = "red"/],
     ['[link_defaults]\nrate = 1000\ndrop = "red"\nmin_th = 20\nmax_th = 20\n', /link_defaults: min_th must be below max_th .*got min_th = 20, max_th = 20/],
+    // The average queue never reaches min_th when the queue holds fewer packets: RED would never act.
+    ['[link_defaults]\nrate = 1000\nqueue_limit_packets = 10\ndrop = "red"\nmin_th = 20\nmax_th = 40\n', /link_defaults: min_th \(20\) must be below queue_limit_packets \(10\): the queue never holds min_th packets, so RED would never drop/],
     ['[link_defaults]\nrate = 1000\ndrop = "red"\nmax_p = 0\n', /link_defaults\.max_p must be within \(0, 1\]/],
     ['[link_defaults]\nrate = 1000\ndrop = "red"\nmax_p = 1.5\n', /link_defaults\.max_p must be a number from 0 to 1, got 1\.5/],
     // Upstream's top-level names are aliases; both forms disagreeing is refused.
@@ -112,6 +114,25 @@ describe('queue discipline config keys', () => {
     const same = await startController(tempToml('q.toml', `port = 0\nscheduler_type = "fifo"\nscheduler_drop_strategy = "taildrop"\n${TOPO}[link_defaults]\nrate = 100000\ndrop = "tail"\n`));
     cleanup.push(() => same.close());
     expect(same.getLink(1, 2)).toEqual({ rate: 100_000, scheduler: 'fifo', drop: 'tail' });
+  });
+
+  it('wrr or red with no rate on any link warns that they do nothing (they act on the rate limiter\'s queue); with a rate, no warning', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const c = await startController(tempToml('q.toml', `port = 0\nscheduler_type = "wrr"\nscheduler_drop_strategy = "red"\n${TOPO}`));
+      cleanup.push(() => c.close());
+      expect(spy.mock.calls.flat().join('\n')).toMatch(/controller config: scheduler = "wrr" \(scheduler_type\), drop = "red" \(scheduler_drop_strategy\) act on a link's rate limiter queue, and no link has a rate: they do nothing until one does \(\[link_defaults\] rate, \[\[link_rates\]\], \[\[links\]\] rate, or setLink at run time\)/);
+      spy.mockClear();
+      const l = await startController(tempToml('q.toml', `port = 0\n${TOPO}[[links]]\nsrc_node_id = 1\ndst_node_id = 2\ndrop = "red"\n`));
+      cleanup.push(() => l.close());
+      expect(spy.mock.calls.flat().join('\n')).toMatch(/drop = "red" act on a link's rate limiter queue, and no link has a rate/);
+      spy.mockClear();
+      const ok = await startController(tempToml('q.toml', `port = 0\nscheduler_type = "wrr"\n${TOPO}[[link_rates]]\nsrc_node_id = 1\ndst_node_id = 2\nrate = 1000\nbucket_size = 1000\n`));
+      cleanup.push(() => ok.close());
+      expect(spy.mock.calls.flat().join('\n')).not.toMatch(/no link has a rate/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('setLink takes the same keys in camelCase, and refuses bad ones', async () => {

@@ -119,6 +119,10 @@ describe('[topology] as upstream writes it', () => {
     ['type = "torus"\nn_nodes = 9\ntorus_config = { dim = 2, n = 3 }\n', /controller config\.topology\.n_nodes has no meaning for type = "torus"/],
     ['type = "full_mesh"\nn_nodes = 3\nedges = [[1, 2]]\n', /controller config\.topology\.edges is for a custom topology/],
     ['topolgy = "ring"\nn_nodes = 3\n', /unknown key "topolgy" \(did you mean `topology`\?\)/],
+    // A size table for another type would be ignored: a custom topology of unlinked nodes, or a ring of the other size.
+    ['n_nodes = 5\nfull_mesh_config = { n_nodes = 5 }\n', /controller config\.topology\.full_mesh_config is for type = "full_mesh", but \[topology\] has no type \(a custom topology of n_nodes and edges\); add type = "full_mesh", or remove full_mesh_config/],
+    ['full_mesh_config = { n_nodes = 5 }\n', /controller config\.topology\.full_mesh_config is for type = "full_mesh", but \[topology\] has no type/],
+    ['type = "ring"\nring_config = { n_nodes = 4 }\ntorus_config = { dim = 2, n = 3 }\n', /controller config\.topology\.torus_config is for type = "torus", but type is "ring"; remove torus_config/],
   ])('%j is CONFIG_INVALID naming the key', async (text, message) => {
     const r = await codeOf(startController(tempToml('c.toml', `port = 0\n[topology]\n${text}`)));
     expect(r).toMatch(/^CONFIG_INVALID: /);
@@ -221,6 +225,8 @@ describe("lossless calls take upstream's blockSize for chunkSize", () => {
     await expect(b.receiveDataAsync({ ...recv, chunkSize: 1000, blockSize: 500 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/give chunkSize or blockSize/) });
     expect(thrown(() => a.sendData({ ...send, blockSize: 0 }))).toMatch(/^INVALID_ARGUMENT: sendData: blockSize must be a whole number from 1 to 65535, got 0/);
     expect(thrown(() => b.receiveData({ ...recv, blockSize: 70_000 }))).toMatch(/^INVALID_ARGUMENT: receiveData: blockSize must be a whole number from 1 to 65535, got 70000/);
+    // A string is shown as one: "got 1000" would read as a valid value.
+    expect(thrown(() => a.sendData({ ...send, chunkSize: '1000' as never }))).toMatch(/^INVALID_ARGUMENT: sendData: chunkSize must be a whole number from 1 to 65535, got "1000"/);
   });
 });
 
@@ -326,6 +332,24 @@ describe("every key of upstream's config reference loads (docs/content/docs/conf
     expect(warned).toContain(`node config: ${keys.join(', ')} are upstream nextmini keys with no effect here; ignored`);
     expect(warned).toMatch(/controller config: max_server_port, base_addr, net_mask, external_base_addr are upstream nextmini keys with no effect here; ignored/);
     expect(warned).toMatch(/node config\.protocol = "quic": there is no QUIC here; this node speaks "tcp" instead/);
+    // Once per node file: two nodes, two warnings (not one per reading of the key).
+    expect(warned.match(/there is no QUIC here/g)).toHaveLength(2);
+  });
+
+  it('addresses written as upstream\'s documented default "" ("auto-detected when empty") are the same as leaving them out', async () => {
+    const c = await controller('port = 0\n[topology]\ntype = "full_mesh"\nfull_mesh_config = { n_nodes = 2 }\n[routing]\nprotocol = "shortest_path"\n');
+    const a = await node(`node_id = 1\ncontroller_addr = "${c.url}"\nprotocol = "udp"\nprivate_network_addr = ""\npublic_network_addr = ""\nprivate_network_interface = ""\n`);
+    expect(a.getNetworkInfo()).toMatchObject({ privateNetworkAddr: '127.0.0.1', publicNetworkAddr: '127.0.0.1', privateNetworkInterface: null });
+    const b = await node(`node_id = 2\ncontroller_addr = "${c.url}"\nprotocol = "udp"\n`);
+    expect(await a.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
+    const rx = b.registerReceiverFromNode({ srcNodeId: 1 });
+    await a.sendToNode({ dstNodeId: 2, frozen: new TextEncoder().encode('hi') });
+    expect((await rx.recv({ timeoutMs: 5000 }))?.payload.length).toBe(2);
+  });
+
+  it('protocol = ["quic", "tcp"] is refused saying quic runs as tcp, not as "a protocol listed twice"', async () => {
+    const r = await codeOf(Dataplane.open(tempToml('n.toml', 'node_id = 1\ncontroller_addr = "127.0.0.1:1"\nprotocol = ["quic", "tcp"]\n')));
+    expect(r).toMatch(/^CONFIG_INVALID: node config\.protocol lists "tcp" twice: \["quic","tcp"\] \("quic" runs as "tcp" here\)/);
   });
 });
 

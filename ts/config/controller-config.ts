@@ -191,6 +191,20 @@ function readUpstreamQdisc(r: TableReader, defaults: LinkParamsConfig): void {
   }
 }
 
+/**
+ * WRR and RED act on the rate limiter's queue: with no rate on any link they do nothing, which
+ * an upstream file (scheduler_type = "wrr", no [[link_rates]]) would not expect. A warning, not
+ * an error: setLink can give a link a rate at run time.
+ */
+function warnQdiscWithoutRate(r: TableReader, cfg: ResolvedControllerConfig, source: string): void {
+  const all = [cfg.linkDefaults, ...cfg.linkRules.map((l) => l.params)];
+  if (all.some((p) => p.rate !== undefined)) return;
+  const said: string[] = [];
+  if (all.some((p) => p.scheduler === 'wrr')) said.push(`scheduler = "wrr"${r.has('scheduler_type') ? ' (scheduler_type)' : ''}`);
+  if (all.some((p) => p.drop === 'red')) said.push(`drop = "red"${r.has('scheduler_drop_strategy') ? ' (scheduler_drop_strategy)' : ''}`);
+  if (said.length) log.warn(`${source}: ${said.join(', ')} act on a link's rate limiter queue, and no link has a rate: they do nothing until one does ([link_defaults] rate, [[link_rates]], [[links]] rate, or setLink at run time)`);
+}
+
 function pair(r: TableReader, key: string, v: unknown, i: number): [number, number] {
   if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(typeof x === 'bigint' ? Number(x) : x))) {
     throw r.fail(`${key}[${i}]`, `must be a pair of node ids [a, b], got ${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x))}`);
@@ -230,6 +244,14 @@ function readTopology(t: TableReader): ResolvedControllerConfig['topology'] {
     if (t.has('n_nodes') && t.int('n_nodes', { min }) !== n) throw t.fail('n_nodes', `is ${t.int('n_nodes', { min })} but ${key}.n_nodes is ${n}; give one`);
     return n;
   };
+  // A size table of another type would be ignored (upstream's curl example writes a
+  // full_mesh_config with no type: here that was a custom topology of unlinked nodes).
+  for (const other of ['full_mesh', 'ring', 'torus', 'fat_tree'] as const) {
+    const key = `${other}_config`;
+    if (other === kind || !t.has(key)) continue;
+    if (kind === 'custom') throw t.fail(key, `is for type = "${other}", but [topology] has no type (a custom topology of n_nodes and edges); add type = "${other}", or remove ${key}`);
+    throw t.fail(key, `is for type = "${other}", but type is "${kind}"; remove ${key}`);
+  }
   if (kind !== 'custom' && t.has('edges')) throw t.fail('edges', `is for a custom topology (no type); type = "${kind}" makes its own links`);
   if ((kind === 'torus' || kind === 'fat_tree') && t.has('n_nodes')) throw t.fail('n_nodes', `has no meaning for type = "${kind}": its size comes from ${kind}_config`);
   switch (kind) {
@@ -352,6 +374,7 @@ export function resolveControllerConfig(table: Table, source = 'controller confi
     cfg.linkRules.push({ where, src, dst, params });
     if (both) cfg.linkRules.push({ where: `${where} reverse`, src: dst, dst: src, params });
   });
+  warnQdiscWithoutRate(r, cfg, source);
   cfg.flows = readFlows(r, source);
   const routing = r.table('routing');
   routing?.checkKeys(['protocol']);

@@ -109,6 +109,10 @@ export function checkLinkParams(where: string, p: LinkParamsConfig): void {
     const stray = RED_KEYS.filter((k) => p[k] !== undefined);
     if (stray.length) throw new NextminiError('CONFIG_INVALID', `${where}: ${stray.join(', ')} ${stray.length > 1 ? 'are RED settings and need' : 'is a RED setting and needs'} drop = "red" (drop is ${JSON.stringify(p.drop ?? 'tail')}); valid drop values: "tail", "red"`);
   }
+  // The average queue cannot reach min_th when the queue holds fewer packets: RED would never act.
+  if (p.drop === 'red' && p.min_th !== undefined && p.queue_limit_packets !== undefined && p.min_th >= p.queue_limit_packets) {
+    throw new NextminiError('CONFIG_INVALID', `${where}: min_th (${p.min_th}) must be below queue_limit_packets (${p.queue_limit_packets}): the queue never holds min_th packets, so RED would never drop; lower min_th or raise queue_limit_packets`);
+  }
   try {
     callCore(() => validateLinkParams(toCoreParams(p, 0)));
   } catch (err) {

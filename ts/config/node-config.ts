@@ -200,7 +200,11 @@ function readProtocols(r: TableReader): LinkProtocol[] {
       throw r.fail('protocol', `must be one of ${choices} or a list of them, got ${JSON.stringify(p)}${Array.isArray(v) ? ' in the list' : ''}`);
     }
   }
-  if (new Set(list).size !== list.length) throw r.fail('protocol', `lists a protocol twice: ${JSON.stringify(v)}`);
+  const twice = list.find((p, i) => list.indexOf(p) !== i);
+  if (twice !== undefined) {
+    const quic = twice === 'tcp' && Array.isArray(v) && v.includes('quic') ? ' ("quic" runs as "tcp" here)' : '';
+    throw r.fail('protocol', `lists ${JSON.stringify(twice)} twice: ${JSON.stringify(v)}${quic}`);
+  }
   return list as LinkProtocol[];
 }
 
@@ -303,9 +307,21 @@ const LOSSLESS_KEY_SET: Record<keyof LosslessRuntimeConfig, true> = {
   fec_default_symbol_size: true,
 };
 
+/** Address keys whose upstream default is "" ("auto-detected when empty"): here, as if left out. */
+const EMPTY_MEANS_ABSENT = ['private_network_addr', 'public_network_addr', 'private_network_interface'] as const;
+
+function withoutEmptyAddresses(table: Table): Table {
+  if (!table || typeof table !== 'object' || Array.isArray(table)) return table;
+  const t = table as Record<string, unknown>;
+  if (!EMPTY_MEANS_ABSENT.some((k) => t[k] === '')) return table;
+  const copy = { ...t };
+  for (const k of EMPTY_MEANS_ABSENT) if (copy[k] === '') delete copy[k];
+  return copy as Table;
+}
+
 /** Validates a node config table; an unknown key is CONFIG_INVALID naming it (see TableReader.checkKeys). */
 export function resolveNodeConfig(table: Table, source = 'node config'): ResolvedNodeConfig {
-  const r = new TableReader(source, table);
+  const r = new TableReader(source, withoutEmptyAddresses(table));
   r.checkKeys([...NODE_KEYS, ...UPSTREAM_QDISC_NODE_KEYS], UPSTREAM_NODE_KEYS);
   const qdisc = UPSTREAM_QDISC_NODE_KEYS.filter((k) => r.has(k));
   if (qdisc.length) log.warn(`${source}: ${qdisc.join(', ')} ${qdisc.length > 1 ? 'are upstream node keys' : 'is an upstream node key'} with no effect here: the queue discipline is set per link in the controller config, [link_defaults] or [[links]] scheduler = "fifo" | "wrr" and drop = "tail" | "red"; ignored`);
@@ -319,7 +335,7 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     protocol: r.raw('protocol') === undefined ? [...NODE_DEFAULTS.protocol] : Array.isArray(r.raw('protocol')) ? protocols : protocols[0]!,
     private_network_addr: r.str('private_network_addr', { default: NODE_DEFAULTS.private_network_addr }),
     private_network_port: r.port('private_network_port', { default: NODE_DEFAULTS.private_network_port }),
-    mtu: r.int('mtu', { min: 128, max: 65_535, default: defaultMtu(readProtocols(r)) }),
+    mtu: r.int('mtu', { min: 128, max: 65_535, default: defaultMtu(protocols) }),
     channel_capacity: r.int('channel_capacity', { min: 1, max: 1 << 24, default: NODE_DEFAULTS.channel_capacity }),
     queue_capacity: r.int('queue_capacity', { min: 16, max: 1 << 24, default: NODE_DEFAULTS.queue_capacity }),
     channel_backpressure: r.bool('channel_backpressure', { default: NODE_DEFAULTS.channel_backpressure }),
@@ -355,7 +371,13 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     if (WILDCARD_ADDRS.has(a)) throw r.fail('public_network_addr', `must be an address peers can send to, not the wildcard ${JSON.stringify(a)} (leave it out: a node bound to a wildcard is announced at the address it connects to the controller from)`);
     cfg.public_network_addr = a;
   }
-  if (r.has('public_network_port')) cfg.public_network_port = r.port('public_network_port', { min: 1 });
+  if (r.has('public_network_port')) {
+    cfg.public_network_port = r.port('public_network_port', { min: 1 });
+    // No port forward can point at a port picked at bind time, so announcing a public port over
+    // a free one would leave peers sending into nothing. Upstream listens on its public port:
+    // do the same (its example node files set only public_network_port).
+    if (cfg.private_network_port === 0) cfg.private_network_port = cfg.public_network_port;
+  }
   if (r.has('node_id_offset') && cfg.node_id !== 0) log.warn(`${source}: node_id_offset applies only with node_id = 0 (an id the controller assigns); node_id is ${cfg.node_id}, so it is not used`);
   const url = controllerUrl(cfg.controller_addr); // validates
   if (cfg.ca !== undefined && url.startsWith('ws://')) log.warn(`${source}: ca is set but controller_addr ${JSON.stringify(cfg.controller_addr)} is not wss://; the CA is not used`);

@@ -209,6 +209,20 @@ export class Controller implements ControllerApi {
     this.#initLinks();
     this.#flows = new FlowBook({
       ready: (src, dst) => this.#linksUp(src) && this.#linksUp(dst),
+      waiting: (src, dst) => {
+        const ends = [src, dst];
+        const list = (ids: number[]) => `node${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`;
+        const absent = ends.filter((id) => !this.#members.has(id));
+        if (absent.length) return `waiting for ${list(absent)} to connect`;
+        // A node reports its links up once every neighbour is linked: an absent neighbour holds the flow.
+        const others = [...new Set(ends.flatMap((id) => [...this.#topo.neighbors(id)]))].filter((id) => !ends.includes(id) && !this.#members.has(id)).sort((a, b) => a - b);
+        if (others.length) return `waiting for ${list(others)} to connect: a flow starts once both its nodes have all their links up, and nodes ${src} and ${dst} have links to ${others.length > 1 ? 'them' : 'it'}`;
+        return `waiting for nodes ${src} and ${dst} to report their links up`;
+      },
+      noRoute: (src, dst) =>
+        this.#cfg.shortestPaths || this.#routes.routed(src, dst)
+          ? undefined
+          : `no route from node ${src} to node ${dst}: the controller computes no routes (its config file has no [routing], or protocol = "explicit"), so only [[routes]] and run-time routes exist; add [routing] protocol = "shortest_path", a [[routes]] entry, or controller.setRoutes before starting the flow`,
       send: (node, m) => this.#members.get(node)?.ws.send(encode(m)),
       weights: (list) => {
         const msg = encode({ t: 'flow-weights', list });

@@ -78,6 +78,10 @@ interface Flow {
 export interface FlowBookHooks {
   /** Both ends of a flow are connected with their links up. */
   ready(src: number, dst: number): boolean;
+  /** Why there is no route from src to dst (explicit routing only), or undefined when there is one. */
+  noRoute(src: number, dst: number): string | undefined;
+  /** What a pending flow between src and dst waits for (its reason while pending). */
+  waiting(src: number, dst: number): string;
   /** Sends a control message to a node (dropped if it is not connected). */
   send(node: number, m: FlowStart | { t: 'flow-stop'; flowId: number }): void;
   /** Every pending or running flow's weight changed: tell the nodes. */
@@ -94,6 +98,8 @@ const copy = (r: FlowResult): FlowResult => ({ ...r, spec: { ...r.spec } });
 
 /** Checks startFlow's argument: INVALID_ARGUMENT naming the field and what it takes. */
 export function checkStartFlow(args: StartFlowArgs, isNode: (id: number) => boolean, nodes: string): FlowSpec {
+  // checkOptions lets a missing options object through (it suits optional options); a flow has none.
+  if (args === undefined || args === null) throw new NextminiError('INVALID_ARGUMENT', `startFlow: takes a flow { src, dst, bytes? | durationMs?, rate?, weight?, transport? }, got ${String(args)}`);
   checkOptions('startFlow', args, ['src', 'dst', 'bytes', 'durationMs', 'rate', 'weight', 'transport']);
   const bad = (field: string, message: string) => new NextminiError('INVALID_ARGUMENT', `startFlow: ${field} ${message}`);
   const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
@@ -167,7 +173,8 @@ export class FlowBook {
 
   /** Every flow, oldest first. */
   list(): FlowResult[] {
-    return [...this.#flows.values()].map((f) => copy(f.r));
+    // A pending flow's reason is worked out when asked, so it never goes stale.
+    return [...this.#flows.values()].map((f) => (f.r.state === 'pending' ? { ...copy(f.r), reason: this.#hooks.waiting(f.r.spec.src, f.r.spec.dst) } : copy(f.r)));
   }
 
   /** Starts every pending flow whose two ends are ready. */
@@ -175,6 +182,14 @@ export class FlowBook {
     for (const f of this.#flows.values()) {
       if (f.r.state !== 'pending' || !this.#hooks.ready(f.r.spec.src, f.r.spec.dst)) continue;
       const s = f.r.spec;
+      // Without a route the source could only drop what it sends (and a lossless session, with
+      // no way back for its receiver's reports, would run until it timed out): fail it now, saying why.
+      const why = this.#hooks.noRoute(s.src, s.dst) ?? (s.transport === 'lossless' ? this.#hooks.noRoute(s.dst, s.src)?.replace(/^(no route from node \d+ to node \d+)/, '$1 (a lossless flow needs routes both ways: its receiver reports back)') : undefined);
+      if (why) {
+        log.warn(`flow ${f.r.flowId}: ${s.transport} ${s.src} -> ${s.dst} failed: ${why}`);
+        this.#finish(f, 'failed', why);
+        continue;
+      }
       // A lossless Duration flow is a session of what its rate sends in that time.
       const bytes = s.bytes ?? (s.transport === 'lossless' ? Math.max(1, Math.round(((s.rate ?? 0) * (s.durationMs ?? 0)) / 1000)) : 0);
       const base = { t: 'flow-start' as const, flowId: f.r.flowId, transport: s.transport, bytes, durationMs: s.transport === 'datagram' ? (s.durationMs ?? 0) : 0, rate: s.rate ?? 0 };

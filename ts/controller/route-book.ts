@@ -135,6 +135,11 @@ export class RouteBook {
     return this.#runtime.has(key(src, dst));
   }
 
+  /** Is there an explicit route (config or run-time) from src to dst? Routes are per pair. */
+  routed(src: number, dst: number): boolean {
+    return this.#runtime.has(key(src, dst)) || this.#config.has(key(src, dst));
+  }
+
   /**
    * The merged list for the core after applying `changes` and `clears` (or, with `replaceAll`,
    * with `changes` as the whole run-time set), with one label per route for error messages

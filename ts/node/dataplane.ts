@@ -325,7 +325,10 @@ export class Dataplane {
     assertCoreReady();
     const table = await loadNodeTable(config);
     const host = currentHost();
-    const withDefault = table && typeof table === 'object' && !Array.isArray(table) && table.protocol === undefined ? { ...table, protocol: host.defaultProtocols } : table;
+    let withDefault = table && typeof table === 'object' && !Array.isArray(table) && table.protocol === undefined ? { ...table, protocol: host.defaultProtocols } : table;
+    // A file follows upstream nextmini, whose node_id defaults to 0 ("auto-assigned"): its own
+    // example node files leave it out. An object must say (a forgotten id is more likely a bug).
+    if (typeof config === 'string' && withDefault && typeof withDefault === 'object' && !Array.isArray(withDefault) && withDefault.node_id === undefined) withDefault = { ...withDefault, node_id: 0 };
     let cfg = withConfigFile(config, () => resolveNodeConfig(withDefault, 'node config'));
     const url = controllerUrl(cfg.controller_addr);
     const protocols = speakable(cfg.protocols, url);

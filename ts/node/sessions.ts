@@ -156,7 +156,7 @@ function checkChunk(call: string, args: { chunkSize?: number; blockSize?: number
   const name = args.blockSize !== undefined ? 'blockSize' : 'chunkSize';
   const v = args[name];
   if (v === undefined) return 0;
-  if (!Number.isInteger(v) || v < 1 || v > 65_535) throw bad(`${call}: ${name} must be a whole number from 1 to 65535, got ${v}`);
+  if (!Number.isInteger(v) || v < 1 || v > 65_535) throw bad(`${call}: ${name} must be a whole number from 1 to 65535, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
   return v;
 }
 

@@ -49,6 +49,9 @@ export class UdpTransport implements Transport {
   }
 
   static async bind(host: string, port: number, onDatagram: DatagramHandler): Promise<UdpTransport> {
+    // The socket is udp4 (peers are matched by IPv4 source address); an IPv6 address would
+    // fail with a bare EINVAL.
+    if (host.includes(':')) throw new NextminiError('CONFIG_INVALID', `cannot bind UDP to ${JSON.stringify(host)}: UDP links here are IPv4; give an IPv4 private_network_addr ("0.0.0.0" for every interface), or protocol = "tcp" for IPv6`);
     const socket = createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER, sendBufferSize: SOCKET_BUFFER });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (err) => reject(new NextminiError('CONFIG_INVALID', `cannot bind UDP ${host}:${port}: ${err.message}`, { cause: err })));
