@@ -100,6 +100,14 @@ describe('[topology] as upstream writes it', () => {
     expect(r.status().expected).toHaveLength(5);
   });
 
+  it("a size table with no type says the type (upstream's curl example writes only full_mesh_config)", async () => {
+    const c = await controller('port = 0\n[topology]\nfull_mesh_config = { n_nodes = 3 }\n');
+    expect(c.status().expected).toEqual([1, 2, 3]);
+    expect([isLink(c, 1, 2), isLink(c, 2, 3), isLink(c, 3, 1)]).toEqual([true, true, true]);
+    const r = await controller('port = 0\n[topology]\nn_nodes = 4\nring_config = { n_nodes = 4 }\n');
+    expect([isLink(r, 1, 2), isLink(r, 4, 1), isLink(r, 1, 3)]).toEqual([true, true, false]);
+  });
+
   it('n_nodes with no edges: that many nodes, no links; they join and the topology is ready', async () => {
     const c = await controller('port = 0\n[topology]\nn_nodes = 2\n');
     expect(c.status().expected).toEqual([1, 2]);
@@ -120,8 +128,8 @@ describe('[topology] as upstream writes it', () => {
     ['type = "full_mesh"\nn_nodes = 3\nedges = [[1, 2]]\n', /controller config\.topology\.edges is for a custom topology/],
     ['topolgy = "ring"\nn_nodes = 3\n', /unknown key "topolgy" \(did you mean `topology`\?\)/],
     // A size table for another type would be ignored: a custom topology of unlinked nodes, or a ring of the other size.
-    ['n_nodes = 5\nfull_mesh_config = { n_nodes = 5 }\n', /controller config\.topology\.full_mesh_config is for type = "full_mesh", but \[topology\] has no type \(a custom topology of n_nodes and edges\); add type = "full_mesh", or remove full_mesh_config/],
-    ['full_mesh_config = { n_nodes = 5 }\n', /controller config\.topology\.full_mesh_config is for type = "full_mesh", but \[topology\] has no type/],
+    ['n_nodes = 4\nedges = [[1, 2]]\nfull_mesh_config = { n_nodes = 4 }\n', /controller config\.topology\.full_mesh_config is for type = "full_mesh", but \[topology\] has no type \(a custom topology of n_nodes and edges\); add type = "full_mesh", or remove full_mesh_config/],
+    ['full_mesh_config = { n_nodes = 3 }\nring_config = { n_nodes = 3 }\n', /controller config\.topology\.(full_mesh|ring)_config is for type = "(full_mesh|ring)", but \[topology\] has no type/],
     ['type = "ring"\nring_config = { n_nodes = 4 }\ntorus_config = { dim = 2, n = 3 }\n', /controller config\.topology\.torus_config is for type = "torus", but type is "ring"; remove torus_config/],
   ])('%j is CONFIG_INVALID naming the key', async (text, message) => {
     const r = await codeOf(startController(tempToml('c.toml', `port = 0\n[topology]\n${text}`)));

@@ -219,6 +219,12 @@ function topologyType(t: TableReader): (typeof TOPOLOGY_TYPES)[number] {
   if (t.has('type') && t.has('topology') && t.raw('type') !== t.raw('topology')) {
     throw t.fail('topology', `(upstream's alias of type) is ${JSON.stringify(t.raw('topology'))} but type is ${JSON.stringify(t.raw('type'))}; give one`);
   }
+  if (!t.has('type') && !t.has('topology') && !t.has('edges')) {
+    // No type, but one size table (upstream's curl example writes only full_mesh_config):
+    // the table says which topology is meant.
+    const given = (['full_mesh', 'ring', 'torus', 'fat_tree'] as const).filter((k) => t.has(`${k}_config`));
+    if (given.length === 1) return given[0]!;
+  }
   return t.oneOf(t.has('type') ? 'type' : 'topology', TOPOLOGY_TYPES, { default: 'custom' });
 }
 
