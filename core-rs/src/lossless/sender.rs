@@ -6,6 +6,9 @@
 //! collect NACK reports until every live receiver answered or the deadline) → either a new
 //! pass over the repair plan or, when nothing is reported missing but someone is still
 //! silent, `Backoff` before asking again. DONE from every receiver ends it at any point.
+//! An answer to any round asked since the last pass began counts, however late it comes (a
+//! request queues behind the pass's data on a slow link): while backing off, one that asks
+//! for data starts the repair pass at once.
 //!
 //! Liveness: any frame from a receiver (READY, a NACK part even of a closed round, DONE,
 //! QUIT) is a sign of life and ends its silent streak. A receiver is declared unreachable only
@@ -36,6 +39,9 @@ const INITIAL_STATUS_WAIT: u64 = 100 * MS;
 const MIN_STATUS_WAIT: u64 = 10 * MS;
 const MAX_STATUS_WAIT: u64 = 2000 * MS;
 const MAX_BACKOFF: u64 = 1000 * MS;
+/// Rounds with nothing to send but a receiver silent that are followed by the next request
+/// right away, before the pause between them starts doubling.
+const QUICK_IDLE_ROUNDS: u32 = 2;
 /// Accepted chance (parts per million) that a live receiver stays silent through the whole
 /// streak that gets it declared unreachable.
 pub(crate) const FALSE_ALARM_PPM: u64 = 1;
@@ -71,6 +77,8 @@ enum PlanItem {
 /// One receiver's answer to the current status round, possibly still missing parts.
 #[derive(Debug, Default)]
 struct Report {
+    /// The status round it answers.
+    round: u32,
     parts: u16,
     seen: u64,
     ranges: Vec<MissingRange>,
@@ -157,6 +165,10 @@ pub(crate) struct Sender {
     peers: BTreeMap<u32, Peer>,
     phase: Phase,
     round: u32,
+    /// The round whose request went out just before the current (or last) pass began: an
+    /// answer to any later round describes what the receiver holds after that pass, however
+    /// late it arrives (a request queues behind the pass's data on a slow link).
+    pass_round: u32,
     passes: u32,
     plan: VecDeque<PlanItem>,
     repair_queue: VecDeque<(u32, u32, Vec<u8>)>,
@@ -212,6 +224,7 @@ impl Sender {
                 next_manifest: now,
             },
             round: 0,
+            pass_round: 0,
             passes: 0,
             plan: VecDeque::new(),
             repair_queue: VecDeque::new(),
@@ -312,9 +325,20 @@ impl Sender {
         (base << self.wait_shift).clamp(MIN_STATUS_WAIT, MAX_STATUS_WAIT)
     }
 
+    /// A round every live receiver answered in `took`: the status wait need not be longer.
+    /// Round trips measured behind a long pass's queued data (seconds on a slow link) would
+    /// otherwise keep the smoothed estimate, and every wait after, long for many rounds, and
+    /// each lost request or answer then cost up to the 2 s cap.
+    fn round_took(&mut self, took: u64) {
+        self.srtt = Some(self.srtt.map_or(took, |s| s.min(took)));
+    }
+
+    /// Rises slowly, falls fast: a long sample is mostly a pass's data queued ahead of the
+    /// request, gone by the next round.
     fn sample_rtt(&mut self, sample: u64) {
         self.srtt = Some(match self.srtt {
             None => sample,
+            Some(s) if sample < s => (s + sample) / 2,
             Some(s) => (7 * s + sample) / 8,
         });
     }
@@ -390,24 +414,41 @@ impl Sender {
             io.counters.unexpected += 1;
             return;
         }
-        if n.round != self.round || !matches!(self.phase, Phase::Awaiting { .. }) {
-            io.counters.stale += 1;
-            // Too late for its round, but it still tells how long a round trip takes.
-            if n.part == 0 {
-                if let Some(&(_, sent)) = self.round_sent.iter().find(|(r, _)| *r == n.round) {
-                    self.sample_rtt(now.saturating_sub(sent));
-                    self.late_answer = true;
-                }
+        let waiting = matches!(self.phase, Phase::Awaiting { .. } | Phase::Backoff { .. });
+        let on_time = n.round == self.round && matches!(self.phase, Phase::Awaiting { .. });
+        if !on_time && n.part == 0 {
+            // Late for its round, but it still tells how long a round trip takes.
+            if let Some(&(_, sent)) = self.round_sent.iter().find(|(r, _)| *r == n.round) {
+                self.sample_rtt(now.saturating_sub(sent));
+                self.late_answer = true;
             }
+        }
+        // An answer to a round asked since the last pass is as good as one to the current
+        // round: nothing was sent since that changes it. Dropping it (and backing off before
+        // asking again) left the link idle for seconds after each pass on a slow link.
+        let current = waiting && n.round > self.pass_round && n.round <= self.round;
+        let newer = |r: &Report| r.round < n.round || (r.round == n.round && r.parts != n.parts);
+        let peer = self.peers.get_mut(&from).expect("checked by caller");
+        if !current || peer.report.as_ref().is_some_and(|r| r.round > n.round) {
+            io.counters.stale += 1;
             return;
         }
-        if self.peers.get(&from).is_some_and(|p| p.report.is_none()) {
+        if on_time && peer.report.is_none() {
             self.sample_rtt(now.saturating_sub(self.status_sent_at));
+            // The others' answers are due about as soon: a wait set from an estimate that was
+            // too long (and a lost answer waited out in full) shrinks with it.
+            if let Phase::Awaiting { deadline } = self.phase {
+                let sooner = self.status_sent_at + self.status_wait();
+                self.phase = Phase::Awaiting {
+                    deadline: deadline.min(sooner),
+                };
+            }
         }
         let peer = self.peers.get_mut(&from).expect("checked by caller");
         let report = peer.report.get_or_insert_with(Report::default);
-        if report.parts != n.parts {
+        if report.parts == 0 || newer(report) {
             *report = Report {
+                round: n.round,
                 parts: n.parts,
                 ..Report::default()
             };
@@ -451,9 +492,23 @@ impl Sender {
             return;
         }
         if matches!(self.phase, Phase::Awaiting { .. }) && self.round_answered() {
+            self.round_took(now.saturating_sub(self.status_sent_at));
             self.close_round(now, io);
+        } else if matches!(self.phase, Phase::Backoff { .. }) && self.late_report_wants_data() {
+            // The round closed before this answer came; it asks for data: send it now.
+            self.plan_next(now, io, true);
         }
         self.drive(now, io);
+    }
+
+    /// A live receiver's complete answer reports something missing (seen while backing off,
+    /// so it came after its round closed).
+    fn late_report_wants_data(&self) -> bool {
+        self.peers.values().filter(|p| p.pending()).any(|p| {
+            p.report
+                .as_ref()
+                .is_some_and(|r| r.complete() && !(r.ranges.is_empty() && r.needs.is_empty()))
+        })
     }
 
     /// Every live receiver that has ever spoken has answered this round completely.
@@ -537,6 +592,7 @@ impl Sender {
         self.plan = plan;
         self.pass_started_at = now;
         self.pass_symbols = 0;
+        self.pass_round = self.round;
         self.phase = Phase::Sending;
     }
 
@@ -666,11 +722,22 @@ impl Sender {
                 }
             }
         }
+        self.plan_next(now, io, false);
+    }
+
+    /// After a round closed, or a late answer came while backing off: a pass over what the
+    /// answers so far report missing, or (nothing reported) a pause before asking again.
+    /// `late`: called for a late answer while backing off; an empty plan then leaves the
+    /// pause as it was.
+    fn plan_next(&mut self, now: u64, io: &mut Io<'_>, late: bool) {
         if self.peers.values().all(|p| !p.pending()) {
             self.finish(io);
             return;
         }
         let plan = self.build_plan(io);
+        if plan.is_empty() && late {
+            return;
+        }
         // Loss of the passes since the last estimate, as the worst receiver that was
         // listening all along saw it; rounds without such a report estimate nothing.
         let pass_start = self.pass_started_at;
@@ -698,7 +765,12 @@ impl Sender {
         });
         if plan.is_empty() {
             self.idle_rounds += 1;
-            let backoff = (self.status_wait() << self.idle_rounds.min(6)).min(MAX_BACKOFF);
+            // A request or its answer lost is common on a lossy path: ask again at once the
+            // first times, and back off only as the silence goes on (a receiver gone).
+            let backoff = match self.idle_rounds.saturating_sub(QUICK_IDLE_ROUNDS) {
+                0 => 0,
+                n => (self.status_wait() << n.min(6)).min(MAX_BACKOFF),
+            };
             self.phase = Phase::Backoff {
                 until: now + backoff,
             };

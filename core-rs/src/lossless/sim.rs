@@ -63,6 +63,9 @@ pub struct NetConfig {
     pub tamper: Option<(u32, u64)>,
     /// Timers fire this long after their deadline, as a host's event loop wakes late.
     pub timer_late_us: u64,
+    /// `(node, ppm)`: extra loss on every copy to or from `node`, as one lossy link on that
+    /// receiver's path of a tree (the other receivers see only `loss_ppm`).
+    pub node_loss: Option<(u32, u32)>,
 }
 
 impl Default for NetConfig {
@@ -77,6 +80,7 @@ impl Default for NetConfig {
             corrupt_ppm: 0,
             tamper: None,
             timer_late_us: 0,
+            node_loss: None,
         }
     }
 }
@@ -222,6 +226,12 @@ impl Sim {
             if self.rng.chance(self.net.loss_ppm) {
                 self.stats.lost += 1;
                 continue;
+            }
+            if let Some((node, ppm)) = self.net.node_loss {
+                if (node == to || node == from) && self.rng.chance(ppm) {
+                    self.stats.lost += 1;
+                    continue;
+                }
             }
             let copies = if self.rng.chance(self.net.dup_ppm) {
                 2
@@ -379,6 +389,11 @@ impl Sim {
                 last = self.now;
             }
         }
+    }
+
+    /// When `node`'s ingress link has sent everything queued for it so far (bandwidth only).
+    pub fn link_free_at(&self, node: u32) -> u64 {
+        self.nodes[&node].link_free_at
     }
 
     pub fn events(&self, node: u32) -> &[Event] {

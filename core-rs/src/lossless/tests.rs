@@ -1265,3 +1265,5 @@ fn defaults_measured() {
         );
     }
 }
+
+mod lossy_link;
