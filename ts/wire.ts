@@ -4,7 +4,7 @@ import * as core from '../wasm/nextmini_core.js';
 import { asUint8, type BytesLike } from './packet.js';
 
 /** Packet kinds of the dataplane header. */
-export const PacketKind = { Unicast: 0, Multicast: 1, Lossless: 2 } as const;
+export const PacketKind = { Unicast: 0, Multicast: 1, Lossless: 2, LosslessGroup: 3, Stream: 4 } as const;
 export type PacketKind = (typeof PacketKind)[keyof typeof PacketKind];
 
 /** The fields of the dataplane header (see core-rs/src/wire.rs for the byte layout). */

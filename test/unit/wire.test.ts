@@ -59,6 +59,13 @@ describe('wire header through the wasm core', () => {
     }
   });
 
+  it('names every kind the core has: lossless-group frames and stream frames round-trip with their names', () => {
+    for (const kind of [PacketKind.Unicast, PacketKind.Multicast, PacketKind.Lossless, PacketKind.LosslessGroup, PacketKind.Stream]) {
+      expect(decodeHeader(encodeDatagram({ ...base, kind }, new Uint8Array(3))).kind).toBe(kind);
+    }
+    expect([PacketKind.LosslessGroup, PacketKind.Stream]).toEqual([3, 4]);
+  });
+
   it('refuses to encode inconsistent headers', () => {
     expect(errCode(() => encodeDatagram({ ...base, kind: 9 as PacketKind }, new Uint8Array(1)))).toBe('MALFORMED_PACKET');
     expect(errCode(() => encodeDatagram({ ...base, fragCount: 2, fragIndex: 2, totalLen: 10 }, new Uint8Array(1)))).toBe('MALFORMED_PACKET');
