@@ -142,7 +142,11 @@ describe('queue discipline config keys', () => {
     expect(c.getLink(1, 2)).toMatchObject({ scheduler: 'wrr', drop: 'red', min_th: 3, max_th: 9, max_p: 0.2 });
     expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 2, scheduler: 'sfq' as never }))).toMatch(/^INVALID_ARGUMENT: setLink\.scheduler must be one of "fifo", "wrr"/);
     expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 2, maxTh: 2 }))).toMatch(/min_th must be below max_th .*got min_th = 3, max_th = 2/);
-    expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 2, drop: 'tail' }))).toMatch(/min_th, max_th, max_p are RED settings and need drop = "red"/);
+    // Back to tail drop: the link's RED thresholds go with RED (they used to stay, and refuse the call).
+    await c.setLink({ srcNodeId: 1, dstNodeId: 2, drop: 'tail' });
+    expect(c.getLink(1, 2)).toEqual({ rate: 100_000, scheduler: 'wrr', drop: 'tail' });
+    // Thresholds given in the same call as tail drop are still refused.
+    expect(await codeOf(c.setLink({ srcNodeId: 1, dstNodeId: 2, drop: 'tail', minTh: 3 }))).toMatch(/min_th is a RED setting and needs drop = "red"/);
   });
 
   it('`nextmini admin set-link` takes --scheduler, --drop, --min-th, --max-th, --max-p', async () => {

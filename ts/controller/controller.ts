@@ -375,7 +375,10 @@ export class Controller implements ControllerApi {
     return this.#enqueue(async () => {
       const dirs: [number, number][] = bidirectional ? [[src, dst], [dst, src]] : [[src, dst]];
       const next = dirs.map(([a, b]) => {
-        const merged = { ...(replace ? {} : (this.#links.get(`${a}>${b}`) ?? {})), ...params };
+        const kept: Record<string, unknown> = { ...(replace ? {} : (this.#links.get(`${a}>${b}`) ?? {})) };
+        // Leaving RED leaves its thresholds: they mean nothing under another drop policy.
+        if (params.drop !== undefined && params.drop !== 'red') for (const k of ['min_th', 'max_th', 'max_p']) delete kept[k];
+        const merged = { ...kept, ...params } as typeof params;
         checkLinkParams(`setLink(${a} -> ${b})`, merged);
         return { srcNodeId: a, dstNodeId: b, params: merged };
       });
