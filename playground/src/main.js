@@ -153,8 +153,8 @@ async function startTopology() {
     state.sampler = new Sampler(net, onSample);
     renderRx();
     const ms = Math.round(performance.now() - t0);
-    status('topo-status', `${topo.label}: ${net.nodes.length} nodes, ${state.links.length} links, ${ready ? `ready in ${ms} ms` : 'not ready after 20 s'}`, ready ? 'ok' : 'err');
-    log(`started ${topo.label} in this tab (${net.nodes.length} nodes, ${state.links.length} links, memory transport)`);
+    status('topo-status', `${topo.label}: ${net.nodes.length} nodes, ${state.links.length} link${state.links.length === 1 ? '' : 's'}, ${ready ? `ready in ${ms} ms` : 'not ready after 20 s'}`, ready ? 'ok' : 'err');
+    log(`started ${topo.label} in this tab (${net.nodes.length} nodes, ${state.links.length} link${state.links.length === 1 ? '' : 's'}, memory transport)`);
     window.playground = { net, topo: state.topo, links: state.links };
   } catch (err) {
     status('topo-status', `could not start ${topo.label}: ${errText(err)}`, 'err');

@@ -19,11 +19,17 @@ function intIn(name, raw, [min, max]) {
 }
 
 /**
- * Custom edges as typed: pairs "a-b" (or "a b"), separated by commas, semicolons or new lines.
+ * Custom edges as typed: pairs "a-b" (or "a b"), separated by commas, semicolons or new lines
+ * ("a-b" pairs also by spaces alone).
  * Node ids run 1..the largest id given; returns { n, edges }.
  */
 export function parseEdges(text) {
-  const parts = text.split(/[,;\n]+/).map((s) => s.trim()).filter(Boolean);
+  // "1-2 2-3": dashed pairs separated by spaces alone are several links, not one bad one.
+  const parts = text
+    .split(/[,;\n]+/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .flatMap((s) => (/^\d+\s*[-–]\s*\d+(\s+\d+\s*[-–]\s*\d+)+$/.test(s) ? s.match(/\d+\s*[-–]\s*\d+/g) : [s]));
   if (parts.length === 0) throw new Error('custom edges: type at least one link, as pairs like "1-2, 2-3, 3-1"');
   const seen = new Set();
   const edges = parts.map((p, i) => {

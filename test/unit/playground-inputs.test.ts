@@ -15,6 +15,8 @@ describe('playground inputs', () => {
     expect(topology.topologyFrom({ kind: 'ring', n: ' 6 ' })).toMatchObject({ kind: 'ring', n: 6, config: { topology: { type: 'ring', ring_config: { n_nodes: 6 } }, link_defaults: { rate: 2_000_000 } } });
     expect(topology.topologyFrom({ kind: 'torus', n: '3' })).toMatchObject({ n: 9, config: { topology: { type: 'torus', torus_config: { dim: 2, n: 3 } } } });
     expect(topology.topologyFrom({ kind: 'fat_tree' })).toMatchObject({ n: 36, config: { topology: { type: 'fat_tree', fat_tree_config: { k: 4 } } } });
+    // Pairs with dashes may also be separated by spaces alone.
+    expect(topology.parseEdges('1-2 2-3  3-1')).toEqual({ n: 3, edges: [[1, 2], [2, 3], [3, 1]] });
     expect(topology.topologyFrom({ kind: 'custom', edges: '1-2, 2 3;3-1\n3-4' })).toMatchObject({ n: 4, config: { topology: { type: 'custom', n_nodes: 4, edges: [[1, 2], [2, 3], [3, 1], [3, 4]] } } });
   });
 
