@@ -4,6 +4,7 @@
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import type { TableReader } from './reader.js';
+import { MAX_FLOW_WEIGHT } from './link-config.js';
 
 const log = logger('config');
 
@@ -79,7 +80,7 @@ export function readFlows(r: TableReader, source: string): FlowSpec[] {
     const f: FlowSpec = {
       src,
       dst,
-      weight: spec.int('flow_weight', { min: 1, max: 1_000_000, default: 1 }),
+      weight: spec.int('flow_weight', { min: 1, max: MAX_FLOW_WEIGHT, default: 1 }),
       transport: spec.has('transport') ? flowTransport(spec.oneOf('transport', FLOW_TRANSPORT_NAMES), `${where}.flow_spec.transport`, warned) : deflt,
     };
     if (len.has('Bytes')) f.bytes = len.int('Bytes', { min: 1, max: 2 ** 40 });

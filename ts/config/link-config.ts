@@ -40,6 +40,9 @@ export const LINK_KEYS = ['rate', 'bucket_size', 'delay_ms', 'jitter_ms', 'reord
 /** RED's keys, meaningful only with `drop = "red"`. */
 const RED_KEYS = ['min_th', 'max_th', 'max_p'] as const;
 
+/** The largest WRR weight of a flow (the core's MAX_FLOW_WEIGHT, core-rs/src/node/egress.rs). */
+export const MAX_FLOW_WEIGHT = 1_000_000;
+
 export function readLinkParams(r: TableReader): LinkParamsConfig {
   const out: LinkParamsConfig = {};
   if (r.has('rate')) out.rate = r.int('rate', { min: 1 });
@@ -119,6 +122,18 @@ export function checkLinkParams(where: string, p: LinkParamsConfig): void {
     const e = err as NextminiError;
     throw new NextminiError('CONFIG_INVALID', `${where}: ${e.message}`, { cause: err });
   }
+}
+
+/**
+ * A link's settings after a change that names only some keys: the change's keys over the
+ * current ones. A `drop` other than "red" also drops the current RED thresholds, which mean
+ * nothing under another drop policy (thresholds given in the change itself stay, for
+ * checkLinkParams to refuse).
+ */
+export function mergeLinkParams(current: LinkParamsConfig, change: LinkParamsConfig): LinkParamsConfig {
+  const kept = { ...current };
+  if (change.drop !== undefined && change.drop !== 'red') for (const k of RED_KEYS) delete kept[k];
+  return { ...kept, ...change };
 }
 
 /** camelCase form for `controller.setLink(...)`. */

@@ -13,7 +13,7 @@ import { checkOptions } from '../options.js';
 import type { ResolvedControllerConfig } from '../config/controller-config.js';
 import type { SecurityConfig } from '../config/security-config.js';
 import { decode, encode, frameVersion, type Endpoint, type GroupOp, type Hello, type LinkEntry, type PeerAddress, type MetricSample, type Reject } from '../control/messages.js';
-import { checkLinkParams, fromInput, isNeutral, LINK_INPUT_KEYS, toCoreParams, type LinkParamsConfig } from '../config/link-config.js';
+import { checkLinkParams, fromInput, isNeutral, LINK_INPUT_KEYS, mergeLinkParams, toCoreParams, type LinkParamsConfig } from '../config/link-config.js';
 import { CONTROL_VERSION } from '../control/codec.js';
 import type { ClearRoutesArgs, ControllerApi, ControllerStatus, MetricsQuery, MetricsResult, SetLinkArgs, SetRoutesArgs } from './api.js';
 import { GroupBook } from './group-book.js';
@@ -375,10 +375,7 @@ export class Controller implements ControllerApi {
     return this.#enqueue(async () => {
       const dirs: [number, number][] = bidirectional ? [[src, dst], [dst, src]] : [[src, dst]];
       const next = dirs.map(([a, b]) => {
-        const kept: Record<string, unknown> = { ...(replace ? {} : (this.#links.get(`${a}>${b}`) ?? {})) };
-        // Leaving RED leaves its thresholds: they mean nothing under another drop policy.
-        if (params.drop !== undefined && params.drop !== 'red') for (const k of ['min_th', 'max_th', 'max_p']) delete kept[k];
-        const merged = { ...kept, ...params } as typeof params;
+        const merged = replace ? { ...params } : mergeLinkParams(this.#links.get(`${a}>${b}`) ?? {}, params);
         checkLinkParams(`setLink(${a} -> ${b})`, merged);
         return { srcNodeId: a, dstNodeId: b, params: merged };
       });

@@ -5,6 +5,7 @@ import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { checkOptions } from '../options.js';
 import { checkFlow, flowTransport, FLOW_TRANSPORT_NAMES, type FlowSpec, type FlowTransportName } from '../config/flow-config.js';
+import { MAX_FLOW_WEIGHT } from '../config/link-config.js';
 import type { FlowReport, FlowStart, FlowWeight } from '../control/messages.js';
 
 const log = logger('controller');
@@ -114,7 +115,7 @@ export function checkStartFlow(args: StartFlowArgs, isNode: (id: number) => bool
   }
   const t = args.transport ?? 'lossless';
   if (!(FLOW_TRANSPORT_NAMES as readonly string[]).includes(t as string)) throw bad('transport', `must be one of ${FLOW_TRANSPORT_NAMES.map((x) => JSON.stringify(x)).join(', ')}, got ${shown(t)}`);
-  const f: FlowSpec = { src: args.src, dst: args.dst, weight: args.weight === undefined ? 1 : int('weight', 1, 1_000_000), transport: flowTransport(t, 'startFlow', { tcp: false }) };
+  const f: FlowSpec = { src: args.src, dst: args.dst, weight: args.weight === undefined ? 1 : int('weight', 1, MAX_FLOW_WEIGHT), transport: flowTransport(t, 'startFlow', { tcp: false }) };
   if (args.bytes !== undefined) f.bytes = int('bytes', 1, 2 ** 40);
   if (args.durationMs !== undefined) f.durationMs = int('durationMs', 1, 86_400_000);
   if (args.rate !== undefined) {

@@ -5,6 +5,7 @@ import { callCore, NextminiError } from '../errors.js';
 import type { PeerAddress } from '../control/messages.js';
 import type { TransportSet } from './transport-set.js';
 import { nextTurn } from '../next-turn.js';
+import { MAX_FLOW_WEIGHT } from '../config/link-config.js';
 
 export interface CoreDelivery {
   kind: number;
@@ -187,7 +188,7 @@ export class Engine {
       for (const k of ['src', 'dst'] as const) {
         if (!Number.isInteger(e[k]) || e[k] < 0 || e[k] > 0xffff_ffff) throw new NextminiError('INVALID_ARGUMENT', `setFlowWeights: entry ${i} ${k} must be a node id, got ${String(e[k])}`);
       }
-      if (!Number.isInteger(e.weight) || e.weight < 1 || e.weight > 1_000_000) throw new NextminiError('INVALID_ARGUMENT', `setFlowWeights: flow_weight of flow ${e.src} -> ${e.dst} must be a whole number from 1 to 1000000, got ${String(e.weight)}`);
+      if (!Number.isInteger(e.weight) || e.weight < 1 || e.weight > MAX_FLOW_WEIGHT) throw new NextminiError('INVALID_ARGUMENT', `setFlowWeights: flow_weight of flow ${e.src} -> ${e.dst} must be a whole number from 1 to ${MAX_FLOW_WEIGHT}, got ${String(e.weight)}`);
       flat.set([e.src, e.dst, e.weight], i * 3);
     });
     callCore(() => this.core.setFlowWeights(flat));
