@@ -24,3 +24,15 @@ else
   as_root sed -i 's/^#\?[[:space:]]*create_main_cluster.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
+
+# Debian's curl and iperf3: unmodified TCP applications that the stream forwarding tests run
+# across the emulated network (test/e2e/forward-*.test.ts).
+missing=()
+for tool in curl iperf3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "[setup-test] curl and iperf3 present: $(iperf3 --version 2>/dev/null | head -1)"
+else
+  echo "[setup-test] installing Debian's ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

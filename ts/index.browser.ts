@@ -15,6 +15,8 @@ export type { GroupInfo, TreeRoutes, TreeTuple } from './node/groups.js';
 export type { SendDataArgs, ReceiveDataArgs, CongestionMode, SessionOutcome, SessionProgress, ProgressEvent, SessionCounts, ReceiverProgress, ReceiverStatus } from './node/sessions.js';
 export type { LosslessRuntimeConfig, NodeConfig } from './config/node-config.js';
 export type { LinkCounters } from './node/engine.js';
+export { NextminiStream, type StreamStats } from './node/stream.js';
+export { StreamListener, type ConnectArgs, type ListenArgs } from './node/streams.js';
 export type { FlowStats } from './node/transport.js';
 export { setLogLevel, type LogLevel } from './log.js';
 export { Network, type StartNetworkOptions } from './network.js';

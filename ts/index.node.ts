@@ -19,6 +19,8 @@ export type { DbConfig } from './config/db-config.js';
 export { connectController, type ControllerClient, type ConnectControllerOptions } from './controller/admin-client.js';
 export type { ControllerApi, SetRoutesArgs, ClearRoutesArgs, MetricRow, MetricsQuery, MetricsResult, FlowResult, FlowState, StartFlowArgs } from './controller/api.js';
 export type { LinkCounters } from './node/engine.js';
+export { NextminiStream, type StreamStats } from './node/stream.js';
+export { StreamListener, type ConnectArgs, type ListenArgs } from './node/streams.js';
 export type { FlowStats } from './node/transport.js';
 export type { LinkParamsConfig, LinkParamsInput } from './config/link-config.js';
 export type { ControllerConfig, TopologyConfig } from './config/controller-config.js';

@@ -161,6 +161,55 @@ export class WasmNode {
      */
     stats(): Float64Array;
     /**
+     * Drops the connection and resets the peer's.
+     */
+    streamAbort(now_ms: number, conn: number): void;
+    /**
+     * Half-close: a FIN follows the buffered data.
+     */
+    streamClose(now_ms: number, conn: number): void;
+    /**
+     * Opens a connection (`src_port` 0: an ephemeral port); returns its id. `Connected` or
+     * an error event follows.
+     */
+    streamConnect(now_ms: number, dst_node: number, dst_port: number, src_port: number): number;
+    /**
+     * `[connections, malformed, rst_sent, refused_full, stray_rst, mss]`.
+     */
+    streamEndpointStats(): Float64Array;
+    /**
+     * `[remote_node, remote_port, local_port, listener (0: opened here)]`.
+     */
+    streamInfo(conn: number): Float64Array;
+    streamListen(port_no: number): void;
+    /**
+     * Up to `max` bytes. An empty result means "nothing yet" (wait for `Readable`);
+     * `undefined` means the end of the stream. Reading opens the receive window, so the
+     * frames that announce it go out here.
+     */
+    streamRead(now_ms: number, conn: number, max: number): Uint8Array | undefined;
+    /**
+     * Seeds initial sequence numbers from the host's CSPRNG (the node seeds from its id).
+     */
+    streamReseed(hi: number, lo: number): void;
+    /**
+     * Whether stream frames to `dst` have a route from here.
+     */
+    streamRouteKnown(dst: number): boolean;
+    /**
+     * `[rtt_us (-1: not measured yet), cwnd_bytes, bytes_sent, bytes_received, retransmits,
+     * bytes_in_flight]`.
+     */
+    streamStats(conn: number): Float64Array;
+    /**
+     * False when nothing listened there.
+     */
+    streamUnlisten(now_ms: number, port_no: number): boolean;
+    /**
+     * Buffers what fits; returns the bytes taken (fewer than given: wait for `Writable`).
+     */
+    streamWrite(now_ms: number, conn: number, data: Uint8Array | number[]): number;
+    /**
      * A completed receiver's bytes (moved out: a second call fails).
      */
     takeSessionData(id: number): Uint8Array;
@@ -352,6 +401,18 @@ export interface InitOutput {
     readonly wasmnode_setPeers: (a: number, b: number, c: number) => void;
     readonly wasmnode_statNames: () => [number, number];
     readonly wasmnode_stats: (a: number) => [number, number];
+    readonly wasmnode_streamAbort: (a: number, b: number, c: number) => [number, number];
+    readonly wasmnode_streamClose: (a: number, b: number, c: number) => [number, number];
+    readonly wasmnode_streamConnect: (a: number, b: number, c: number, d: number, e: number) => [number, number, number];
+    readonly wasmnode_streamEndpointStats: (a: number) => [number, number];
+    readonly wasmnode_streamInfo: (a: number, b: number) => [number, number, number, number];
+    readonly wasmnode_streamListen: (a: number, b: number) => [number, number];
+    readonly wasmnode_streamRead: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly wasmnode_streamReseed: (a: number, b: number, c: number) => void;
+    readonly wasmnode_streamRouteKnown: (a: number, b: number) => number;
+    readonly wasmnode_streamStats: (a: number, b: number) => [number, number, number, number];
+    readonly wasmnode_streamUnlisten: (a: number, b: number, c: number) => number;
+    readonly wasmnode_streamWrite: (a: number, b: number, c: number, d: number, e: number) => [number, number, number];
     readonly wasmnode_takeSessionData: (a: number, b: number) => [number, number, number, number];
     readonly wasmtopology_build: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
     readonly wasmtopology_computeRoutes: (a: number, b: number, c: number) => [number, number];

@@ -580,6 +580,158 @@ export class WasmNode {
         return v1;
     }
     /**
+     * Drops the connection and resets the peer's.
+     * @param {number} now_ms
+     * @param {number} conn
+     */
+    streamAbort(now_ms, conn) {
+        const ret = wasm.wasmnode_streamAbort(this.__wbg_ptr, now_ms, conn);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * Half-close: a FIN follows the buffered data.
+     * @param {number} now_ms
+     * @param {number} conn
+     */
+    streamClose(now_ms, conn) {
+        const ret = wasm.wasmnode_streamClose(this.__wbg_ptr, now_ms, conn);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * Opens a connection (`src_port` 0: an ephemeral port); returns its id. `Connected` or
+     * an error event follows.
+     * @param {number} now_ms
+     * @param {number} dst_node
+     * @param {number} dst_port
+     * @param {number} src_port
+     * @returns {number}
+     */
+    streamConnect(now_ms, dst_node, dst_port, src_port) {
+        const ret = wasm.wasmnode_streamConnect(this.__wbg_ptr, now_ms, dst_node, dst_port, src_port);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return ret[0] >>> 0;
+    }
+    /**
+     * `[connections, malformed, rst_sent, refused_full, stray_rst, mss]`.
+     * @returns {Float64Array}
+     */
+    streamEndpointStats() {
+        const ret = wasm.wasmnode_streamEndpointStats(this.__wbg_ptr);
+        var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
+        return v1;
+    }
+    /**
+     * `[remote_node, remote_port, local_port, listener (0: opened here)]`.
+     * @param {number} conn
+     * @returns {Float64Array}
+     */
+    streamInfo(conn) {
+        const ret = wasm.wasmnode_streamInfo(this.__wbg_ptr, conn);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
+        return v1;
+    }
+    /**
+     * @param {number} port_no
+     */
+    streamListen(port_no) {
+        const ret = wasm.wasmnode_streamListen(this.__wbg_ptr, port_no);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * Up to `max` bytes. An empty result means "nothing yet" (wait for `Readable`);
+     * `undefined` means the end of the stream. Reading opens the receive window, so the
+     * frames that announce it go out here.
+     * @param {number} now_ms
+     * @param {number} conn
+     * @param {number} max
+     * @returns {Uint8Array | undefined}
+     */
+    streamRead(now_ms, conn, max) {
+        const ret = wasm.wasmnode_streamRead(this.__wbg_ptr, now_ms, conn, max);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        let v1;
+        if (ret[0] !== 0) {
+            v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+            wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        }
+        return v1;
+    }
+    /**
+     * Seeds initial sequence numbers from the host's CSPRNG (the node seeds from its id).
+     * @param {number} hi
+     * @param {number} lo
+     */
+    streamReseed(hi, lo) {
+        wasm.wasmnode_streamReseed(this.__wbg_ptr, hi, lo);
+    }
+    /**
+     * Whether stream frames to `dst` have a route from here.
+     * @param {number} dst
+     * @returns {boolean}
+     */
+    streamRouteKnown(dst) {
+        const ret = wasm.wasmnode_streamRouteKnown(this.__wbg_ptr, dst);
+        return ret !== 0;
+    }
+    /**
+     * `[rtt_us (-1: not measured yet), cwnd_bytes, bytes_sent, bytes_received, retransmits,
+     * bytes_in_flight]`.
+     * @param {number} conn
+     * @returns {Float64Array}
+     */
+    streamStats(conn) {
+        const ret = wasm.wasmnode_streamStats(this.__wbg_ptr, conn);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
+        return v1;
+    }
+    /**
+     * False when nothing listened there.
+     * @param {number} now_ms
+     * @param {number} port_no
+     * @returns {boolean}
+     */
+    streamUnlisten(now_ms, port_no) {
+        const ret = wasm.wasmnode_streamUnlisten(this.__wbg_ptr, now_ms, port_no);
+        return ret !== 0;
+    }
+    /**
+     * Buffers what fits; returns the bytes taken (fewer than given: wait for `Writable`).
+     * @param {number} now_ms
+     * @param {number} conn
+     * @param {Uint8Array | number[]} data
+     * @returns {number}
+     */
+    streamWrite(now_ms, conn, data) {
+        const val2 = +now_ms;
+        const val3 = +conn;
+        const ptr0 = passArray8ToWasm0(data, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmnode_streamWrite(this.__wbg_ptr, val2, val3, ptr0, len0);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return ret[0] >>> 0;
+    }
+    /**
      * A completed receiver's bytes (moved out: a second call fails).
      * @param {number} id
      * @returns {Uint8Array}

@@ -19,6 +19,8 @@ import { currentHost, loadNodeTable, readCaFile, readSecretFile, transportFor } 
 import { assertCoreReady } from '../core/state.js';
 import { MetricsReporter } from './metrics-reporter.js';
 import { nextTurn } from '../next-turn.js';
+import { NodeStreams, type ConnectArgs, type ListenArgs, type StreamListener } from './streams.js';
+import type { NextminiStream } from './stream.js';
 
 const log = logger('node');
 
@@ -278,6 +280,7 @@ export class Dataplane {
   #maxMode = false;
   #metrics: MetricsReporter | undefined;
   readonly #flows: NodeFlows;
+  readonly #streams: NodeStreams;
   /** Every pending or running flow's weight, as the controller last sent them (applyFlowWeights). */
   #flowWeights: FlowWeight[] = [];
   /** This node's endpoints as the controller hands them to peers (welcome): what getNetworkInfo reports as public. */
@@ -295,6 +298,7 @@ export class Dataplane {
       clientPort: cfg.user_space_client_port,
       serverPort: cfg.user_space_server_port,
     });
+    this.#streams = new NodeStreams(engine, { nodeId: cfg.node_id, assertUp: (dst) => this.#assertUp(dst) });
     this.#flows = new NodeFlows({
       nodeId: cfg.node_id,
       sessions: this.#sessions,
@@ -359,6 +363,7 @@ export class Dataplane {
       lossless: losslessCoreParams(cfg.lossless_runtime_config),
       onDelivery: (d) => dp?.deliverFromCore(d),
       onSession: (what, id) => dp?.sessionEvent(what, id),
+      onStream: (kind, conn, listener, error) => dp?.streamEvent(kind, conn, listener, error),
       onUndeliverable: (pairs) => dp?.reportUndeliverable(pairs),
     });
     const opened: Transport[] = [];
@@ -1052,10 +1057,33 @@ export class Dataplane {
     return out;
   }
 
+  /**
+   * Opens a reliable byte stream to a listener at (`dstNodeId`, `dstPort`). Resolves once the
+   * peer accepted. Rejects with CONNECTION_REFUSED (nobody listens there), NO_ROUTE, PEER_DOWN,
+   * TIMEOUT (no answer within `timeoutMs`, default 30 s), ABORTED (`signal`).
+   */
+  async connect(args: ConnectArgs): Promise<NextminiStream> {
+    this.#assertOpen();
+    return this.#streams.connect(args);
+  }
+
+  /** Accepts streams on `port`: `for await (const stream of dp.listen({ port }))`. */
+  listen(args: ListenArgs): StreamListener {
+    this.#assertOpen();
+    return this.#streams.listen(args);
+  }
+
+  /** @internal */
+  streamEvent(kind: number, conn: number, listener: number, error: string): void {
+    this.#streams.onEvent(kind, conn, listener, error);
+  }
+
   /** Leaves the controller, closes sockets and receivers. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // First, while the links are up: the streams' peers get their resets.
+    this.#streams.close();
     this.#metrics?.stop();
     this.#flows.close();
     this.#control.close();

@@ -57,6 +57,8 @@ export interface EngineOptions {
   onDelivery(d: CoreDelivery): void;
   /** A lossless session progressed (1), completed (2) or failed (3). */
   onSession(what: 1 | 2 | 3, sessionId: number): void;
+  /** A stream event (see ts/node/streams.ts): kind, connection, listening port (accepts), "CODE|message" (errors). */
+  onStream?(kind: number, conn: number, listener: number, error: string): void;
   /** Unicast [source, destination] pairs whose datagrams could not be passed on (batched per turn). */
   onUndeliverable?(pairs: [number, number][]): void;
 }
@@ -67,6 +69,7 @@ const REPORT_INTERVAL_MS = 1000;
 const MAX_REPORTED_PAIRS = 4096;
 
 const now = (): number => performance.now();
+const textDecoder = new TextDecoder();
 
 export class Engine {
   readonly core: WasmNode;
@@ -80,6 +83,7 @@ export class Engine {
   #closed = false;
   readonly #onDelivery: (d: CoreDelivery) => void;
   readonly #onSession: (what: 1 | 2 | 3, id: number) => void;
+  readonly #onStream: EngineOptions['onStream'];
   #emulated = new Set<number>();
   /** Transmits to a next hop whose address is unknown, or that is down (counted, not fatal). */
   unknownPeerDrops = 0;
@@ -105,6 +109,7 @@ export class Engine {
     this.#nodeId = o.nodeId;
     this.#onDelivery = o.onDelivery;
     this.#onSession = o.onSession;
+    this.#onStream = o.onStream;
     this.#onUndeliverable = o.onUndeliverable;
   }
 
@@ -319,6 +324,14 @@ export class Engine {
       if (type === 2) {
         this.#onSession(view.getUint8(o + 1) as 1 | 2 | 3, view.getUint32(o + 2));
         o += 6;
+        continue;
+      }
+      if (type === 3) {
+        // { u8 3, u8 kind, u32 conn, u16 listener, u16 len, "CODE|message" } (core-rs/src/wasm/stream.rs)
+        const len = view.getUint16(o + 8);
+        const error = len ? textDecoder.decode(batch.subarray(o + 10, o + 10 + len)) : '';
+        this.#onStream?.(view.getUint8(o + 1), view.getUint32(o + 2), view.getUint16(o + 6), error);
+        o += 10 + len;
         continue;
       }
       if (type !== 1) throw new Error(`unknown core event type ${type}`);

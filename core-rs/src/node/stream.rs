@@ -33,6 +33,13 @@ impl Node {
         r
     }
 
+    /// Whether frames to `dst` have a next hop (or stay here): a connect to a node without a
+    /// route would otherwise only time out.
+    pub fn stream_route_known(&self, dst: u32) -> bool {
+        let me = self.cfg.node_id;
+        dst == me || self.next_hop(&FlowKey::new(me, dst, 0, 0)).is_some()
+    }
+
     /// A stream frame addressed to this node.
     pub(super) fn deliver_stream(&mut self, now_us: u64, h: &Header, frame: &[u8]) {
         self.stream.handle_frame(now_us, h.src_node, frame);

@@ -16,6 +16,7 @@ mod groups;
 mod header;
 mod link;
 mod node;
+mod stream;
 
 pub use controller::WasmTopology;
 pub use groups::WasmGroups;

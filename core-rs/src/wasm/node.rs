@@ -18,6 +18,8 @@ use wasm_bindgen::prelude::*;
 const EVENT_DELIVERY: u8 = 1;
 /// `{ u8 2, u8 what (1 progress, 2 completed, 3 failed), u32 session }`.
 const EVENT_SESSION: u8 = 2;
+/// A stream event; format at `super::stream::write_stream_event`.
+const EVENT_STREAM: u8 = 3;
 
 /// `[lossless_runtime_config]` as a Float64Array: default_chunk_size, ready_grace_ms,
 /// fec_enabled (0/1), fec_default_symbols_per_block, data_bucket rate (< 0: none),
@@ -91,7 +93,7 @@ fn outcome_string(o: Option<Outcome>) -> String {
 
 #[wasm_bindgen]
 pub struct WasmNode {
-    inner: Node,
+    pub(super) inner: Node,
 }
 
 #[wasm_bindgen]
@@ -561,6 +563,10 @@ impl WasmNode {
                     out.extend_from_slice(&d.payload);
                 }
             }
+        }
+        while let Some(ev) = self.inner.stream_mut().poll_event() {
+            out.push(EVENT_STREAM);
+            super::stream::write_stream_event(out, &ev);
         }
     }
 }
