@@ -21,6 +21,7 @@ export type { ControllerApi, SetRoutesArgs, ClearRoutesArgs, MetricRow, MetricsQ
 export type { LinkCounters } from './node/engine.js';
 export { NextminiStream, type StreamStats } from './node/stream.js';
 export { StreamListener, type ConnectArgs, type ListenArgs } from './node/streams.js';
+export { forward, expose, type ForwardArgs, type ExposeArgs, type Forwarder, type Exposer, type SpliceStats, type HostPort } from './node/forward.js';
 export type { FlowStats } from './node/transport.js';
 export type { LinkParamsConfig, LinkParamsInput } from './config/link-config.js';
 export type { ControllerConfig, TopologyConfig } from './config/controller-config.js';

@@ -93,10 +93,10 @@ describe('streams', () => {
   it('CONNECTION_REFUSED without a listener, NO_ROUTE without a route, INVALID_ARGUMENT for bad ports', async () => {
     const { nodes } = await line(2);
     const [a] = nodes as [Dataplane, Dataplane];
-    expect(await codeOf(a.connect({ dstNodeId: 2, dstPort: 7001 }))).toBe('CONNECTION_REFUSED');
-    expect(await codeOf(a.connect({ dstNodeId: 9, dstPort: 7001 }))).toBe('NO_ROUTE');
-    expect(await codeOf(a.connect({ dstNodeId: 2, dstPort: 0 }))).toBe('INVALID_ARGUMENT');
-    expect(await codeOf(a.connect({ dstNodeId: 2, dstPort: 70000 }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(a.connect({ dstNodeId: 2, dstPort: 7001 }))).toMatch(/^CONNECTION_REFUSED:/);
+    expect(await codeOf(a.connect({ dstNodeId: 9, dstPort: 7001 }))).toMatch(/^NO_ROUTE:/);
+    expect(await codeOf(a.connect({ dstNodeId: 2, dstPort: 0 }))).toMatch(/^INVALID_ARGUMENT:/);
+    expect(await codeOf(a.connect({ dstNodeId: 2, dstPort: 70000 }))).toMatch(/^INVALID_ARGUMENT:/);
     expect(() => a.listen({ port: 0 })).toThrow(/port/);
     const l = a.listen({ port: 5 });
     expect(() => a.listen({ port: 5 })).toThrow(/in use/);
@@ -112,11 +112,12 @@ describe('streams', () => {
     const s = await a.connect({ dstNodeId: 2, dstPort: 7002 });
     const t = (await accepted)!;
     const reading = readAll(t);
+    reading.catch(() => {});
     s.abort(new Error('test'));
-    expect(await codeOf(reading)).toBe('CONNECTION_RESET');
-    expect(await codeOf(t.closed)).toBe('CONNECTION_RESET');
-    expect(await codeOf(s.closed)).toBe('ABORTED');
-    expect(await codeOf(s.writable.getWriter().write(new Uint8Array(1)))).toBe('ABORTED');
+    expect(await codeOf(reading)).toMatch(/^CONNECTION_RESET:/);
+    expect(await codeOf(t.closed)).toMatch(/^CONNECTION_RESET:/);
+    expect(await codeOf(s.closed)).toMatch(/^ABORTED:/);
+    expect(await codeOf(s.writable.getWriter().write(new Uint8Array(1)))).toMatch(/^ABORTED:/);
   });
 
   it('a connect is aborted by its signal and bounded by timeoutMs', async () => {
@@ -124,11 +125,11 @@ describe('streams', () => {
     void c;
     const [a, b] = nodes as [Dataplane, Dataplane];
     b.listen({ port: 7003 });
-    expect(await codeOf(a.connect({ dstNodeId: 2, dstPort: 7003, timeoutMs: 300 }))).toBe('TIMEOUT');
+    expect(await codeOf(a.connect({ dstNodeId: 2, dstPort: 7003, timeoutMs: 300 }))).toMatch(/^TIMEOUT:/);
     const ac = new AbortController();
     const p = a.connect({ dstNodeId: 2, dstPort: 7003, signal: ac.signal });
     setTimeout(() => ac.abort(), 100);
-    expect(await codeOf(p)).toBe('ABORTED');
+    expect(await codeOf(p)).toMatch(/^ABORTED:/);
   });
 
   it('closing the node fails its streams with CLOSED and resets the peer', async () => {
@@ -139,12 +140,13 @@ describe('streams', () => {
     const s = await a.connect({ dstNodeId: 2, dstPort: 7004 });
     const t = (await accepted)!;
     const reading = readAll(t);
+    reading.catch(() => {});
     await a.close();
-    expect(await codeOf(s.closed)).toBe('CLOSED');
-    expect(await codeOf(reading)).toBe('CONNECTION_RESET');
+    expect(await codeOf(s.closed)).toMatch(/^CLOSED:/);
+    expect(await codeOf(reading)).toMatch(/^CONNECTION_RESET:/);
   });
 
-  it('3 MB arrive intact over two hops with 5% loss each way and 20 ms delay', async () => {
+  it('1 MB arrives intact over two hops with 5% loss each way and 20 ms delay', async () => {
     const lossy = { loss: 0.05, delay_ms: 20, bidirectional: true };
     const { nodes } = await line(3, {
       links: [
@@ -156,7 +158,7 @@ describe('streams', () => {
     const listener = z.listen({ port: 80 });
     const got = (async () => readAll((await listener.accept())!))();
     const s = await a.connect({ dstNodeId: 3, dstPort: 80 });
-    const data = pattern(3_000_000, 7);
+    const data = pattern(1_000_000, 7);
     await writeAll(s, data);
     expect(sameBytes(await got, data)).toBe(true);
     expect(s.stats().retransmits).toBeGreaterThan(0);

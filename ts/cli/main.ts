@@ -6,6 +6,7 @@ import { HELP_FLAG, USAGE_EXIT, UsageError, flagHelp, parseFlags, synopsis, unti
 import { PRESETS, runDemo } from './demo.js';
 import { adminHelp, runAdmin } from './admin.js';
 import { EMULATE_PROTOCOLS, runEmulate } from './emulate.js';
+import { parseExposeList, parseForwardList, parseHostPort, parseNodePort, parsePort, runSplices } from './forward.js';
 import { LOG_LEVELS, checkEnvLogLevel, printStartupElsewhere, setLogLevel, type LogLevel } from '../log.js';
 
 interface Command {
@@ -51,9 +52,20 @@ const COMMANDS: Record<string, Command> = {
   },
   node: {
     summary: 'run a headless node until Ctrl-C (it forwards traffic for others)',
-    flags: { ...CONFIG, ...HELP_FLAG },
+    about: 'With --forward and --expose it also carries TCP connections over streams (README "Streams and forwarding").',
+    flags: {
+      ...CONFIG,
+      forward: { type: 'string', value: '[HOST:]PORT=NODE:PORT[,...]', help: 'listen on local TCP PORT; carry each connection to NODE stream PORT' },
+      expose: { type: 'string', value: 'PORT=[HOST:]PORT[,...]', help: 'accept streams on PORT; connect each to the local TCP server HOST:PORT' },
+      ...HELP_FLAG,
+    },
     logLevel: 'info',
     run: async (v) => {
+      if (v.forward !== undefined || v.expose !== undefined) {
+        const fwd = typeof v.forward === 'string' ? parseForwardList('node', v.forward) : [];
+        const exp = typeof v.expose === 'string' ? parseExposeList('node', v.expose) : [];
+        return runSplices(String(v.config), fwd, exp);
+      }
       const dp = await Dataplane.open(String(v.config));
       const info = dp.getNetworkInfo();
       const where = info.endpoints.map((e) => (e.protocol === 'udp' || e.protocol === 'tcp' ? `${e.protocol} ${e.host}:${e.port}` : e.protocol)).join(', ');
@@ -65,6 +77,29 @@ const COMMANDS: Record<string, Command> = {
       await dp.close();
       return 0;
     },
+  },
+  forward: {
+    summary: 'run a node that carries local TCP connections over streams to a node (unmodified clients across the network)',
+    about: 'Each connection to --listen becomes a stream to --to, where `nextmini expose` (or expose() in code) connects it to a TCP server.',
+    flags: {
+      ...CONFIG,
+      listen: { type: 'string', value: '[HOST:]PORT', required: true, help: 'local TCP address to accept on (host default 127.0.0.1)' },
+      to: { type: 'string', value: 'NODE:PORT', required: true, help: 'the node and stream port to carry connections to' },
+      ...HELP_FLAG,
+    },
+    logLevel: 'info',
+    run: (v) => runSplices(String(v.config), [{ listen: parseHostPort('forward', '--listen', String(v.listen), 0), to: parseNodePort('forward', '--to', String(v.to)) }], []),
+  },
+  expose: {
+    summary: 'run a node that connects incoming streams to a local TCP server (unmodified servers across the network)',
+    flags: {
+      ...CONFIG,
+      port: { type: 'string', value: 'PORT', required: true, help: 'the stream port to accept on (what `nextmini forward --to NODE:PORT` names)' },
+      target: { type: 'string', value: '[HOST:]PORT', required: true, help: 'the TCP server to connect each stream to (host default 127.0.0.1)' },
+      ...HELP_FLAG,
+    },
+    logLevel: 'info',
+    run: (v) => runSplices(String(v.config), [], [{ port: parsePort('expose', '--port', String(v.port)), target: parseHostPort('expose', '--target', String(v.target)) }]),
   },
   emulate: {
     summary: 'the controller and every node of its topology in this process, until Ctrl-C',
