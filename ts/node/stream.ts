@@ -87,7 +87,10 @@ export class NextminiStream {
   #discarding = false;
   #writeEnded = false;
   #settleClosed!: { resolve(): void; reject(e: NextminiError): void };
+  /** The core's counters as last read (kept once the connection is gone). */
   #stats: StreamStats = { ...ZERO_STATS };
+  /** Bytes handed to the application (or discarded after a cancel): a floor for the core's count, which stops with the connection. */
+  #readBytes = 0;
 
   /** @internal Made by the node's stream table for a connection the core opened. */
   constructor(engine: Engine, id: number, onGone: () => void) {
@@ -143,7 +146,7 @@ export class NextminiStream {
         return;
       }
       if (data.length > 0) {
-        this.#stats.bytesReceived += data.length;
+        this.#readBytes += data.length;
         c.enqueue(data);
         return;
       }
@@ -160,7 +163,7 @@ export class NextminiStream {
         return;
       }
       if (data.length === 0) return;
-      this.#stats.bytesReceived += data.length;
+      this.#readBytes += data.length;
     }
   }
 
@@ -181,7 +184,6 @@ export class NextminiStream {
       const slice = bytes.subarray(off, off + WRITE_SLICE);
       const n = this.#engine.run((core, now) => core.streamWrite(now, this.#id, slice));
       off += n;
-      this.#stats.bytesSent += n;
       if (off < bytes.length && n < slice.length) await this.#writeSignal.wait();
     }
   }
@@ -236,7 +238,7 @@ export class NextminiStream {
   /** Counters of this connection; after it ended, their last values. */
   stats(): StreamStats {
     this.#refreshStats();
-    return { ...this.#stats };
+    return { ...this.#stats, bytesReceived: Math.max(this.#stats.bytesReceived, this.#readBytes) };
   }
 
   #refreshStats(): void {
@@ -246,7 +248,7 @@ export class NextminiStream {
       rttMs: v[0]! < 0 ? null : v[0]! / 1000,
       cwndBytes: v[1]!,
       bytesSent: v[2]!,
-      bytesReceived: Math.max(v[3]!, this.#stats.bytesReceived),
+      bytesReceived: v[3]!,
       retransmits: v[4]!,
       bytesInFlight: v[5]!,
     };
