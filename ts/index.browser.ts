@@ -16,6 +16,7 @@ export type { SendDataArgs, ReceiveDataArgs, CongestionMode, SessionOutcome, Ses
 export type { LosslessRuntimeConfig, NodeConfig } from './config/node-config.js';
 export type { LinkCounters } from './node/engine.js';
 export { NextminiStream, type StreamStats } from './node/stream.js';
+export type { StreamRuntimeConfig } from './config/stream-config.js';
 export { StreamListener, type ConnectArgs, type ListenArgs } from './node/streams.js';
 export type { FlowStats } from './node/transport.js';
 export { setLogLevel, type LogLevel } from './log.js';

@@ -20,6 +20,7 @@ export { connectController, type ControllerClient, type ConnectControllerOptions
 export type { ControllerApi, SetRoutesArgs, ClearRoutesArgs, MetricRow, MetricsQuery, MetricsResult, FlowResult, FlowState, StartFlowArgs } from './controller/api.js';
 export type { LinkCounters } from './node/engine.js';
 export { NextminiStream, type StreamStats } from './node/stream.js';
+export type { StreamRuntimeConfig } from './config/stream-config.js';
 export { StreamListener, type ConnectArgs, type ListenArgs } from './node/streams.js';
 export { forward, expose, type ForwardArgs, type ExposeArgs, type Forwarder, type Exposer, type SpliceStats, type HostPort } from './node/forward.js';
 export type { FlowStats } from './node/transport.js';

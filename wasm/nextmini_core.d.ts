@@ -169,6 +169,12 @@ export class WasmNode {
      */
     streamClose(now_ms: number, conn: number): void;
     /**
+     * The node config's `[stream]` table, flat: send_buffer, recv_window, keepalive_ms,
+     * idle_timeout_ms, max_connections, backlog (negative = default). CONFIG_INVALID names a
+     * bad combination (e.g. a keepalive not below the idle timeout).
+     */
+    streamConfigure(v: Float64Array | number[]): void;
+    /**
      * Opens a connection (`src_port` 0: an ephemeral port); returns its id. `Connected` or
      * an error event follows.
      */
@@ -403,6 +409,7 @@ export interface InitOutput {
     readonly wasmnode_stats: (a: number) => [number, number];
     readonly wasmnode_streamAbort: (a: number, b: number, c: number) => [number, number];
     readonly wasmnode_streamClose: (a: number, b: number, c: number) => [number, number];
+    readonly wasmnode_streamConfigure: (a: number, b: number, c: number) => [number, number];
     readonly wasmnode_streamConnect: (a: number, b: number, c: number, d: number, e: number) => [number, number, number];
     readonly wasmnode_streamEndpointStats: (a: number) => [number, number];
     readonly wasmnode_streamInfo: (a: number, b: number) => [number, number, number, number];

@@ -602,6 +602,20 @@ export class WasmNode {
         }
     }
     /**
+     * The node config's `[stream]` table, flat: send_buffer, recv_window, keepalive_ms,
+     * idle_timeout_ms, max_connections, backlog (negative = default). CONFIG_INVALID names a
+     * bad combination (e.g. a keepalive not below the idle timeout).
+     * @param {Float64Array | number[]} v
+     */
+    streamConfigure(v) {
+        const ptr0 = passArrayF64ToWasm0(v, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.wasmnode_streamConfigure(this.__wbg_ptr, ptr0, len0);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
      * Opens a connection (`src_port` 0: an ephemeral port); returns its id. `Connected` or
      * an error event follows.
      * @param {number} now_ms

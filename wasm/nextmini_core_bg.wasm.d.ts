@@ -79,6 +79,7 @@ export const wasmnode_statNames: () => [number, number];
 export const wasmnode_stats: (a: number) => [number, number];
 export const wasmnode_streamAbort: (a: number, b: number, c: number) => [number, number];
 export const wasmnode_streamClose: (a: number, b: number, c: number) => [number, number];
+export const wasmnode_streamConfigure: (a: number, b: number, c: number) => [number, number];
 export const wasmnode_streamConnect: (a: number, b: number, c: number, d: number, e: number) => [number, number, number];
 export const wasmnode_streamEndpointStats: (a: number) => [number, number];
 export const wasmnode_streamInfo: (a: number, b: number) => [number, number, number, number];

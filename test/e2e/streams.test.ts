@@ -164,3 +164,30 @@ describe('streams', () => {
     expect(s.stats().retransmits).toBeGreaterThan(0);
   }, 60_000);
 });
+
+describe('[stream] config', () => {
+  it('is checked with the names users write, and applied (a small idle timeout ends a silent peer)', async () => {
+    const c = await startController({ port: 0, topology: { n_nodes: 2, edges: [[1, 2]] } });
+    cleanup.push(() => c.close());
+    expect(await codeOf(Dataplane.open({ node_id: 1, controller_addr: c.url, stream: { keepalive_ms: 5000, idle_timeout_ms: 5000 } }))).toBe(
+      'CONFIG_INVALID: node config.stream.keepalive_ms (5000) must be below idle_timeout_ms (5000)',
+    );
+    expect(await codeOf(Dataplane.open({ node_id: 1, controller_addr: c.url, stream: { idle_timeout_ms: 900 } }))).toMatch(/^CONFIG_INVALID: node config\.stream\.idle_timeout_ms \(900\) must be above keepalive_ms \(10000\)/);
+    expect(await codeOf(Dataplane.open({ node_id: 1, controller_addr: c.url, stream: { recv_windw: 1 } as never }))).toMatch(/^CONFIG_INVALID: .*recv_windw/);
+    const cfg = { stream: { keepalive_ms: 100, idle_timeout_ms: 400 } };
+    const [a, b] = await Promise.all([1, 2].map((id) => Dataplane.open({ node_id: id, controller_addr: c.url, ...cfg })));
+    cleanup.push(() => a!.close(), () => b!.close());
+    expect(await a!.waitForTopologyReady({ timeoutMs: 5000 })).toBe(true);
+    const listener = b!.listen({ port: 9 });
+    const accepted = listener.accept();
+    const s = await a!.connect({ dstNodeId: 2, dstPort: 9 });
+    const t = (await accepted)!;
+    // Keepalives hold a quiet connection open well past the idle timeout…
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(s.stats().bytesInFlight).toBe(0);
+    // …until the peer's links go silent: then TIMEOUT after 400 ms.
+    await c.setLink({ srcNodeId: 1, dstNodeId: 2, loss: 1, bidirectional: true });
+    expect(await codeOf(s.closed)).toMatch(/^TIMEOUT:/);
+    expect(await codeOf(t.closed)).toMatch(/^TIMEOUT:/);
+  });
+});

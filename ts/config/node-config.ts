@@ -1,3 +1,4 @@
+import { readStream, type StreamRuntimeConfig } from './stream-config.js';
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { TableReader, type Table } from './reader.js';
@@ -57,6 +58,8 @@ export interface NodeConfig {
   tcp_frame_timeout_ms?: number;
   /** Lossless sessions: FEC and pacing come only from here, never from call arguments. */
   lossless_runtime_config?: LosslessRuntimeConfig;
+  /** Reliable streams (`connect`/`listen`, `forward`/`expose`): buffers, timeouts, limits. */
+  stream?: StreamRuntimeConfig;
   /**
    * The secret proven to the controller (its `auth_token`, or this node's `[[nodes]] token`).
    * Never sent: a challenge-response proves it. Absent = no authentication.
@@ -139,11 +142,12 @@ export const UPSTREAM_LOSSLESS_KEYS: readonly string[] = [
 export type LinkProtocol = 'udp' | 'tcp' | 'relay' | 'memory';
 export const LINK_PROTOCOLS: readonly LinkProtocol[] = ['memory', 'udp', 'tcp', 'relay'];
 
-export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'public_network_port' | 'controller_connect_timeout_ms' | 'private_network_interface'>> &
+export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'lossless_runtime_config' | 'stream' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'public_network_port' | 'controller_connect_timeout_ms' | 'private_network_interface'>> &
   Pick<NodeConfig, 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'controller_connect_timeout_ms' | 'private_network_interface'> & {
     /** public_network_port as a number. */
     public_network_port?: number;
     lossless_runtime_config: LosslessRuntimeConfig;
+    stream: StreamRuntimeConfig;
     /** `protocol` as a list (one entry when it was a string), without repeats. */
     protocols: LinkProtocol[];
   };
@@ -168,7 +172,7 @@ export const NODE_DEFAULTS = {
   tcp_frame_timeout_ms: 10_000,
   restart_on_disconnect: true,
   node_id_offset: 0,
-} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'public_network_port' | 'controller_connect_timeout_ms' | 'private_network_interface' | 'protocols'>;
+} as const satisfies Omit<ResolvedNodeConfig, 'node_id' | 'controller_addr' | 'lossless_runtime_config' | 'stream' | 'auth_token' | 'auth_token_file' | 'ca' | 'public_network_addr' | 'public_network_port' | 'controller_connect_timeout_ms' | 'private_network_interface' | 'protocols'>;
 
 /**
  * The MTU a TCP-only node uses by default. A TCP link carries frames of any size, and each
@@ -236,6 +240,7 @@ const NODE_KEY_SET: Record<keyof NodeConfig, true> = {
   tcp_idle_timeout_ms: true,
   tcp_frame_timeout_ms: true,
   lossless_runtime_config: true,
+  stream: true,
   auth_token: true,
   auth_token_file: true,
   ca: true,
@@ -350,6 +355,7 @@ export function resolveNodeConfig(table: Table, source = 'node config'): Resolve
     tcp_idle_timeout_ms: r.int('tcp_idle_timeout_ms', { min: 100, max: 86_400_000, default: NODE_DEFAULTS.tcp_idle_timeout_ms }),
     tcp_frame_timeout_ms: r.int('tcp_frame_timeout_ms', { min: 100, max: 3_600_000, default: NODE_DEFAULTS.tcp_frame_timeout_ms }),
     lossless_runtime_config: readLossless(r.table('lossless_runtime_config'), source),
+    stream: readStream(r.table('stream')),
     restart_on_disconnect: r.bool('restart_on_disconnect', { default: NODE_DEFAULTS.restart_on_disconnect }),
   };
   if (r.has('private_network_interface')) {

@@ -298,7 +298,7 @@ export class Dataplane {
       clientPort: cfg.user_space_client_port,
       serverPort: cfg.user_space_server_port,
     });
-    this.#streams = new NodeStreams(engine, { nodeId: cfg.node_id, assertUp: (dst) => this.#assertUp(dst) });
+    this.#streams = new NodeStreams(engine, { nodeId: cfg.node_id, config: cfg.stream, assertUp: (dst) => this.#assertUp(dst) });
     this.#flows = new NodeFlows({
       nodeId: cfg.node_id,
       sessions: this.#sessions,

@@ -1,6 +1,7 @@
 // A node's streams: `connect`, `listen`, and the table that routes the core's stream events
 // to the NextminiStream (or pending connect, or listener) they belong to.
-import { NextminiError, fromCoreError } from '../errors.js';
+import { NextminiError, callCore, fromCoreError } from '../errors.js';
+import { streamCoreParams, type StreamRuntimeConfig } from '../config/stream-config.js';
 import { checkOptions } from '../options.js';
 import type { Engine } from './engine.js';
 import { NextminiStream } from './stream.js';
@@ -122,6 +123,8 @@ interface Pending {
 
 export interface NodeStreamsOptions {
   nodeId: number;
+  /** The node config's `[stream]` table. */
+  config: StreamRuntimeConfig;
   /** Throws when the destination cannot be reached (PEER_DOWN). */
   assertUp(dst: number): void;
 }
@@ -137,6 +140,7 @@ export class NodeStreams {
   constructor(engine: Engine, o: NodeStreamsOptions) {
     this.#engine = engine;
     this.#o = o;
+    callCore(() => engine.core.streamConfigure(streamCoreParams(o.config)));
     // Initial sequence numbers from the CSPRNG: the core's default seed (the node id) is guessable.
     const seed = crypto.getRandomValues(new Uint32Array(2));
     engine.core.streamReseed(seed[0]!, seed[1]!);

@@ -73,6 +73,14 @@ impl StreamEndpoint {
         Ok(())
     }
 
+    /// Replaces the tunables (checked first; on an error nothing changes). Buffers, windows
+    /// and timeouts apply to connections opened from now on; limits at once.
+    pub fn set_config(&mut self, cfg: StreamConfig) -> Result<(), StreamError> {
+        cfg.validate()?;
+        self.cfg = cfg;
+        Ok(())
+    }
+
     pub fn node_id(&self) -> u32 {
         self.node
     }

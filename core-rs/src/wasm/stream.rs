@@ -8,7 +8,7 @@
 
 use super::batch::{put_u16, put_u32};
 use super::{js_error, micros, WasmNode};
-use crate::stream::{ConnId, Event, Read, StreamError};
+use crate::stream::{ConnId, Event, Read, StreamConfig, StreamError};
 use wasm_bindgen::prelude::*;
 
 /// `what` of a stream event.
@@ -60,6 +60,25 @@ impl WasmNode {
         self.inner
             .stream_mut()
             .reseed((u64::from(hi) << 32) | u64::from(lo));
+    }
+
+    /// The node config's `[stream]` table, flat: send_buffer, recv_window, keepalive_ms,
+    /// idle_timeout_ms, max_connections, backlog (negative = default). CONFIG_INVALID names a
+    /// bad combination (e.g. a keepalive not below the idle timeout).
+    #[wasm_bindgen(js_name = streamConfigure)]
+    pub fn stream_configure(&mut self, v: &[f64]) -> Result<(), JsError> {
+        let d = StreamConfig::default();
+        let at = |i: usize| v.get(i).copied().filter(|x| *x >= 0.0);
+        let cfg = StreamConfig {
+            send_buffer: at(0).map_or(d.send_buffer, |x| x as usize),
+            recv_window: at(1).map_or(d.recv_window, |x| x as usize),
+            keepalive_us: at(2).map_or(d.keepalive_us, |x| (x * 1000.0) as u64),
+            idle_timeout_us: at(3).map_or(d.idle_timeout_us, |x| (x * 1000.0) as u64),
+            max_connections: at(4).map_or(d.max_connections, |x| x as usize),
+            backlog: at(5).map_or(d.backlog, |x| x as usize),
+            ..d
+        };
+        self.inner.stream_mut().set_config(cfg).map_err(js_error)
     }
 
     /// Whether stream frames to `dst` have a route from here.
