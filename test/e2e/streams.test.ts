@@ -59,8 +59,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 describe('streams', () => {
-  it('echoes 2 MB each way between two nodes, with half-close and stats', async () => {
-    const { nodes } = await line(2);
+  it.each(['udp', 'tcp'] as const)('echoes 2 MB each way between two nodes, with half-close and stats (%s)', async (protocol) => {
+    const { nodes } = await line(2, {}, protocol);
     const [a, b] = nodes as [Dataplane, Dataplane];
     const listener = b.listen({ port: 7000 });
     const server = (async () => {
