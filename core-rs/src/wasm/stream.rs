@@ -46,10 +46,11 @@ fn coded(e: &StreamError) -> String {
 }
 
 fn port(name: &str, v: u32) -> Result<u16, JsError> {
-    u16::try_from(v)
-        .ok()
-        .filter(|&p| p != 0)
-        .ok_or_else(|| JsError::new(&format!("INVALID_ARGUMENT|{name} must be a port in 1..=65535, got {v}")))
+    u16::try_from(v).ok().filter(|&p| p != 0).ok_or_else(|| {
+        JsError::new(&format!(
+            "INVALID_ARGUMENT|{name} must be a port in 1..=65535, got {v}"
+        ))
+    })
 }
 
 #[wasm_bindgen]
@@ -99,8 +100,7 @@ impl WasmNode {
         let Ok(p) = u16::try_from(port_no) else {
             return false;
         };
-        self.inner
-            .with_stream(micros(now_ms), |s, _| s.unlisten(p))
+        self.inner.with_stream(micros(now_ms), |s, _| s.unlisten(p))
     }
 
     /// Opens a connection (`src_port` 0: an ephemeral port); returns its id. `Connected` or
@@ -138,7 +138,12 @@ impl WasmNode {
     /// `undefined` means the end of the stream. Reading opens the receive window, so the
     /// frames that announce it go out here.
     #[wasm_bindgen(js_name = streamRead)]
-    pub fn stream_read(&mut self, now_ms: f64, conn: u32, max: u32) -> Result<Option<Vec<u8>>, JsError> {
+    pub fn stream_read(
+        &mut self,
+        now_ms: f64,
+        conn: u32,
+        max: u32,
+    ) -> Result<Option<Vec<u8>>, JsError> {
         let r = self
             .inner
             .with_stream(micros(now_ms), |s, _| s.read(ConnId(conn), max as usize))
