@@ -2,7 +2,7 @@
 // in its own process over UDP links, on a clean link and on a 40 MB/s link with 1% loss;
 // against raw node:net over loopback (same bytes, same writes) and a lossless unicast session
 // (sendData / receiveData) of the same size on the same link.
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { startCluster, startRaw, using } from '../lib/cluster.mjs';
 import { summarize } from '../lib/stats.mjs';
 
@@ -102,20 +102,24 @@ const med = (reps, k) => summarize(reps.map((r) => r[k] ?? NaN)).median;
  * its congestion window is paced by congestion control (the retransmits say why); with room
  * in both, the sender itself (CPU, the application's writes) sets the pace.
  */
-function diagnose(st) {
+function diagnose(st, load) {
+  const cores = cpus().length;
   const rwnd = med(st, 'recvWindowLimitedPct');
   const cwnd = med(st, 'windowLimitedPct');
   const rtt = med(st, 'rttMs');
   const ceiling = `(window / RTT ≈ ${med(st, 'windowRate').toFixed(1)} MB/s)`;
   const parts = [];
-  if (rwnd >= 50) parts.push(`receive-window-limited: bytes in flight at the receiver's ${RECV_WINDOW / 1024} KiB window in ${rwnd.toFixed(0)}% of the 20 ms samples, RTT ${rtt.toFixed(1)} ms ${ceiling}, so the pace is how fast the receiving process takes in and reads the data; the congestion window (median ${(med(st, 'cwndMedian') / 1024).toFixed(0)} KiB) had room`);
+  if (rwnd >= 50) parts.push(`receive-window-limited: bytes in flight at the receiver's ${RECV_WINDOW / 1024} KiB window in ${rwnd.toFixed(0)}% of the 20 ms samples, RTT ${rtt.toFixed(1)} ms ${ceiling}, so the pace is how fast the two processes turn segments into acks (the receiver takes in, acks and hands over each segment; the sender takes in each ack); the congestion window (median ${(med(st, 'cwndMedian') / 1024).toFixed(0)} KiB) had room`);
   else if (cwnd >= 50) parts.push(`congestion-window-limited: bytes in flight at the congestion window in ${cwnd.toFixed(0)}% of the 20 ms samples (median cwnd ${(med(st, 'cwndMedian') / 1024).toFixed(0)} KiB, RTT ${rtt.toFixed(1)} ms, ${med(st, 'retransmits')} retransmits) ${ceiling}, so congestion control sets the pace`);
   else parts.push(`neither window-limited most of the time (in flight at the receiver's window in ${Number.isFinite(rwnd) ? rwnd.toFixed(0) : '?'}%, at the congestion window in ${Number.isFinite(cwnd) ? cwnd.toFixed(0) : '?'}% of samples), so the sending side (CPU, writes) sets the pace`);
   parts.push(`CPU during the rep: sender ${med(st, 'senderCpuPct').toFixed(0)}%, receiver ${med(st, 'receiverCpuPct').toFixed(0)}% of one core`);
+  // Below one core each while the machine has more runnable work than cores: the processes
+  // waited for a CPU, and that wait is part of the RTT above.
+  if (load > cores && Math.max(med(st, 'senderCpuPct'), med(st, 'receiverCpuPct')) < 90) parts.push(`load average ${load.toFixed(1)} on ${cores} cores, so part of that time they waited for a CPU`);
   return parts.join('; ');
 }
 
-function streamParams(st) {
+function streamParams(st, load) {
   return {
     retransmitsMedian: med(st, 'retransmits'),
     rttMsMedian: med(st, 'rttMs'),
@@ -126,7 +130,7 @@ function streamParams(st) {
     senderCpuPctMedian: med(st, 'senderCpuPct'),
     receiverCpuPctMedian: med(st, 'receiverCpuPct'),
     ...(st.some((r) => r.cut) ? { repsCutAtDeadline: st.reduce((a, r) => a + r.cut, 0) } : {}),
-    whereTheTimeGoes: diagnose(st),
+    whereTheTimeGoes: diagnose(st, load),
   };
 }
 
@@ -180,7 +184,7 @@ export default {
           for (const r of [...st, ...lx, ...tcp]) if (r.why) ctx.log(`   a repetition: ${r.why}`);
           const stream = series('nextmini stream', 'nextmini', st);
           const lossless = series('nextmini lossless unicast session (sendData / receiveData), same link', 'baseline', lx);
-          const params = { bytes, reps, writeBytes: CHUNK, loadAverage1mAtStart: load1m, ...(link === 'lossy' ? { rateLimitedLink: `1→2 ${RATE} B/s, queue ${QUEUE_PACKETS} packets`, loss: LOSS } : {}), ...streamParams(st) };
+          const params = { bytes, reps, writeBytes: CHUNK, loadAverage1mAtStart: load1m, ...(link === 'lossy' ? { rateLimitedLink: `1→2 ${RATE} B/s, queue ${QUEUE_PACKETS} packets`, loss: LOSS } : {}), ...streamParams(st, load1m) };
           if (raw) {
             // The Ratio column is stream / node:net; stream / lossless rides on the stream's cell.
             Object.assign(stream, { ratio: stream.median / lossless.median, ratioTo: 'the lossless session' });
