@@ -301,6 +301,131 @@ Object.assign(handlers, {
   },
 });
 
+// ---- reliable streams (scenario 8) ----
+/** Median of a list (NaN when empty). */
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+Object.assign(handlers, {
+  /**
+   * Accepts one stream on `port` and reads it to EOF into a buffer allocated up front (as a
+   * lossless receiver does). The job records the wall time of EOF, then (outside that time)
+   * hashes what arrived. At `deadlineMs` after the accept it stops: the stream is aborted and
+   * the bytes read so far are reported (`cut`), so a slow stream cannot stall the bench.
+   */
+  async streamArmReceive({ key, node, port, expectedBytes, deadlineMs = 60_000, acceptWaitMs = 15_000 }) {
+    const d = dp(node);
+    const listener = d.listen({ port });
+    jobs.set(
+      key,
+      (async () => {
+        let timer;
+        const s = await Promise.race([listener.accept(), new Promise((r) => (timer = setTimeout(() => r(null), acceptWaitMs)))]);
+        clearTimeout(timer);
+        listener.close();
+        if (!s) return { ok: false, error: `no connection within ${acceptWaitMs} ms`, bytes: 0 };
+        const cpu0 = cpuMs();
+        const buf = new Uint8Array(expectedBytes);
+        let at = 0;
+        let extra = 0;
+        let tEnd = NaN;
+        let cut = false;
+        const stop = setTimeout(() => {
+          cut = true;
+          tEnd = wallMs();
+          s.abort(new Error('bench deadline'));
+        }, deadlineMs);
+        let error = null;
+        try {
+          for await (const chunk of s.readable) {
+            const n = Math.min(chunk.length, expectedBytes - at);
+            buf.set(n === chunk.length ? chunk : chunk.subarray(0, n), at);
+            at += n;
+            extra += chunk.length - n;
+          }
+          tEnd = wallMs();
+        } catch (err) {
+          if (!cut) error = `${err?.code ?? ''} ${err?.message ?? err}`.trim();
+        } finally {
+          clearTimeout(stop);
+        }
+        const cpu = cpuMs() - cpu0;
+        // Our side's FIN, so that the sender's `closed` resolves (it waits for both).
+        if (!cut && !error) await s.close().catch(() => {});
+        const ok = !cut && !error && at === expectedBytes && extra === 0;
+        return { ok, cut, error, tEnd, bytes: at, extra, cpuMs: cpu, sha256: ok ? sha256(buf) : null };
+      })(),
+    );
+    return true;
+  },
+
+  /**
+   * Connects to `dst`:`port` and writes `size` bytes (the deterministic payload of `seed`) in
+   * `chunk`-byte writes, then closes. The clock starts before connect(). Every `sampleMs` it
+   * samples the stream's stats, to tell a window-limited sender (bytes in flight at the
+   * congestion window) from one held back by something else (CPU, the application).
+   */
+  async streamSend({ node, dst, port, size, seed, chunk, recvWindow, sampleMs = 20, deadlineMs = 60_000, keepSamples = false }) {
+    const d = dp(node);
+    const p = payloadFor(size, seed);
+    const samples = [];
+    const cpu0 = cpuMs();
+    const tStart = wallMs();
+    const s = await d.connect({ dstNodeId: dst, dstPort: port, timeoutMs: 10_000 });
+    const tConnected = wallMs();
+    const sampler = setInterval(() => {
+      const st = s.stats();
+      samples.push(st);
+    }, sampleMs);
+    const stop = setTimeout(() => s.abort(new Error('bench deadline')), deadlineMs);
+    let error = null;
+    let tWritten = NaN;
+    try {
+      const w = s.writable.getWriter();
+      for (let off = 0; off < size; off += chunk) await w.write(p.bytes.subarray(off, Math.min(size, off + chunk)));
+      await w.close();
+      tWritten = wallMs();
+      await s.closed;
+    } catch (err) {
+      error = `${err?.code ?? ''} ${err?.message ?? err}`.trim();
+    } finally {
+      clearInterval(sampler);
+      clearTimeout(stop);
+    }
+    const tClosed = wallMs();
+    const cpu = cpuMs() - cpu0;
+    const st = s.stats();
+    // "Window-limited": less than two full-size segments of room left in the window.
+    const limited = samples.filter((x) => x.cwndBytes - x.bytesInFlight < 2 * 1400).length;
+    // The same against the receiver's window (the core's default; stats() does not report the peer's).
+    const rwndLimited = samples.filter((x) => recvWindow - x.bytesInFlight < 2 * 1400).length;
+    return {
+      tStart,
+      tConnected,
+      tWritten,
+      tClosed,
+      error,
+      sha256: p.sha256,
+      cpuMs: cpu,
+      stats: st,
+      samples: samples.length,
+      cwndMedian: median(samples.map((x) => x.cwndBytes)),
+      inFlightMedian: median(samples.map((x) => x.bytesInFlight)),
+      rttMsMedian: median(samples.map((x) => x.rttMs ?? NaN)),
+      windowLimitedPct: samples.length ? (100 * limited) / samples.length : NaN,
+      recvWindowLimitedPct: samples.length && recvWindow ? (100 * rwndLimited) / samples.length : NaN,
+      // For looking into one transfer by hand: [ms since connect, cwnd, in flight, rtt ms, retransmits, bytes sent].
+      ...(keepSamples ? { series: samples.map((x, i) => [i * sampleMs, x.cwndBytes, x.bytesInFlight, x.rttMs, x.retransmits, x.bytesSent]) } : {}),
+    };
+  },
+});
+
 serve(handlers, async () => {
   await handlers.rssStop();
   await handlers.closeAll();

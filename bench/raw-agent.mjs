@@ -176,6 +176,7 @@ const handlers = {
       s.on('close', () => sockets.delete(s));
       s.on('error', () => {});
       s.on('data', (c) => onTcp(c));
+      s.on('end', () => onTcpEnd());
     });
     await new Promise((resolve) => server.listen(0, HOST, resolve));
     return server.address().port;
@@ -232,9 +233,10 @@ const handlers = {
 
   /**
    * Receives one transfer of `expectedBytes` into a buffer allocated up front (as a lossless
-   * receiver does); the time of the last byte is recorded before hashing it.
+   * receiver does); the time of the last byte (with `untilEof`, of the sender's FIN, as a
+   * stream reader sees its end) is recorded before hashing it.
    */
-  async tcpArmBuffer({ key, expectedBytes, deadlineMs = 120_000 }) {
+  async tcpArmBuffer({ key, expectedBytes, untilEof = false, deadlineMs = 120_000 }) {
     const buf = new Uint8Array(expectedBytes);
     let at = 0;
     jobs.set(
@@ -243,6 +245,7 @@ const handlers = {
         const finish = (tDone) => {
           clearTimeout(timer);
           onTcp = () => {};
+          onTcpEnd = () => {};
           resolve({ ok: at === expectedBytes, tDone, length: at, sha256: at === expectedBytes ? sha256(buf) : null });
         };
         const timer = setTimeout(() => finish(wallMs()), deadlineMs);
@@ -250,16 +253,21 @@ const handlers = {
           const n = Math.min(c.length, expectedBytes - at);
           buf.set(n === c.length ? c : c.subarray(0, n), at);
           at += n;
-          if (at === expectedBytes) finish(wallMs());
+          if (at === expectedBytes && !untilEof) finish(wallMs());
         };
+        if (untilEof) onTcpEnd = () => finish(wallMs());
       }),
     );
     return true;
   },
 
-  /** Sends one payload to every port in `ports` at once, one connection each, with write() backpressure. */
-  async tcpFanout({ ports, size, seed, chunk = 1 << 20 }) {
+  /**
+   * Sends one payload to every port in `ports` at once, one connection each, with write()
+   * backpressure. The clock starts once connected, or with `clockFromConnect` before connecting.
+   */
+  async tcpFanout({ ports, size, seed, chunk = 1 << 20, clockFromConnect = false }) {
     const p = payloadFor(size, seed);
+    const t0 = wallMs();
     const socks = await Promise.all(
       ports.map(
         (port) =>
@@ -271,7 +279,7 @@ const handlers = {
           }),
       ),
     );
-    const tStart = wallMs();
+    const tStart = clockFromConnect ? t0 : wallMs();
     await Promise.all(
       socks.map(async (s) => {
         for (let off = 0; off < size; off += chunk) {
@@ -325,6 +333,7 @@ const handlers = {
 
 };
 let onTcp = () => {};
+let onTcpEnd = () => {};
 
 /**
  * Counts arrivals (via `install(handler)`) until `expectedBytes`, `idleMs` without any after

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const runMjs = fileURLToPath(new URL('../bench/run.mjs', import.meta.url));
-const SCENARIOS = ['unicast-goodput', 'latency', 'lossless-multicast', 'core-microbench', 'memory-scale', 'auth-cost'];
+const SCENARIOS = ['unicast-goodput', 'latency', 'lossless-multicast', 'core-microbench', 'memory-scale', 'auth-cost', 'stream-goodput'];
 // Left out of the smoke run (listed as skipped): controller-store's quick run alone takes ~17 s
 // (two PGlite initdbs, a PostgreSQL server, one process per controller start). Run it with
 // `node bench/run.mjs --only controller-store --quick`.
@@ -24,6 +24,7 @@ interface Series {
 interface Case {
   id: string;
   series: Series[];
+  params?: Record<string, unknown>;
 }
 interface Scenario {
   id: string;
@@ -71,6 +72,18 @@ describe('bench harness, quick smoke run', () => {
       expect(names('lossless-multicast')).toMatch(/node:net/);
       expect(byId.get('core-microbench')!.cases!.map((c) => c.id)).toEqual(['header', 'route', 'reassembly', 'raptorq-encode', 'raptorq-decode']);
       expect(names('core-microbench')).toMatch(/npm raptorq/);
+      // Scenario 8: the stream against node:net and a lossless session on a clean link, and
+      // against the lossless session and the link's rate on the lossy one, with the stream's
+      // stats and a sentence on where its time went.
+      const stream = byId.get('stream-goodput')!.cases!;
+      expect(stream.map((c) => c.id)).toEqual(['clean', 'lossy', 'lossy-link-use']);
+      expect(stream[0]!.series.map((x) => x.name).join('\n')).toMatch(/stream[^]*node:net[^]*lossless/);
+      expect(stream[1]!.series.map((x) => x.name).join('\n')).toMatch(/stream[^]*lossless/);
+      for (const c of stream.slice(0, 2)) {
+        expect(Number.isFinite(c.params!.retransmitsMedian), c.id).toBe(true);
+        expect(c.params!.rttMsMedian as number, c.id).toBeGreaterThan(0);
+        expect(c.params!.whereTheTimeGoes, c.id).toMatch(/limited|sets the pace/);
+      }
       const md = readFileSync(join(out, 'latest.md'), 'utf8');
       expect(md).toContain('| CPU |');
       expect(md).toContain('| Node |');

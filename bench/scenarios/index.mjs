@@ -8,5 +8,6 @@ import coreMicro from './core-microbench.mjs';
 import memoryScale from './memory-scale.mjs';
 import controllerStore from './controller-store.mjs';
 import authCost from './auth-cost.mjs';
+import streamGoodput from './stream-goodput.mjs';
 
-export const scenarios = [unicastGoodput, latency, losslessMulticast, coreMicro, memoryScale, controllerStore, authCost].sort((a, b) => a.number - b.number);
+export const scenarios = [unicastGoodput, latency, losslessMulticast, coreMicro, memoryScale, controllerStore, authCost, streamGoodput].sort((a, b) => a.number - b.number);
