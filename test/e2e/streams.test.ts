@@ -33,7 +33,7 @@ function pattern(n: number, seed = 1): Uint8Array {
 async function readAll(s: NextminiStream): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of s.readable) {
+  for await (const chunk of s) {
     parts.push(chunk);
     total += chunk.length;
   }

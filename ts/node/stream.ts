@@ -127,6 +127,23 @@ export class NextminiStream {
     });
   }
 
+  /**
+   * The readable's chunks: `for await (const chunk of stream)`. Leaving the loop early releases
+   * the readable without cancelling it (read on later, or `close()`).
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    const reader = this.readable.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
   toString(): string {
     return `stream :${this.localPort} <-> node ${this.remoteNodeId}:${this.remotePort}`;
   }
