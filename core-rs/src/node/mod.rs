@@ -138,6 +138,9 @@ pub struct Node {
     reassembler: Reassembler,
     lossless: Endpoint,
     stream: StreamEndpoint,
+    /// Inside `handle_datagram_batch`: stream frames are handled as they come, but the
+    /// endpoint's answers wait for the end of the batch (see there).
+    stream_batching: bool,
     stats: NodeStats,
     /// Last expiry count seen from the reassembler, to count new expiries as drops.
     expired_seen: u64,
@@ -184,6 +187,7 @@ impl Node {
             reassembler,
             lossless,
             stream,
+            stream_batching: false,
             stats: NodeStats::default(),
             expired_seen: 0,
             evicted_seen: 0,

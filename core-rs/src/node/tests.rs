@@ -1351,3 +1351,60 @@ fn a_stream_behind_a_full_transmit_queue_waits_for_the_link() {
     }
     assert!(got == data);
 }
+
+/// Data frames that arrive in one batch (one socket read) draw one ACK, not one each; frames
+/// handled one by one still draw one each.
+#[test]
+fn a_batch_of_stream_frames_draws_one_ack() {
+    let mut a = node(1, &[(2, 2)]);
+    let mut b = node(2, &[(1, 1)]);
+    b.stream_mut().listen(80).unwrap();
+    let c = a
+        .with_stream(0, |ep, now| ep.connect(now, 2, 80, None))
+        .unwrap();
+    // Handshake, one datagram at a time.
+    for now in [1_000, 2_000, 3_000] {
+        while let Some(t) = a.poll_transmit() {
+            b.handle_datagram(now, 1, &t.datagram);
+        }
+        while let Some(t) = b.poll_transmit() {
+            a.handle_datagram(now, 2, &t.datagram);
+        }
+    }
+    let send_ten = |a: &mut Node, now: u64| {
+        let mss = a.stream().mss() as usize;
+        let n = a
+            .with_stream(now, |ep, now| ep.write(now, c, &vec![7u8; 10 * mss]))
+            .unwrap();
+        assert_eq!(n, 10 * mss);
+        let mut out = Vec::new();
+        // Pacing may hold some back: step time until all ten left.
+        for step in 0..100 {
+            a.handle_timeout(now + step * 1_000);
+            while let Some(t) = a.poll_transmit() {
+                out.push(t.datagram);
+            }
+            if out.len() >= 10 {
+                break;
+            }
+        }
+        assert_eq!(out.len(), 10, "ten data frames");
+        out
+    };
+    let frames = send_ten(&mut a, 10_000);
+    b.handle_datagram_batch(200_000, frames.iter().map(|d| (1u32, d.as_slice())));
+    let acks: Vec<_> = std::iter::from_fn(|| b.poll_transmit()).collect();
+    assert_eq!(acks.len(), 1, "one ACK for a batch of ten");
+    for t in &acks {
+        a.handle_datagram(300_000, 2, &t.datagram);
+    }
+    let frames = send_ten(&mut a, 400_000);
+    for d in &frames {
+        b.handle_datagram(600_000, 1, d);
+    }
+    assert_eq!(
+        std::iter::from_fn(|| b.poll_transmit()).count(),
+        10,
+        "one ACK each, unbatched"
+    );
+}

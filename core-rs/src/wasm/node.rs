@@ -455,10 +455,10 @@ impl WasmNode {
     #[wasm_bindgen(js_name = handleDatagrams)]
     pub fn handle_datagrams(&mut self, now_ms: f64, batch: &[u8]) -> Result<(), JsError> {
         let now = micros(now_ms);
-        for d in split(batch) {
-            let (from, datagram) = d.map_err(js_error)?;
-            self.inner.handle_datagram(now, from, datagram);
-        }
+        let items = split(batch)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(js_error)?;
+        self.inner.handle_datagram_batch(now, items);
         Ok(())
     }
 
