@@ -86,7 +86,7 @@ describe('the packed tarball in every runtime', () => {
   });
 
   it('Deno (npm package through node_modules)', () => {
-    const r = runSmoke(bin('deno'), ['run', '--allow-read', '--allow-env', 'smoke.mjs']);
+    const r = runSmoke(bin('deno'), ['run', '--allow-read', '--allow-env', '--allow-net', 'smoke.mjs']);
     expect(r.failures).toEqual([]);
     expect(r.bytes.startsWith(EXPECTED_PREFIX)).toBe(true);
   });
