@@ -1,5 +1,6 @@
 // Edges of the stream API that a user meets by mistake or in a hurry: close() while a write is
-// still going, a write of the wrong type. Two nodes of an in-process network on memory links.
+// still going, a write of the wrong type, a node connecting to itself. Two nodes of an
+// in-process network on memory links.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNetwork, type Network, type NextminiStream } from 'nextmini';
 import { codeOf } from './harness.js';
@@ -66,5 +67,29 @@ describe('stream edges', () => {
     // The writable cannot be used any more: the connection must not stay open half-dead.
     expect(await within(codeOf(s.closed), 5000)).toMatch(/^INVALID_ARGUMENT: /);
     expect(await within(codeOf(t.closed), 5000)).toMatch(/^CONNECTION_RESET: /);
+  });
+
+  it('a node connects to its own listener (the core loops the frames back): bytes echo, and a port nobody listens on is refused at once', async () => {
+    net = await startNetwork({ topology: { n_nodes: 2, edges: [[1, 2]] } }, { protocol: 'memory' });
+    expect(await net.ready({ timeoutMs: 5000 })).toBe(true);
+    const a = net.node(1);
+    const l = a.listen({ port: 7200 });
+    const echo = (async () => {
+      const t = await l.accept();
+      await t!.readable.pipeTo(t!.writable);
+      await t!.closed;
+    })();
+    const s = await within(a.connect({ dstNodeId: 1, dstPort: 7200 }), 5000);
+    expect(s).not.toBe('hung');
+    const st = s as NextminiStream;
+    expect([st.remoteNodeId, st.remotePort]).toEqual([1, 7200]);
+    const w = st.writable.getWriter();
+    await w.write(new Uint8Array(300_000).fill(3));
+    await w.close();
+    expect(await within(countAll(st), 5000)).toBe(300_000);
+    expect(await within(codeOf(st.closed), 5000)).toBe('resolved');
+    await echo;
+    l.close();
+    expect(await within(codeOf(a.connect({ dstNodeId: 1, dstPort: 7201 })), 5000)).toMatch(/^CONNECTION_REFUSED: /);
   });
 });
