@@ -1,7 +1,8 @@
 // Reliable streams between runtimes over the WebSocket relay, authentication on: a Node node
 // and a headless Chromium page (dist/browser.js from the packed tarball) open a stream each way
-// and exchange 1 MiB in both directions of each, with half-close; a Deno node connects to the
-// Node node. Every side runs the same exchange (stream-exchange.mjs) and hashes what it read.
+// and exchange 1 MiB in both directions of each, with half-close, and see refusals and resets;
+// a Deno node connects to the Node node. Every side runs the same exchange (stream-exchange.mjs)
+// and hashes what it read.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -45,7 +46,7 @@ function expectReceived(r: ExchangeResult | { error: string }, sent: Uint8Array)
 }
 
 describe('streams across runtimes over the relay', () => {
-  it('Node and Chromium: a stream each way, 1 MiB in both directions of each, half-closed; CONNECTION_REFUSED reaches the page', async () => {
+  it('Node and Chromium: a stream each way, 1 MiB in both directions of each, half-closed; CONNECTION_REFUSED and CONNECTION_RESET reach the page', async () => {
     const { c, n1 } = await controllerAndNodeOne();
     const { chromium } = await import('playwright-core');
     const { server, port } = await serveStatic(project);
@@ -87,6 +88,12 @@ describe('streams across runtimes over the relay', () => {
 
     // Nobody listens on port 7999 at node 1: the page's connect fails with the code, in the page.
     expect(await page.evaluate('window.streams.refused(1, 7999)')).toMatch(/^CONNECTION_REFUSED: /);
+
+    // The Node side aborts: the page's stream fails with CONNECTION_RESET.
+    await page.evaluate(`window.streams.serve(7002, ${SIZE}, 25)`);
+    const doomed = await n1.connect({ dstNodeId: 2, dstPort: 7002 });
+    doomed.abort(new Error('test'));
+    expect(await page.evaluate('window.streams.served()')).toEqual({ error: expect.stringMatching(/^CONNECTION_RESET: /) });
 
     const drops = (await page.evaluate('window.streams.close()')) as Record<string, number>;
     expect(drops).toMatchObject({ auth: 0, replay: 0, no_key: 0 });
