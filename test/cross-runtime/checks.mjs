@@ -1,6 +1,7 @@
 // Runs unchanged in Node, Deno, Bun and Chromium against the *installed tarball*.
 // Returns a list of failures (empty = pass) plus a digest of the encoded bytes so the
-// host test can check every runtime produced the very same datagram.
+// host test can check every runtime produced the very same datagram. Also echoes bytes over
+// a stream between two nodes of an in-realm network.
 export async function runChecks(nm, runtime) {
   const failures = [];
   const check = (cond, what) => {
@@ -53,5 +54,52 @@ export async function runChecks(nm, runtime) {
   } catch (e) {
     check(e instanceof nm.NextminiError && e.code === 'MALFORMED_PACKET', `wrong version error ${e && e.code}`);
   }
+  await streamEcho(nm, check);
   return { failures, bytes: Array.from(dg).join(',') };
+}
+
+/** Two nodes of an in-realm network (memory links): a stream echoes 200 kB back, half-closed. */
+async function streamEcho(nm, check) {
+  const net = await nm.startNetwork({ topology: { n_nodes: 2, edges: [[1, 2]] } }, { protocol: 'memory' });
+  try {
+    check((await net.ready({ timeoutMs: 10_000 })) === true, 'stream echo: topology not ready');
+    const listener = net.node(2).listen({ port: 7 });
+    check(listener instanceof nm.StreamListener, 'listen() did not return a StreamListener');
+    const echo = (async () => {
+      const s = await listener.accept();
+      await s.readable.pipeTo(s.writable);
+      await s.closed;
+    })();
+    const s = await net.node(1).connect({ dstNodeId: 2, dstPort: 7 });
+    check(s instanceof nm.NextminiStream, 'connect() did not resolve a NextminiStream');
+    const data = new Uint8Array(200_000).map((_, i) => (i * 7 + (i >> 8)) & 255);
+    const w = s.writable.getWriter();
+    const writing = w.write(data).then(() => w.close());
+    const r = s.readable.getReader();
+    const back = new Uint8Array(data.length + 1);
+    let n = 0;
+    for (;;) {
+      const { done, value } = await r.read();
+      if (done) break;
+      if (n + value.length > back.length) {
+        n = back.length;
+        break;
+      }
+      back.set(value, n);
+      n += value.length;
+    }
+    await writing;
+    check(n === data.length && data.every((b, i) => back[i] === b), `stream echo: ${n} bytes came back, ${data.length} sent${n === data.length ? ', contents differ' : ''}`);
+    await Promise.all([s.closed, echo]);
+    try {
+      await net.node(1).connect({ dstNodeId: 2, dstPort: 8 });
+      check(false, 'connect to a port nobody listens on succeeded');
+    } catch (e) {
+      check(e instanceof nm.NextminiError && e.code === 'CONNECTION_REFUSED', `connect to a closed port: ${e && e.code}`);
+    }
+  } catch (e) {
+    check(false, `stream echo threw: ${e && e.stack}`);
+  } finally {
+    await net.close();
+  }
 }

@@ -31,7 +31,7 @@ const EXPECTED_PREFIX = '1,0,0,32,0,0,0,1,0,0,1,2';
 // A consumer's program against the installed package, type-checked strictly without
 // skipLibCheck: every shipped declaration must resolve and the public API must type.
 const CONSUMER = `
-import { Dataplane, PacketBuilder, PacketView, NextminiError, startController, type PayloadDelivery, type GroupInfo, type LinkCounters, type SessionOutcome } from 'nextmini';
+import { Dataplane, PacketBuilder, PacketView, NextminiError, startController, forward, StreamListener, type NextminiStream, type StreamStats, type Forwarder, type PayloadDelivery, type GroupInfo, type LinkCounters, type SessionOutcome } from 'nextmini';
 import { init as initBrowser, decodeHeader, startNetwork as startInTab, type Network as TabNetwork } from 'nextmini/browser';
 export async function main(): Promise<number> {
   await initBrowser();
@@ -47,6 +47,20 @@ export async function main(): Promise<number> {
   const o: SessionOutcome | null = dp.sessionOutcome(dp.sendData({ destIp: g.groupIp, receiverIds: [2], buffer: v }));
   const e = new NextminiError('CLOSED', 'x');
   return (d?.totalLen ?? 0) + links.length + (o ? 1 : 0) + e.code.length + decodeHeader(new Uint8Array(40)).payloadLen;
+}
+export async function streams(dp: Dataplane): Promise<number> {
+  const l: StreamListener = dp.listen({ port: 7 });
+  const s: NextminiStream = await dp.connect({ dstNodeId: 2, dstPort: 7, timeoutMs: 1000 });
+  const w = s.writable.getWriter();
+  await w.write(new Uint8Array(1));
+  await w.close();
+  const r = await s.readable.getReader().read();
+  const st: StreamStats = s.stats();
+  const f: Forwarder = await forward({ dataplane: dp, listen: 0, to: { nodeId: 2, port: 7 } });
+  await f.close();
+  l.close();
+  await s.closed;
+  return (r.value?.length ?? 0) + st.bytesSent + f.address.port;
 }
 export async function inTab(): Promise<boolean> {
   const net: TabNetwork = await startInTab({ topology: { type: 'ring', ring_config: { n_nodes: 3 } } }, { protocol: 'memory', node: () => ({ mtu: 1400 }) });
@@ -72,7 +86,7 @@ describe('the packed tarball in every runtime', () => {
   });
 
   it('Deno (npm package through node_modules)', () => {
-    const r = runSmoke(bin('deno'), ['run', '--allow-read', '--allow-env', 'smoke.mjs']);
+    const r = runSmoke(bin('deno'), ['run', '--allow-read', '--allow-env', '--allow-net', 'smoke.mjs']);
     expect(r.failures).toEqual([]);
     expect(r.bytes.startsWith(EXPECTED_PREFIX)).toBe(true);
   });

@@ -77,13 +77,16 @@ function newStats(): SpliceStats {
   return { connections: 0, open: 0, failed: 0, bytesToNetwork: 0, bytesFromNetwork: 0, lastError: undefined };
 }
 
-/**
+/*
+ * Not exported: the shipped declarations must not name node:net's Socket, or a consumer
+ * without @types/node (e.g. browser code) fails to type-check the package.
+ *
  * Joins a TCP socket and a stream until both directions ended: what the socket sends goes into
  * the stream and the other way round, each with backpressure (a slow side pauses the other);
  * an end on one side is a half-close on the other; an error on either side tears both down
  * (the stream's peer sees CONNECTION_RESET, the socket's peer a reset connection).
  */
-export function splice(socket: Socket, s: NextminiStream, stats: SpliceStats): Promise<void> {
+function splice(socket: Socket, s: NextminiStream, stats: SpliceStats): Promise<void> {
   stats.connections++;
   stats.open++;
   const writer = s.writable.getWriter();

@@ -86,6 +86,8 @@ export class NextminiStream {
   /** The application cancelled reading: data still arriving is read and thrown away, so the peer is not blocked. */
   #discarding = false;
   #writeEnded = false;
+  /** The sink's write in progress (settled, never rejecting): the end of the data must follow its last byte. */
+  #writing: Promise<void> = Promise.resolve();
   #settleClosed!: { resolve(): void; reject(e: NextminiError): void };
   /** The core's counters as last read (kept once the connection is gone). */
   #stats: StreamStats = { ...ZERO_STATS };
@@ -193,8 +195,24 @@ export class NextminiStream {
     }
   }
 
-  async #write(chunk: Uint8Array): Promise<void> {
-    const bytes = toBytes(chunk);
+  #write(chunk: Uint8Array): Promise<void> {
+    const p = this.#writeAll(chunk);
+    this.#writing = p.catch(() => {});
+    return p;
+  }
+
+  async #writeAll(chunk: Uint8Array): Promise<void> {
+    // Only close() with the writable locked gets here after the end: the writer's later writes.
+    if (this.#writeEnded) throw this.#error ?? closedError(this);
+    let bytes: Uint8Array;
+    try {
+      bytes = toBytes(chunk);
+    } catch (err) {
+      // WHATWG: a failed write errors the writable for good, so the data can never be ended
+      // cleanly; reset the connection rather than leave the peer waiting for bytes or a FIN.
+      this.#reset(err as NextminiError);
+      throw err;
+    }
     let off = 0;
     while (off < bytes.length) {
       if (this.#gone) throw this.#error ?? closedError(this);
@@ -205,9 +223,12 @@ export class NextminiStream {
     }
   }
 
-  #finishWriting(): void {
+  async #finishWriting(): Promise<void> {
     if (this.#writeEnded) return;
     this.#writeEnded = true;
+    // close() with the writable locked may come while a write is still going: that write
+    // completes first, or the FIN would cut it short.
+    await this.#writing;
     if (this.#gone) {
       if (this.#error) throw this.#error;
       return;
@@ -223,7 +244,8 @@ export class NextminiStream {
   async close(): Promise<void> {
     if (!this.#gone) {
       if (!this.#writeEnded) {
-        if (this.writable.locked) this.#finishWriting();
+        // It throws only when the connection already failed, which `closed` reports.
+        if (this.writable.locked) void this.#finishWriting().catch(() => {});
         else await this.writable.close().catch(() => {});
       }
       if (!this.#eof && !this.#discarding) {
@@ -246,10 +268,15 @@ export class NextminiStream {
   }
 
   #abort(reason: unknown, what: string): void {
+    this.#reset(new NextminiError('ABORTED', `${this}: ${what}`, { cause: reason }));
+  }
+
+  /** Resets the connection (the peer sees CONNECTION_RESET) and fails this side with `err`. */
+  #reset(err: NextminiError): void {
     if (this.#gone) return;
     this.#refreshStats();
     this.#engine.run((core, now) => core.streamAbort(now, this.#id));
-    this.#fail(new NextminiError('ABORTED', `${this}: ${what}`, { cause: reason }));
+    this.#fail(err);
   }
 
   /** Counters of this connection; after it ended, their last values. */

@@ -134,6 +134,12 @@ export class NodeStreams {
   readonly #o: NodeStreamsOptions;
   readonly #open = new Map<number, NextminiStream>();
   readonly #pending = new Map<number, Pending>();
+  /**
+   * While a connect is inside its core call: Connected/Error events of connections with no
+   * pending entry yet. A connection to this node itself completes in that call (the core loops
+   * its frames back at once), before connect could register what the events settle.
+   */
+  #early: Map<number, { kind: StreamEventKind; error: string }> | undefined;
   readonly #listeners = new Map<number, StreamListener>();
   #closed = false;
 
@@ -163,7 +169,15 @@ export class NodeStreams {
         `connect: node ${this.#o.nodeId} has no route to node ${dst}: it is not in the topology, or the controller's routes do not take node ${this.#o.nodeId} there (a controller config file without [routing] installs only its [[routes]])`,
       );
     }
-    const id = this.#engine.run((core, now) => core.streamConnect(now, dst, args.dstPort, args.srcPort ?? 0));
+    this.#early = new Map();
+    let id: number;
+    let early: { kind: StreamEventKind; error: string } | undefined;
+    try {
+      id = this.#engine.run((core, now) => core.streamConnect(now, dst, args.dstPort, args.srcPort ?? 0));
+      early = this.#early.get(id);
+    } finally {
+      this.#early = undefined;
+    }
     return new Promise<NextminiStream>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const giveUp = (err: NextminiError) => {
@@ -193,6 +207,7 @@ export class NodeStreams {
           reject(e);
         },
       });
+      if (early) this.onEvent(early.kind, id, 0, early.error);
     });
   }
 
@@ -225,7 +240,10 @@ export class NodeStreams {
     switch (kind) {
       case StreamEventKind.Connected: {
         const p = this.#pending.get(id);
-        if (!p) return;
+        if (!p) {
+          this.#early?.set(id, { kind, error });
+          return;
+        }
         this.#pending.delete(id);
         p.resolve(this.#adopt(id));
         return;
@@ -253,6 +271,7 @@ export class NodeStreams {
           p.reject(err);
           return;
         }
+        if (!this.#open.has(id)) this.#early?.set(id, { kind, error });
         this.#open.get(id)?.onError(err);
         return;
       }
