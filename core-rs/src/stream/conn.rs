@@ -8,7 +8,7 @@
 //! retransmitted FIN, then leaves (after the application read what is left). An RST ends it
 //! at once: refused while connecting, reset after.
 
-use super::cc::NewReno;
+use super::cc::{AckInfo, Controller};
 use super::frame::{Frame, Geometry, ACK, FIN, PING, RST, SYN};
 use super::recv::Recv;
 use super::rtt::RttEstimator;
@@ -54,7 +54,7 @@ pub(super) struct Conn {
     pub recv: Option<Recv>,
     recv_window: usize,
     rtt: RttEstimator,
-    cc: NewReno,
+    cc: Controller,
     /// The peer's window edge: the highest `ack + window` heard.
     peer_edge: u64,
     syn_due: bool,
@@ -105,7 +105,7 @@ impl Conn {
             recv: None,
             recv_window: cfg.recv_window,
             rtt: RttEstimator::new(cfg.initial_rto_us, cfg.min_rto_us, cfg.max_rto_us),
-            cc: NewReno::new(geo.mss),
+            cc: Controller::new(cfg.congestion, geo.mss, isn),
             peer_edge: isn + 1,
             syn_due: true,
             syn_sent_at: None,
@@ -267,10 +267,17 @@ impl Conn {
         if let Some(r) = out.rtt_sample {
             self.rtt.sample(r);
         }
-        if out.delivered > 0 {
-            let limited = pipe_before * 2 >= self.cc.cwnd();
-            self.cc.on_ack(out.delivered, self.send.una, limited);
-        }
+        self.cc.on_ack(&AckInfo {
+            now,
+            delivered: out.delivered,
+            una: self.send.una,
+            cwnd_limited: pipe_before * 2 >= self.cc.cwnd(),
+            rate: out.rate,
+            total_delivered: self.send.delivered,
+            total_lost: self.send.bytes_lost,
+            pipe: self.send.pipe(),
+            rtt: out.rtt_sample,
+        });
         if out.advanced {
             // Restarted on progress (RFC 6298 5.3), or stopped (`arm_timer` decides).
             self.rto_at = None;
@@ -470,6 +477,14 @@ impl Conn {
         }
         if !self.established() {
             return None;
+        }
+        if self.state == State::Open
+            && !self.send.has_work(self.peer_edge)
+            && self.send.pipe() < self.cc.cwnd()
+        {
+            // Nothing to send with room in the window: rate samples now measure the
+            // application.
+            self.send.mark_app_limited();
         }
         if self.sendable() && now >= self.pace_at {
             if let Some(seg) = self

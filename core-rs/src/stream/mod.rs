@@ -58,6 +58,7 @@
 //! No clock, no I/O, no randomness of its own (initial sequence numbers come from the seed
 //! given to [`StreamEndpoint::new`]).
 
+mod bbr;
 pub mod cc;
 mod conn;
 mod endpoint;
@@ -71,6 +72,7 @@ mod sim;
 #[cfg(test)]
 mod tests;
 
+pub use cc::Congestion;
 pub use endpoint::StreamEndpoint;
 
 use crate::error::{CoreError, ErrorCode};
@@ -105,6 +107,9 @@ pub struct StreamConfig {
     pub max_connections: usize,
     /// Half-open incoming connections per listening port; SYNs beyond are refused. Default 128.
     pub backlog: usize,
+    /// Congestion controller. Default [`Congestion::Model`] (tolerates random loss); see
+    /// [`cc`].
+    pub congestion: Congestion,
 }
 
 impl Default for StreamConfig {
@@ -120,6 +125,7 @@ impl Default for StreamConfig {
             time_wait_us: 2_000_000,
             max_connections: 4096,
             backlog: 128,
+            congestion: Congestion::Model,
         }
     }
 }

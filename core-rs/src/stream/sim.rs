@@ -52,6 +52,9 @@ pub struct Sim {
     pub frames: u64,
     /// Nodes whose frames vanish (a crashed or unplugged peer).
     pub silent: Vec<u32>,
+    /// Per node, the longest time between two frames it sent (idle senders show here).
+    pub max_send_gap: BTreeMap<u32, u64>,
+    last_send: BTreeMap<u32, u64>,
 }
 
 impl Sim {
@@ -73,6 +76,8 @@ impl Sim {
             duplicated: 0,
             frames: 0,
             silent: Vec::new(),
+            max_send_gap: BTreeMap::new(),
+            last_send: BTreeMap::new(),
         }
     }
 
@@ -127,6 +132,10 @@ impl Sim {
 
     fn send(&mut self, from: u32, t: Transmit) {
         self.frames += 1;
+        if let Some(last) = self.last_send.insert(from, self.now) {
+            let gap = self.max_send_gap.entry(from).or_default();
+            *gap = (*gap).max(self.now - last);
+        }
         if self.silent.contains(&from) {
             return;
         }
