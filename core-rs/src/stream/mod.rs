@@ -240,6 +240,9 @@ pub struct ConnStats {
     pub bytes_received: u64,
     /// Segments sent again.
     pub retransmits: u64,
+    /// Retransmission timeouts that fired with data in flight (each resends the whole
+    /// window): losses that acknowledgements and probes could not reveal.
+    pub timeouts: u64,
     pub bytes_in_flight: u64,
 }
 

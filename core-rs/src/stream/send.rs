@@ -320,6 +320,37 @@ impl Send {
         None
     }
 
+    /// A tail-loss probe (RFC 8985 TLP): the newest segment in flight and not deemed lost,
+    /// sent again. Its acknowledgement is a delivery of something sent after every earlier
+    /// segment, which lets RACK judge them (lost retransmissions included) when nothing else
+    /// could be sent. `None` if nothing in flight is still presumed on its way.
+    pub fn probe_segment(&mut self, now: u64) -> Option<Outgoing> {
+        let (&seq, _) = self.segs.iter().rev().find(|(_, s)| !s.lost)?;
+        let stamp = self.stamp(now);
+        let seg = self.segs.get_mut(&seq).expect("found");
+        (
+            seg.tx_delivered,
+            seg.tx_delivered_at,
+            seg.tx_first_sent,
+            seg.tx_app_limited,
+        ) = stamp;
+        seg.sent_at = now;
+        seg.retransmitted = true;
+        let (len, fin) = (seg.len, seg.fin);
+        self.retransmits += 1;
+        let payload = if fin {
+            Vec::new()
+        } else {
+            self.bytes(seq, len)
+        };
+        Some(Outgoing {
+            seq,
+            payload,
+            fin,
+            retransmission: true,
+        })
+    }
+
     fn push_seg(&mut self, seq: u64, len: u64, fin: bool, now: u64) {
         let (tx_delivered, tx_delivered_at, tx_first_sent, tx_app_limited) = self.stamp(now);
         self.segs.insert(
