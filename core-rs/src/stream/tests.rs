@@ -687,6 +687,27 @@ fn one_stream(
 }
 
 #[test]
+fn two_lossy_hops_carry_10_mib_quickly() {
+    // The acceptance case: two hops of 5% loss and 20 ms each way, through a relay (as curl
+    // through a forwarding node does).
+    const RELAY: u32 = 3;
+    let mut sim = pair(37, lossy(0.05, 20), 0.0, StreamConfig::default());
+    sim.route_via(A, B, RELAY);
+    let n = 10 << 20;
+    let r = streams_over(&mut sim, 1, n, 60 * SEC);
+    let (got, _, last) = r[0];
+    let g = goodput(got, last);
+    eprintln!(
+        "10 MiB over two hops of 5% loss and 20 ms: {} ms, {g:.0} B/s",
+        last / MS
+    );
+    assert_eq!(got, n);
+    assert_eq!(sim.received[&(B, sim.accepted(B)[0])].bytes, bytes(100, n));
+    assert!(last <= 20 * SEC, "10 MiB took {} ms", last / MS);
+    assert!(sim.dropped > 0);
+}
+
+#[test]
 fn random_loss_does_not_collapse_the_model_controller() {
     // Two emulated hops of 5% loss and 20 ms each, as one link: ~10% loss and 40 ms each
     // way (ACKs are lost too). No rate limit: only the random loss holds the sender back.
