@@ -4,8 +4,9 @@
 //! Loss detection is RACK-style (RFC 8985), by time rather than by counting duplicate ACKs:
 //! a segment is lost when one sent after it has been delivered and it is still missing a
 //! reordering window (min RTT / 4) after it should have arrived. That handles reordering
-//! (the window) and lost retransmissions (they are judged against later sends) alike. The
-//! retransmission timer is the backstop for tail losses.
+//! (the window) and lost retransmissions (they are judged against later sends) alike. When
+//! nothing later is sent, a tail-loss probe ([`Send::probe_segment`]) provides the later
+//! send; the retransmission timer is the backstop.
 //!
 //! The buffer holds every byte from the oldest unacknowledged one; segments keep their
 //! boundaries when retransmitted, so SACK blocks always cover whole segments.
