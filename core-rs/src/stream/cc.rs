@@ -20,9 +20,9 @@
 //! - 10 MiB through a relay, two hops of 5% loss and 20 ms each way: 4.5 s;
 //! - a 40 MB/s link with 1% loss: 33 MB/s; a 10 MB/s link (100-packet queue): 9.1 MB/s
 //!   (payload: a datagram's headers and room for SACK blocks take ~5% of the link);
-//! - three streams on a 10 MB/s link with a 100-packet queue and 40 ms RTT, for 20 s: shares
-//!   within 12% of each other, 1.4% of packets dropped at the queue (NewReno: within 30%,
-//!   0.25% dropped).
+//! - three streams on a 10 MB/s link with a 100-packet queue and 40 ms RTT: shares within
+//!   11% of each other after 10 s, 1.6% of packets dropped at the queue (NewReno, over 20 s:
+//!   within 30%, 0.25% dropped).
 //!
 //! The model controller still respects a bottleneck: it paces at the measured bandwidth, so
 //! a shared queue stays short, and flows sharing a bottleneck converge to equal shares (each

@@ -773,18 +773,8 @@ fn model_streams_share_a_bottleneck_without_filling_its_queue() {
     let rate = 10_000_000;
     let mut sim = pair(34, lossy(0.0, 20), 0.0, StreamConfig::default());
     sim.set_link(A, B, bottleneck(rate, 100, 20));
-    let secs = 20;
+    let secs = 10;
     let r = streams_over(&mut sim, 3, 100_000_000, secs * SEC);
-    {
-        let mut reno = pair(34, lossy(0.0, 20), 0.0, with_cc(Congestion::NewReno));
-        reno.set_link(A, B, bottleneck(rate, 100, 20));
-        let r = streams_over(&mut reno, 3, 100_000_000, secs * SEC);
-        let got: Vec<usize> = r.iter().map(|x| x.0).collect();
-        eprintln!(
-            "NewReno: 3 streams on 10 MB/s: {got:?}, {} drops",
-            reno.dropped
-        );
-    }
     let got: Vec<usize> = r.iter().map(|x| x.0).collect();
     let total: usize = got.iter().sum();
     let packets = total / 1200;
@@ -802,8 +792,9 @@ fn model_streams_share_a_bottleneck_without_filling_its_queue() {
         "the three together carried only {total} bytes"
     );
     // Pacing at the measured rate, and the in-flight cap after overflows, keep the queue
-    // from staying full (without the cap: ~8% of packets dropped and shares 41/53/90 MB).
-    // NewReno drops fewer here (~0.25%) but shares less fairly (51/62/66 MB).
+    // from staying full: ~1.6% of packets dropped, shares within 11% (without the cap: ~8%
+    // dropped and shares 41/53/90 MB over 20 s; NewReno over 20 s: 0.25% dropped, shares
+    // 51/62/66 MB).
     assert!(
         (sim.dropped as usize) * 50 <= packets,
         "{} drops for ~{packets} packets: the queue is persistently full",
