@@ -281,7 +281,10 @@ impl Bbr {
                 self.min_rtt_at = a.now;
             }
         }
-        if expired && self.mode != Mode::ProbeRtt && self.min_rtt.is_some() {
+        // An application-limited sender keeps little in flight: its samples already show
+        // the path without a queue, and shrinking its window would only delay its next burst.
+        let app_limited = a.rate.is_some_and(|r| r.app_limited);
+        if expired && !app_limited && self.mode != Mode::ProbeRtt && self.min_rtt.is_some() {
             self.mode = Mode::ProbeRtt;
             self.prior_cwnd = self.cwnd;
             self.probe_rtt_until = None;
@@ -396,5 +399,128 @@ impl Bbr {
         let srtt = srtt_us?.max(1);
         let w = INITIAL_WINDOW_SEGMENTS * self.mss;
         Some((u128::from(w) * u128::from(STARTUP_GAIN) * 1_000 / u128::from(srtt)).max(1) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::send::RateSample;
+
+    const MSS: u64 = 1_200;
+
+    /// A steady path for the controller: every millisecond an ACK delivers `bw` / 1000 bytes
+    /// (and loses `loss_pm` per mille of what was sent), with an RTT sample of `rtt_us` and a
+    /// rate sample of `bw` over one RTT; in flight is what the window allows, up to `pipe`
+    /// (default: what the path holds, `bw · rtt`).
+    struct Path {
+        now: u64,
+        delivered: u64,
+        lost: u64,
+    }
+
+    impl Path {
+        #[allow(clippy::too_many_arguments)]
+        fn run(
+            &mut self,
+            c: &mut Bbr,
+            ms: u64,
+            bw: u64,
+            rtt_us: u64,
+            loss_pm: u64,
+            app: bool,
+            pipe: Option<u64>,
+        ) {
+            for _ in 0..ms {
+                self.now += 1_000;
+                let d = bw / 1_000;
+                self.delivered += d;
+                self.lost += d * loss_pm / (UNIT - loss_pm);
+                let per_rtt = bw * rtt_us / 1_000_000;
+                c.on_ack(&AckInfo {
+                    now: self.now,
+                    delivered: d,
+                    una: self.delivered,
+                    cwnd_limited: !app,
+                    rate: Some(RateSample {
+                        delivered: per_rtt,
+                        interval_us: rtt_us,
+                        prior_delivered: self.delivered.saturating_sub(per_rtt),
+                        app_limited: app,
+                    }),
+                    total_delivered: self.delivered,
+                    total_lost: self.lost,
+                    pipe: c.cwnd().min(pipe.unwrap_or(per_rtt)),
+                    rtt: Some(rtt_us),
+                });
+            }
+        }
+    }
+
+    fn path() -> Path {
+        Path {
+            now: 0,
+            delivered: 0,
+            lost: 0,
+        }
+    }
+
+    #[test]
+    fn random_loss_leaves_the_rate_alone() {
+        let mut c = Bbr::new(MSS, 0);
+        let mut p = path();
+        // 10% of what is sent is lost, every round trip, with no queue (RTT at its min).
+        p.run(&mut c, 5_000, 5_000_000, 40_000, 100, false, None);
+        assert_eq!(c.mode(), Mode::ProbeBw);
+        let rate = c.pacing_rate(None).unwrap();
+        assert!(rate >= 4_500_000, "pacing at {rate} B/s for a 5 MB/s path");
+        assert!(c.inflight_cap.is_none());
+        // A BDP is 200 kB: the window holds about two.
+        assert!(c.cwnd() >= 300_000, "cwnd {}", c.cwnd());
+    }
+
+    #[test]
+    fn loss_with_a_long_queue_caps_what_is_in_flight() {
+        let mut c = Bbr::new(MSS, 0);
+        let mut p = path();
+        p.run(&mut c, 2_000, 5_000_000, 40_000, 0, false, None);
+        let before = c.cwnd();
+        // The RTT doubles (a full queue) and 3% is lost: the queue overflows.
+        p.run(&mut c, 200, 5_000_000, 80_000, 30, false, None);
+        let cap = c.inflight_cap.expect("a cap after the overflow");
+        assert!(
+            c.cwnd() <= cap && cap < before,
+            "cap {cap}, cwnd {} (before {before})",
+            c.cwnd()
+        );
+    }
+
+    #[test]
+    fn probe_rtt_after_ten_seconds_without_a_lower_rtt() {
+        let mut c = Bbr::new(MSS, 0);
+        let mut p = path();
+        p.run(&mut c, 1_000, 5_000_000, 40_000, 0, false, None);
+        let cwnd = c.cwnd();
+        // A standing queue: every sample is 50 ms, above the 40 ms min.
+        p.run(&mut c, 10_050, 5_000_000, 50_000, 0, false, None);
+        assert_eq!(c.mode(), Mode::ProbeRtt);
+        assert_eq!(c.cwnd(), MIN_CWND_SEGMENTS * MSS);
+        // In flight drains to four segments; 200 ms and a round trip later it is over.
+        p.run(&mut c, 300, 5_000_000, 40_000, 0, false, Some(4 * MSS));
+        assert_eq!(c.mode(), Mode::ProbeBw);
+        assert!(c.cwnd() >= cwnd, "cwnd {} not restored to {cwnd}", c.cwnd());
+    }
+
+    #[test]
+    fn an_application_limited_sender_skips_probe_rtt() {
+        let mut c = Bbr::new(MSS, 0);
+        let mut p = path();
+        p.run(&mut c, 1_000, 5_000_000, 40_000, 0, false, None);
+        // Past the 10 s window of the min RTT, sending little: never a ProbeRtt.
+        for _ in 0..11_000 {
+            p.run(&mut c, 1, 1_000_000, 50_000, 0, true, Some(50_000));
+            assert_ne!(c.mode(), Mode::ProbeRtt, "at {} ms", p.now / 1_000);
+        }
+        assert!(c.cwnd() > MIN_CWND_SEGMENTS * MSS);
     }
 }
