@@ -494,3 +494,70 @@ impl Send {
         self.pipe = 0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSS: u64 = 1_000;
+
+    /// A sender that sends one segment every `gap_us` and has each delivered `rtt_us` later.
+    /// Returns the last rate sample.
+    fn paced(gap_us: u64, rtt_us: u64, segs: u64, app_limited_from: Option<u64>) -> RateSample {
+        let mut s = Send::new(1 << 20, 0);
+        assert_eq!(
+            s.write(&vec![7u8; (segs * MSS) as usize]),
+            (segs * MSS) as usize
+        );
+        let mut sent = Vec::new();
+        let mut last = None;
+        let mut t = 0;
+        let mut i = 0;
+        loop {
+            // Deliveries due by now, in send order.
+            while let Some(&(seq, at)) = sent.first() {
+                if at + rtt_us > t {
+                    break;
+                }
+                sent.remove(0);
+                let out = s.on_ack(t, seq + MSS, &[], rtt_us);
+                if let Some(r) = out.rate {
+                    last = Some(r);
+                }
+            }
+            if i < segs && t == i * gap_us {
+                if app_limited_from.is_some_and(|f| i >= f) {
+                    s.mark_app_limited();
+                }
+                let seg = s.next_segment(t, MSS, u64::MAX, u64::MAX).expect("room");
+                sent.push((seg.seq, t));
+                i += 1;
+            }
+            if i >= segs && sent.is_empty() {
+                break;
+            }
+            t += 1_000;
+        }
+        last.expect("samples")
+    }
+
+    #[test]
+    fn delivery_rate_samples_measure_the_sending_pace() {
+        // One 1000-byte segment every 2 ms is 500 kB/s, whatever the RTT.
+        for rtt in [10_000, 50_000] {
+            let r = paced(2_000, rtt, 100, None);
+            let bw = r.bw();
+            assert!(
+                (490_000..=510_000).contains(&bw),
+                "rtt {rtt}: {bw} B/s ({r:?})"
+            );
+            assert!(!r.app_limited);
+        }
+    }
+
+    #[test]
+    fn samples_of_an_application_limited_sender_are_flagged() {
+        let r = paced(2_000, 10_000, 100, Some(50));
+        assert!(r.app_limited, "{r:?}");
+    }
+}
