@@ -11,7 +11,7 @@
 //! - [`link`]: link emulation (rate, delay, jitter, loss, queue limits).
 //! - [`topology`]: topology generation, unicast routes, multicast trees.
 //! - [`lossless`]: reliable bulk sessions to many receivers (NACK rounds, RaptorQ repair).
-//! - [`stream`]: reliable ordered byte streams between (node, port) pairs (SACK, NewReno).
+//! - [`stream`]: reliable ordered byte streams between (node, port) pairs (SACK, RACK, model-based congestion control).
 //! - [`auth`]: per-hop datagram tags (ChaCha20-Poly1305) and replay windows.
 //! - [`node`]: the per-node engine that ties them together (see its drive loop).
 //! - [`error`]: typed errors, each with a stable code string used at the JS boundary.

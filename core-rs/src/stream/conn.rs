@@ -8,7 +8,7 @@
 //! retransmitted FIN, then leaves (after the application read what is left). An RST ends it
 //! at once: refused while connecting, reset after.
 
-use super::cc::NewReno;
+use super::cc::{AckInfo, Controller};
 use super::frame::{Frame, Geometry, ACK, FIN, PING, RST, SYN};
 use super::recv::Recv;
 use super::rtt::RttEstimator;
@@ -20,6 +20,8 @@ use super::{ConnId, ConnStats, Event, StreamConfig, StreamError};
 const PACING_CREDIT_US: u64 = 1_000;
 /// Lower bound of RACK's reordering window.
 const MIN_REORDER_US: u64 = 1_000;
+/// Slack added to the tail-loss probe's two SRTTs (timers fire ~1 ms late on real hosts).
+const PROBE_SLACK_US: u64 = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum State {
@@ -54,7 +56,7 @@ pub(super) struct Conn {
     pub recv: Option<Recv>,
     recv_window: usize,
     rtt: RttEstimator,
-    cc: NewReno,
+    cc: Controller,
     /// The peer's window edge: the highest `ack + window` heard.
     peer_edge: u64,
     syn_due: bool,
@@ -66,6 +68,10 @@ pub(super) struct Conn {
     rst_due: Option<u64>,
     rto_at: Option<u64>,
     reorder_at: Option<u64>,
+    /// Tail-loss probe: when to send one (two SRTTs after the last send or delivery), and
+    /// that one is due.
+    probe_at: Option<u64>,
+    probe_due: bool,
     pace_at: u64,
     last_heard: u64,
     last_ping: u64,
@@ -76,6 +82,7 @@ pub(super) struct Conn {
     advertised_edge: u64,
     pub writable_wanted: bool,
     eof_signalled: bool,
+    timeouts: u64,
 }
 
 impl Conn {
@@ -105,7 +112,7 @@ impl Conn {
             recv: None,
             recv_window: cfg.recv_window,
             rtt: RttEstimator::new(cfg.initial_rto_us, cfg.min_rto_us, cfg.max_rto_us),
-            cc: NewReno::new(geo.mss),
+            cc: Controller::new(cfg.congestion, geo.mss, isn),
             peer_edge: isn + 1,
             syn_due: true,
             syn_sent_at: None,
@@ -115,6 +122,8 @@ impl Conn {
             rst_due: None,
             rto_at: None,
             reorder_at: None,
+            probe_at: None,
+            probe_due: false,
             pace_at: 0,
             last_heard: now,
             last_ping: now,
@@ -124,6 +133,7 @@ impl Conn {
             advertised_edge: 0,
             writable_wanted: false,
             eof_signalled: false,
+            timeouts: 0,
         }
     }
 
@@ -140,6 +150,7 @@ impl Conn {
             bytes_sent: self.send.bytes_sent,
             bytes_received: self.recv.as_ref().map_or(0, |r| r.bytes_received),
             retransmits: self.send.retransmits,
+            timeouts: self.timeouts,
             bytes_in_flight: self.send.pipe(),
         }
     }
@@ -267,16 +278,26 @@ impl Conn {
         if let Some(r) = out.rtt_sample {
             self.rtt.sample(r);
         }
-        if out.delivered > 0 {
-            let limited = pipe_before * 2 >= self.cc.cwnd();
-            self.cc.on_ack(out.delivered, self.send.una, limited);
-        }
+        self.cc.on_ack(&AckInfo {
+            now,
+            delivered: out.delivered,
+            una: self.send.una,
+            cwnd_limited: pipe_before * 2 >= self.cc.cwnd(),
+            rate: out.rate,
+            total_delivered: self.send.delivered,
+            total_lost: self.send.bytes_lost,
+            pipe: self.send.pipe(),
+            rtt: out.rtt_sample,
+        });
         if out.advanced {
             // Restarted on progress (RFC 6298 5.3), or stopped (`arm_timer` decides).
             self.rto_at = None;
         }
         self.arm_timer(now);
         self.detect_losses(now);
+        if out.delivered > 0 || !self.send.in_flight() {
+            self.arm_probe(now);
+        }
         if self.writable_wanted && self.send.free() > free_before {
             self.writable_wanted = false;
             events.push(Event::Writable(self.id));
@@ -291,6 +312,18 @@ impl Conn {
         if self.rto_at.is_none() && needed && self.established() {
             self.rto_at = Some(now + self.rtt.rto());
         }
+    }
+
+    /// Arms the tail-loss probe while something in flight is presumed on its way: if
+    /// neither a send nor a delivery happens for two SRTTs, the newest such segment goes out
+    /// again (see `Send::probe_segment`). Lost segments need no probe: they are resent.
+    fn arm_probe(&mut self, now: u64) {
+        self.probe_at = match self.rtt.srtt() {
+            Some(srtt) if self.established() && self.send.pipe() > 0 => {
+                Some(now + 2 * srtt + PROBE_SLACK_US)
+            }
+            _ => None,
+        };
     }
 
     /// The application wrote: data may now wait for a closed window.
@@ -343,9 +376,11 @@ impl Conn {
                     true
                 }
                 _ if self.send.in_flight() => {
+                    self.timeouts += 1;
                     self.cc.on_rto(self.send.pipe(), self.send.nxt);
                     self.send.on_rto();
                     self.reorder_at = None;
+                    self.probe_at = None;
                     true
                 }
                 _ if self.send.window_blocked(self.peer_edge) => {
@@ -361,6 +396,10 @@ impl Conn {
         }
         if self.reorder_at.is_some_and(|t| now >= t) {
             self.detect_losses(now);
+        }
+        if self.probe_at.is_some_and(|t| now >= t) {
+            self.probe_at = None;
+            self.probe_due = self.established() && self.send.pipe() > 0;
         }
         if self.state == State::Open
             && now >= self.last_heard + self.keepalive
@@ -388,7 +427,10 @@ impl Conn {
     }
 
     pub fn poll_timeout(&self) -> Option<u64> {
-        let mut t = [self.rto_at, self.reorder_at].into_iter().flatten().min();
+        let mut t = [self.rto_at, self.reorder_at, self.probe_at]
+            .into_iter()
+            .flatten()
+            .min();
         let mut at = |d: u64| t = Some(t.map_or(d, |x| x.min(d)));
         match self.state {
             State::TimeWait { until } => {
@@ -401,7 +443,8 @@ impl Conn {
         if self.state == State::Open {
             at((self.last_heard + self.keepalive).max(self.last_ping + self.keepalive));
         }
-        if self.syn_due || self.ack_due || self.ping_due || self.rst_due.is_some() {
+        if self.syn_due || self.ack_due || self.ping_due || self.probe_due || self.rst_due.is_some()
+        {
             at(0);
         }
         if self.sendable() {
@@ -471,6 +514,23 @@ impl Conn {
         if !self.established() {
             return None;
         }
+        if self.probe_due {
+            self.probe_due = false;
+            if let Some(seg) = self.send.probe_segment(now) {
+                let mut f = self.frame(if seg.fin { FIN } else { 0 }, seg.seq);
+                f.payload = seg.payload;
+                self.sent(&f);
+                return Some(f);
+            }
+        }
+        if self.state == State::Open
+            && !self.send.has_work(self.peer_edge)
+            && self.send.pipe() < self.cc.cwnd()
+        {
+            // Nothing to send with room in the window: rate samples now measure the
+            // application.
+            self.send.mark_app_limited();
+        }
         if self.sendable() && now >= self.pace_at {
             if let Some(seg) = self
                 .send
@@ -481,12 +541,17 @@ impl Conn {
                     self.pace_at = self.pace_at.max(now.saturating_sub(PACING_CREDIT_US))
                         + (len * 1_000_000).div_ceil(rate);
                 }
-                if self.rto_at.is_none() {
+                // The timer counts from the oldest segment's latest transmission (as Linux
+                // does): when RACK resends the head again (its retransmission was lost too,
+                // likely at 10% loss), the timeout restarts rather than firing meanwhile and
+                // resending the whole window.
+                if self.rto_at.is_none() || (seg.retransmission && seg.seq == self.send.una) {
                     self.rto_at = Some(now + self.rtt.rto());
                 }
                 let mut f = self.frame(if seg.fin { FIN } else { 0 }, seg.seq);
                 f.payload = seg.payload;
                 self.sent(&f);
+                self.arm_probe(now);
                 return Some(f);
             }
         }

@@ -3,6 +3,10 @@
 //! `[min_rto, max_rto]`, doubled on every timeout (exponential backoff) until a new sample.
 //! Samples only come from segments sent once (Karn's rule), so a retransmission never
 //! produces an ambiguous sample.
+//!
+//! The connection arms the timer when it sends into an idle pipe, restarts it when the
+//! cumulative ack moves or when the oldest unacknowledged segment is sent again, and lets
+//! the tail-loss probe (two SRTTs) go first, so under random loss it seldom fires.
 
 /// Clock granularity G of RFC 6298: the host's timers are ~1 ms.
 const GRANULARITY_US: u64 = 1_000;

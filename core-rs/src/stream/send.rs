@@ -4,11 +4,20 @@
 //! Loss detection is RACK-style (RFC 8985), by time rather than by counting duplicate ACKs:
 //! a segment is lost when one sent after it has been delivered and it is still missing a
 //! reordering window (min RTT / 4) after it should have arrived. That handles reordering
-//! (the window) and lost retransmissions (they are judged against later sends) alike. The
-//! retransmission timer is the backstop for tail losses.
+//! (the window) and lost retransmissions (they are judged against later sends) alike. When
+//! nothing later is sent, a tail-loss probe ([`Send::probe_segment`]) provides the later
+//! send; the retransmission timer is the backstop.
 //!
 //! The buffer holds every byte from the oldest unacknowledged one; segments keep their
 //! boundaries when retransmitted, so SACK blocks always cover whole segments.
+//!
+//! Delivery-rate samples (for the model-based congestion controller, see [`super::cc`]):
+//! every segment records, when sent, how many bytes had been delivered by then and when;
+//! when it is delivered, the bytes delivered since, over the longer of the send and the ack
+//! intervals, is the rate the path delivered at (the method of TCP's delivery-rate
+//! estimation draft, written here from that description). Segments sent while the
+//! application had nothing more to send are flagged, since their rate says nothing about
+//! the path.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -20,6 +29,32 @@ pub struct Seg {
     pub sent_at: u64,
     pub retransmitted: bool,
     pub lost: bool,
+    /// `Send::delivered` and `Send::delivered_at` when this segment was (last) sent.
+    tx_delivered: u64,
+    tx_delivered_at: u64,
+    /// Send time of the segment whose delivery opened the current send interval.
+    tx_first_sent: u64,
+    /// Sent while the application (or the peer's window) limited the sender.
+    tx_app_limited: bool,
+}
+
+/// One delivery-rate sample: `delivered` bytes over `interval_us`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateSample {
+    pub delivered: u64,
+    pub interval_us: u64,
+    /// `Send::delivered` when the newest segment of this ACK was sent: a round trip has
+    /// passed once this reaches the delivered count at the round's start.
+    pub prior_delivered: u64,
+    /// The newest segment was sent while the sender was application-limited.
+    pub app_limited: bool,
+}
+
+impl RateSample {
+    /// Bytes per second.
+    pub fn bw(&self) -> u64 {
+        (u128::from(self.delivered) * 1_000_000 / u128::from(self.interval_us.max(1))) as u64
+    }
 }
 
 /// What an incoming ACK did.
@@ -31,7 +66,12 @@ pub struct AckOutcome {
     pub rtt_sample: Option<u64>,
     /// The cumulative ack moved.
     pub advanced: bool,
+    /// The delivery-rate sample of this ACK, if it delivered anything.
+    pub rate: Option<RateSample>,
     sample_sent_at: Option<u64>,
+    /// The newest delivered segment's send record: (tx_delivered, tx_delivered_at,
+    /// send interval, app-limited).
+    prior: Option<(u64, u64, u64, bool)>,
 }
 
 /// A segment to put on the wire.
@@ -68,6 +108,17 @@ pub struct Send {
     rack_rtt: u64,
     pub bytes_sent: u64,
     pub retransmits: u64,
+    /// Sequence space delivered (cumulatively or selectively acknowledged) since the start.
+    pub delivered: u64,
+    /// When `delivered` last grew (or when sending resumed from nothing in flight).
+    delivered_at: u64,
+    /// Send time of the newest segment delivered (start of the current send interval).
+    first_sent_at: u64,
+    /// Non-zero while the sender is application-limited: the `delivered` count after which
+    /// samples reflect the path again.
+    app_limited_until: u64,
+    /// Sequence space deemed lost by RACK since the start (timeouts not counted).
+    pub bytes_lost: u64,
 }
 
 impl Send {
@@ -89,6 +140,11 @@ impl Send {
             rack_rtt: 0,
             bytes_sent: 0,
             retransmits: 0,
+            delivered: 0,
+            delivered_at: 0,
+            first_sent_at: 0,
+            app_limited_until: 0,
+            bytes_lost: 0,
         }
     }
 
@@ -126,6 +182,35 @@ impl Send {
 
     pub fn in_flight(&self) -> bool {
         !self.segs.is_empty()
+    }
+
+    /// Something could be sent if the window allowed: a lost segment, new data within the
+    /// peer's window, or the FIN.
+    pub fn has_work(&self, peer_edge: u64) -> bool {
+        self.lost > 0
+            || (self.unsent() > 0 && self.nxt < peer_edge)
+            || (self.fin_queued && self.fin_seq.is_none())
+    }
+
+    /// The sender has nothing to send with room in its window: rate samples of what is in
+    /// flight now would measure the application, not the path.
+    pub fn mark_app_limited(&mut self) {
+        self.app_limited_until = (self.delivered + self.pipe).max(1);
+    }
+
+    /// Records the delivery state a segment sent at `now` will be sampled against.
+    fn stamp(&mut self, now: u64) -> (u64, u64, u64, bool) {
+        if self.pipe == 0 {
+            // Nothing in flight: the send and ack intervals start afresh.
+            self.first_sent_at = now;
+            self.delivered_at = now;
+        }
+        (
+            self.delivered,
+            self.delivered_at,
+            self.first_sent_at,
+            self.app_limited_until != 0,
+        )
     }
 
     fn data_end(&self) -> u64 {
@@ -175,10 +260,18 @@ impl Send {
         peer_edge: u64,
     ) -> Option<Outgoing> {
         let room = |pipe: u64, len: u64| pipe == 0 || pipe + len <= cwnd;
-        if let Some((&seq, seg)) = self.segs.iter_mut().find(|(_, s)| s.lost) {
+        if let Some((&seq, seg)) = self.segs.iter().find(|(_, s)| s.lost) {
             if !room(self.pipe, seg.len) {
                 return None;
             }
+            let stamp = self.stamp(now);
+            let seg = self.segs.get_mut(&seq).expect("found");
+            (
+                seg.tx_delivered,
+                seg.tx_delivered_at,
+                seg.tx_first_sent,
+                seg.tx_app_limited,
+            ) = stamp;
             seg.lost = false;
             self.lost -= 1;
             seg.retransmitted = true;
@@ -228,7 +321,39 @@ impl Send {
         None
     }
 
+    /// A tail-loss probe (RFC 8985 TLP): the newest segment in flight and not deemed lost,
+    /// sent again. Its acknowledgement is a delivery of something sent after every earlier
+    /// segment, which lets RACK judge them (lost retransmissions included) when nothing else
+    /// could be sent. `None` if nothing in flight is still presumed on its way.
+    pub fn probe_segment(&mut self, now: u64) -> Option<Outgoing> {
+        let (&seq, _) = self.segs.iter().rev().find(|(_, s)| !s.lost)?;
+        let stamp = self.stamp(now);
+        let seg = self.segs.get_mut(&seq).expect("found");
+        (
+            seg.tx_delivered,
+            seg.tx_delivered_at,
+            seg.tx_first_sent,
+            seg.tx_app_limited,
+        ) = stamp;
+        seg.sent_at = now;
+        seg.retransmitted = true;
+        let (len, fin) = (seg.len, seg.fin);
+        self.retransmits += 1;
+        let payload = if fin {
+            Vec::new()
+        } else {
+            self.bytes(seq, len)
+        };
+        Some(Outgoing {
+            seq,
+            payload,
+            fin,
+            retransmission: true,
+        })
+    }
+
     fn push_seg(&mut self, seq: u64, len: u64, fin: bool, now: u64) {
+        let (tx_delivered, tx_delivered_at, tx_first_sent, tx_app_limited) = self.stamp(now);
         self.segs.insert(
             seq,
             Seg {
@@ -237,6 +362,10 @@ impl Send {
                 sent_at: now,
                 retransmitted: false,
                 lost: false,
+                tx_delivered,
+                tx_delivered_at,
+                tx_first_sent,
+                tx_app_limited,
             },
         );
         self.nxt = seq + len;
@@ -250,6 +379,17 @@ impl Send {
             self.pipe -= seg.len;
         }
         out.delivered += seg.len;
+        self.delivered += seg.len;
+        self.delivered_at = now;
+        if out.prior.is_none_or(|p| seg.tx_delivered >= p.0) {
+            out.prior = Some((
+                seg.tx_delivered,
+                seg.tx_delivered_at,
+                seg.sent_at.saturating_sub(seg.tx_first_sent),
+                seg.tx_app_limited,
+            ));
+            self.first_sent_at = seg.sent_at;
+        }
         let rtt = now - seg.sent_at;
         if !seg.retransmitted && out.sample_sent_at.is_none_or(|t| seg.sent_at >= t) {
             out.sample_sent_at = Some(seg.sent_at);
@@ -300,6 +440,22 @@ impl Send {
                 self.delivered(seg, k + seg.len, now, min_rtt, &mut out);
             }
         }
+        if let Some((prior_delivered, prior_at, send_elapsed, app_limited)) = out.prior {
+            if self.app_limited_until != 0 && self.delivered > self.app_limited_until {
+                self.app_limited_until = 0;
+            }
+            // The longer interval: a burst of ACKs (ack compression) or a burst of sends
+            // must not inflate the rate.
+            let interval = send_elapsed.max(now.saturating_sub(prior_at));
+            if interval > 0 {
+                out.rate = Some(RateSample {
+                    delivered: self.delivered - prior_delivered,
+                    interval_us: interval,
+                    prior_delivered,
+                    app_limited,
+                });
+            }
+        }
         out
     }
 
@@ -319,6 +475,7 @@ impl Send {
             if now >= deadline {
                 seg.lost = true;
                 self.pipe -= seg.len;
+                self.bytes_lost += seg.len;
                 lost += 1;
                 self.lost += 1;
             } else {
@@ -335,5 +492,72 @@ impl Send {
         }
         self.lost = self.segs.len();
         self.pipe = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSS: u64 = 1_000;
+
+    /// A sender that sends one segment every `gap_us` and has each delivered `rtt_us` later.
+    /// Returns the last rate sample.
+    fn paced(gap_us: u64, rtt_us: u64, segs: u64, app_limited_from: Option<u64>) -> RateSample {
+        let mut s = Send::new(1 << 20, 0);
+        assert_eq!(
+            s.write(&vec![7u8; (segs * MSS) as usize]),
+            (segs * MSS) as usize
+        );
+        let mut sent = Vec::new();
+        let mut last = None;
+        let mut t = 0;
+        let mut i = 0;
+        loop {
+            // Deliveries due by now, in send order.
+            while let Some(&(seq, at)) = sent.first() {
+                if at + rtt_us > t {
+                    break;
+                }
+                sent.remove(0);
+                let out = s.on_ack(t, seq + MSS, &[], rtt_us);
+                if let Some(r) = out.rate {
+                    last = Some(r);
+                }
+            }
+            if i < segs && t == i * gap_us {
+                if app_limited_from.is_some_and(|f| i >= f) {
+                    s.mark_app_limited();
+                }
+                let seg = s.next_segment(t, MSS, u64::MAX, u64::MAX).expect("room");
+                sent.push((seg.seq, t));
+                i += 1;
+            }
+            if i >= segs && sent.is_empty() {
+                break;
+            }
+            t += 1_000;
+        }
+        last.expect("samples")
+    }
+
+    #[test]
+    fn delivery_rate_samples_measure_the_sending_pace() {
+        // One 1000-byte segment every 2 ms is 500 kB/s, whatever the RTT.
+        for rtt in [10_000, 50_000] {
+            let r = paced(2_000, rtt, 100, None);
+            let bw = r.bw();
+            assert!(
+                (490_000..=510_000).contains(&bw),
+                "rtt {rtt}: {bw} B/s ({r:?})"
+            );
+            assert!(!r.app_limited);
+        }
+    }
+
+    #[test]
+    fn samples_of_an_application_limited_sender_are_flagged() {
+        let r = paced(2_000, 10_000, 100, Some(50));
+        assert!(r.app_limited, "{r:?}");
     }
 }

@@ -2,7 +2,9 @@
 //! [`LinkModel`] (the same link emulation the node engine applies: rate, queue limit, delay,
 //! jitter with reordering, seeded loss); the sim adds seeded duplication. Every frame is
 //! wrapped in a real dataplane [`Header`] of kind `Stream`, checked against the MTU, and
-//! decoded again on delivery.
+//! decoded again on delivery. A pair may be routed through a relay ([`Sim::route_via`]): a
+//! node without an endpoint that forwards each datagram onto its own link, as a forwarding
+//! node of the dataplane does, so paths of several emulated hops can be tested.
 //!
 //! The application side is simple: writers push a prepared buffer as fast as the endpoint
 //! takes it (then close), readers drain every connection of their node unless paused.
@@ -38,6 +40,8 @@ pub struct Sim {
     pub mtu: usize,
     pub nodes: BTreeMap<u32, StreamEndpoint>,
     links: BTreeMap<(u32, u32), LinkModel<Vec<u8>>>,
+    /// Next hop from a node towards a destination, where it is not the destination itself.
+    via: BTreeMap<(u32, u32), u32>,
     default_link: LinkParams,
     dup_p: f64,
     rng: Rng,
@@ -52,6 +56,9 @@ pub struct Sim {
     pub frames: u64,
     /// Nodes whose frames vanish (a crashed or unplugged peer).
     pub silent: Vec<u32>,
+    /// Per node, the longest time between two frames it sent (idle senders show here).
+    pub max_send_gap: BTreeMap<u32, u64>,
+    last_send: BTreeMap<u32, u64>,
 }
 
 impl Sim {
@@ -61,6 +68,7 @@ impl Sim {
             mtu: MTU,
             nodes: BTreeMap::new(),
             links: BTreeMap::new(),
+            via: BTreeMap::new(),
             default_link: LinkParams { seed, ..link },
             dup_p,
             rng: Rng::new(seed ^ 0xd0b1e),
@@ -73,6 +81,8 @@ impl Sim {
             duplicated: 0,
             frames: 0,
             silent: Vec::new(),
+            max_send_gap: BTreeMap::new(),
+            last_send: BTreeMap::new(),
         }
     }
 
@@ -102,6 +112,26 @@ impl Sim {
         );
     }
 
+    /// Frames between `a` and `b` (both ways) travel through `relay`: `a → relay → b`,
+    /// each hop its own link (see [`Self::set_link`]).
+    pub fn route_via(&mut self, a: u32, b: u32, relay: u32) {
+        self.via.insert((a, b), relay);
+        self.via.insert((b, a), relay);
+    }
+
+    fn next_hop(&self, at: u32, dst: u32) -> u32 {
+        self.via.get(&(at, dst)).copied().unwrap_or(dst)
+    }
+
+    /// Puts a datagram for `dst` on the link from `at` to its next hop.
+    fn forward(&mut self, at: u32, dst: u32, dg: Vec<u8>) {
+        let hop = self.next_hop(at, dst);
+        let (now, size) = (self.now, dg.len());
+        if let Enqueue::Dropped(_) = self.link(at, hop).enqueue(now, dg, size) {
+            self.dropped += 1;
+        }
+    }
+
     fn link(&mut self, a: u32, b: u32) -> &mut LinkModel<Vec<u8>> {
         let params = self.default_link;
         self.links.entry((a, b)).or_insert_with(|| {
@@ -127,6 +157,10 @@ impl Sim {
 
     fn send(&mut self, from: u32, t: Transmit) {
         self.frames += 1;
+        if let Some(last) = self.last_send.insert(from, self.now) {
+            let gap = self.max_send_gap.entry(from).or_default();
+            *gap = (*gap).max(self.now - last);
+        }
         if self.silent.contains(&from) {
             return;
         }
@@ -148,13 +182,8 @@ impl Sim {
             1
         };
         self.duplicated += copies - 1;
-        let now = self.now;
         for _ in 0..copies {
-            let size = dg.len();
-            if let Enqueue::Dropped(_) = self.link(from, t.dst_node).enqueue(now, dg.clone(), size)
-            {
-                self.dropped += 1;
-            }
+            self.forward(from, t.dst_node, dg.clone());
         }
     }
 
@@ -247,9 +276,15 @@ impl Sim {
         for (a, b) in keys {
             while let Some(dg) = self.links.get_mut(&(a, b)).expect("listed").poll(now) {
                 let h = Header::decode(&dg).expect("the sim builds valid datagrams");
-                assert_eq!((h.kind, h.src_node, h.dst), (PacketKind::Stream, a, b));
+                assert_eq!(h.kind, PacketKind::Stream);
+                if h.dst != b {
+                    // `b` relays it.
+                    self.forward(b, h.dst, dg);
+                    continue;
+                }
+                assert!(h.src_node == a || self.via.get(&(h.src_node, b)) == Some(&a));
                 if let Some(ep) = self.nodes.get_mut(&b) {
-                    ep.handle_frame(now, a, &dg[HEADER_LEN..]);
+                    ep.handle_frame(now, h.src_node, &dg[HEADER_LEN..]);
                 }
             }
         }

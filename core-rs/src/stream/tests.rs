@@ -656,3 +656,214 @@ fn initial_sequence_numbers_follow_the_seed() {
     assert_eq!(syn_seq(5), syn_seq(5));
     assert_ne!(syn_seq(5), syn_seq(6));
 }
+
+/// Bytes per second from the first SYN to the last byte.
+fn goodput(bytes: usize, last_us: u64) -> f64 {
+    bytes as f64 * 1e6 / last_us.max(1) as f64
+}
+
+fn with_cc(congestion: Congestion) -> StreamConfig {
+    StreamConfig {
+        congestion,
+        ..StreamConfig::default()
+    }
+}
+
+/// One stream of `n` bytes A→B over `link` (both ways) for at most `limit`; returns the
+/// bytes B got and when the last arrived.
+fn one_stream(
+    seed: u64,
+    link: LinkParams,
+    cfg: StreamConfig,
+    n: usize,
+    limit: u64,
+) -> (usize, u64) {
+    let mut sim = pair(seed, link, 0.0, cfg);
+    let r = streams_over(&mut sim, 1, n, limit);
+    if r[0].0 == n {
+        assert_eq!(sim.received[&(B, sim.accepted(B)[0])].bytes, bytes(100, n));
+    }
+    (r[0].0, r[0].2)
+}
+
+#[test]
+fn two_lossy_hops_carry_10_mib_quickly() {
+    // The acceptance case: two hops of 5% loss and 20 ms each way, through a relay (as curl
+    // through a forwarding node does).
+    const RELAY: u32 = 3;
+    let mut sim = pair(37, lossy(0.05, 20), 0.0, StreamConfig::default());
+    sim.route_via(A, B, RELAY);
+    let n = 10 << 20;
+    let r = streams_over(&mut sim, 1, n, 60 * SEC);
+    let (got, _, last) = r[0];
+    let g = goodput(got, last);
+    eprintln!(
+        "10 MiB over two hops of 5% loss and 20 ms: {} ms, {g:.0} B/s",
+        last / MS
+    );
+    assert_eq!(got, n);
+    assert_eq!(sim.received[&(B, sim.accepted(B)[0])].bytes, bytes(100, n));
+    assert!(last <= 20 * SEC, "10 MiB took {} ms", last / MS);
+    assert!(sim.dropped > 0);
+}
+
+#[test]
+fn random_loss_does_not_collapse_the_model_controller() {
+    // Two emulated hops of 5% loss and 20 ms each, as one link: ~10% loss and 40 ms each
+    // way (ACKs are lost too). No rate limit: only the random loss holds the sender back.
+    let link = lossy(0.10, 40);
+    let n = 10 << 20;
+    let (got, last) = one_stream(31, link, with_cc(Congestion::Model), n, 60 * SEC);
+    let model = goodput(got, last);
+    let (reno_got, reno_last) = one_stream(31, link, with_cc(Congestion::NewReno), n, 60 * SEC);
+    let reno = goodput(reno_got, reno_last);
+    eprintln!(
+        "10 MiB, 10% loss and 40 ms each way: model {model:.0} B/s ({} ms), NewReno {reno:.0} B/s ({reno_got} bytes by {} ms)",
+        last / MS,
+        reno_last / MS
+    );
+    assert_eq!(got, n, "the model controller did not finish 10 MiB in 60 s");
+    assert!(model >= 1_000_000.0, "model controller: {model:.0} B/s");
+    assert!(
+        model >= 5.0 * reno,
+        "model {model:.0} B/s vs NewReno {reno:.0} B/s"
+    );
+}
+
+#[test]
+fn a_fast_link_with_one_percent_loss_runs_near_its_rate() {
+    let rate = 40_000_000;
+    let link = LinkParams {
+        loss: 0.01,
+        ..bottleneck(rate, 100, 5)
+    };
+    let n = 40_000_000;
+    let (got, last) = one_stream(32, link, StreamConfig::default(), n, 60 * SEC);
+    let g = goodput(got, last);
+    eprintln!("40 MB/s link, 1% loss: {g:.0} B/s");
+    assert_eq!(got, n);
+    assert!(
+        g >= 0.8 * rate as f64,
+        "goodput {g:.0} B/s is below 80% of {rate} B/s"
+    );
+}
+
+#[test]
+fn a_10_mb_per_s_link_is_filled() {
+    let rate = 10_000_000;
+    let n = 30_000_000;
+    let (got, last) = one_stream(
+        33,
+        bottleneck(rate, 100, 10),
+        StreamConfig::default(),
+        n,
+        60 * SEC,
+    );
+    let g = goodput(got, last);
+    eprintln!("10 MB/s link, 100-packet queue: {g:.0} B/s");
+    assert_eq!(got, n);
+    assert!(
+        g >= 0.9 * rate as f64,
+        "goodput {g:.0} B/s is below 90% of {rate} B/s"
+    );
+}
+
+#[test]
+fn model_streams_share_a_bottleneck_without_filling_its_queue() {
+    let rate = 10_000_000;
+    let mut sim = pair(34, lossy(0.0, 20), 0.0, StreamConfig::default());
+    sim.set_link(A, B, bottleneck(rate, 100, 20));
+    let secs = 10;
+    let r = streams_over(&mut sim, 3, 100_000_000, secs * SEC);
+    let got: Vec<usize> = r.iter().map(|x| x.0).collect();
+    let total: usize = got.iter().sum();
+    let packets = total / 1200;
+    eprintln!(
+        "3 streams on 10 MB/s: {got:?}, {} drops for ~{packets} packets",
+        sim.dropped
+    );
+    let (min, max) = (*got.iter().min().unwrap(), *got.iter().max().unwrap());
+    assert!(
+        min > 0 && max as f64 <= 1.2 * min as f64,
+        "shares differ by more than 20%: {got:?}"
+    );
+    assert!(
+        total as f64 >= 0.85 * rate as f64 * secs as f64,
+        "the three together carried only {total} bytes"
+    );
+    // Pacing at the measured rate, and the in-flight cap after overflows, keep the queue
+    // from staying full: ~1.6% of packets dropped, shares within 11% (without the cap: ~8%
+    // dropped and shares 41/53/90 MB over 20 s; NewReno over 20 s: 0.25% dropped, shares
+    // 51/62/66 MB).
+    assert!(
+        (sim.dropped as usize) * 50 <= packets,
+        "{} drops for ~{packets} packets: the queue is persistently full",
+        sim.dropped
+    );
+}
+
+#[test]
+fn the_sender_is_never_idle_for_long_under_random_loss() {
+    // At 10% loss each way the segments that would reveal a loss (and their ACKs) are lost
+    // too. With nothing else to send, a sender used to wait for the retransmission timer,
+    // doubled on every miss: NewReno, back to one segment after a timeout, sat silent for
+    // 800 ms (200 + 400 + ... ). A tail-loss probe two SRTTs after the last send or delivery
+    // keeps the ACK clock going, so silences stay around a round trip.
+    for congestion in [Congestion::Model, Congestion::NewReno] {
+        let mut sim = pair(35, lossy(0.10, 20), 0.0, with_cc(congestion));
+        let n = 2_000_000;
+        let c = sim.ep(A).connect(0, B, PORT, None).unwrap();
+        // The handshake's own timeout (initial_rto_us, 1 s) is not what this is about.
+        sim.run_until(10 * SEC, |s| !s.accepted(B).is_empty());
+        sim.max_send_gap.clear();
+        sim.write_all(A, c, bytes(100, n), true);
+        let s = sim.accepted(B)[0];
+        sim.run_until(300 * SEC, |sim| {
+            sim.received.get(&(B, s)).is_some_and(|r| r.eof)
+        });
+        assert_eq!(
+            sim.received[&(B, s)].bytes.len(),
+            n,
+            "{congestion:?}: unfinished"
+        );
+        let gap = sim.max_send_gap[&A];
+        eprintln!(
+            "{congestion:?}: longest silence of the sender {} ms",
+            gap / MS
+        );
+        let limit = 300 * MS;
+        assert!(
+            gap <= limit,
+            "{congestion:?}: the sender was idle for {} ms",
+            gap / MS
+        );
+    }
+}
+
+#[test]
+fn lost_retransmissions_are_found_without_a_timeout() {
+    // At 10% loss each way retransmissions are lost too. RACK finds a lost retransmission
+    // once something sent after it is delivered; when nothing else can be sent (the peer's
+    // window is full behind the hole, or it is the tail), a probe must give it that, rather
+    // than the sender waiting for the retransmission timer (>= 200 ms, then resending the
+    // whole window).
+    let mut timeouts = Vec::new();
+    for seed in 40..48 {
+        let mut sim = pair(seed, lossy(0.10, 40), 0.0, StreamConfig::default());
+        let n = 4 << 20;
+        let c = sim.ep(A).connect(0, B, PORT, None).unwrap();
+        sim.write_all(A, c, bytes(100, n), true);
+        sim.run_until(120 * SEC, |s| s.received.values().any(|r| r.eof));
+        let got = sim.received.values().map(|r| r.bytes.len()).sum::<usize>();
+        assert_eq!(got, n);
+        timeouts.push(
+            sim.ep(A)
+                .stats(c)
+                .expect("the sender's connection")
+                .timeouts,
+        );
+    }
+    eprintln!("timeouts per 4 MiB at 10% loss: {timeouts:?}");
+    let total: u64 = timeouts.iter().sum();
+    assert!(total <= 2, "retransmission timeouts fired: {timeouts:?}");
+}
