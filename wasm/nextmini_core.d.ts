@@ -170,7 +170,8 @@ export class WasmNode {
     streamClose(now_ms: number, conn: number): void;
     /**
      * The node config's `[stream]` table, flat: send_buffer, recv_window, keepalive_ms,
-     * idle_timeout_ms, max_connections, backlog (negative = default). CONFIG_INVALID names a
+     * idle_timeout_ms, max_connections, backlog, congestion (0 model, 1 NewReno) (negative =
+     * default). CONFIG_INVALID names a
      * bad combination (e.g. a keepalive not below the idle timeout).
      */
     streamConfigure(v: Float64Array | number[]): void;
@@ -204,7 +205,7 @@ export class WasmNode {
     streamRouteKnown(dst: number): boolean;
     /**
      * `[rtt_us (-1: not measured yet), cwnd_bytes, bytes_sent, bytes_received, retransmits,
-     * bytes_in_flight]`.
+     * bytes_in_flight, timeouts]`.
      */
     streamStats(conn: number): Float64Array;
     /**

@@ -603,7 +603,8 @@ export class WasmNode {
     }
     /**
      * The node config's `[stream]` table, flat: send_buffer, recv_window, keepalive_ms,
-     * idle_timeout_ms, max_connections, backlog (negative = default). CONFIG_INVALID names a
+     * idle_timeout_ms, max_connections, backlog, congestion (0 model, 1 NewReno) (negative =
+     * default). CONFIG_INVALID names a
      * bad combination (e.g. a keepalive not below the idle timeout).
      * @param {Float64Array | number[]} v
      */
@@ -704,7 +705,7 @@ export class WasmNode {
     }
     /**
      * `[rtt_us (-1: not measured yet), cwnd_bytes, bytes_sent, bytes_received, retransmits,
-     * bytes_in_flight]`.
+     * bytes_in_flight, timeouts]`.
      * @param {number} conn
      * @returns {Float64Array}
      */

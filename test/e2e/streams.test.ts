@@ -146,7 +146,7 @@ describe('streams', () => {
     expect(await codeOf(reading)).toMatch(/^CONNECTION_RESET:/);
   });
 
-  it('1 MB arrives intact over two hops with 5% loss each way and 20 ms delay', async () => {
+  it('3 MB arrive intact over two hops with 5% loss each way and 20 ms delay', async () => {
     const lossy = { loss: 0.05, delay_ms: 20, bidirectional: true };
     const { nodes } = await line(3, {
       links: [
@@ -158,7 +158,7 @@ describe('streams', () => {
     const listener = z.listen({ port: 80 });
     const got = (async () => readAll((await listener.accept())!))();
     const s = await a.connect({ dstNodeId: 3, dstPort: 80 });
-    const data = pattern(1_000_000, 7);
+    const data = pattern(3_000_000, 7);
     await writeAll(s, data);
     expect(sameBytes(await got, data)).toBe(true);
     expect(s.stats().retransmits).toBeGreaterThan(0);
@@ -174,6 +174,7 @@ describe('[stream] config', () => {
     );
     expect(await codeOf(Dataplane.open({ node_id: 1, controller_addr: c.url, stream: { idle_timeout_ms: 900 } }))).toMatch(/^CONFIG_INVALID: node config\.stream\.idle_timeout_ms \(900\) must be above keepalive_ms \(10000\)/);
     expect(await codeOf(Dataplane.open({ node_id: 1, controller_addr: c.url, stream: { recv_windw: 1 } as never }))).toMatch(/^CONFIG_INVALID: .*recv_windw/);
+    expect(await codeOf(Dataplane.open({ node_id: 1, controller_addr: c.url, stream: { congestion: 'cubic' } as never }))).toBe('CONFIG_INVALID: node config.stream.congestion must be one of "model", "newreno", got "cubic"');
     const cfg = { stream: { keepalive_ms: 100, idle_timeout_ms: 400 } };
     const [a, b] = await Promise.all([1, 2].map((id) => Dataplane.open({ node_id: id, controller_addr: c.url, ...cfg })));
     cleanup.push(() => a!.close(), () => b!.close());

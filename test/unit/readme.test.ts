@@ -46,7 +46,7 @@ describe('README', () => {
       const out = r.stdout.trim().split('\n');
       expect(out[0]).toBe('200 hello from across the WAN: /index.html');
       expect(out[1]).toBe('ping');
-      expect(out.slice(2).join(' ').replace(/\s+/g, ' ')).toMatch(/^\{ rttMs: [\d.]+, cwndBytes: \d+, bytesSent: 4, bytesReceived: 4, retransmits: \d+, bytesInFlight: 0 \}$/);
+      expect(out.slice(2).join(' ').replace(/\s+/g, ' ')).toMatch(/^\{ rttMs: [\d.]+, cwndBytes: \d+, bytesSent: 4, bytesReceived: 4, retransmits: \d+, bytesInFlight: 0, timeouts: 0 \}$/);
       // Only the controller's no-auth_token warning.
       expect(r.stderr.replace(/.*no auth_token.*\n/g, '')).toBe('');
     } finally {

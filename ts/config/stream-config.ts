@@ -15,9 +15,15 @@ export interface StreamRuntimeConfig {
   max_connections?: number;
   /** Half-open incoming streams per listening port; connects beyond are refused. Default 128. */
   backlog?: number;
+  /**
+   * Congestion control: "model" (default; paces at the path's measured bandwidth, tolerant of
+   * random loss) or "newreno" (halves its window on every loss episode, as classic TCP).
+   */
+  congestion?: 'model' | 'newreno';
 }
 
-export const STREAM_KEYS = ['send_buffer', 'recv_window', 'keepalive_ms', 'idle_timeout_ms', 'max_connections', 'backlog'] as const;
+export const STREAM_KEYS = ['send_buffer', 'recv_window', 'keepalive_ms', 'idle_timeout_ms', 'max_connections', 'backlog', 'congestion'] as const;
+const CONGESTION = ['model', 'newreno'] as const;
 
 const DEFAULT_KEEPALIVE_MS = 10_000;
 const DEFAULT_IDLE_MS = 30_000;
@@ -32,6 +38,7 @@ export function readStream(t: TableReader | undefined): StreamRuntimeConfig {
   if (t.has('idle_timeout_ms')) out.idle_timeout_ms = t.int('idle_timeout_ms', { min: 2, max: 86_400_000 });
   if (t.has('max_connections')) out.max_connections = t.int('max_connections', { min: 1, max: 1 << 20 });
   if (t.has('backlog')) out.backlog = t.int('backlog', { min: 1, max: 1 << 16 });
+  if (t.has('congestion')) out.congestion = t.oneOf('congestion', CONGESTION);
   const keep = out.keepalive_ms ?? DEFAULT_KEEPALIVE_MS;
   const idle = out.idle_timeout_ms ?? DEFAULT_IDLE_MS;
   if (keep >= idle) {
@@ -44,5 +51,6 @@ export function readStream(t: TableReader | undefined): StreamRuntimeConfig {
 
 /** The core's flat form (core-rs/src/wasm/stream.rs `streamConfigure`); -1 = default. */
 export function streamCoreParams(c: StreamRuntimeConfig): Float64Array {
-  return Float64Array.from(STREAM_KEYS.map((k) => c[k] ?? -1));
+  const { congestion, ...sizes } = c;
+  return Float64Array.from([...STREAM_KEYS.slice(0, 6).map((k) => sizes[k as Exclude<typeof k, 'congestion'>] ?? -1), congestion === undefined ? -1 : CONGESTION.indexOf(congestion)]);
 }

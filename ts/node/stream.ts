@@ -18,6 +18,8 @@ export interface StreamStats {
   retransmits: number;
   /** Bytes sent and not yet acknowledged. */
   bytesInFlight: number;
+  /** Retransmission timeouts that fired with data in flight (each resends what was outstanding; loss found by acks costs none). */
+  timeouts: number;
 }
 
 /**
@@ -52,7 +54,7 @@ class Signal {
   }
 }
 
-const ZERO_STATS: StreamStats = { rttMs: null, cwndBytes: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, bytesInFlight: 0 };
+const ZERO_STATS: StreamStats = { rttMs: null, cwndBytes: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, bytesInFlight: 0, timeouts: 0 };
 
 /**
  * A connection between (this node, `localPort`) and (`remoteNodeId`, `remotePort`). Read from
@@ -295,6 +297,7 @@ export class NextminiStream {
       bytesReceived: v[3]!,
       retransmits: v[4]!,
       bytesInFlight: v[5]!,
+      timeouts: v[6]!,
     };
   }
 

@@ -54,6 +54,12 @@ pub const BW_WINDOW_ROUNDS: u64 = 10;
 pub const MIN_RTT_WINDOW_US: u64 = 10_000_000;
 const PROBE_RTT_US: u64 = 200_000;
 const MIN_CWND_SEGMENTS: u64 = 4;
+/// The shortest round trip the window is sized for. Real hosts run the ACK clock through an
+/// event loop whose timers and batches add about a millisecond: on loopback (min RTT 0.3 ms)
+/// a window of two true BDPs (~9 KB at 20 MB/s) left the sender idle between wake-ups, and a
+/// stream over UDP at 1% loss ran at 20 MB/s of a 40 MB/s link (NewReno: 26). Sizing for
+/// 2 ms costs at most that much queue at the bottleneck.
+const HOST_RTT_FLOOR_US: u64 = 2_000;
 /// Segments beyond the BDP target: ACKs and pacing come in small bursts.
 const EXTRA_SEGMENTS: u64 = 3;
 /// Startup ends when `bw` grew less than this (per mille of the previous) for three rounds.
@@ -111,7 +117,8 @@ pub struct Bbr {
     pacing: Option<u64>,
     /// Cap on what is in flight after the queue overflowed (see the module docs).
     inflight_cap: Option<u64>,
-    round_max_rtt: u64,
+    /// The smallest RTT sample of this round (`u64::MAX`: none yet).
+    round_min_rtt: u64,
     round_max_inflight: u64,
 }
 
@@ -141,7 +148,7 @@ impl Bbr {
             prior_cwnd: 0,
             pacing: None,
             inflight_cap: None,
-            round_max_rtt: 0,
+            round_min_rtt: u64::MAX,
             round_max_inflight: 0,
         }
     }
@@ -163,9 +170,10 @@ impl Bbr {
         MIN_CWND_SEGMENTS * self.mss
     }
 
-    /// `gain` (thousandths) times the BDP, or `None` before the model has both numbers.
+    /// `gain` (thousandths) times the BDP, or `None` before the model has both numbers. The
+    /// RTT in it is at least [`HOST_RTT_FLOOR_US`].
     fn bdp(&self, gain: u64) -> Option<u64> {
-        let (bw, rtt) = (self.bw()?, self.min_rtt?);
+        let (bw, rtt) = (self.bw()?, self.min_rtt?.max(HOST_RTT_FLOOR_US));
         Some((u128::from(bw) * u128::from(rtt) * u128::from(gain) / 1_000_000_000) as u64)
     }
 
@@ -207,7 +215,9 @@ impl Bbr {
         let lost_now = a.total_lost > self.last_total_lost;
         self.last_total_lost = a.total_lost;
         self.round_start = false;
-        self.round_max_rtt = self.round_max_rtt.max(a.rtt.unwrap_or(0));
+        if let Some(r) = a.rtt {
+            self.round_min_rtt = self.round_min_rtt.min(r);
+        }
         self.round_max_inflight = self.round_max_inflight.max(a.pipe + a.delivered);
         if let Some(rs) = a.rate {
             if rs.prior_delivered >= self.next_round_delivered {
@@ -243,9 +253,14 @@ impl Bbr {
             }
             self.filled = true;
         }
-        let queued = self
-            .min_rtt
-            .is_some_and(|m| self.round_max_rtt > m + (m / 4).max(QUEUE_DELAY_MIN_US));
+        // A standing queue raises every RTT of the round; a host's scheduling hiccup (an
+        // event loop busy for a few ms) only some. So the round's smallest RTT is the evidence:
+        // with its largest, random loss at 1% plus loopback jitter read as queue overflow and
+        // held the window at ~10 KB (20 MB/s of a 40 MB/s link).
+        let queued = self.round_min_rtt != u64::MAX
+            && self
+                .min_rtt
+                .is_some_and(|m| self.round_min_rtt > m + (m / 4).max(QUEUE_DELAY_MIN_US));
         let overflow = queued
             && lost >= 2 * self.mss
             && lost * UNIT > (lost + delivered) * QUEUE_LOSS_PER_MILLE;
@@ -258,7 +273,7 @@ impl Bbr {
         } else if let Some(c) = &mut self.inflight_cap {
             *c += CAP_GROWTH_SEGMENTS * self.mss;
         }
-        self.round_max_rtt = 0;
+        self.round_min_rtt = u64::MAX;
         self.round_max_inflight = 0;
         // Startup: has the bandwidth stopped growing?
         if !self.filled && a.rate.is_some_and(|r| !r.app_limited) {

@@ -8,6 +8,7 @@
 
 use super::batch::{put_u16, put_u32};
 use super::{js_error, micros, WasmNode};
+use crate::stream::cc::Congestion;
 use crate::stream::{ConnId, Event, Read, StreamConfig, StreamError};
 use wasm_bindgen::prelude::*;
 
@@ -64,7 +65,8 @@ impl WasmNode {
     }
 
     /// The node config's `[stream]` table, flat: send_buffer, recv_window, keepalive_ms,
-    /// idle_timeout_ms, max_connections, backlog (negative = default). CONFIG_INVALID names a
+    /// idle_timeout_ms, max_connections, backlog, congestion (0 model, 1 NewReno) (negative =
+    /// default). CONFIG_INVALID names a
     /// bad combination (e.g. a keepalive not below the idle timeout).
     #[wasm_bindgen(js_name = streamConfigure)]
     pub fn stream_configure(&mut self, v: &[f64]) -> Result<(), JsError> {
@@ -77,6 +79,11 @@ impl WasmNode {
             idle_timeout_us: at(3).map_or(d.idle_timeout_us, |x| (x * 1000.0) as u64),
             max_connections: at(4).map_or(d.max_connections, |x| x as usize),
             backlog: at(5).map_or(d.backlog, |x| x as usize),
+            congestion: match at(6) {
+                Some(x) if x >= 1.0 => Congestion::NewReno,
+                Some(_) => Congestion::Model,
+                None => d.congestion,
+            },
             ..d
         };
         self.inner.stream_mut().set_config(cfg).map_err(js_error)
@@ -184,7 +191,7 @@ impl WasmNode {
     }
 
     /// `[rtt_us (-1: not measured yet), cwnd_bytes, bytes_sent, bytes_received, retransmits,
-    /// bytes_in_flight]`.
+    /// bytes_in_flight, timeouts]`.
     #[wasm_bindgen(js_name = streamStats)]
     pub fn stream_stats(&self, conn: u32) -> Result<Vec<f64>, JsError> {
         let s = self.inner.stream().stats(ConnId(conn)).map_err(js_error)?;
@@ -195,6 +202,7 @@ impl WasmNode {
             s.bytes_received as f64,
             s.retransmits as f64,
             s.bytes_in_flight as f64,
+            s.timeouts as f64,
         ])
     }
 
