@@ -77,6 +77,13 @@ function newStats(): SpliceStats {
   return { connections: 0, open: 0, failed: 0, bytesToNetwork: 0, bytesFromNetwork: 0, lastError: undefined };
 }
 
+/** One connection being carried: `done` settles once both sides are torn down or finished. */
+interface Splice {
+  done: Promise<void>;
+  /** Ends it now (the forwarder or exposer is closing): not counted as a failure. */
+  stop(): void;
+}
+
 /*
  * Not exported: the shipped declarations must not name node:net's Socket, or a consumer
  * without @types/node (e.g. browser code) fails to type-check the package.
@@ -84,22 +91,29 @@ function newStats(): SpliceStats {
  * Joins a TCP socket and a stream until both directions ended: what the socket sends goes into
  * the stream and the other way round, each with backpressure (a slow side pauses the other);
  * an end on one side is a half-close on the other; an error on either side tears both down
- * (the stream's peer sees CONNECTION_RESET, the socket's peer a reset connection).
+ * (the stream's peer sees CONNECTION_RESET, the socket's peer a reset connection). A socket
+ * that closes before both ends went through (destroyed locally, e.g. by close()) resets the
+ * stream too, or the far side would hold its connection open for good.
  */
-function splice(socket: Socket, s: NextminiStream, stats: SpliceStats): Promise<void> {
+function splice(socket: Socket, s: NextminiStream, stats: SpliceStats): Splice {
   stats.connections++;
   stats.open++;
   const writer = s.writable.getWriter();
   const reader = s.readable.getReader();
   let failed = false;
-  const fail = (err: unknown): void => {
+  /** The stream's data ended and the socket was told (socket.end). */
+  let downDone = false;
+  const tearDown = (err: unknown, count: boolean): void => {
     if (failed) return;
     failed = true;
-    stats.failed++;
-    stats.lastError = err instanceof Error ? err.message : String(err);
+    if (count) {
+      stats.failed++;
+      stats.lastError = err instanceof Error ? err.message : String(err);
+    }
     s.abort(err);
     socket.destroy();
   };
+  const fail = (err: unknown): void => tearDown(err, true);
   socket.setNoDelay(true);
   socket.on('data', (chunk: Buffer) => {
     stats.bytesToNetwork += chunk.length;
@@ -118,6 +132,7 @@ function splice(socket: Socket, s: NextminiStream, stats: SpliceStats): Promise<
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
+      if (socket.destroyed) return;
       stats.bytesFromNetwork += value.length;
       if (!socket.write(value)) {
         await new Promise<void>((r) => {
@@ -132,19 +147,21 @@ function splice(socket: Socket, s: NextminiStream, stats: SpliceStats): Promise<
         if (socket.destroyed) return;
       }
     }
+    downDone = true;
     socket.end();
   })().catch((err: unknown) => fail(err));
-  return new Promise<void>((resolve) => {
+  const done = new Promise<void>((resolve) => {
     socket.on('close', () => {
+      // Closed cleanly after both ends: the stream finishes on its own (its close completes
+      // once the peer acknowledged). Otherwise the stream is reset, which also ends `down`.
+      if (!failed && !(downDone && socket.readableEnded)) fail(new Error('the TCP connection closed before its end'));
       void down.then(() => {
-        // The socket closed without an error after both ends: the stream finishes on its own
-        // (its close completes once the peer acknowledged); otherwise it was torn down.
-        if (!failed && !socket.readableEnded) fail(new Error('the TCP connection closed before its end'));
         stats.open--;
         resolve();
       });
     });
   });
+  return { done, stop: () => tearDown(new Error('closed by its forwarder or exposer'), false) };
 }
 
 /**
@@ -158,17 +175,27 @@ export async function forward(args: ForwardArgs): Promise<Forwarder> {
   const dp = args.dataplane;
   const at = hostPort('forward: listen', args.listen, true);
   const to = args.to;
-  if (!to || typeof to !== 'object' || !Number.isInteger(to.nodeId) || !Number.isInteger(to.port)) throw new NextminiError('INVALID_ARGUMENT', `forward: to must be { nodeId, port }, got ${JSON.stringify(to)}`);
+  if (!to || typeof to !== 'object') throw new NextminiError('INVALID_ARGUMENT', `forward: to must be { nodeId, port }, got ${JSON.stringify(to)}`);
+  // Checked here, not by each connect: a bad target would otherwise fail every connection.
+  if (!Number.isInteger(to.nodeId) || to.nodeId < 1 || to.nodeId > 0xffff_fffe) throw new NextminiError('INVALID_ARGUMENT', `forward: to.nodeId must be a node id >= 1, got ${String(to.nodeId)}`);
+  if (!Number.isInteger(to.port) || to.port < 1 || to.port > 65535) throw new NextminiError('INVALID_ARGUMENT', `forward: to.port must be a stream port in 1..65535, got ${String(to.port)}`);
   const stats = newStats();
   const sockets = new Set<Socket>();
+  const splices = new Set<Splice>();
+  let closed = false;
   const server: Server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     dp.connect({ dstNodeId: to.nodeId, dstPort: to.port }).then(
       (s) => {
-        if (socket.destroyed) return s.abort(new Error('the TCP client left'));
-        void splice(socket, s, stats);
+        if (socket.destroyed || closed) {
+          socket.destroy();
+          return s.abort(new Error('the TCP client left'));
+        }
+        const sp = splice(socket, s, stats);
+        splices.add(sp);
+        void sp.done.then(() => splices.delete(sp));
         socket.resume();
       },
       (err: unknown) => {
@@ -185,12 +212,15 @@ export async function forward(args: ForwardArgs): Promise<Forwarder> {
   });
   const addr = server.address();
   const address = { host: at.host, port: typeof addr === 'object' && addr ? addr.port : at.port };
-  let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    const ending = new Promise<void>((r) => server.close(() => r()));
+    // Carried connections are reset (their streams too, so the far side lets go); connections
+    // still connecting are dropped when their connect settles.
+    for (const sp of splices) sp.stop();
     for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
+    await Promise.all([ending, ...[...splices].map((sp) => sp.done)]);
   };
   args.signal?.addEventListener('abort', () => void close(), { once: true });
   if (args.signal?.aborted) await close();
@@ -207,13 +237,13 @@ export function expose(args: ExposeArgs): Exposer {
   const target = hostPort('expose: target', args.target, false);
   const listener: StreamListener = args.dataplane.listen({ port: args.port });
   const stats = newStats();
-  const sockets = new Set<Socket>();
+  const splices = new Set<Splice>();
   void (async () => {
     for await (const s of listener) {
       const socket = tcpConnect({ host: target.host, port: target.port, allowHalfOpen: true });
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      void splice(socket, s, stats);
+      const sp = splice(socket, s, stats);
+      splices.add(sp);
+      void sp.done.then(() => splices.delete(sp));
     }
   })();
   let closed = false;
@@ -221,7 +251,9 @@ export function expose(args: ExposeArgs): Exposer {
     if (closed) return;
     closed = true;
     listener.close();
-    for (const s of sockets) s.destroy();
+    // Carried connections are reset (their streams too, so the far side lets go).
+    for (const sp of splices) sp.stop();
+    await Promise.all([...splices].map((sp) => sp.done));
   };
   args.signal?.addEventListener('abort', () => void close(), { once: true });
   if (args.signal?.aborted) void close();

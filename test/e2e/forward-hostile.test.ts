@@ -1,0 +1,190 @@
+// forward/expose as a hostile user drives them: closing the forwarder or exposer with
+// connections open, clients that half-close or reset, targets that refuse, many connections at
+// once, bad arguments. Real TCP sockets on 127.0.0.1; the two nodes on memory links.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { startNetwork, forward, expose, type Network } from 'nextmini';
+import { codeOf } from './harness.js';
+
+const cleanup: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await Promise.resolve(f()).catch(() => {});
+});
+
+const within = <T>(p: Promise<T>, ms: number): Promise<T | 'hung'> => Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
+
+async function network(): Promise<Network> {
+  const net = await startNetwork({ topology: { n_nodes: 2, edges: [[1, 2]] } }, { protocol: 'memory' });
+  cleanup.push(() => net.close());
+  expect(await net.ready({ timeoutMs: 5000 })).toBe(true);
+  return net;
+}
+
+/** A TCP server on 127.0.0.1; `handle` gets each socket (allowHalfOpen). */
+async function tcpServer(handle: (s: Socket) => void): Promise<{ server: Server; port: number; sockets: Socket[] }> {
+  const sockets: Socket[] = [];
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    sockets.push(s);
+    s.on('error', () => {});
+    handle(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanup.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const a = server.address();
+  return { server, port: typeof a === 'object' && a ? a.port : 0, sockets };
+}
+
+/** Connects to 127.0.0.1:port (allowHalfOpen), sends `data`, half-closes, and collects the answer until the end. */
+function request(port: number, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const c = tcpConnect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    const parts: Buffer[] = [];
+    c.on('data', (b: Buffer) => parts.push(b));
+    c.on('end', () => {
+      c.end();
+      resolve(Buffer.concat(parts));
+    });
+    c.on('error', reject);
+    c.on('connect', () => c.end(data));
+  });
+}
+
+/** Resolves when `s` emitted 'close'. */
+const closedSocket = (s: Socket): Promise<void> => new Promise((r) => (s.destroyed && s.closed ? r() : s.once('close', () => r())));
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return cond();
+}
+
+/** An echo server that answers only after the client half-closed: what it read, reversed in order of chunks is not needed; it sends the bytes back once the end came. */
+function echoAfterEnd(s: Socket): void {
+  const parts: Buffer[] = [];
+  s.on('data', (b: Buffer) => parts.push(b));
+  s.on('end', () => s.end(Buffer.concat(parts)));
+}
+
+describe('forward/expose, hostile', () => {
+  it('a client that sends, half-closes, and still reads the answer gets it all; stats are exact', async () => {
+    const net = await network();
+    const { port } = await tcpServer(echoAfterEnd);
+    const ex = expose({ dataplane: net.node(2), port: 80, target: port });
+    cleanup.push(() => ex.close());
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    const data = Buffer.alloc(200_000, 9);
+    const got = await within(request(fw.address.port, data), 10_000);
+    expect(got).not.toBe('hung');
+    expect(Buffer.compare(got as Buffer, data)).toBe(0);
+    expect(await until(() => fw.stats().open === 0 && ex.stats().open === 0, 5000)).toBe(true);
+    expect(fw.stats()).toMatchObject({ connections: 1, open: 0, failed: 0, bytesToNetwork: data.length, bytesFromNetwork: data.length });
+    expect(ex.stats()).toMatchObject({ connections: 1, open: 0, failed: 0, bytesToNetwork: data.length, bytesFromNetwork: data.length });
+  });
+
+  it('20 clients at once through one forwarder each get their own bytes back', async () => {
+    const net = await network();
+    const { port } = await tcpServer(echoAfterEnd);
+    const ex = expose({ dataplane: net.node(2), port: 80, target: port });
+    cleanup.push(() => ex.close());
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    const datas = Array.from({ length: 20 }, (_, i) => Buffer.alloc(20_000 + i * 1000, i + 1));
+    const got = await within(Promise.all(datas.map((d) => request(fw.address.port, d))), 15_000);
+    expect(got).not.toBe('hung');
+    (got as Buffer[]).forEach((g, i) => expect(Buffer.compare(g, datas[i]!)).toBe(0));
+    const total = datas.reduce((a, d) => a + d.length, 0);
+    expect(await until(() => fw.stats().open === 0 && ex.stats().open === 0, 5000)).toBe(true);
+    expect(fw.stats()).toMatchObject({ connections: 20, failed: 0, bytesToNetwork: total, bytesFromNetwork: total });
+  });
+
+  it('forwarder.close() with a connection open ends it on the far side too (the target sees its connection close)', async () => {
+    const net = await network();
+    const { port, sockets } = await tcpServer((s) => s.pipe(s)); // a live echo: the connection stays open
+    const ex = expose({ dataplane: net.node(2), port: 80, target: port });
+    cleanup.push(() => ex.close());
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    const c = tcpConnect({ host: '127.0.0.1', port: fw.address.port });
+    c.on('error', () => {});
+    cleanup.push(() => void c.destroy());
+    c.write('ping');
+    await new Promise<void>((r) => c.once('data', () => r()));
+    expect(sockets.length).toBe(1);
+    expect(await within(fw.close(), 5000)).not.toBe('hung');
+    expect(await within(closedSocket(c), 5000)).not.toBe('hung');
+    // The stream is reset, so the exposer tears down its side: the target's socket closes.
+    expect(await within(closedSocket(sockets[0]!), 5000)).not.toBe('hung');
+    expect(await until(() => fw.stats().open === 0 && ex.stats().open === 0, 5000)).toBe(true);
+  });
+
+  it('exposer.close() with a connection open ends it on the forwarding side too (the client sees its connection close)', async () => {
+    const net = await network();
+    const { port, sockets } = await tcpServer((s) => s.pipe(s));
+    const ex = expose({ dataplane: net.node(2), port: 80, target: port });
+    cleanup.push(() => ex.close());
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    const c = tcpConnect({ host: '127.0.0.1', port: fw.address.port });
+    c.on('error', () => {});
+    cleanup.push(() => void c.destroy());
+    c.write('ping');
+    await new Promise<void>((r) => c.once('data', () => r()));
+    expect(await within(ex.close(), 5000)).not.toBe('hung');
+    expect(await within(closedSocket(sockets[0]!), 5000)).not.toBe('hung');
+    expect(await within(closedSocket(c), 5000)).not.toBe('hung');
+    expect(await until(() => fw.stats().open === 0 && ex.stats().open === 0, 5000)).toBe(true);
+  });
+
+  it('a client that resets its connection resets the target connection; counted as failed', async () => {
+    const net = await network();
+    const { port, sockets } = await tcpServer((s) => s.pipe(s));
+    const ex = expose({ dataplane: net.node(2), port: 80, target: port });
+    cleanup.push(() => ex.close());
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    const c = tcpConnect({ host: '127.0.0.1', port: fw.address.port });
+    c.on('error', () => {});
+    c.write('ping');
+    await new Promise<void>((r) => c.once('data', () => r()));
+    c.resetAndDestroy();
+    expect(await within(closedSocket(sockets[0]!), 5000)).not.toBe('hung');
+    expect(await until(() => fw.stats().open === 0 && ex.stats().open === 0, 5000)).toBe(true);
+    expect(fw.stats().failed).toBe(1);
+  });
+
+  it('a target that refuses: the client sees its connection closed, both sides count a failure', async () => {
+    const net = await network();
+    const { port, server } = await tcpServer(() => {});
+    await new Promise<void>((r) => server.close(() => r())); // nothing listens there now
+    const ex = expose({ dataplane: net.node(2), port: 80, target: port });
+    cleanup.push(() => ex.close());
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    const got = await within(request(fw.address.port, Buffer.from('hello')).catch((e: Error) => e), 5000);
+    expect(got).not.toBe('hung');
+    expect(await until(() => fw.stats().failed === 1 && ex.stats().failed === 1, 5000)).toBe(true);
+    expect(ex.stats().lastError).toMatch(/ECONNREFUSED/);
+  });
+
+  it('bad arguments are refused at once with what was wrong', async () => {
+    const net = await network();
+    const dp = net.node(1);
+    expect(await codeOf(forward({ dataplane: dp, listen: 0, to: { nodeId: 2, port: 70000 } }))).toMatch(/^INVALID_ARGUMENT: .*to\.port.*1\.\.65535.*70000/);
+    expect(await codeOf(forward({ dataplane: dp, listen: 0, to: { nodeId: 2, port: 0 } }))).toMatch(/^INVALID_ARGUMENT: .*to\.port/);
+    expect(await codeOf(forward({ dataplane: dp, listen: 0, to: { nodeId: 0, port: 80 } }))).toMatch(/^INVALID_ARGUMENT: .*to\.nodeId/);
+    // A busy local port.
+    const { port: busy } = await tcpServer(() => {});
+    expect(await codeOf(forward({ dataplane: dp, listen: busy, to: { nodeId: 2, port: 80 } }))).toMatch(new RegExp(`^INVALID_ARGUMENT: forward: cannot listen on 127.0.0.1:${busy}: .*EADDRINUSE`));
+    // A stream port already listened on.
+    const l = net.node(2).listen({ port: 81 });
+    cleanup.push(() => l.close());
+    expect(await codeOf(Promise.resolve().then(() => expose({ dataplane: net.node(2), port: 81, target: busy })))).toMatch(/^INVALID_ARGUMENT: .*81/);
+  });
+});
