@@ -97,7 +97,7 @@ describe('streams under the WHATWG contract', () => {
     let got = '';
     const reading = t.readable
       .pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>)
-      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
       .pipeTo(new WritableStream({ write: (c) => void (got += c) }));
     expect(await within(sending, 5000)).toBeUndefined();
     expect(await within(reading, 5000)).toBeUndefined();
