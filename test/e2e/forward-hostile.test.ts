@@ -159,18 +159,28 @@ describe('forward/expose, hostile', () => {
     expect(fw.stats().failed).toBe(1);
   });
 
-  it('a target that refuses: the client sees its connection closed, both sides count a failure', async () => {
+  it('a target that refuses: the client sees its connection closed, both sides count a failure and tell onError', async () => {
     const net = await network();
     const { port, server } = await tcpServer(() => {});
     await new Promise<void>((r) => server.close(() => r())); // nothing listens there now
-    const ex = expose({ dataplane: net.node(2), port: 80, target: port });
+    const told: string[] = [];
+    const ex = expose({ dataplane: net.node(2), port: 80, target: port, onError: (e) => told.push(`expose: ${e.message}`) });
     cleanup.push(() => ex.close());
-    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    const fw = await forward({
+      dataplane: net.node(1),
+      listen: 0,
+      to: { nodeId: 2, port: 80 },
+      onError: (e) => {
+        told.push(`forward: ${e.message}`);
+        throw new Error('a callback that throws changes nothing');
+      },
+    });
     cleanup.push(() => fw.close());
     const got = await within(request(fw.address.port, Buffer.from('hello')).catch((e: Error) => e), 5000);
     expect(got).not.toBe('hung');
     expect(await until(() => fw.stats().failed === 1 && ex.stats().failed === 1, 5000)).toBe(true);
     expect(ex.stats().lastError).toMatch(/ECONNREFUSED/);
+    expect(told.sort()).toEqual([expect.stringMatching(/^expose: .*ECONNREFUSED/), expect.stringMatching(/^forward: .*reset/)]);
   });
 
   it('bad arguments are refused at once with what was wrong', async () => {

@@ -62,11 +62,16 @@ export async function runSplices(config: string, fwd: ForwardSpec[], exp: Expose
   const exposers: [ExposeSpec, Exposer][] = [];
   try {
     for (const e of exp) {
-      exposers.push([e, expose({ dataplane: dp, port: e.port, target: e.target })]);
+      // Each failure said as it happens: a client whose connection just closed sees why here.
+      const onError = (err: Error) => console.warn(`node ${id}: expose ${e.port} -> ${e.target.host}:${e.target.port}: connection failed: ${err.message}`);
+      exposers.push([e, expose({ dataplane: dp, port: e.port, target: e.target, onError })]);
       console.log(`node ${id}: stream port ${e.port} -> tcp ${e.target.host}:${e.target.port}`);
     }
     for (const f of fwd) {
-      const fw = await forward({ dataplane: dp, listen: f.listen, to: f.to });
+      let port = f.listen.port;
+      const onError = (err: Error) => console.warn(`node ${id}: forward ${port} -> ${f.to.nodeId}:${f.to.port}: connection failed: ${err.message}`);
+      const fw = await forward({ dataplane: dp, listen: f.listen, to: f.to, onError });
+      port = fw.address.port;
       forwarders.push([f, fw]);
       console.log(`node ${id}: tcp ${fw.address.host}:${fw.address.port} -> node ${f.to.nodeId} stream port ${f.to.port}`);
     }

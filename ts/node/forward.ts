@@ -23,6 +23,8 @@ export interface ForwardArgs {
   to: { nodeId: number; port: number };
   /** Closes the forwarder. */
   signal?: AbortSignal;
+  /** Called with each connection's failure as it happens (refused, no route, reset, timed out), e.g. for a log line. */
+  onError?: (err: Error) => void;
 }
 
 export interface ExposeArgs {
@@ -32,6 +34,8 @@ export interface ExposeArgs {
   /** The TCP server each stream is connected to (host default 127.0.0.1). */
   target: number | HostPort;
   signal?: AbortSignal;
+  /** Called with each connection's failure as it happens (target refused, reset, timed out), e.g. for a log line. */
+  onError?: (err: Error) => void;
 }
 
 /** Counters of a forwarder or an exposer. */
@@ -77,6 +81,18 @@ function newStats(): SpliceStats {
   return { connections: 0, open: 0, failed: 0, bytesToNetwork: 0, bytesFromNetwork: 0, lastError: undefined };
 }
 
+/** Counts a failed connection and tells the application's onError (whose own throw must not tear anything down). */
+function failure(stats: SpliceStats, onError: ((err: Error) => void) | undefined, err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  stats.failed++;
+  stats.lastError = e.message;
+  try {
+    onError?.(e);
+  } catch {
+    // The application's callback; a failure there is not the connection's.
+  }
+}
+
 /** One connection being carried: `done` settles once both sides are torn down or finished. */
 interface Splice {
   done: Promise<void>;
@@ -95,7 +111,7 @@ interface Splice {
  * that closes before both ends went through (destroyed locally, e.g. by close()) resets the
  * stream too, or the far side would hold its connection open for good.
  */
-function splice(socket: Socket, s: NextminiStream, stats: SpliceStats): Splice {
+function splice(socket: Socket, s: NextminiStream, stats: SpliceStats, onError: ((err: Error) => void) | undefined): Splice {
   stats.connections++;
   stats.open++;
   const writer = s.writable.getWriter();
@@ -106,10 +122,7 @@ function splice(socket: Socket, s: NextminiStream, stats: SpliceStats): Splice {
   const tearDown = (err: unknown, count: boolean): void => {
     if (failed) return;
     failed = true;
-    if (count) {
-      stats.failed++;
-      stats.lastError = err instanceof Error ? err.message : String(err);
-    }
+    if (count) failure(stats, onError, err);
     s.abort(err);
     socket.destroy();
   };
@@ -170,7 +183,7 @@ function splice(socket: Socket, s: NextminiStream, stats: SpliceStats): Splice {
  * CONNECTION_REFUSED, or no route) is closed at once and counted in `stats().failed`.
  */
 export async function forward(args: ForwardArgs): Promise<Forwarder> {
-  checkOptions('forward', args, ['dataplane', 'listen', 'to', 'signal']);
+  checkOptions('forward', args, ['dataplane', 'listen', 'to', 'signal', 'onError']);
   if (!args?.dataplane) throw new NextminiError('INVALID_ARGUMENT', 'forward: pass { dataplane, listen, to }');
   const dp = args.dataplane;
   const at = hostPort('forward: listen', args.listen, true);
@@ -193,15 +206,14 @@ export async function forward(args: ForwardArgs): Promise<Forwarder> {
           socket.destroy();
           return s.abort(new Error('the TCP client left'));
         }
-        const sp = splice(socket, s, stats);
+        const sp = splice(socket, s, stats, args.onError);
         splices.add(sp);
         void sp.done.then(() => splices.delete(sp));
         socket.resume();
       },
       (err: unknown) => {
         stats.connections++;
-        stats.failed++;
-        stats.lastError = err instanceof Error ? err.message : String(err);
+        failure(stats, args.onError, err);
         socket.destroy();
       },
     );
@@ -232,7 +244,7 @@ export async function forward(args: ForwardArgs): Promise<Forwarder> {
  * refuses resets the stream (the forwarding side's client sees its connection closed).
  */
 export function expose(args: ExposeArgs): Exposer {
-  checkOptions('expose', args, ['dataplane', 'port', 'target', 'signal']);
+  checkOptions('expose', args, ['dataplane', 'port', 'target', 'signal', 'onError']);
   if (!args?.dataplane) throw new NextminiError('INVALID_ARGUMENT', 'expose: pass { dataplane, port, target }');
   const target = hostPort('expose: target', args.target, false);
   const listener: StreamListener = args.dataplane.listen({ port: args.port });
@@ -241,7 +253,7 @@ export function expose(args: ExposeArgs): Exposer {
   void (async () => {
     for await (const s of listener) {
       const socket = tcpConnect({ host: target.host, port: target.port, allowHalfOpen: true });
-      const sp = splice(socket, s, stats);
+      const sp = splice(socket, s, stats, args.onError);
       splices.add(sp);
       void sp.done.then(() => splices.delete(sp));
     }
