@@ -183,6 +183,53 @@ describe('forward/expose, hostile', () => {
     expect(told.sort()).toEqual([expect.stringMatching(/^expose: .*ECONNREFUSED/), expect.stringMatching(/^forward: .*reset/)]);
   });
 
+  it('a server that speaks and half-closes first still gets what the client sends afterwards', async () => {
+    const net = await network();
+    let heard: Promise<string> = Promise.resolve('');
+    const { port } = await tcpServer((s) => {
+      s.end('bye\n'); // greet and end its side at once, as some protocols do
+      heard = new Promise((r) => {
+        let got = '';
+        s.on('data', (b: Buffer) => (got += b.toString()));
+        s.on('end', () => r(got));
+      });
+    });
+    const ex = expose({ dataplane: net.node(2), port: 80, target: port });
+    cleanup.push(() => ex.close());
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    const got = await within(
+      new Promise<string>((resolve, reject) => {
+        const c = tcpConnect({ host: '127.0.0.1', port: fw.address.port, allowHalfOpen: true });
+        let text = '';
+        c.on('data', (b: Buffer) => (text += b.toString()));
+        // Only once the server's end came does the client answer, then end its side.
+        c.on('end', () => c.end('late reply\n', () => resolve(text)));
+        c.on('error', reject);
+      }),
+      5000,
+    );
+    expect(got).toBe('bye\n');
+    expect(await within(heard, 5000)).toBe('late reply\n');
+    expect(await until(() => fw.stats().open === 0 && ex.stats().open === 0, 5000)).toBe(true);
+    expect(fw.stats().failed + ex.stats().failed).toBe(0);
+  });
+
+  it('4 MB each way at once through an echo (full duplex, both directions under backpressure)', async () => {
+    const net = await network();
+    const { port } = await tcpServer((s) => s.pipe(s));
+    const ex = expose({ dataplane: net.node(2), port: 80, target: port });
+    cleanup.push(() => ex.close());
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    const data = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    const got = await within(request(fw.address.port, data), 20_000);
+    expect(got).not.toBe('hung');
+    expect((got as Buffer).length).toBe(data.length);
+    expect(Buffer.compare(got as Buffer, data)).toBe(0);
+  });
+
   it('bad arguments are refused at once with what was wrong', async () => {
     const net = await network();
     const dp = net.node(1);
