@@ -230,6 +230,26 @@ describe('forward/expose, hostile', () => {
     expect(Buffer.compare(got as Buffer, data)).toBe(0);
   });
 
+  it('a client that resets while its stream is still connecting (300 ms link) leaves nothing open on either side', async () => {
+    const net = await startNetwork(
+      { topology: { n_nodes: 2, edges: [[1, 2]] }, links: [{ src_node_id: 1, dst_node_id: 2, delay_ms: 300, bidirectional: true }] },
+      { protocol: 'memory' },
+    );
+    cleanup.push(() => net.close());
+    expect(await net.ready({ timeoutMs: 5000 })).toBe(true);
+    const { port, sockets } = await tcpServer((s) => s.pipe(s));
+    const ex = expose({ dataplane: net.node(2), port: 80, target: port });
+    cleanup.push(() => ex.close());
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    const c = tcpConnect({ host: '127.0.0.1', port: fw.address.port });
+    c.on('error', () => {});
+    await new Promise<void>((r) => c.once('connect', () => r()));
+    c.resetAndDestroy();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await until(() => fw.stats().open === 0 && ex.stats().open === 0 && sockets.every((s) => s.destroyed), 3000)).toBe(true);
+  });
+
   it('bad arguments are refused at once with what was wrong', async () => {
     const net = await network();
     const dp = net.node(1);
@@ -243,5 +263,7 @@ describe('forward/expose, hostile', () => {
     const l = net.node(2).listen({ port: 81 });
     cleanup.push(() => l.close());
     expect(await codeOf(Promise.resolve().then(() => expose({ dataplane: net.node(2), port: 81, target: busy })))).toMatch(/^INVALID_ARGUMENT: .*81/);
+    // What the caller named: expose's port, not the listen() inside it.
+    expect(await codeOf(Promise.resolve().then(() => expose({ dataplane: net.node(2), port: 0, target: busy })))).toMatch(/^INVALID_ARGUMENT: expose: port must be a stream port in 1\.\.65535, got 0$/);
   });
 });

@@ -247,6 +247,8 @@ export function expose(args: ExposeArgs): Exposer {
   checkOptions('expose', args, ['dataplane', 'port', 'target', 'signal', 'onError']);
   if (!args?.dataplane) throw new NextminiError('INVALID_ARGUMENT', 'expose: pass { dataplane, port, target }');
   const target = hostPort('expose: target', args.target, false);
+  // Checked here so the message names expose's argument, not the listen() inside it.
+  if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535) throw new NextminiError('INVALID_ARGUMENT', `expose: port must be a stream port in 1..65535, got ${String(args.port)}`);
   const listener: StreamListener = args.dataplane.listen({ port: args.port });
   const stats = newStats();
   const splices = new Set<Splice>();
