@@ -250,6 +250,22 @@ describe('forward/expose, hostile', () => {
     expect(await until(() => fw.stats().open === 0 && ex.stats().open === 0 && sockets.every((s) => s.destroyed), 3000)).toBe(true);
   });
 
+  it('a forwarder on a closed node is CLOSED at once; one whose node closes later stops accepting', async () => {
+    const net = await network();
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    await net.node(1).close();
+    const told: string[] = [];
+    expect(await codeOf(forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 }, onError: (e) => told.push(e.message) }))).toMatch(/^CLOSED: /);
+    // The first connection after the close fails (CLOSED) and the forwarder stops listening.
+    const first = await within(request(fw.address.port, Buffer.from('x')).then(() => 'closed', (e: Error) => e.message), 3000);
+    expect(first).not.toBe('hung');
+    expect(fw.stats()).toMatchObject({ connections: 1, failed: 1, lastError: expect.stringMatching(/closed/) });
+    expect(await until(() => false, 200)).toBe(false);
+    const second = await within(request(fw.address.port, Buffer.from('x')).then(() => 'accepted', (e: Error) => e.message), 3000);
+    expect(second).toMatch(/ECONNREFUSED/);
+  });
+
   it('bad arguments are refused at once with what was wrong', async () => {
     const net = await network();
     const dp = net.node(1);

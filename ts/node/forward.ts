@@ -192,6 +192,9 @@ export async function forward(args: ForwardArgs): Promise<Forwarder> {
   // Checked here, not by each connect: a bad target would otherwise fail every connection.
   if (!Number.isInteger(to.nodeId) || to.nodeId < 1 || to.nodeId > 0xffff_fffe) throw new NextminiError('INVALID_ARGUMENT', `forward: to.nodeId must be a node id >= 1, got ${String(to.nodeId)}`);
   if (!Number.isInteger(to.port) || to.port < 1 || to.port > 65535) throw new NextminiError('INVALID_ARGUMENT', `forward: to.port must be a stream port in 1..65535, got ${String(to.port)}`);
+  // A closed node would make a listener that fails every connection: CLOSED now instead
+  // (stats() is the node's cheapest call that checks it is open).
+  dp.stats();
   const stats = newStats();
   const sockets = new Set<Socket>();
   const splices = new Set<Splice>();
@@ -215,6 +218,9 @@ export async function forward(args: ForwardArgs): Promise<Forwarder> {
         stats.connections++;
         failure(stats, args.onError, err);
         socket.destroy();
+        // The node was closed: nothing can be carried any more, so stop accepting (clients
+        // are refused rather than accepted and dropped).
+        if (err instanceof NextminiError && err.code === 'CLOSED') void close();
       },
     );
   });
