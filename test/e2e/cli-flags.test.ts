@@ -28,6 +28,12 @@ describe('nextmini <command>: flags are checked', () => {
     [['expose', '--config', 'n2.toml', '--port', '0', '--target', '80'], "nextmini expose: --port: '0' is not a port (1..65535)"],
     [['node', '--config', 'n2.toml', '--forward', '8080:3:80'], "nextmini node: --forward: '8080:3:80' is not [HOST:]PORT=NODE:PORT (e.g. 8080=3:80)"],
     [['node', '--config', 'n2.toml', '--expose', '80=127.0.0.1:http'], "nextmini node: --expose: 'http' is not a port (1..65535)"],
+    // A bare IPv6 address would be split at its last colon; brackets say where the port starts.
+    [['forward', '--config', 'n1.toml', '--listen', '::1', '--to', '3:80'], "nextmini forward: --listen: '::1' is an IPv6 address without brackets; write [::1]:PORT"],
+    [['expose', '--config', 'n2.toml', '--port', '80', '--target', '::1:8000'], "nextmini expose: --target: '::1:8000' is an IPv6 address without brackets; write [::1]:8000"],
+    // The same port twice would open half of it, then fail.
+    [['node', '--config', 'n2.toml', '--expose', '80=8000,80=8001'], 'nextmini node: --expose: stream port 80 is given twice'],
+    [['node', '--config', 'n2.toml', '--forward', '8080=3:80,127.0.0.1:8080=3:81'], 'nextmini node: --forward: 127.0.0.1:8080 is given twice'],
     [['node', '--config'], 'nextmini node: --config needs a value: --config FILE.toml'],
     [['controller', '--config', config, '--in-memory=yes'], 'nextmini controller: --in-memory takes no value'],
     [['controller', '--config', config, '--bogus'], 'nextmini controller: unknown flag --bogus (valid: --config FILE.toml, --in-memory, --help)'],
