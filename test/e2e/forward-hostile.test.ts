@@ -3,6 +3,8 @@
 // once, bad arguments. Real TCP sockets on 127.0.0.1; the two nodes on memory links.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { execFile } from 'node:child_process';
 import { startNetwork, forward, expose, type Network } from 'nextmini';
 import { codeOf } from './harness.js';
 
@@ -264,6 +266,55 @@ describe('forward/expose, hostile', () => {
     expect(await until(() => false, 200)).toBe(false);
     const second = await within(request(fw.address.port, Buffer.from('x')).then(() => 'accepted', (e: Error) => e.message), 3000);
     expect(second).toMatch(/ECONNREFUSED/);
+  });
+
+  it('20 curl processes at once through one forwarder each fetch their own 1 MB, byte for byte', async () => {
+    const net = await network();
+    const bodies = Array.from({ length: 20 }, (_, i) => Buffer.alloc(1_000_000 + i, i + 1));
+    const server = createHttpServer((req, res) => {
+      const b = bodies[Number(req.url!.slice(1))];
+      if (!b) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-length': b.length }).end(b);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    const ex = expose({ dataplane: net.node(2), port: 80, target: (server.address() as { port: number }).port });
+    cleanup.push(() => ex.close());
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    const curl = (i: number) =>
+      new Promise<Buffer>((resolve, reject) =>
+        execFile('curl', ['-sS', '--fail', '--max-time', '20', `http://127.0.0.1:${fw.address.port}/${i}`], { encoding: 'buffer', maxBuffer: 4e6 }, (err, out, stderr) =>
+          err ? reject(new Error(`curl ${i}: ${err.message} ${stderr.toString()}`)) : resolve(out),
+        ),
+      );
+    const got = await within(Promise.all(bodies.map((_, i) => curl(i))), 25_000);
+    expect(got).not.toBe('hung');
+    (got as Buffer[]).forEach((g, i) => expect([i, g.length, Buffer.compare(g, bodies[i]!)]).toEqual([i, bodies[i]!.length, 0]));
+    expect(await until(() => fw.stats().open === 0, 5000)).toBe(true);
+    expect(fw.stats()).toMatchObject({ connections: 20, failed: 0 });
+  });
+
+  it('a target that hangs up at once while the client is still sending 2 MB: the client connection ends, nothing stays open', async () => {
+    const net = await network();
+    const { port } = await tcpServer((s) => s.destroy());
+    const ex = expose({ dataplane: net.node(2), port: 80, target: port });
+    cleanup.push(() => ex.close());
+    const fw = await forward({ dataplane: net.node(1), listen: 0, to: { nodeId: 2, port: 80 } });
+    cleanup.push(() => fw.close());
+    const ended = await within(
+      new Promise<string>((resolve) => {
+        const c = tcpConnect({ host: '127.0.0.1', port: fw.address.port, allowHalfOpen: true });
+        c.on('error', (e) => resolve(`error ${(e as NodeJS.ErrnoException).code}`));
+        c.on('close', () => resolve('closed'));
+        c.on('end', () => c.end());
+        c.on('connect', () => c.write(Buffer.alloc(2_000_000)));
+        c.resume();
+      }),
+      5000,
+    );
+    expect(ended).not.toBe('hung');
+    expect(await until(() => fw.stats().open === 0 && ex.stats().open === 0, 5000)).toBe(true);
   });
 
   it('bad arguments are refused at once with what was wrong', async () => {
