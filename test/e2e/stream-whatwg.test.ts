@@ -147,6 +147,29 @@ describe('streams under the WHATWG contract', () => {
     expect(await within(codeOf(t.closed), 5000)).toBe('resolved');
   });
 
+  it('close() while both sides are stuck writing to each other: what arrives is thrown away at once, so neither waits for the other', async () => {
+    const { s, t } = await pair();
+    const big = () => new Uint8Array(3_000_000);
+    // s queues a large write and lets go of the writable (close() takes it from there).
+    const ws = s.writable.getWriter();
+    const sWrite = codeOf(ws.write(big()));
+    ws.releaseLock();
+    // t writes its whole answer before it reads: it needs s to take t's bytes.
+    const tSide = (async () => {
+      const wt = t.writable.getWriter();
+      await wt.write(big());
+      await wt.close();
+      let n = 0;
+      for await (const c of t) n += c.length;
+      return n;
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    const closing = codeOf(s.close());
+    expect(await within(tSide, 10_000)).toBe(3_000_000);
+    expect(await within(sWrite, 5000)).toBe('resolved');
+    expect(await within(closing, 5000)).toBe('resolved');
+  });
+
   it('stats() after the end keeps the counts: bytes each way exact', async () => {
     const { s, t } = await pair();
     const echo = t.readable.pipeTo(t.writable);

@@ -243,17 +243,19 @@ export class NextminiStream {
    */
   async close(): Promise<void> {
     if (!this.#gone) {
-      if (!this.#writeEnded) {
-        // It throws only when the connection already failed, which `closed` reports.
-        if (this.writable.locked) void this.#finishWriting().catch(() => {});
-        else await this.writable.close().catch(() => {});
-      }
+      // Reading stops first: the writable's close waits for writes still queued, which may wait
+      // for a peer that is itself blocked writing to us until we take its bytes.
       if (!this.#eof && !this.#discarding) {
         // What arrives from now on is thrown away; a reader holding the readable sees its end.
         this.#discarding = true;
         if (this.readable.locked) this.#endReadable();
         else await this.readable.cancel().catch(() => {});
         this.#drainDiscarded();
+      }
+      if (!this.#writeEnded && !this.#gone) {
+        // It throws only when the connection already failed, which `closed` reports.
+        if (this.writable.locked) void this.#finishWriting().catch(() => {});
+        else await this.writable.close().catch(() => {});
       }
     }
     return this.closed;
