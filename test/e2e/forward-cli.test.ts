@@ -62,10 +62,20 @@ describe('nextmini node --forward', () => {
     while (!/NO_ROUTE|no route/i.test(output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(output()).toMatch(new RegExp(`forward ${bad} -> 9:80: connection failed: .*no route to node 9`));
 
+    // A connection still open at Ctrl-C: it is ended (not counted as failed) and the process exits.
+    const open = tcpConnect({ host: '127.0.0.1', port: good! });
+    open.on('error', () => {});
+    cleanup.push(() => void open.destroy());
+    await new Promise<void>((r) => open.once('connect', () => r()));
+    open.write('xyz');
+    const openClosed = new Promise<void>((r) => open.once('close', () => r()));
+    await new Promise((r) => setTimeout(r, 300));
+
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGINT');
     expect(await within(exited, 10_000)).toBe(0);
-    expect(output()).toMatch(new RegExp(`forward ${good} -> 2:80: 1 connections \\(0 failed\\), 5 B out, 11 B in`));
+    expect(await within(openClosed, 5000)).not.toBe('hung');
+    expect(output()).toMatch(new RegExp(`forward ${good} -> 2:80: 2 connections \\(0 failed\\), 8 B out, 11 B in`));
     expect(output()).toMatch(new RegExp(`forward ${bad} -> 9:80: 1 connections \\(1 failed, last: .*no route to node 9`));
   });
 });
