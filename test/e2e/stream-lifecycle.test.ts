@@ -161,6 +161,24 @@ describe('stream lifecycle, hostile', () => {
     l.close();
   });
 
+  it('a connector that resets at once (before the listening node dispatched its accept) does not crash that node', async () => {
+    const n = await network();
+    const l = n.node(2).listen({ port: 80 });
+    const serving = (async () => {
+      for await (const t of l) void t.readable.pipeTo(t.writable).catch(() => {});
+    })();
+    for (let i = 0; i < 20; i++) (await n.node(1).connect({ dstNodeId: 2, dstPort: 80 })).abort();
+    // A connect that finds its stream already reset when it is dispatched: CONNECTION_RESET, not a throw.
+    await new Promise((r) => setTimeout(r, 200));
+    const s = await n.node(1).connect({ dstNodeId: 2, dstPort: 80 });
+    const w = s.writable.getWriter();
+    await w.write(new Uint8Array(1000));
+    await w.close();
+    expect(await within(countAll(s), 5000)).toBe(1000);
+    l.close();
+    await serving;
+  });
+
   it('dp.close() with streams connecting, open and half-closed: all settle with CLOSED, peers are reset', async () => {
     const n = await network();
     const l = n.node(2).listen({ port: 80 });

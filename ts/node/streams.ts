@@ -255,12 +255,16 @@ export class NodeStreams {
           return;
         }
         this.#pending.delete(id);
-        p.resolve(this.#adopt(id));
+        const s = this.#adopt(id);
+        if (s) p.resolve(s);
+        else p.reject(new NextminiError('CONNECTION_RESET', `connect: node ${this.#o.nodeId}'s connection ${id} was reset as soon as it was established`));
         return;
       }
       case StreamEventKind.Accepted: {
         const l = this.#listeners.get(listener);
+        // Gone already (the connector reset it right after its handshake): nothing to accept.
         const s = this.#adopt(id);
+        if (!s) return;
         if (!l || !l.push(s)) s.abort(new Error(l ? 'the accept queue is full' : 'nobody listens any more'));
         return;
       }
@@ -288,10 +292,21 @@ export class NodeStreams {
     }
   }
 
-  #adopt(id: number): NextminiStream {
-    const s = new NextminiStream(this.#engine, id, () => {
-      if (this.#open.get(id) === s) this.#open.delete(id);
-    });
+  /**
+   * The stream of a connection the core reported established; undefined when the core dropped
+   * it in the same batch of events (e.g. the peer's ACK and RST arrived together), which a
+   * hostile or hasty peer can cause at will: that must not throw out of the event dispatch.
+   */
+  #adopt(id: number): NextminiStream | undefined {
+    let s: NextminiStream;
+    try {
+      s = new NextminiStream(this.#engine, id, () => {
+        if (this.#open.get(id) === s) this.#open.delete(id);
+      });
+    } catch (err) {
+      if (fromCoreError(err).code === 'CLOSED') return undefined;
+      throw err;
+    }
     this.#open.set(id, s);
     return s;
   }
