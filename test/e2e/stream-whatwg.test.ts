@@ -170,6 +170,16 @@ describe('streams under the WHATWG contract', () => {
     expect(await within(closing, 5000)).toBe('resolved');
   });
 
+  it('a write of a detached (transferred) ArrayBuffer is INVALID_ARGUMENT saying so, like any bad write', async () => {
+    const { s, t } = await pair();
+    const ab = new ArrayBuffer(8);
+    structuredClone(ab, { transfer: [ab] });
+    const w = s.writable.getWriter();
+    expect(await codeOf(w.write(ab as unknown as Uint8Array))).toMatch(/^INVALID_ARGUMENT: .*detached/);
+    expect(await within(codeOf(s.closed), 5000)).toMatch(/^INVALID_ARGUMENT: .*detached/);
+    expect(await within(codeOf(t.closed), 5000)).toMatch(/^CONNECTION_RESET: /);
+  });
+
   it('stats() after the end keeps the counts: bytes each way exact', async () => {
     const { s, t } = await pair();
     const echo = t.readable.pipeTo(t.writable);
