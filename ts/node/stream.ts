@@ -368,7 +368,7 @@ function toBytes(chunk: unknown): Uint8Array {
     if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
   } catch (err) {
     // A detached (transferred) buffer: the runtime's TypeError would not carry a code.
-    throw new NextminiError('INVALID_ARGUMENT', `stream writes take bytes, but this ${chunk instanceof ArrayBuffer ? 'ArrayBuffer' : 'view'}'s buffer is detached (it was transferred): ${(err as Error).message}`, { cause: err });
+    throw new NextminiError('INVALID_ARGUMENT', `stream writes take bytes, but ${chunk instanceof ArrayBuffer ? 'this ArrayBuffer' : "this view's ArrayBuffer"} is detached (it was transferred): ${(err as Error).message}`, { cause: err });
   }
   if (typeof chunk === 'string') throw new NextminiError('INVALID_ARGUMENT', 'stream writes take bytes, not strings: pipe through a TextEncoderStream, or write new TextEncoder().encode(text)');
   throw new NextminiError('INVALID_ARGUMENT', `stream writes take a Uint8Array (or another ArrayBufferView or ArrayBuffer), got ${chunk === null ? 'null' : typeof chunk}`);
