@@ -179,6 +179,39 @@ describe('stream lifecycle, hostile', () => {
     await serving;
   });
 
+  it('data and a reset arriving together at a stream that is throwing its input away (cancelled reader) do not crash the node', async () => {
+    const n = await network();
+    const l = n.node(2).listen({ port: 80 });
+    for (let i = 0; i < 10; i++) {
+      const accepted = l.accept();
+      const s = await n.node(1).connect({ dstNodeId: 2, dstPort: 80 });
+      const t = (await accepted)!;
+      await t.readable.cancel();
+      const w = s.writable.getWriter();
+      await w.write(new Uint8Array(100));
+      s.abort();
+      expect(await within(codeOf(t.closed), 3000)).toMatch(/^CONNECTION_RESET: /);
+    }
+    l.close();
+  });
+
+  it('data and a reset arriving together at a stream whose reader is waiting do not crash the node', async () => {
+    const n = await network();
+    const l = n.node(2).listen({ port: 80 });
+    for (let i = 0; i < 10; i++) {
+      const accepted = l.accept();
+      const s = await n.node(1).connect({ dstNodeId: 2, dstPort: 80 });
+      const t = (await accepted)!;
+      const reading = codeOf(countAll(t));
+      const w = s.writable.getWriter();
+      await w.write(new Uint8Array(100));
+      s.abort();
+      expect(await within(reading, 3000)).toMatch(/^(CONNECTION_RESET: |resolved)/);
+      expect(await within(codeOf(t.closed), 3000)).toMatch(/^CONNECTION_RESET: /);
+    }
+    l.close();
+  });
+
   it('dp.close() with streams connecting, open and half-closed: all settle with CLOSED, peers are reset', async () => {
     const n = await network();
     const l = n.node(2).listen({ port: 80 });
