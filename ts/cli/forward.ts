@@ -22,7 +22,13 @@ export function parsePort(where: string, flag: string, text: string, min = 1): n
 export function parseHostPort(where: string, flag: string, text: string, min = 1): HostPort {
   const i = text.lastIndexOf(':');
   if (i < 0) return { host: '127.0.0.1', port: parsePort(where, flag, text, min) };
-  const host = text.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const raw = text.slice(0, i);
+  // An IPv6 address without brackets would be cut at its last colon (::1 as host ':' port 1).
+  if (raw.includes(':') && !/^\[.*\]$/.test(raw)) {
+    const example = /^\d+$/.test(text.slice(i + 1)) && raw.includes('::') ? `[${raw}]:${text.slice(i + 1)}` : `[${text}]:PORT`;
+    throw new UsageError(where, `${flag}: '${text}' is an IPv6 address without brackets; write ${example}`);
+  }
+  const host = raw.replace(/^\[(.*)\]$/, '$1');
   if (!host) throw new UsageError(where, `${flag}: '${text}' has an empty host; write PORT or HOST:PORT`);
   return { host, port: parsePort(where, flag, text.slice(i + 1), min) };
 }
@@ -36,20 +42,34 @@ export function parseNodePort(where: string, flag: string, text: string): { node
 
 /** `--forward [HOST:]PORT=NODE:PORT[,...]` of `nextmini node`. */
 export function parseForwardList(where: string, text: string): ForwardSpec[] {
-  return text.split(',').map((item) => {
+  const specs = text.split(',').map((item) => {
     const [l, t, extra] = item.split('=');
     if (!l || !t || extra !== undefined) throw new UsageError(where, `--forward: '${item}' is not [HOST:]PORT=NODE:PORT (e.g. 8080=3:80)`);
     return { listen: parseHostPort(where, '--forward', l, 0), to: parseNodePort(where, '--forward', t) };
   });
+  // Found here, not when the second listen fails after the first one started.
+  const seen = new Set<string>();
+  for (const { listen } of specs) {
+    const key = `${listen.host}:${listen.port}`;
+    if (listen.port !== 0 && seen.has(key)) throw new UsageError(where, `--forward: ${key} is given twice`);
+    seen.add(key);
+  }
+  return specs;
 }
 
 /** `--expose PORT=[HOST:]PORT[,...]` of `nextmini node`. */
 export function parseExposeList(where: string, text: string): ExposeSpec[] {
-  return text.split(',').map((item) => {
+  const specs = text.split(',').map((item) => {
     const [p, t, extra] = item.split('=');
     if (!p || !t || extra !== undefined) throw new UsageError(where, `--expose: '${item}' is not PORT=[HOST:]PORT (e.g. 80=127.0.0.1:8000)`);
     return { port: parsePort(where, '--expose', p), target: parseHostPort(where, '--expose', t) };
   });
+  const seen = new Set<number>();
+  for (const { port } of specs) {
+    if (seen.has(port)) throw new UsageError(where, `--expose: stream port ${port} is given twice`);
+    seen.add(port);
+  }
+  return specs;
 }
 
 const fmtBytes = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`);
@@ -62,11 +82,16 @@ export async function runSplices(config: string, fwd: ForwardSpec[], exp: Expose
   const exposers: [ExposeSpec, Exposer][] = [];
   try {
     for (const e of exp) {
-      exposers.push([e, expose({ dataplane: dp, port: e.port, target: e.target })]);
+      // Each failure said as it happens: a client whose connection just closed sees why here.
+      const onError = (err: Error) => console.warn(`node ${id}: expose ${e.port} -> ${e.target.host}:${e.target.port}: connection failed: ${err.message}`);
+      exposers.push([e, expose({ dataplane: dp, port: e.port, target: e.target, onError })]);
       console.log(`node ${id}: stream port ${e.port} -> tcp ${e.target.host}:${e.target.port}`);
     }
     for (const f of fwd) {
-      const fw = await forward({ dataplane: dp, listen: f.listen, to: f.to });
+      let port = f.listen.port;
+      const onError = (err: Error) => console.warn(`node ${id}: forward ${port} -> ${f.to.nodeId}:${f.to.port}: connection failed: ${err.message}`);
+      const fw = await forward({ dataplane: dp, listen: f.listen, to: f.to, onError });
+      port = fw.address.port;
       forwarders.push([f, fw]);
       console.log(`node ${id}: tcp ${fw.address.host}:${fw.address.port} -> node ${f.to.nodeId} stream port ${f.to.port}`);
     }

@@ -13,7 +13,7 @@ export interface StreamRuntimeConfig {
   idle_timeout_ms?: number;
   /** Streams held at once, in any state. Default 4096. */
   max_connections?: number;
-  /** Half-open incoming streams per listening port; connects beyond are refused. Default 128. */
+  /** Half-open incoming streams per listening port (connects beyond are refused), and accepted streams waiting for the application per listener (beyond are reset). Default 128. */
   backlog?: number;
   /**
    * Congestion control: "model" (default; paces at the path's measured bandwidth, tolerant of

@@ -1,7 +1,7 @@
 // One reliable byte stream between two nodes, as WHATWG streams. The protocol lives in the
 // core (core-rs/src/stream); this side only moves bytes between the core's buffers and the
 // application's readable/writable, and turns the core's events into promise settlements.
-import { NextminiError } from '../errors.js';
+import { NextminiError, isNextminiError } from '../errors.js';
 import type { Engine } from './engine.js';
 
 /** What `stream.stats()` reports. */
@@ -53,6 +53,9 @@ class Signal {
     else this.#pending = true;
   }
 }
+
+/** What a core call for a connection the core already dropped returns (see NextminiStream#call). */
+const GONE = Symbol('gone');
 
 const ZERO_STATS: StreamStats = { rttMs: null, cwndBytes: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, bytesInFlight: 0, timeouts: 0 };
 
@@ -159,7 +162,8 @@ export class NextminiStream {
         return;
       }
       const want = Math.min(Math.max(c.desiredSize ?? READ_CHUNK, 16 * 1024), READ_CHUNK * 4);
-      const data = this.#engine.run((core, now) => core.streamRead(now, this.#id, want));
+      const data = this.#call((core, now) => core.streamRead(now, this.#id, want));
+      if (data === GONE) return;
       if (data === undefined) {
         this.#eof = true;
         this.#endReadable();
@@ -177,7 +181,8 @@ export class NextminiStream {
 
   #drainDiscarded(): void {
     while (this.#discarding && !this.#gone && !this.#eof) {
-      const data = this.#engine.run((core, now) => core.streamRead(now, this.#id, READ_CHUNK * 4));
+      const data = this.#call((core, now) => core.streamRead(now, this.#id, READ_CHUNK * 4));
+      if (data === GONE) return;
       if (data === undefined) {
         this.#eof = true;
         this.#maybeDone();
@@ -219,7 +224,8 @@ export class NextminiStream {
     while (off < bytes.length) {
       if (this.#gone) throw this.#error ?? closedError(this);
       const slice = bytes.subarray(off, off + WRITE_SLICE);
-      const n = this.#engine.run((core, now) => core.streamWrite(now, this.#id, slice));
+      const n = this.#call((core, now) => core.streamWrite(now, this.#id, slice));
+      if (n === GONE) throw await this.#why();
       off += n;
       if (off < bytes.length && n < slice.length) await this.#writeSignal.wait();
     }
@@ -235,7 +241,7 @@ export class NextminiStream {
       if (this.#error) throw this.#error;
       return;
     }
-    this.#engine.run((core, now) => core.streamClose(now, this.#id));
+    if (this.#call((core, now) => core.streamClose(now, this.#id)) === GONE) throw await this.#why();
   }
 
   /**
@@ -245,17 +251,19 @@ export class NextminiStream {
    */
   async close(): Promise<void> {
     if (!this.#gone) {
-      if (!this.#writeEnded) {
-        // It throws only when the connection already failed, which `closed` reports.
-        if (this.writable.locked) void this.#finishWriting().catch(() => {});
-        else await this.writable.close().catch(() => {});
-      }
+      // Reading stops first: the writable's close waits for writes still queued, which may wait
+      // for a peer that is itself blocked writing to us until we take its bytes.
       if (!this.#eof && !this.#discarding) {
         // What arrives from now on is thrown away; a reader holding the readable sees its end.
         this.#discarding = true;
         if (this.readable.locked) this.#endReadable();
         else await this.readable.cancel().catch(() => {});
         this.#drainDiscarded();
+      }
+      if (!this.#writeEnded && !this.#gone) {
+        // It throws only when the connection already failed, which `closed` reports.
+        if (this.writable.locked) void this.#finishWriting().catch(() => {});
+        else await this.writable.close().catch(() => {});
       }
     }
     return this.closed;
@@ -277,8 +285,31 @@ export class NextminiStream {
   #reset(err: NextminiError): void {
     if (this.#gone) return;
     this.#refreshStats();
-    this.#engine.run((core, now) => core.streamAbort(now, this.#id));
+    this.#call((core, now) => core.streamAbort(now, this.#id));
     this.#fail(err);
+  }
+
+  /**
+   * A core call for this connection. The core may have dropped it already (say the peer's data
+   * and RST came in one batch: the Readable event is dispatched while the connection is gone,
+   * its Error event next): then GONE, never a throw, which out of an event handler would stop
+   * the node's event dispatch (the Error event included) and surface as an uncaught exception.
+   */
+  #call<T>(fn: (core: Engine['core'], now: number) => T): T | typeof GONE {
+    try {
+      return this.#engine.run(fn);
+    } catch (err) {
+      if (!isNextminiError(err, 'CLOSED')) throw err;
+      // The Error event of the same batch says why; if none comes, CLOSED it is.
+      queueMicrotask(() => this.#fail(err));
+      return GONE;
+    }
+  }
+
+  /** The error that ended the connection, once the events of the current batch were dispatched. */
+  async #why(): Promise<NextminiError> {
+    await new Promise<void>((r) => setTimeout(r, 0));
+    return this.#error ?? closedError(this);
   }
 
   /** Counters of this connection; after it ended, their last values. */
@@ -289,7 +320,13 @@ export class NextminiStream {
 
   #refreshStats(): void {
     if (this.#gone) return;
-    const v = this.#engine.core.streamStats(this.#id);
+    let v: ArrayLike<number>;
+    try {
+      v = this.#engine.core.streamStats(this.#id);
+    } catch {
+      // Dropped by the core a moment ago (its Error event is on its way): keep the last values.
+      return;
+    }
     this.#stats = {
       rttMs: v[0]! < 0 ? null : v[0]! / 1000,
       cwndBytes: v[1]!,
@@ -364,8 +401,13 @@ export class NextminiStream {
 
 function toBytes(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
-  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  try {
+    if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  } catch (err) {
+    // A detached (transferred) buffer: the runtime's TypeError would not carry a code.
+    throw new NextminiError('INVALID_ARGUMENT', `stream writes take bytes, but ${chunk instanceof ArrayBuffer ? 'this ArrayBuffer' : "this view's ArrayBuffer"} is detached (it was transferred): ${(err as Error).message}`, { cause: err });
+  }
   if (typeof chunk === 'string') throw new NextminiError('INVALID_ARGUMENT', 'stream writes take bytes, not strings: pipe through a TextEncoderStream, or write new TextEncoder().encode(text)');
   throw new NextminiError('INVALID_ARGUMENT', `stream writes take a Uint8Array (or another ArrayBufferView or ArrayBuffer), got ${chunk === null ? 'null' : typeof chunk}`);
 }

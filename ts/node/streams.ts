@@ -33,10 +33,16 @@ export const enum StreamEventKind {
 }
 
 /**
- * Connections accepted while the application is not iterating wait in the listener, up to
- * this many; beyond it new ones are reset (the connector sees CONNECTION_RESET) and counted.
+ * Connections accepted while the application is not iterating wait in the listener, up to the
+ * node's `[stream] backlog` (this by default); beyond it new ones are reset (the connector sees
+ * CONNECTION_RESET) and counted. The same number as the core's half-open backlog: a burst of
+ * connects the core lets through completes in one drain, before the application's loop takes
+ * the next, so a smaller queue would reset what the backlog was raised to admit.
  */
-const ACCEPT_QUEUE = 128;
+const DEFAULT_ACCEPT_QUEUE = 128;
+
+/** The longest delay setTimeout takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Incoming streams on one port, as an async iterable:
@@ -49,14 +55,16 @@ export class StreamListener implements AsyncIterable<NextminiStream> {
   #waiting: ((s: NextminiStream | null) => void)[] = [];
   #closed = false;
   #error: NextminiError | undefined;
-  /** Connections reset because ACCEPT_QUEUE were already waiting. */
+  /** Connections reset because the accept queue was full. */
   overflowed = 0;
   readonly #onClose: () => void;
+  readonly #queueLimit: number;
 
   /** @internal */
-  constructor(port: number, onClose: () => void) {
+  constructor(port: number, onClose: () => void, queueLimit = DEFAULT_ACCEPT_QUEUE) {
     this.port = port;
     this.#onClose = onClose;
+    this.#queueLimit = queueLimit;
   }
 
   /** @internal */
@@ -67,7 +75,7 @@ export class StreamListener implements AsyncIterable<NextminiStream> {
       w(s);
       return true;
     }
-    if (this.#queue.length >= ACCEPT_QUEUE) {
+    if (this.#queue.length >= this.#queueLimit) {
       this.overflowed++;
       return false;
     }
@@ -196,7 +204,9 @@ export class NodeStreams {
         signal?.removeEventListener('abort', onAbort);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs !== undefined) timer = setTimeout(() => giveUp(new NextminiError('TIMEOUT', `connect to node ${dst} port ${args.dstPort}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      // A timer holds at most 2^31-1 ms (more fires at once, with a warning); a longer wait, or
+      // Infinity, needs no timer: the core's idle timeout ends a connect that gets no answer.
+      if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) timer = setTimeout(() => giveUp(new NextminiError('TIMEOUT', `connect to node ${dst} port ${args.dstPort}: no answer within ${timeoutMs} ms`)), timeoutMs);
       this.#pending.set(id, {
         resolve: (s) => {
           cleanup();
@@ -225,7 +235,7 @@ export class NodeStreams {
       if (this.#listeners.get(port) !== l) return;
       this.#listeners.delete(port);
       if (!this.#closed) this.#engine.run((core, now) => core.streamUnlisten(now, port));
-    });
+    }, this.#o.config.backlog ?? DEFAULT_ACCEPT_QUEUE);
     this.#listeners.set(port, l);
     return l;
   }
@@ -245,12 +255,16 @@ export class NodeStreams {
           return;
         }
         this.#pending.delete(id);
-        p.resolve(this.#adopt(id));
+        const s = this.#adopt(id);
+        if (s) p.resolve(s);
+        else p.reject(new NextminiError('CONNECTION_RESET', `connect: node ${this.#o.nodeId}'s connection ${id} was reset as soon as it was established`));
         return;
       }
       case StreamEventKind.Accepted: {
         const l = this.#listeners.get(listener);
+        // Gone already (the connector reset it right after its handshake): nothing to accept.
         const s = this.#adopt(id);
+        if (!s) return;
         if (!l || !l.push(s)) s.abort(new Error(l ? 'the accept queue is full' : 'nobody listens any more'));
         return;
       }
@@ -268,7 +282,7 @@ export class NodeStreams {
         const p = this.#pending.get(id);
         if (p) {
           this.#pending.delete(id);
-          p.reject(err);
+          p.reject(refusedWhy(err));
           return;
         }
         if (!this.#open.has(id)) this.#early?.set(id, { kind, error });
@@ -278,10 +292,21 @@ export class NodeStreams {
     }
   }
 
-  #adopt(id: number): NextminiStream {
-    const s = new NextminiStream(this.#engine, id, () => {
-      if (this.#open.get(id) === s) this.#open.delete(id);
-    });
+  /**
+   * The stream of a connection the core reported established; undefined when the core dropped
+   * it in the same batch of events (e.g. the peer's ACK and RST arrived together), which a
+   * hostile or hasty peer can cause at will: that must not throw out of the event dispatch.
+   */
+  #adopt(id: number): NextminiStream | undefined {
+    let s: NextminiStream;
+    try {
+      s = new NextminiStream(this.#engine, id, () => {
+        if (this.#open.get(id) === s) this.#open.delete(id);
+      });
+    } catch (err) {
+      if (fromCoreError(err).code === 'CLOSED') return undefined;
+      throw err;
+    }
     this.#open.set(id, s);
     return s;
   }
@@ -296,6 +321,15 @@ export class NodeStreams {
     for (const s of [...this.#open.values()]) s.onNodeClosed(this.#o.nodeId);
     for (const l of [...this.#listeners.values()]) l.end(undefined);
   }
+}
+
+/**
+ * The core's refusal says "nothing listens on port N", but the same RST answers a SYN beyond a
+ * listener's full backlog (a burst of connects to one port): name both causes, and the key.
+ */
+function refusedWhy(err: NextminiError): NextminiError {
+  if (err.code !== 'CONNECTION_REFUSED' || !/nothing listens on port \d+$/.test(err.message)) return err;
+  return new NextminiError(err.code, `${err.message}, or its listener's backlog of half-open connections is full (the [stream] backlog key there, default 128)`);
 }
 
 function checkStreamPort(name: string, v: unknown): number {
