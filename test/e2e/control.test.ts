@@ -109,7 +109,7 @@ describe('admission', () => {
       ws.on('message', (d: Buffer) => n++ === 1 && resolve(d));
       ws.on('error', reject);
     });
-    expect(reply.toString('latin1')).toMatch(/version 5, node sent version 99/);
+    expect(reply.toString('latin1')).toMatch(/version 6, node sent version 99/);
     ws.close();
   });
 

@@ -236,7 +236,7 @@ flow_spec = { flow_len = { Bytes = 100_000 }, flow_rate = 1_000_000, transport =
     await expect(c.startFlow({ src: 1, dst: 2 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/bytes or durationMs needs exactly one length/) });
     await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, transport: 'datagram' })).rejects.toMatchObject({ message: expect.stringMatching(/startFlow: rate is required/) });
     await expect(c.startFlow({ src: 1, dst: 2, durationMs: 10 })).rejects.toMatchObject({ message: expect.stringMatching(/startFlow: rate is required/) });
-    await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, transport: 'quic' as never })).rejects.toMatchObject({ message: expect.stringMatching(/transport must be one of "datagram", "lossless", "lossless_unicast", "tcp", got "quic"/) });
+    await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, transport: 'quic' as never })).rejects.toMatchObject({ message: expect.stringMatching(/transport must be one of "datagram", "lossless", "stream", "lossless_unicast", "tcp", got "quic"/) });
     await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, weight: 0 })).rejects.toMatchObject({ message: expect.stringMatching(/weight must be a whole number from 1/) });
     await expect(c.startFlow({ src: 1, dst: 2, bytes: 10, size: 3 } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/size/) });
     // No argument at all (plain JavaScript) is refused the same way, not a TypeError.

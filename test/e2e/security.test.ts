@@ -327,7 +327,7 @@ function createFrame(reqId: number, label: string): Uint8Array {
   const l = new TextEncoder().encode(label);
   const b = new Uint8Array(4 + 4 + 1 + 4 + l.length);
   const v = new DataView(b.buffer);
-  b.set([0x4e, 0x4d, 5, 7]); // "NM", control protocol version 5, group-op
+  b.set([0x4e, 0x4d, 6, 7]); // "NM", control protocol version 6, group-op
   v.setUint32(4, reqId);
   v.setUint8(8, 0);
   v.setUint32(9, l.length);

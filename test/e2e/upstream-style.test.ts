@@ -64,17 +64,20 @@ describe("upstream nextmini's style of config files", () => {
     expect([r1.nodeId, r2.nodeId].sort()).toEqual([2, 3]);
     // Receivers bind 0.0.0.0; peers are told the address the controller saw, not 0.0.0.0.
     expect(r1.getNetworkInfo().publicNetworkAddr).toBe('127.0.0.1');
-    // The documented traffic: 2 MB lossless (upstream's flow_transport) 1 -> 2, 500 kB datagram 3 -> 1.
+    // The documented traffic: 2 MB lossless (upstream's flow_transport) 1 -> 2, 500 kB datagram 3 -> 1,
+    // and 1 MB over upstream's "tcp" 1 -> 3, which runs over a stream.
     const deadline = Date.now() + 20_000;
     let flows = await c.flows();
-    while (!(flows.length === 2 && flows.every(ended)) && Date.now() < deadline) {
+    while (!(flows.length === 3 && flows.every(ended)) && Date.now() < deadline) {
       await sleep(100);
       flows = await c.flows();
     }
     expect(flows.map((f) => [f.spec.src, f.spec.dst, f.spec.transport, f.state])).toEqual([
       [1, 2, 'lossless', 'done'],
       [3, 1, 'datagram', 'done'],
+      [1, 3, 'stream', 'done'],
     ]);
+    expect(flows[2]!.bytesReceived).toBe(1_000_000);
     expect(flows[0]!.bytesReceived).toBe(2_000_000);
     expect(flows[1]!.bytesSent).toBe(500_000);
     expect(flows[1]!.bytesReceived).toBe(500_000);

@@ -3,7 +3,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 
 /**
- * A control-protocol hello, version 5: node id, a list of one endpoint (link protocol: 0 udp,
+ * A control-protocol hello, version 6: node id, a list of one endpoint (link protocol: 0 udp,
  * 1 tcp, 2 relay; data host and port), the relay token (empty = none), a 32-byte client nonce
  * an empty proof (a controller without auth_token) and node_id_offset 0.
  */
@@ -13,7 +13,7 @@ export function helloBytes(nodeId: number, o: { protocol: 0 | 1 | 2; host: strin
   const tok = enc.encode(o.relayToken ?? '');
   const b = new Uint8Array(4 + 4 + 4 + 1 + 4 + host.length + 2 + 4 + tok.length + 4 + 32 + 4 + 4);
   const v = new DataView(b.buffer);
-  b.set([0x4e, 0x4d, 5, 1]); // "NM", version 5, type hello
+  b.set([0x4e, 0x4d, 6, 1]); // "NM", version 6, type hello
   let at = 4;
   v.setUint32(at, nodeId);
   v.setUint32((at += 4), 1); // one endpoint

@@ -73,6 +73,7 @@ function samples(): ControlMessage[] {
     { t: 'undeliverable', pairs: [] },
     { t: 'flow-start', flowId: 1, role: 'source', peer: 2, transport: 'datagram', bytes: 1_000_000, durationMs: 0, rate: 2e6 },
     { t: 'flow-start', flowId: 0xffffffff, role: 'sink', peer: 1, transport: 'lossless', bytes: 0, durationMs: 1500, rate: 0.5 },
+    { t: 'flow-start', flowId: 7, role: 'source', peer: 3, transport: 'stream', bytes: 0, durationMs: 2000, rate: 0 },
     { t: 'flow-stop', flowId: 7 },
     { t: 'flow-report', flowId: 3, role: 'sink', state: 'failed', bytes: 10, packets: 1, extra: 0, startAgoMs: -1, endAgoMs: 12.5, reason: 'session timeout' },
     { t: 'flow-report', flowId: 3, role: 'source', state: 'running', bytes: 0, packets: 0, extra: 0, startAgoMs: 0, endAgoMs: -1, reason: '' },
@@ -91,8 +92,8 @@ function outcome(input: Uint8Array): string {
   }
 }
 
-/** A frame of the given type whose body is `body` (version 5, magic "NM"). */
-const framed = (type: number, ...body: number[]) => bytes(0x4e, 0x4d, 5, type, ...body);
+/** A frame of the given type whose body is `body` (version 6, magic "NM"). */
+const framed = (type: number, ...body: number[]) => bytes(0x4e, 0x4d, 6, type, ...body);
 const u32 = (v: number) => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 
 describe('control codec: malformed input is MALFORMED_PACKET', () => {
@@ -279,7 +280,7 @@ describe('control codec fuzz', () => {
       if (rng.below(16) === 0) {
         // Random bytes, usually behind a valid head so the body decoders see them.
         input = Uint8Array.from({ length: rng.below(64) }, () => rng.below(256));
-        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 5, 1 + rng.below(23), ...input]);
+        if (rng.below(2)) input = Uint8Array.from([0x4e, 0x4d, 6, 1 + rng.below(23), ...input]);
       } else {
         input = mutate(rng, pool[rng.below(pool.length)]!, pool[rng.below(pool.length)]!);
       }

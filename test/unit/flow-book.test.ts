@@ -74,6 +74,23 @@ describe('FlowBook', () => {
     expect(b.list()[0]).toMatchObject({ state: 'done', loss: 0, framesResent: 7, bytesReceived: 1000, durationMs: 320, completionMs: 320 });
   });
 
+  it('stream: a Duration flow needs no rate and carries its duration; done once the source closed and the sink counted; frames resent are retransmits', () => {
+    vi.useFakeTimers();
+    const { b, sent } = book();
+    const id = b.add({ src: 1, dst: 2, durationMs: 700, weight: 1, transport: 'stream' }).flowId;
+    expect(sent[0]![1]).toMatchObject({ transport: 'stream', bytes: 0, durationMs: 700, rate: 0 });
+    b.onReport(1, report(id, 'source', 'done', 5000, 0, 3, 800, 100));
+    // The sink's count settles it (the source's stream closed, so it read everything).
+    expect(b.list()[0]!.state).toBe('running');
+    b.onReport(2, report(id, 'sink', 'done', 5000, 0, 0, 790, 100));
+    expect(b.list()[0]).toMatchObject({ state: 'done', loss: 0, framesResent: 3, bytesSent: 5000, bytesReceived: 5000, durationMs: 700, completionMs: 700 });
+    // Without the sink's word the settle timer ends it.
+    const id2 = b.add({ src: 1, dst: 2, bytes: 10, weight: 1, transport: 'stream' }).flowId;
+    b.onReport(1, report(id2, 'source', 'done', 10, 0, 0, 50, 0));
+    vi.advanceTimersByTime(FLOW_SETTLE_MS);
+    expect(b.list()[1]!.state).toBe('done');
+  });
+
   it("a report from a node that is not that side's is ignored; a side that failed fails the flow, naming it", () => {
     const { b } = book();
     const id = b.add({ src: 1, dst: 2, bytes: 1000, weight: 1, transport: 'lossless' }).flowId;

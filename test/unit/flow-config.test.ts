@@ -52,14 +52,20 @@ flow_spec = { flow_len = { Duration = 2000 }, flow_rate = 1_000_000, flow_weight
     ]);
   });
 
-  it('transport defaults to lossless; "tcp" runs as lossless and says so once; "datagram" wins over flow_transport', () => {
+  it('transport defaults to lossless; "tcp" runs as "stream" without a warning; "datagram" wins over flow_transport', () => {
     expect(load('[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { Bytes = 5 } }\n').flows[0]!.transport).toBe('lossless');
     let cfg!: ReturnType<typeof load>;
     const warned = warningsOf(() => {
       cfg = load('flow_transport = "tcp"\n[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { Bytes = 5 } }\n[[flows]]\nsrc_node_id = 2\ndst_node_id = 1\nflow_spec = { flow_len = { Bytes = 5 }, transport = "tcp" }\n[[flows]]\nsrc_node_id = 2\ndst_node_id = 3\nflow_spec = { flow_len = { Bytes = 5 }, flow_rate = 10, transport = "datagram" }\n');
     });
-    expect(cfg.flows.map((f) => f.transport)).toEqual(['lossless', 'lossless', 'datagram']);
-    expect(warned.match(/transport "tcp" \(upstream's reliable byte stream\) runs as "lossless"/g)).toHaveLength(1);
+    expect(cfg.flows.map((f) => f.transport)).toEqual(['stream', 'stream', 'datagram']);
+    expect(warned).toBe('');
+    expect(load('[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { Bytes = 5 }, transport = "stream" }\n').flows[0]!.transport).toBe('stream');
+  });
+
+  it('a stream Duration flow needs no rate (it then goes as fast as the stream allows)', () => {
+    expect(load('[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { Duration = 500 }, transport = "tcp" }\n').flows[0]).toEqual({ src: 1, dst: 2, durationMs: 500, weight: 1, transport: 'stream' });
+    expect(() => load('[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { Duration = 500 }, transport = "lossless" }\n')).toThrow(/flow_rate is required/);
   });
 
   it('a rate on a lossless Bytes flow is not enforced, and a warning says so', () => {
@@ -74,9 +80,9 @@ flow_spec = { flow_len = { Duration = 2000 }, flow_rate = 1_000_000, flow_weight
   });
 
   it.each([
-    ['flow_transport = "quic"\n', /controller config\.flow_transport must be one of "datagram", "lossless", "lossless_unicast", "tcp", got "quic"/],
+    ['flow_transport = "quic"\n', /controller config\.flow_transport must be one of "datagram", "lossless", "stream", "lossless_unicast", "tcp", got "quic"/],
     ['[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\n', /controller config\.flows\[0\]\.flow_spec is required/],
-    ['[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { Bytes = 5 }, transport = "udp" }\n', /flows\[0\]\.flow_spec\.transport must be one of "datagram", "lossless", "lossless_unicast", "tcp", got "udp"/],
+    ['[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { Bytes = 5 }, transport = "udp" }\n', /flows\[0\]\.flow_spec\.transport must be one of "datagram", "lossless", "stream", "lossless_unicast", "tcp", got "udp"/],
     ['[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { Bytes = 5 }, flow_rate = 10, transport = "datagram" }\nsrc = 3\n', /controller config\.flows\[0\]: unknown key "src"/],
     ['[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { Bytes = 5 }, flow_weigth = 2 }\n', /flows\[0\]\.flow_spec: unknown key "flow_weigth" \(did you mean `flow_weight`\?\)/],
     ['[[flows]]\nsrc_node_id = 1\ndst_node_id = 2\nflow_spec = { flow_len = { bytes = 5 } }\n', /flows\[0\]\.flow_spec\.flow_len: unknown key "bytes" \(did you mean `Bytes`\?\)/],

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FLOW_PACKET_BYTES, NodeFlows } from '../../ts/node/flows.js';
 import type { FlowReport } from '../../ts/control/messages.js';
 import type { NodeSessions } from '../../ts/node/sessions.js';
+import { StreamListener } from '../../ts/node/streams.js';
 
 afterEach(() => vi.useRealTimers());
 
@@ -16,6 +17,8 @@ function node() {
     addressOf: (id) => `192.168.0.${id}`,
     sessions: { onProgress: () => () => {} } as unknown as NodeSessions,
     report: (m) => reports.push(m),
+    connect: () => Promise.reject(new Error('no streams here')),
+    listen: () => new StreamListener(65535, () => {}),
   });
   return { flows, reports, sent };
 }

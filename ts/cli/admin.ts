@@ -203,7 +203,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
       'duration-ms': { type: 'string', value: 'MS', help: 'send for MS milliseconds (needs --rate)' },
       rate: { type: 'string', value: 'BYTES_PER_S', help: 'bytes per second (required for datagram flows and --duration-ms)' },
       weight: { type: 'string', value: 'N', help: 'weight for weighted round robin between flows (default 1)' },
-      transport: { type: 'string', value: 'T', help: 'datagram, lossless (default), lossless_unicast or tcp (both run as lossless)' },
+      transport: { type: 'string', value: 'T', help: 'datagram, lossless (default), stream, or upstream\'s lossless_unicast (= lossless) and tcp (= stream)' },
     },
     prepare: (v) => {
       const where = 'start-flow';

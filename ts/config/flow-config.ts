@@ -8,11 +8,11 @@ import { MAX_FLOW_WEIGHT } from './link-config.js';
 
 const log = logger('config');
 
-/** How a flow's bytes travel: paced datagrams with counted loss, or one lossless session. */
-export type FlowTransport = 'datagram' | 'lossless';
+/** How a flow's bytes travel: paced datagrams with counted loss, one lossless session, or one reliable stream. */
+export type FlowTransport = 'datagram' | 'lossless' | 'stream';
 
 /** Every name `transport` and `flow_transport` take: ours, then upstream's. */
-export const FLOW_TRANSPORT_NAMES = ['datagram', 'lossless', 'lossless_unicast', 'tcp'] as const;
+export const FLOW_TRANSPORT_NAMES = ['datagram', 'lossless', 'stream', 'lossless_unicast', 'tcp'] as const;
 export type FlowTransportName = (typeof FLOW_TRANSPORT_NAMES)[number];
 
 /** A flow as the controller runs it, whichever way it came (config or startFlow). */
@@ -22,7 +22,7 @@ export interface FlowSpec {
   /** Exactly one of bytes and durationMs. */
   bytes?: number;
   durationMs?: number;
-  /** Bytes per second; required for datagram flows and for Duration flows. */
+  /** Bytes per second; required for datagram flows and for lossless Duration flows. */
   rate?: number;
   /** WRR weight, >= 1. */
   weight: number;
@@ -32,15 +32,11 @@ export interface FlowSpec {
 /** A Duration at or below this many ms may have been written in seconds (upstream's docs say seconds). */
 const DURATION_SECONDS_HINT = 60;
 
-/** Upstream's names mapped onto ours; `tcp` runs as lossless until streams exist (said once per config). */
-export function flowTransport(name: FlowTransportName, where: string, warned: { tcp: boolean }): FlowTransport {
+/** Upstream's names mapped onto ours: `lossless_unicast` is a lossless session, `tcp` (a reliable byte stream) a stream. */
+export function flowTransport(name: FlowTransportName): FlowTransport {
   if (name === 'lossless_unicast' || name === 'lossless') return 'lossless';
-  if (name === 'datagram') return 'datagram';
-  if (!warned.tcp) {
-    warned.tcp = true;
-    log.warn(`${where}: transport "tcp" (upstream's reliable byte stream) runs as "lossless" here (a lossless session of the flow's bytes) until streams exist`);
-  }
-  return 'lossless';
+  if (name === 'tcp' || name === 'stream') return 'stream';
+  return 'datagram';
 }
 
 /**
@@ -49,7 +45,9 @@ export function flowTransport(name: FlowTransportName, where: string, warned: { 
  */
 export function checkFlow(f: FlowSpec, fail: (field: string, message: string) => NextminiError, field: (name: 'length' | 'rate' | 'dst') => string): FlowSpec {
   if ((f.bytes === undefined) === (f.durationMs === undefined)) throw fail(field('length'), 'needs exactly one length: Bytes (a byte count) or Duration (milliseconds)');
-  if (f.rate === undefined && (f.transport === 'datagram' || f.durationMs !== undefined)) {
+  // A stream Duration flow without a rate goes as fast as its stream allows; a lossless session
+  // must know its size up front, so its Duration flow needs a rate to compute one.
+  if (f.rate === undefined && (f.transport === 'datagram' || (f.transport === 'lossless' && f.durationMs !== undefined))) {
     const why = f.transport === 'datagram' ? 'a datagram flow is sent at its rate' : 'a Duration flow needs a rate to know how much to send';
     throw fail(field('rate'), `is required (bytes per second): ${why}`);
   }
@@ -64,8 +62,7 @@ export function checkFlow(f: FlowSpec, fail: (field: string, message: string) =>
 
 /** `[[flows]]` of a controller config, with the top-level `flow_transport` as their default. */
 export function readFlows(r: TableReader, source: string): FlowSpec[] {
-  const warned = { tcp: false };
-  const deflt: FlowTransport = r.has('flow_transport') ? flowTransport(r.oneOf('flow_transport', FLOW_TRANSPORT_NAMES), `${source}.flow_transport`, warned) : 'lossless';
+  const deflt: FlowTransport = r.has('flow_transport') ? flowTransport(r.oneOf('flow_transport', FLOW_TRANSPORT_NAMES)) : 'lossless';
   return r.tables('flows').map((t, i) => {
     const where = `${source}.flows[${i}]`;
     t.checkKeys(['src_node_id', 'dst_node_id', 'flow_spec']);
@@ -81,7 +78,7 @@ export function readFlows(r: TableReader, source: string): FlowSpec[] {
       src,
       dst,
       weight: spec.int('flow_weight', { min: 1, max: MAX_FLOW_WEIGHT, default: 1 }),
-      transport: spec.has('transport') ? flowTransport(spec.oneOf('transport', FLOW_TRANSPORT_NAMES), `${where}.flow_spec.transport`, warned) : deflt,
+      transport: spec.has('transport') ? flowTransport(spec.oneOf('transport', FLOW_TRANSPORT_NAMES)) : deflt,
     };
     if (len.has('Bytes')) f.bytes = len.int('Bytes', { min: 1, max: 2 ** 40 });
     if (len.has('Duration')) {

@@ -9,7 +9,8 @@ import { NextminiError } from '../errors.js';
 // 5: hello's node id 0 asks for one (and carries node_id_offset), answered by `assigned`;
 // welcome carries the node's endpoints as handed to peers; flow-start, flow-stop,
 // flow-report and flow-weights carry the controller's traffic flows.
-export const CONTROL_VERSION = 5;
+// 6: flow-start's transport may be "stream" (index 2), which a version 5 node cannot decode.
+export const CONTROL_VERSION = 6;
 const MAGIC0 = 0x4e; // 'N'
 const MAGIC1 = 0x4d; // 'M'
 /** Upper bound on any length field, so a corrupt frame cannot make us allocate gigabytes. */

@@ -262,8 +262,8 @@ export interface TopologyReady {
 }
 
 /** How a flow's traffic travels (config/flow-config.ts). */
-export type FlowTransportKind = 'datagram' | 'lossless';
-const FLOW_TRANSPORTS: readonly FlowTransportKind[] = ['datagram', 'lossless'];
+export type FlowTransportKind = 'datagram' | 'lossless' | 'stream';
+const FLOW_TRANSPORTS: readonly FlowTransportKind[] = ['datagram', 'lossless', 'stream'];
 /** A node's part in a flow. */
 export type FlowRole = 'source' | 'sink';
 const FLOW_ROLES: readonly FlowRole[] = ['source', 'sink'];

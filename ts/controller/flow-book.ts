@@ -4,7 +4,7 @@
 import { NextminiError } from '../errors.js';
 import { logger } from '../log.js';
 import { checkOptions } from '../options.js';
-import { checkFlow, flowTransport, FLOW_TRANSPORT_NAMES, type FlowSpec, type FlowTransportName } from '../config/flow-config.js';
+import { checkFlow, flowTransport, FLOW_TRANSPORT_NAMES, type FlowSpec, type FlowTransport, type FlowTransportName } from '../config/flow-config.js';
 import { MAX_FLOW_WEIGHT } from '../config/link-config.js';
 import type { FlowReport, FlowStart, FlowWeight } from '../control/messages.js';
 
@@ -19,13 +19,13 @@ export interface StartFlowArgs {
   dst: number;
   /** Bytes to send; give this or durationMs. */
   bytes?: number;
-  /** Send for this many milliseconds (needs `rate`); give this or bytes. */
+  /** Send for this many milliseconds (datagram and lossless flows need `rate`); give this or bytes. */
   durationMs?: number;
-  /** Bytes per second: required for datagram flows and for durationMs flows. */
+  /** Bytes per second: required for datagram flows and for lossless durationMs flows; a stream durationMs flow without one goes as fast as its stream allows. */
   rate?: number;
   /** Weight for weighted round robin between flows, a whole number >= 1. Default 1. */
   weight?: number;
-  /** "datagram" | "lossless" (default), or upstream's "lossless_unicast" (= lossless) and "tcp" (runs as lossless). */
+  /** "datagram" | "lossless" (default) | "stream", or upstream's "lossless_unicast" (= lossless) and "tcp" (= stream). */
   transport?: FlowTransportName;
 }
 
@@ -34,28 +34,28 @@ export type FlowState = 'pending' | 'running' | 'done' | 'stopped' | 'failed';
 /** A flow and its results, as controller.metrics().flows and the store hold it. */
 export interface FlowResult {
   flowId: number;
-  spec: { src: number; dst: number; bytes?: number; durationMs?: number; rate?: number; weight: number; transport: 'datagram' | 'lossless' };
+  spec: { src: number; dst: number; bytes?: number; durationMs?: number; rate?: number; weight: number; transport: FlowTransport };
   state: FlowState;
   /** Why it failed or stopped ('' otherwise). */
   reason: string;
   bytesSent: number;
   bytesReceived: number;
-  /** Datagram flows: datagrams sent and received (distinct); lossless: 0. */
+  /** Datagram flows: datagrams sent and received (distinct); lossless and stream: 0. */
   packetsSent: number;
   packetsReceived: number;
   /** Datagram flows: datagrams that arrived more than once. */
   duplicates: number;
-  /** Lossless flows: frames sent beyond the first pass (chunks sent again, FEC repair symbols): what loss cost. */
+  /** Lossless flows: frames sent beyond the first pass (chunks sent again, FEC repair symbols); stream flows: segments retransmitted. What loss cost. */
   framesResent: number;
-  /** Datagram: 1 - received / sent datagrams; lossless: 0 (every byte arrives; see framesResent). Null before anything was sent. */
+  /** Datagram: 1 - received / sent datagrams; lossless and stream: 0 (every byte arrives; see framesResent). Null before anything was sent. */
   loss: number | null;
   /** When the source started sending (ms since the epoch, the controller's clock), or null. */
   startedAtMs: number | null;
-  /** When the source finished sending (datagram) or its session ended (lossless), or null. */
+  /** When the source finished sending (datagram), its session ended (lossless) or its stream closed (stream), or null. */
   endedAtMs: number | null;
   /** endedAtMs - startedAtMs, or null. */
   durationMs: number | null;
-  /** Ms from the start to the last byte delivered (datagram) or the session's completion (lossless), or null. */
+  /** Ms from the start to the last byte delivered (datagram), the session's completion (lossless) or the stream's close (stream), or null. */
   completionMs: number | null;
 }
 
@@ -115,7 +115,7 @@ export function checkStartFlow(args: StartFlowArgs, isNode: (id: number) => bool
   }
   const t = args.transport ?? 'lossless';
   if (!(FLOW_TRANSPORT_NAMES as readonly string[]).includes(t as string)) throw bad('transport', `must be one of ${FLOW_TRANSPORT_NAMES.map((x) => JSON.stringify(x)).join(', ')}, got ${shown(t)}`);
-  const f: FlowSpec = { src: args.src, dst: args.dst, weight: args.weight === undefined ? 1 : int('weight', 1, MAX_FLOW_WEIGHT), transport: flowTransport(t, 'startFlow', { tcp: false }) };
+  const f: FlowSpec = { src: args.src, dst: args.dst, weight: args.weight === undefined ? 1 : int('weight', 1, MAX_FLOW_WEIGHT), transport: flowTransport(t) };
   if (args.bytes !== undefined) f.bytes = int('bytes', 1, 2 ** 40);
   if (args.durationMs !== undefined) f.durationMs = int('durationMs', 1, 86_400_000);
   if (args.rate !== undefined) {
@@ -185,7 +185,7 @@ export class FlowBook {
       const s = f.r.spec;
       // Without a route the source could only drop what it sends (and a lossless session, with
       // no way back for its receiver's reports, would run until it timed out): fail it now, saying why.
-      const why = this.#hooks.noRoute(s.src, s.dst) ?? (s.transport === 'lossless' ? this.#hooks.noRoute(s.dst, s.src)?.replace(/^(no route from node \d+ to node \d+)/, '$1 (a lossless flow needs routes both ways: its receiver reports back)') : undefined);
+      const why = this.#hooks.noRoute(s.src, s.dst) ?? (s.transport !== 'datagram' ? this.#hooks.noRoute(s.dst, s.src)?.replace(/^(no route from node \d+ to node \d+)/, `$1 (a ${s.transport} flow needs routes both ways: its receiver ${s.transport === 'stream' ? 'acknowledges' : 'reports back'})`) : undefined);
       if (why) {
         log.warn(`flow ${f.r.flowId}: ${s.transport} ${s.src} -> ${s.dst} failed: ${why}`);
         this.#finish(f, 'failed', why);
@@ -193,7 +193,7 @@ export class FlowBook {
       }
       // A lossless Duration flow is a session of what its rate sends in that time.
       const bytes = s.bytes ?? (s.transport === 'lossless' ? Math.max(1, Math.round(((s.rate ?? 0) * (s.durationMs ?? 0)) / 1000)) : 0);
-      const base = { t: 'flow-start' as const, flowId: f.r.flowId, transport: s.transport, bytes, durationMs: s.transport === 'datagram' ? (s.durationMs ?? 0) : 0, rate: s.rate ?? 0 };
+      const base = { t: 'flow-start' as const, flowId: f.r.flowId, transport: s.transport, bytes, durationMs: s.transport === 'lossless' ? 0 : (s.durationMs ?? 0), rate: s.rate ?? 0 };
       // The sink first: its receiver is then usually open before the first byte arrives (it works either way).
       this.#hooks.send(s.dst, { ...base, role: 'sink', peer: s.src });
       this.#hooks.send(s.src, { ...base, role: 'source', peer: s.dst });
@@ -231,6 +231,9 @@ export class FlowBook {
       if (failed) return this.#finish(f, 'failed', `${failed === f.source ? `source node ${f.r.spec.src}` : `sink node ${f.r.spec.dst}`}: ${failed.reason}`);
       if (f.source?.state === 'done') {
         if (f.r.spec.transport === 'lossless') return this.#finish(f, 'done', '');
+        // A stream source is done once its stream closed, so the sink read every byte; its own
+        // report (what it counted) settles the flow, or the settle timer if it is lost.
+        if (f.r.spec.transport === 'stream' && f.sink?.state === 'done') return this.#finish(f, 'done', '');
         if (f.sink && f.sink.packets >= f.source.packets) return this.#finish(f, 'done', '');
         // Datagrams still in flight, or lost: the sink's last report settles it.
         f.settle ??= setTimeout(() => this.#finish(f, 'done', ''), FLOW_SETTLE_MS);
@@ -283,7 +286,7 @@ export class FlowBook {
     if (src) {
       r.bytesSent = src.bytes;
       r.packetsSent = src.packets;
-      if (r.spec.transport === 'lossless') r.framesResent = src.extra;
+      if (r.spec.transport !== 'datagram') r.framesResent = src.extra;
       if (src.startAtMs !== null) r.startedAtMs = src.startAtMs;
       r.endedAtMs = src.state === 'running' ? null : src.endAtMs;
     }

@@ -5,7 +5,7 @@ import { controllerUrl, losslessCoreParams, resolveNodeConfig, type NodeConfig, 
 import { formatIpv4, withConfigFile } from '../config/reader.js';
 import { checkOptions, checkPort, WAIT_KEYS } from '../options.js';
 import { encode, type Endpoint, type FlowStart, type FlowWeight, type PeerAddress, type Presence, type Protocol, type Snapshot } from '../control/messages.js';
-import { FLOW_PORT, NodeFlows, refuseFlowPort } from './flows.js';
+import { FLOW_PORT, NodeFlows, refuseFlowPort, refuseFlowStreamPort } from './flows.js';
 import { ControlClient } from './control-client.js';
 import { requestNodeId } from './id-request.js';
 import { Engine, type CoreDelivery, type LinkCounters } from './engine.js';
@@ -304,6 +304,8 @@ export class Dataplane {
       sessions: this.#sessions,
       addressOf: (id) => formatIpv4((this.#userSpaceBase + id) >>> 0),
       report: (m) => control.send(encode(m)),
+      connect: (dst, signal) => this.#streams.connect({ dstNodeId: dst, dstPort: FLOW_PORT, signal }),
+      listen: () => this.#streams.listen({ port: FLOW_PORT }),
       send: (dst, payload) => {
         if (this.#closed) return false;
         if (this.#down.has(dst)) throw new NextminiError('PEER_DOWN', `node ${dst} is not connected to the controller`);
@@ -1070,6 +1072,7 @@ export class Dataplane {
   /** Accepts streams on `port`: `for await (const stream of dp.listen({ port }))`. */
   listen(args: ListenArgs): StreamListener {
     this.#assertOpen();
+    refuseFlowStreamPort('listen', (args as ListenArgs | undefined)?.port);
     return this.#streams.listen(args);
   }
 

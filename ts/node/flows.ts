@@ -8,11 +8,15 @@
 // to the application, and the sink counts received packets and duplicates.
 // lossless: one lossless session (sessions.ts) of the flow's bytes from FLOW_PORT to FLOW_PORT;
 // the sink opens its receiver itself, so no application call is needed on either side.
+// stream: one reliable stream (streams.ts) to the destination's stream port FLOW_PORT, on which
+// every node's flows listen: a header (magic, flow id), then the flow's bytes, then the end.
 import { logger } from '../log.js';
 import { PacketView } from '../packet.js';
 import { NextminiError } from '../errors.js';
 import type { FlowReport, FlowStart, FlowSideState } from '../control/messages.js';
 import type { NodeSessions, SessionOutcome } from './sessions.js';
+import type { NextminiStream } from './stream.js';
+import type { StreamListener } from './streams.js';
 
 const log = logger('flows');
 
@@ -23,6 +27,15 @@ export const FLOW_PACKET_BYTES = 1024;
 /** A flow datagram starts with "NMFL", then the flow id and the sequence number (u32 each). */
 const MAGIC = 0x4e4d464c;
 const HEADER = 12;
+/** A flow stream starts with "NMFS", then the flow id (u32). */
+const STREAM_MAGIC = 0x4e4d4653;
+const STREAM_HEADER = 8;
+/** A stream sink that has not read its header within this many ms is reset (a stray connect). */
+const STREAM_HEADER_MS = 10_000;
+/** Bytes per write of a stream source without a rate (the stream's backpressure paces it). */
+const STREAM_CHUNK = 64 * 1024;
+/** The flow's bytes are zeros: one buffer written again and again (a write copies it into the core). */
+const ZEROS = new Uint8Array(STREAM_CHUNK);
 /** How often the generator wakes to send what its rate allows. */
 const TICK_MS = 5;
 /** The most a generator that fell behind (a full queue) sends in one go: this many ms at its rate. */
@@ -44,6 +57,10 @@ export interface FlowHost {
   addressOf(nodeId: number): string;
   sessions: NodeSessions;
   report(m: FlowReport): void;
+  /** A stream to `dst`'s flow port (stream flows' sources). */
+  connect(dst: number, signal: AbortSignal): Promise<NextminiStream>;
+  /** The listener on this node's flow port (stream flows' sinks), the application's listen refuses. */
+  listen(): StreamListener;
 }
 
 interface Side {
@@ -87,6 +104,18 @@ interface SessionSide extends Side {
   sessionId: number;
 }
 
+interface StreamSide extends Side {
+  stream: NextminiStream | undefined;
+  /** Stops a source's connect (flow-stop before the stream is open). */
+  abort: AbortController;
+  /** Bytes the flow carries (0: not known, a Duration flow). */
+  expectBytes: number;
+  /** The controller announced this flow (flow-start), rather than its stream opening it. */
+  announced: boolean;
+}
+
+const isStream = (side: Side | undefined): side is StreamSide => side !== undefined && 'abort' in side;
+
 const now = (): number => performance.now();
 
 export class NodeFlows {
@@ -98,6 +127,7 @@ export class NodeFlows {
   readonly #forgotten = new Set<number>();
   readonly #reportTimer: ReturnType<typeof setInterval>;
   readonly #unlisten: () => void;
+  readonly #listener: StreamListener;
   #closed = false;
 
   constructor(host: FlowHost) {
@@ -105,6 +135,8 @@ export class NodeFlows {
     this.#reportTimer = setInterval(() => this.#reportAll(), REPORT_MS);
     (this.#reportTimer as { unref?: () => void }).unref?.();
     this.#unlisten = host.sessions.onProgress((e) => this.#onSession(e.sessionId, e.done));
+    this.#listener = host.listen();
+    void this.#acceptStreams();
   }
 
   /** The controller's flow-start: begins this node's side of the flow. */
@@ -116,6 +148,18 @@ export class NodeFlows {
     // word. Any other running side means a repeated start, ignored. An ended side is replaced: a
     // controller started afresh (memory store) numbers its flows from 1 again.
     const running = this.#sides.get(key);
+    // A stream sink its stream opened before the controller's word (running or already ended):
+    // now it knows how many bytes to expect.
+    if (m.role === 'sink' && m.transport === 'stream' && isStream(running) && !running.announced) {
+      running.announced = true;
+      running.expectBytes = m.bytes;
+      if (running.state === 'done' && m.bytes > 0 && running.bytes !== m.bytes) {
+        running.state = 'failed';
+        running.reason = `the stream ended after ${running.bytes} of the flow's ${m.bytes} bytes`;
+      }
+      this.#report(running);
+      return;
+    }
     const existing = running?.state === 'running' ? running : undefined;
     if (existing && !(m.role === 'sink' && m.transport === 'datagram' && 'seen' in existing)) return;
     const base = { flowId: m.flowId, role: m.role, state: 'running' as FlowSideState, reason: '', bytes: 0, packets: 0, extra: 0, startAt: -1, endAt: -1, dirty: true, endedAt: -1 };
@@ -135,6 +179,13 @@ export class NodeFlows {
         src.startAt = src.lastAt;
         src.timer = setInterval(() => this.#pump(src), TICK_MS);
         this.#pump(src);
+        return;
+      }
+      if (m.transport === 'stream') {
+        const side: StreamSide = { ...base, stream: undefined, abort: new AbortController(), expectBytes: m.bytes, announced: true };
+        this.#sides.set(key, side);
+        // A sink waits for its stream on the flows' listener; a source opens it.
+        if (m.role === 'source') void this.#streamSource(side, m);
         return;
       }
       // lossless: a session of the flow's bytes (a Duration flow's were computed by the controller).
@@ -160,6 +211,11 @@ export class NodeFlows {
     for (const role of ['source', 'sink'] as const) {
       const side = this.#sides.get(`${role}:${flowId}`);
       if (!side || side.state !== 'running') continue;
+      if (isStream(side)) {
+        // The source resets its stream (the sink then sees it end, stopped); a sink resets its own too.
+        side.abort.abort();
+        side.stream?.abort(new NextminiError('ABORTED', 'flow stopped by the controller'));
+      }
       if ('sessionId' in side) {
         this.#refresh(side as SessionSide);
         if (side.state !== 'running') continue;
@@ -206,6 +262,132 @@ export class NodeFlows {
     s.dirty = true;
     this.#checkSinkDone(s);
     return true;
+  }
+
+  /**
+   * A stream source: the header, then `bytes` zeros (or for `durationMs`), paced by a token
+   * bucket at `rate` when there is one, else as fast as the stream takes them; then the end,
+   * and done once the stream closed (the sink read everything and closed too).
+   */
+  async #streamSource(side: StreamSide, m: FlowStart): Promise<void> {
+    const total = m.bytes > 0 ? m.bytes : Infinity;
+    const durationMs = m.durationMs > 0 ? m.durationMs : Infinity;
+    try {
+      const s = await this.#host.connect(m.peer, side.abort.signal);
+      if (side.state !== 'running' || this.#closed) {
+        s.abort();
+        return;
+      }
+      side.stream = s;
+      side.startAt = now();
+      side.dirty = true;
+      const w = s.writable.getWriter();
+      const header = new Uint8Array(STREAM_HEADER);
+      new DataView(header.buffer).setUint32(0, STREAM_MAGIC);
+      new DataView(header.buffer).setUint32(4, m.flowId);
+      await w.write(header);
+      let tokens = 0;
+      let lastAt = side.startAt;
+      while (side.state === 'running' && side.bytes < total && now() - side.startAt < durationMs) {
+        let n = Math.min(STREAM_CHUNK, total - side.bytes);
+        if (m.rate > 0) {
+          // The datagram generator's bucket, filled on TICK_MS wake-ups and holding at most
+          // BURST_MS worth (a late tick does not catch up in a burst). The wait comes after every
+          // write: a loop of tiny writes the bucket refills between would never yield to timers.
+          await new Promise((r) => setTimeout(r, TICK_MS));
+          const t = now();
+          tokens = Math.min(tokens + (m.rate * (t - lastAt)) / 1000, Math.max((m.rate * BURST_MS) / 1000, 1));
+          lastAt = t;
+          n = Math.min(n, Math.floor(tokens));
+          if (n < 1 || side.state !== 'running' || now() - side.startAt >= durationMs) continue;
+          tokens -= n;
+        }
+        await w.write(ZEROS.subarray(0, n));
+        side.bytes += n;
+        side.dirty = true;
+      }
+      if (side.state !== 'running') return;
+      await w.close();
+      await s.closed;
+      side.extra = s.stats().retransmits;
+      this.#end(side, 'done', '');
+    } catch (err) {
+      if (side.stream) side.extra = side.stream.stats().retransmits;
+      this.#end(side, 'failed', `stream to node ${m.peer}: ${(err as Error).message}`);
+    }
+  }
+
+  /** The flows' listener on the stream port: each stream is one flow's sink. */
+  async #acceptStreams(): Promise<void> {
+    try {
+      for await (const s of this.#listener) void this.#streamSink(s);
+    } catch (err) {
+      // The node is closing (its streams end first): nothing more to accept.
+      log.debug(`node ${this.#host.nodeId}: the flows' stream listener ended: ${(err as Error).message}`);
+    }
+  }
+
+  /** Reads a flow stream's header, then counts its bytes to the end. */
+  async #streamSink(s: NextminiStream): Promise<void> {
+    const reader = s.readable.getReader();
+    const reject = (why: string) => {
+      log.debug(`node ${this.#host.nodeId}: stream from node ${s.remoteNodeId} port ${s.remotePort} to the flow port reset: ${why}`);
+      s.abort();
+    };
+    let head = new Uint8Array(0);
+    const timer = setTimeout(() => reject(`no flow header within ${STREAM_HEADER_MS} ms`), STREAM_HEADER_MS);
+    try {
+      while (head.length < STREAM_HEADER) {
+        const r = await reader.read();
+        if (r.done) return reject('it ended before its flow header');
+        const grown = new Uint8Array(head.length + r.value.length);
+        grown.set(head);
+        grown.set(r.value, head.length);
+        head = grown;
+      }
+    } catch {
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    const v = new DataView(head.buffer, 0, STREAM_HEADER);
+    if (v.getUint32(0) !== STREAM_MAGIC) return reject('it does not start with a flow header');
+    const flowId = v.getUint32(4);
+    let side = this.#sides.get(`sink:${flowId}`);
+    if (side === undefined) {
+      if (this.#forgotten.has(flowId) || this.#unannounced() >= MAX_UNANNOUNCED_SINKS) return reject(`flow ${flowId} is not expected here`);
+      const base = { flowId, role: 'sink' as const, state: 'running' as FlowSideState, reason: '', bytes: 0, packets: 0, extra: 0, startAt: -1, endAt: -1, dirty: true, endedAt: -1 };
+      side = { ...base, stream: undefined, abort: new AbortController(), expectBytes: 0, announced: false } as StreamSide;
+      this.#sides.set(`sink:${flowId}`, side);
+    }
+    if (!isStream(side) || side.stream || side.state !== 'running') return reject(`flow ${flowId} has no stream sink waiting here`);
+    const sink = side;
+    sink.stream = s;
+    sink.startAt = now();
+    const count = (n: number) => {
+      if (n === 0) return;
+      sink.bytes += n;
+      sink.endAt = now();
+      sink.dirty = true;
+    };
+    count(head.length - STREAM_HEADER);
+    try {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        count(r.value.length);
+      }
+    } catch (err) {
+      // The source resets its stream when the controller stops the flow (its sink usually hears
+      // the stop first); anything else that ended the stream early is a failure.
+      const reset = err instanceof NextminiError && err.code === 'CONNECTION_RESET';
+      this.#end(sink, reset ? 'stopped' : 'failed', reset ? 'the source reset the stream' : `stream from node ${s.remoteNodeId}: ${(err as Error).message}`);
+      return;
+    }
+    // The end of the data: close this side too, so that the source's stream closes.
+    s.close().catch(() => {});
+    if (sink.expectBytes > 0 && sink.bytes !== sink.expectBytes) this.#end(sink, 'failed', `the stream ended after ${sink.bytes} of the flow's ${sink.expectBytes} bytes`);
+    else this.#end(sink, 'done', '', sink.endAt < 0 ? now() : sink.endAt);
   }
 
   #newSink(flowId: number): DatagramSink {
@@ -333,7 +515,8 @@ export class NodeFlows {
       // Ended sides too: a sink still counts datagrams that were in flight when its flow stopped.
       if (side.dirty) this.#report(side);
       const t = now();
-      const stale = side.state !== 'running' ? t - side.endedAt > FORGET_MS : (side as DatagramSink).announced === false && t - side.startAt > FORGET_MS;
+      // An unannounced stream sink is not stale while it runs: its stream ends it.
+      const stale = side.state !== 'running' ? t - side.endedAt > FORGET_MS : (side as DatagramSink).announced === false && !isStream(side) && t - side.startAt > FORGET_MS;
       if (stale) {
         this.#sides.delete(`${side.role}:${side.flowId}`);
         if (this.#forgotten.size >= 4096) this.#forgotten.clear();
@@ -346,11 +529,18 @@ export class NodeFlows {
     this.#closed = true;
     clearInterval(this.#reportTimer);
     this.#unlisten();
+    this.#listener.close();
     for (const side of this.#sides.values()) {
       const src = side as DatagramSource;
       if (src.timer) clearInterval(src.timer);
+      if (isStream(side)) side.abort.abort();
     }
   }
+}
+
+/** INVALID_ARGUMENT when an application asks to listen on the flows' stream port. */
+export function refuseFlowStreamPort(call: string, port: unknown): void {
+  if (port === FLOW_PORT) throw new NextminiError('INVALID_ARGUMENT', `${call}: stream port ${FLOW_PORT} is reserved for the controller's traffic flows (README "Traffic flows"); choose another`);
 }
 
 /** INVALID_ARGUMENT when an application asks for the flow port. */
