@@ -40,6 +40,12 @@ describe('stream flows', () => {
     cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
     const { c, nodes } = await network({ db: { path: join(dir, 'db') }, flows: [{ src_node_id: 1, dst_node_id: 2, flow_spec: { flow_len: { Bytes: 3_000_000 }, transport: 'tcp' } }] });
     expect(() => nodes[1]!.listen({ port: 65535 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/listen: stream port 65535 is reserved for the controller's traffic flows .*choose another/) }));
+    // A stream to the flow port that is not a flow (no flow header) is reset, not counted.
+    await nodes[0]!.waitForTopologyReady({ timeoutMs: 5000 });
+    const stray = await nodes[0]!.connect({ dstNodeId: 2, dstPort: 65535 });
+    const w = stray.writable.getWriter();
+    await w.write(new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n'));
+    await expect(stray.closed).rejects.toMatchObject({ code: 'CONNECTION_RESET' });
     const [f] = (await flowsWhen(c, ended)) as [FlowResult];
     expect(f).toMatchObject({ state: 'done', reason: '', bytesSent: 3_000_000, bytesReceived: 3_000_000, loss: 0, spec: { transport: 'stream', bytes: 3_000_000 } });
     expect(f.durationMs!).toBeGreaterThan(0);

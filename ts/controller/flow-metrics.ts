@@ -8,10 +8,10 @@ const FAMILIES: [name: string, type: 'counter' | 'gauge', help: string, value: (
   ['nextmini_flow_bytes_received_total', 'counter', 'Bytes the flow\'s sink received.', (f) => f.bytesReceived],
   ['nextmini_flow_packets_sent_total', 'counter', 'Datagrams the flow\'s source sent (datagram flows).', (f) => f.packetsSent],
   ['nextmini_flow_packets_received_total', 'counter', 'Distinct datagrams the flow\'s sink received (datagram flows).', (f) => f.packetsReceived],
-  ['nextmini_flow_frames_resent_total', 'counter', 'Frames the flow\'s lossless session sent beyond the first pass (chunks again, FEC repair symbols).', (f) => f.framesResent],
-  ['nextmini_flow_loss_ratio', 'gauge', 'Datagram flows: 1 - received / sent datagrams; lossless flows: 0.', (f) => f.loss],
+  ['nextmini_flow_frames_resent_total', 'counter', 'Frames the flow\'s lossless session sent beyond the first pass (chunks again, FEC repair symbols); stream flows: segments retransmitted.', (f) => f.framesResent],
+  ['nextmini_flow_loss_ratio', 'gauge', 'Datagram flows: 1 - received / sent datagrams; lossless and stream flows: 0.', (f) => f.loss],
   ['nextmini_flow_duration_seconds', 'gauge', 'From the source\'s start to its end.', (f) => (f.durationMs === null ? null : f.durationMs / 1000)],
-  ['nextmini_flow_completion_seconds', 'gauge', 'From the start to the last byte delivered (datagram) or the session\'s completion (lossless).', (f) => (f.completionMs === null ? null : f.completionMs / 1000)],
+  ['nextmini_flow_completion_seconds', 'gauge', 'From the start to the last byte delivered (datagram), the session\'s completion (lossless) or the stream\'s close (stream).', (f) => (f.completionMs === null ? null : f.completionMs / 1000)],
   ['nextmini_flow_state', 'gauge', '1 for the flow\'s state (pending, running, done, stopped, failed).', () => 1],
 ];
 
