@@ -38,7 +38,8 @@ describe('stream flows', () => {
   it('a Bytes flow ("tcp" and "stream") delivers exactly its bytes over a stream; results are stored; port 65535 is not the application\'s', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nextmini-stream-flows-'));
     cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const { c, nodes } = await network({ db: { path: join(dir, 'db') }, flows: [{ src_node_id: 1, dst_node_id: 2, flow_spec: { flow_len: { Bytes: 3_000_000 }, transport: 'tcp' } }] });
+    // A lossy link: the stream resends, and framesResent counts it.
+    const { c, nodes } = await network({ db: { path: join(dir, 'db') }, links: [{ src_node_id: 1, dst_node_id: 2, loss: 0.02, seed: 5 }], flows: [{ src_node_id: 1, dst_node_id: 2, flow_spec: { flow_len: { Bytes: 3_000_000 }, transport: 'tcp' } }] });
     expect(() => nodes[1]!.listen({ port: 65535 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/listen: stream port 65535 is reserved for the controller's traffic flows .*choose another/) }));
     // A stream to the flow port that is not a flow (no flow header) is reset, not counted.
     await nodes[0]!.waitForTopologyReady({ timeoutMs: 5000 });
@@ -50,6 +51,7 @@ describe('stream flows', () => {
     expect(f).toMatchObject({ state: 'done', reason: '', bytesSent: 3_000_000, bytesReceived: 3_000_000, loss: 0, spec: { transport: 'stream', bytes: 3_000_000 } });
     expect(f.durationMs!).toBeGreaterThan(0);
     expect(f.completionMs).toBe(f.durationMs);
+    expect(f.framesResent).toBeGreaterThan(0);
     // A second one, from the other side, started at run time with our name.
     const id = await c.startFlow({ src: 2, dst: 1, bytes: 100_001, transport: 'stream' });
     const fs = await flowsWhen(c, ended);
