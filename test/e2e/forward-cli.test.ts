@@ -4,14 +4,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, connect as tcpConnect, type Socket } from 'node:net';
 import { Dataplane, startController, expose } from 'nextmini';
-import { runCli, tempToml } from './harness.js';
+import { runCli, tempToml, within } from './harness.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await Promise.resolve(f()).catch(() => {});
 });
 
-const within = <T>(p: Promise<T>, ms: number): Promise<T | 'hung'> => Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
 
 /** Sends `text`, half-closes, and resolves with what came back before the end (or the error). */
 function exchange(port: number, text: string): Promise<string> {

@@ -6,14 +6,13 @@ import { createServer, connect as tcpConnect, type Server, type Socket } from 'n
 import { createServer as createHttpServer } from 'node:http';
 import { execFile } from 'node:child_process';
 import { startNetwork, forward, expose, type Network } from 'nextmini';
-import { codeOf } from './harness.js';
+import { codeOf, within } from './harness.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await Promise.resolve(f()).catch(() => {});
 });
 
-const within = <T>(p: Promise<T>, ms: number): Promise<T | 'hung'> => Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
 
 async function network(): Promise<Network> {
   const net = await startNetwork({ topology: { n_nodes: 2, edges: [[1, 2]] } }, { protocol: 'memory' });

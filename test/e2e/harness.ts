@@ -126,6 +126,9 @@ export function tempToml(name: string, text: string): string {
   return p;
 }
 
+/** Settles as `p` does, or as 'hung' after `ms`. */
+export const within = <T>(p: Promise<T>, ms: number): Promise<T | 'hung'> => Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
+
 /** What a promise settles as: 'resolved', or '<CODE>: <message>' for a NextminiError. */
 export async function codeOf(p: Promise<unknown>): Promise<string> {
   try {

@@ -2,8 +2,9 @@
 // still going, a write of the wrong type, a node connecting to itself. Two nodes of an
 // in-process network on memory links.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startNetwork, type Network, type NextminiStream } from 'nextmini';
-import { codeOf } from './harness.js';
+import type { Network, NextminiStream } from 'nextmini';
+import { connectedPair, twoNodesOnMemory, countAll } from './stream-pair.js';
+import { codeOf, within } from './harness.js';
 
 let net: Network | undefined;
 afterEach(async () => {
@@ -12,31 +13,13 @@ afterEach(async () => {
 });
 
 let nextPort = 7100;
-/** A connected pair: `s` on node 1, `t` its peer on node 2. */
+/** A connected pair on a fresh port: `s` on node 1, `t` its peer on node 2. */
 async function pair(): Promise<{ s: NextminiStream; t: NextminiStream }> {
-  net ??= await startNetwork({ topology: { n_nodes: 2, edges: [[1, 2]] } }, { protocol: 'memory' });
-  expect(await net.ready({ timeoutMs: 5000 })).toBe(true);
-  const port = nextPort++;
-  const l = net.node(2).listen({ port });
-  const accepted = l.accept();
-  const s = await net.node(1).connect({ dstNodeId: 2, dstPort: port });
-  const t = await accepted;
-  l.close();
-  return { s, t: t! };
+  net ??= await twoNodesOnMemory();
+  return connectedPair(net, nextPort++);
 }
 
-async function countAll(s: NextminiStream): Promise<number> {
-  const r = s.readable.getReader();
-  let n = 0;
-  for (;;) {
-    const { done, value } = await r.read();
-    if (done) return n;
-    n += value.length;
-  }
-}
 
-/** Settles `p` or says it hung. */
-const within = <T>(p: Promise<T>, ms: number): Promise<T | 'hung'> => Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
 
 describe('stream edges', () => {
   it('close() while a large write is in progress delivers the whole write, then the end', async () => {
@@ -70,8 +53,7 @@ describe('stream edges', () => {
   });
 
   it('a node connects to its own listener (the core loops the frames back): bytes echo, and a port nobody listens on is refused at once', async () => {
-    net = await startNetwork({ topology: { n_nodes: 2, edges: [[1, 2]] } }, { protocol: 'memory' });
-    expect(await net.ready({ timeoutMs: 5000 })).toBe(true);
+    net = await twoNodesOnMemory();
     const a = net.node(1);
     const l = a.listen({ port: 7200 });
     const echo = (async () => {

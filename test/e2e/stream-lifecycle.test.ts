@@ -3,8 +3,9 @@
 // port listened on again, many connects at once, a reader that never reads, tiny writes by the
 // thousand, the node closed with streams connecting, open and half-closed. Memory links.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startNetwork, type Network, type NextminiStream } from 'nextmini';
-import { codeOf } from './harness.js';
+import type { Network, NextminiStream } from 'nextmini';
+import { countAll, twoNodesOnMemory } from './stream-pair.js';
+import { codeOf, within } from './harness.js';
 
 let net: Network | undefined;
 afterEach(async () => {
@@ -13,18 +14,11 @@ afterEach(async () => {
 });
 
 async function network(backlog?: number): Promise<Network> {
-  net = await startNetwork({ topology: { n_nodes: 2, edges: [[1, 2]] } }, { protocol: 'memory', node: () => (backlog ? { stream: { backlog } } : {}) });
-  expect(await net.ready({ timeoutMs: 5000 })).toBe(true);
+  net = await twoNodesOnMemory(backlog ? { stream: { backlog } } : {});
   return net;
 }
 
-const within = <T>(p: Promise<T>, ms: number): Promise<T | 'hung'> => Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
 
-async function countAll(s: NextminiStream): Promise<number> {
-  let n = 0;
-  for await (const c of s) n += c.length;
-  return n;
-}
 
 describe('stream lifecycle, hostile', () => {
   it('timeoutMs beyond what a timer holds (2^31 ms and more, Infinity) does not fire at once', async () => {

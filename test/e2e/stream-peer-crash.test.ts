@@ -4,14 +4,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { Dataplane, startController, startNetwork } from 'nextmini';
-import { codeOf, runCli, tempToml } from './harness.js';
+import { codeOf, runCli, tempToml, within } from './harness.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await Promise.resolve(f()).catch(() => {});
 });
 
-const within = <T>(p: Promise<T>, ms: number): Promise<T | 'hung'> => Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
 
 describe('a peer that dies, a connect given up', () => {
   it('SIGKILL of the exposing node mid-transfer: the writer side fails with TIMEOUT within the idle timeout, its write rejects', async () => {

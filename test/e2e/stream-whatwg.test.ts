@@ -2,8 +2,9 @@
 // re-acquire, pipeThrough with text and compression streams, tee, odd write types, close()
 // twice, abort() after close, stats() after the end. Two nodes on memory links.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startNetwork, type Network, type NextminiStream } from 'nextmini';
-import { codeOf } from './harness.js';
+import type { Network, NextminiStream } from 'nextmini';
+import { connectedPair, twoNodesOnMemory } from './stream-pair.js';
+import { codeOf, within } from './harness.js';
 
 let net: Network | undefined;
 afterEach(async () => {
@@ -12,16 +13,10 @@ afterEach(async () => {
 });
 
 let nextPort = 7300;
+/** A connected pair on a fresh port: `s` on node 1, `t` its peer on node 2. */
 async function pair(): Promise<{ s: NextminiStream; t: NextminiStream }> {
-  net ??= await startNetwork({ topology: { n_nodes: 2, edges: [[1, 2]] } }, { protocol: 'memory' });
-  expect(await net.ready({ timeoutMs: 5000 })).toBe(true);
-  const port = nextPort++;
-  const l = net.node(2).listen({ port });
-  const accepted = l.accept();
-  const s = await net.node(1).connect({ dstNodeId: 2, dstPort: port });
-  const t = await accepted;
-  l.close();
-  return { s, t: t! };
+  net ??= await twoNodesOnMemory();
+  return connectedPair(net, nextPort++);
 }
 
 async function readAll(r: ReadableStream<Uint8Array>): Promise<Uint8Array> {
@@ -36,7 +31,6 @@ async function readAll(r: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return out;
 }
 
-const within = <T>(p: Promise<T>, ms: number): Promise<T | 'hung'> => Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
 
 describe('streams under the WHATWG contract', () => {
   it('a reader that cancels does not stall the writer: 3 MB more still goes through, and both sides close', async () => {
