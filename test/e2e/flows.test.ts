@@ -6,35 +6,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectController, Dataplane, startController, type Controller, type ControllerConfig, type FlowResult } from 'nextmini';
+import { connectController, Dataplane, startController, type ControllerConfig, type FlowResult } from 'nextmini';
 import { openStore } from '../../ts/controller/store/open.js';
 import { tempToml } from './harness.js';
+import { ended, flowNetwork, flowsWhen, sleep } from './flow-network.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f().catch(() => {});
 });
 
-async function network(cfg: Partial<ControllerConfig>, n = 2): Promise<{ c: Controller; nodes: Dataplane[] }> {
-  const c = await startController({ port: 0, topology: { type: 'full_mesh', full_mesh_config: { n_nodes: n } }, ...cfg });
-  cleanup.push(() => c.close());
-  const nodes = await Promise.all(Array.from({ length: n }, (_, i) => Dataplane.open({ node_id: i + 1, controller_addr: c.url, protocol: 'udp' })));
-  cleanup.push(() => Promise.all(nodes.map((x) => x.close())));
-  return { c, nodes };
-}
-
-const ended = (f: FlowResult) => f.state === 'done' || f.state === 'stopped' || f.state === 'failed';
-
-/** Polls the controller's flows until `ok` holds for all of them (or the deadline passes). */
-async function flowsWhen(c: { flows(): FlowResult[] | Promise<FlowResult[]> }, ok: (f: FlowResult) => boolean, timeoutMs = 10_000): Promise<FlowResult[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const fs = await c.flows();
-    if ((fs.length && fs.every(ok)) || Date.now() > deadline) return fs;
-    await sleep(50);
-  }
-}
+const network = (cfg: Partial<ControllerConfig>, n = 2) => flowNetwork(cleanup, cfg, n);
 
 describe('traffic flows', () => {
   it('[[flows]]: a datagram and a lossless flow over a 5% lossy link both finish; metrics show bytes, loss and completion', async () => {
